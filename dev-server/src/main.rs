@@ -1,0 +1,2 @@
+//! Dev server.
+fn main() {}

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Installs every tool the demo and the tests need, idempotently: each tool is
+# checked (and its version compared) before anything is installed, so a second
+# run on the same machine costs a few seconds.
+set -euo pipefail
+
+WASM_BINDGEN_VERSION=0.2.130
+TRUNK_VERSION=0.21.14
+
+log() { printf '[setup] %s\n' "$*" >&2; }
+
+as_root() {
+  if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+export PATH="$HOME/.cargo/bin:$PATH"
+
+# Which parts are wanted: "demo" needs the build tools only; "test" adds the browsers.
+want_browsers=1
+[ "${1:-test}" = demo ] && want_browsers=0
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup component add clippy
+rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
+
+apt_pkgs=()
+command -v wasm-opt >/dev/null || apt_pkgs+=(binaryen)
+if [ "$want_browsers" = 1 ]; then
+  command -v chromium >/dev/null || apt_pkgs+=(chromium)
+  command -v chromedriver >/dev/null || apt_pkgs+=(chromium-driver)
+  command -v firefox-esr >/dev/null || command -v firefox >/dev/null || apt_pkgs+=(firefox-esr)
+fi
+if [ "${#apt_pkgs[@]}" -gt 0 ]; then
+  log "installing Debian packages: ${apt_pkgs[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${apt_pkgs[@]}" >/dev/null
+fi
+
+have_version() { # tool expected-version
+  command -v "$1" >/dev/null && "$1" --version 2>/dev/null | grep -qF "$2"
+}
+
+if ! have_version wasm-bindgen "$WASM_BINDGEN_VERSION" || ! have_version wasm-bindgen-test-runner "$WASM_BINDGEN_VERSION"; then
+  log "installing wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+  # No --locked: the CLI's own lockfile names a crate version the registry lacks.
+  cargo install -q wasm-bindgen-cli --version "$WASM_BINDGEN_VERSION" --force
+fi
+if ! have_version trunk "$TRUNK_VERSION"; then
+  log "installing trunk $TRUNK_VERSION"
+  # --locked is required: without it trunk 0.21 resolves dependencies that do not compile.
+  cargo install -q trunk --version "$TRUNK_VERSION" --locked --force
+fi
+if [ "$want_browsers" = 1 ] && ! command -v geckodriver >/dev/null; then
+  log "installing geckodriver"
+  cargo install -q geckodriver --locked
+fi
+log "tools ready"

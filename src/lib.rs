@@ -1,0 +1,1 @@
+//! UploadProgressRobust: a Leptos component that follows one server-side job.

@@ -1,0 +1,2 @@
+//! Demo page: mounts the component.
+fn main() {}
