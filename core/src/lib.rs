@@ -18,3 +18,4 @@ pub use message::{
 };
 pub use process_id::{InvalidProcessId, ProcessId, MAX_PROCESS_ID_LEN};
 pub use progress::{JobState, Progress, Stage, StageStatus};
+pub use session::Session;

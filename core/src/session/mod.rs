@@ -11,8 +11,11 @@
 
 mod io;
 mod options;
+#[allow(clippy::module_inception)]
+mod session;
 mod status;
 
 pub use io::{Action, AttemptId, Input, Millis, PollOutcome, RequestId};
 pub use options::{SessionConfig, SessionOptions};
+pub use session::Session;
 pub use status::{Connection, ErrorKind, Mode, Status, StatusError};
