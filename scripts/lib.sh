@@ -1,0 +1,49 @@
+# Helpers shared by demo.sh and test.sh (sourced, not run).
+
+export PATH="$HOME/.cargo/bin:$PATH"
+# trunk must not look for a newer version of itself: the network only reaches package registries.
+export TRUNK_SKIP_VERSION_CHECK=true
+
+log() { printf '\n==> %s\n' "$*" >&2; }
+
+# Starts the dev server in the background with the given flags plus an OS-chosen
+# port, waits until it prints its address, and sets SERVER_URL and SERVER_PID.
+start_dev_server() {
+  local out
+  out=$(mktemp)
+  "${CARGO_TARGET_DIR:-$ROOT/target}/release/upload-progress-server" --addr 127.0.0.1:0 "$@" >"$out" 2>"$out.err" &
+  SERVER_PID=$!
+  for _ in $(seq 1 300); do
+    SERVER_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$out" | head -n 1)
+    [ -n "$SERVER_URL" ] && break
+    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+      cat "$out.err" >&2
+      echo "dev server exited before listening" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  [ -n "$SERVER_URL" ] || { echo "dev server did not report its address" >&2; return 1; }
+  SERVER_LOG="$out.err"
+  export SERVER_URL SERVER_PID SERVER_LOG
+}
+
+stop_dev_server() {
+  if [ -n "${SERVER_PID:-}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+}
+
+# Prints raw and gzipped sizes of the release bundle in dist/.
+report_bundle_size() {
+  local wasm js
+  wasm=$(ls "$ROOT"/dist/*.wasm | head -n 1)
+  js=$(ls "$ROOT"/dist/*.js | head -n 1)
+  local wr wg jr jg
+  wr=$(stat -c %s "$wasm"); wg=$(gzip -9 -c "$wasm" | wc -c)
+  jr=$(stat -c %s "$js"); jg=$(gzip -9 -c "$js" | wc -c)
+  printf 'bundle: wasm %s B raw, %s B gzip; js %s B raw, %s B gzip; total gzip %s B\n' \
+    "$wr" "$wg" "$jr" "$jg" "$((wg + jg))"
+  BUNDLE_GZIP_TOTAL=$((wg + jg))
+}

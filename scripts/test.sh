@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Runs every check: formatting, clippy (native and wasm32), native tests,
+# browser tests in headless Chromium and Firefox against the real dev server,
+# and the release build of the demo with its size. Installs any missing tool first.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+source scripts/lib.sh
+trap stop_dev_server EXIT
+start=$(date +%s)
+
+bash scripts/setup.sh test
+
+log "cargo fmt --check"
+cargo fmt --all -- --check
+
+log "clippy (native, whole workspace)"
+cargo clippy --workspace --all-targets -- -D warnings
+log "clippy (wasm32, component crate)"
+cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-targets -- -D warnings
+
+log "native tests"
+cargo test --workspace
+
+log "building the dev server for the browser tests"
+cargo build --release -p upload-progress-server
+ADMIN_TOKEN=browser-tests-admin
+start_dev_server --allow-loopback-origins --faults --admin-token "$ADMIN_TOKEN" --stage-ms 100 \
+  --max-connections 400 --max-per-ip 200
+log "dev server at $SERVER_URL"
+
+export UPR_TEST_SERVER="$SERVER_URL" UPR_TEST_ADMIN_TOKEN="$ADMIN_TOKEN"
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
+export WASM_BINDGEN_TEST_DRIVER_TIMEOUT=${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-60}
+
+log "browser tests: headless Chromium"
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p upload-progress-robust
+
+log "browser tests: headless Firefox"
+GECKODRIVER=$(command -v geckodriver) cargo test --target wasm32-unknown-unknown -p upload-progress-robust
+
+stop_dev_server
+
+log "release build of the demo (trunk build --release)"
+trunk build --release
+report_bundle_size
+bash scripts/check-size.sh "$BUNDLE_GZIP_TOTAL"
+
+log "all checks passed in $(( $(date +%s) - start )) s"
