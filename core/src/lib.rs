@@ -7,10 +7,10 @@
 //! injected, so every behaviour is reproducible on a fake clock.
 
 mod close_code;
-pub mod session;
 mod message;
 mod process_id;
 mod progress;
+pub mod session;
 
 pub use close_code::{code, CloseClass};
 pub use message::{

@@ -8,12 +8,53 @@
 //! - `poll_timeout()`: the next deadline, if any;
 //! - `poll_action()`: drain the actions the shell must carry out;
 //! - `status()` / `progress()`: what the UI shows.
+//!
+//! # Policy
+//!
+//! - **Backoff.** A failed socket waits `initial_retry_ms` (2 s), then ×2 up
+//!   to `max_retry_ms` (16 s), each wait drawn uniformly from `[0, delay]`
+//!   when `jitter` is on. After `max_retries` (3) retries have failed too,
+//!   the session polls over HTTP every `poll_interval_ms` and probes the
+//!   socket every `probe_interval_ms`; a probe that opens *and* delivers its
+//!   snapshot switches back to the socket and stops polling.
+//! - **Liveness.** A socket that has not opened and sent its snapshot within
+//!   `connect_timeout_ms` is closed and counts as a failure. An open socket
+//!   sends a `ping` every `heartbeat_interval_ms`; if nothing at all arrives
+//!   within `pong_timeout_ms`, it is closed (4000, "heartbeat timeout") and
+//!   counts as a failure. A socket up `stable_after_ms` resets the count.
+//! - **Close codes** follow [`crate::CloseClass`]: 1000 finishes (or polls
+//!   once for the final state it missed); 1001/1012 reconnect after the
+//!   `server_shutdown` hint without counting; 1013 polls and probes after
+//!   `server_full_retry_ms`; 1008/1009/4400 and 4404 stop with an error;
+//!   4401 asks for a fresh token once, then stops with an auth error.
+//! - **HTTP answers.** 401 takes the token path; 404 `unknown_process` is
+//!   tolerated for 10 s after following began (the job may still be being
+//!   registered) unless the job was already seen; 400/403 stop; everything
+//!   else keeps polling with `last_error` set.
+//! - **Lifecycle.** Offline pauses retries, polls and probes (an open socket
+//!   stays); online, visible and pageshow retry at once (one attempt per
+//!   burst); pagehide closes everything until pageshow. `Reconnect` resets
+//!   the retry budget and connects now, even after an error stop.
+//! - **Finality.** A terminal job state closes everything for good. `Stop`
+//!   is final too: a stopped session never opens anything again, not even
+//!   on `Reconnect`; follow the job again with a new `Session`.
+//! - **Deliberate closes** use code 1000 (browsers refuse 1001 from scripts)
+//!   with a reason saying why; liveness failures use 4000.
 
+mod backoff;
+mod errors;
 mod io;
+mod lifecycle;
 mod options;
+mod polling;
 #[allow(clippy::module_inception)]
 mod session;
+mod socket;
+mod state;
 mod status;
+mod timers;
+mod urls;
+mod view;
 
 pub use io::{Action, AttemptId, Input, Millis, PollOutcome, RequestId};
 pub use options::{SessionConfig, SessionOptions};

@@ -1,26 +1,86 @@
-//! The `Session` state machine (placeholder body; the full policy follows).
+//! The `Session` type: its public API and the small steps every policy uses.
 
 use std::collections::VecDeque;
 
-use super::{Action, Connection, Input, Millis, Mode, SessionConfig, Status};
+use super::backoff::Rng;
+use super::state::{Fetch, Phase, SocketSlot};
+use super::{urls, Action, AttemptId, Input, Millis, RequestId, SessionConfig, Status};
+use super::{Connection, Mode, StatusError};
 use crate::Progress;
 
-/// Follows one job over a WebSocket with HTTP fallback. See the module docs.
+/// Close code the session sends for deliberate closes (stop, finish, page hidden).
+///
+/// Browsers only let scripts send 1000 or 3000-4999, so 1001 ("going away")
+/// is not available; the reason string tells the cases apart.
+pub(super) const CLOSE_NORMAL: u16 = 1000;
+/// Close code the session sends when it gives up on a silent or stuck socket.
+pub(super) const CLOSE_UNRESPONSIVE: u16 = 4000;
+
+/// Follows one job over a WebSocket, with HTTP polling as the fallback.
+///
+/// A pure state machine: feed it inputs with [`Session::handle`], call
+/// [`Session::handle_timeout`] once [`Session::poll_timeout`]'s deadline has
+/// passed, and carry out what [`Session::poll_action`] returns. See the crate
+/// documentation for a complete driving loop, and the module docs of
+/// [`crate::session`] for the policy.
 #[derive(Debug)]
 pub struct Session {
-    config: SessionConfig,
-    seed: u64,
-    status: Status,
-    progress: Option<Progress>,
-    actions: VecDeque<Action>,
+    pub(super) config: SessionConfig,
+    pub(super) rng: Rng,
+    pub(super) phase: Phase,
+    pub(super) socket: Option<SocketSlot>,
+    pub(super) fetch: Option<Fetch>,
+    /// The browser reported offline: retry, poll and probe timers are paused.
+    pub(super) offline: bool,
+    /// Consecutive failed socket attempts since the last stable socket.
+    pub(super) failures: u32,
+    /// The one token refresh allowed per failure streak has been used.
+    pub(super) auth_retry_used: bool,
+    pub(super) token: Option<String>,
+    pub(super) next_attempt: u64,
+    pub(super) next_request: u64,
+    pub(super) next_ping: u64,
+    /// When following began (Start or Reconnect); measures the unknown-job grace.
+    pub(super) following_since: Option<Millis>,
+    pub(super) last_socket_start: Option<Millis>,
+    pub(super) last_poll_sent: Option<Millis>,
+    pub(super) progress: Option<Progress>,
+    pub(super) last_update_at: Option<Millis>,
+    pub(super) last_heard_at: Option<Millis>,
+    pub(super) latency_ms: Option<u64>,
+    pub(super) last_error: Option<StatusError>,
+    /// The status last announced with `Action::StatusChanged`.
+    pub(super) status: Status,
+    pub(super) actions: VecDeque<Action>,
 }
 
 impl Session {
     /// Creates an idle session; nothing happens until `Input::Start`.
+    ///
+    /// `seed` drives the retry jitter; give each page load a different one.
     pub fn new(config: SessionConfig, seed: u64) -> Self {
+        let token = config.token.clone();
         Self {
             config,
-            seed,
+            rng: Rng::new(seed),
+            phase: Phase::Idle,
+            socket: None,
+            fetch: None,
+            offline: false,
+            failures: 0,
+            auth_retry_used: false,
+            token,
+            next_attempt: 1,
+            next_request: 1,
+            next_ping: 1,
+            following_since: None,
+            last_socket_start: None,
+            last_poll_sent: None,
+            progress: None,
+            last_update_at: None,
+            last_heard_at: None,
+            latency_ms: None,
+            last_error: None,
             status: Status {
                 mode: Mode::None,
                 connection: Connection::Idle,
@@ -29,27 +89,54 @@ impl Session {
                 latency_ms: None,
                 last_error: None,
             },
-            progress: None,
             actions: VecDeque::new(),
         }
     }
 
-    /// Feeds one event at shell time `now`.
+    /// Feeds one event that happened at shell time `now`.
     pub fn handle(&mut self, input: Input, now: Millis) {
-        let _ = (input, now, &self.config, self.seed);
+        match input {
+            Input::Start => self.on_start(now),
+            Input::SocketOpened { attempt } => self.on_socket_opened(attempt, now),
+            Input::SocketMessage { attempt, text } => self.on_socket_message(attempt, &text, now),
+            Input::SocketClosed {
+                attempt,
+                code,
+                reason,
+                was_clean: _,
+            } => self.on_socket_closed(attempt, code, &reason, now),
+            Input::SocketError { attempt } => self.on_socket_error(attempt, now),
+            Input::PollFinished { request, outcome } => {
+                self.on_poll_finished(request, outcome, now)
+            }
+            Input::TokenReady { token } => self.on_token_ready(token, now),
+            Input::Online => self.on_online(now),
+            Input::Offline => self.offline = true,
+            Input::Visible => self.on_visible(now),
+            // A hidden tab keeps its socket: timers are judged by elapsed
+            // time, so throttling cannot fake a dead connection, and a truly
+            // dead one is caught by the heartbeat once timers run again.
+            Input::Hidden => {}
+            Input::PageHide => self.on_page_hide(),
+            Input::PageShow { persisted } => self.on_page_show(persisted, now),
+            Input::Reconnect => self.on_reconnect(now),
+            Input::Stop => self.on_stop(),
+        }
+        self.publish_status();
     }
 
-    /// Runs whatever timers are due at `now`.
+    /// Runs every timer that is due at `now` (none when called early).
     pub fn handle_timeout(&mut self, now: Millis) {
-        let _ = now;
+        self.run_due_timers(now);
+        self.publish_status();
     }
 
-    /// The next deadline at which `handle_timeout` must be called, if any.
+    /// The earliest deadline at which `handle_timeout` has work, if any.
     pub fn poll_timeout(&self) -> Option<Millis> {
-        None
+        self.next_timer().map(|(at, _)| at)
     }
 
-    /// The next action for the shell, if any.
+    /// The next action for the shell, oldest first.
     pub fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
     }
@@ -62,5 +149,134 @@ impl Session {
     /// The newest progress held, if any.
     pub fn progress(&self) -> Option<&Progress> {
         self.progress.as_ref()
+    }
+
+    // ---- small steps shared by the policies ----
+
+    pub(super) fn push(&mut self, action: Action) {
+        self.actions.push_back(action);
+    }
+
+    /// Opens a new socket; any socket still held is closed first, so there is
+    /// never more than one opening or open.
+    pub(super) fn open_socket(&mut self, now: Millis) {
+        self.close_socket(CLOSE_NORMAL, "replaced");
+        let attempt = AttemptId(self.next_attempt);
+        self.next_attempt += 1;
+        let url = urls::socket_url(&self.config, self.token.as_deref());
+        self.push(Action::OpenSocket { attempt, url });
+        self.socket = Some(SocketSlot::new(attempt, now));
+        self.last_socket_start = Some(now);
+    }
+
+    /// Closes the held socket, if any. Its later events become stale.
+    pub(super) fn close_socket(&mut self, code: u16, reason: &str) {
+        if let Some(slot) = self.socket.take() {
+            self.push(Action::CloseSocket {
+                attempt: slot.attempt,
+                code,
+                reason: reason.to_owned(),
+            });
+        }
+    }
+
+    /// Starts an HTTP poll unless one is in flight.
+    pub(super) fn start_poll(&mut self, now: Millis) {
+        if self.fetch.is_some() {
+            return;
+        }
+        let request = RequestId(self.next_request);
+        self.next_request += 1;
+        let etag = self.progress.as_ref().map(|p| urls::etag(p.seq));
+        self.push(Action::FetchProgress {
+            request,
+            url: urls::poll_url(&self.config),
+            etag,
+            token: self.token.clone(),
+        });
+        self.fetch = Some(Fetch {
+            request,
+            sent_at: now,
+        });
+        self.last_poll_sent = Some(now);
+        if let Phase::Polling { next_poll_at, .. } = &mut self.phase {
+            *next_poll_at = None;
+        }
+    }
+
+    /// Cancels the fetch in flight, if any. Its answer becomes stale.
+    pub(super) fn cancel_fetch(&mut self) {
+        if let Some(fetch) = self.fetch.take() {
+            self.push(Action::CancelFetch {
+                request: fetch.request,
+            });
+        }
+    }
+
+    /// Ends everything: nothing is open, nothing is scheduled, nothing restarts.
+    pub(super) fn finish(&mut self, state: crate::JobState) {
+        self.close_socket(CLOSE_NORMAL, "job finished");
+        self.cancel_fetch();
+        self.phase = Phase::Finished(state);
+    }
+
+    /// Stops because of `error`; `Input::Reconnect` may start again.
+    pub(super) fn stop_with(&mut self, error: StatusError) {
+        self.close_socket(CLOSE_NORMAL, "stopped");
+        self.cancel_fetch();
+        self.last_error = Some(error.clone());
+        self.phase = Phase::Stopped {
+            error: Some(error),
+            requested: false,
+        };
+    }
+
+    /// Applies `progress` when it is newer than what is held; returns whether it was.
+    ///
+    /// Ordering by `seq` makes duplicates, reordering and replays harmless,
+    /// and a terminal state ends the session at once.
+    pub(super) fn apply_progress(&mut self, mut progress: Progress, now: Millis) -> bool {
+        if progress.process_id != self.config.process_id {
+            return false;
+        }
+        if let Some(held) = &self.progress {
+            if progress.seq <= held.seq {
+                return false;
+            }
+            // The protocol promises a non-decreasing percent; a server bug
+            // must still not make the bar jump backwards.
+            if progress.percent < held.percent || progress.percent.is_nan() {
+                progress.percent = held.percent;
+            }
+        }
+        let state = progress.state;
+        self.progress = Some(progress.clone());
+        self.last_update_at = Some(now);
+        self.push(Action::ProgressChanged(progress));
+        if state.is_terminal() {
+            self.finish(state);
+        }
+        true
+    }
+
+    /// Recomputes the status and announces it when it differs from the last one.
+    fn publish_status(&mut self) {
+        let status = self.current_status();
+        if status != self.status {
+            self.status = status.clone();
+            self.push(Action::StatusChanged(status));
+        }
+    }
+
+    /// True once nothing can ever happen again.
+    pub(super) fn is_final(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Finished(_)
+                | Phase::Stopped {
+                    requested: true,
+                    ..
+                }
+        )
     }
 }

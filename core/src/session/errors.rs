@@ -1,0 +1,146 @@
+//! Human wording for every error the status can carry.
+//!
+//! The message says what happened; the hint says what the user can do. A UI
+//! may show its own text per [`ErrorKind`], so both are plain English only.
+
+use super::{ErrorKind, StatusError};
+
+impl ErrorKind {
+    /// What a user can do about an error of this kind.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Self::Auth => "Sign in again or reload the page, then press Reconnect.",
+            Self::Network => {
+                "Check your internet connection; progress resumes on its own when it is back."
+            }
+            Self::Server => "The server is having trouble; progress is retried automatically.",
+            Self::Policy => "Reload the page; if this keeps happening, contact support.",
+            Self::NotFound => "Check the link, or start the upload again.",
+        }
+    }
+}
+
+impl StatusError {
+    /// An error of `kind` with `message` and the kind's recovery hint.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self {
+            kind,
+            message: message.into(),
+            hint: kind.hint().to_owned(),
+        }
+    }
+}
+
+pub(super) fn connection_lost(code: u16) -> StatusError {
+    StatusError::new(
+        ErrorKind::Network,
+        format!("The live connection to the server was lost (code {code})."),
+    )
+}
+
+pub(super) fn socket_error() -> StatusError {
+    StatusError::new(
+        ErrorKind::Network,
+        "The live connection to the server failed.",
+    )
+}
+
+pub(super) fn connect_timeout() -> StatusError {
+    StatusError::new(
+        ErrorKind::Network,
+        "The server did not answer the live connection in time.",
+    )
+}
+
+pub(super) fn heartbeat_timeout() -> StatusError {
+    StatusError::new(
+        ErrorKind::Network,
+        "The live connection stopped responding.",
+    )
+}
+
+pub(super) fn server_restarting() -> StatusError {
+    StatusError::new(ErrorKind::Server, "The server is restarting.")
+}
+
+pub(super) fn server_full() -> StatusError {
+    StatusError::new(
+        ErrorKind::Server,
+        "The server is busy; progress is checked periodically instead.",
+    )
+}
+
+pub(super) fn policy(code: u16, reason: &str) -> StatusError {
+    let detail = if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {reason}")
+    };
+    StatusError::new(
+        ErrorKind::Policy,
+        format!("The server refused the connection (code {code}){detail}."),
+    )
+}
+
+pub(super) fn not_found() -> StatusError {
+    StatusError::new(ErrorKind::NotFound, "This job could not be found.")
+}
+
+pub(super) fn not_found_yet() -> StatusError {
+    StatusError::new(
+        ErrorKind::NotFound,
+        "The server does not know this job yet; still waiting for it to appear.",
+    )
+}
+
+pub(super) fn auth_failed() -> StatusError {
+    StatusError::new(
+        ErrorKind::Auth,
+        "Access to this job's progress was refused: the token is missing, invalid or expired.",
+    )
+}
+
+pub(super) fn token_unavailable() -> StatusError {
+    StatusError::new(
+        ErrorKind::Auth,
+        "No fresh access token could be obtained for this job.",
+    )
+}
+
+pub(super) fn bad_request() -> StatusError {
+    StatusError::new(
+        ErrorKind::Policy,
+        "The server rejected the progress request.",
+    )
+}
+
+pub(super) fn http_status(status: u16) -> StatusError {
+    StatusError::new(
+        ErrorKind::Server,
+        format!("The server answered the progress request with HTTP {status}."),
+    )
+}
+
+pub(super) fn network() -> StatusError {
+    StatusError::new(ErrorKind::Network, "The server could not be reached.")
+}
+
+pub(super) fn auto_retry_off(cause: &StatusError) -> StatusError {
+    StatusError::new(
+        cause.kind,
+        format!("{} Automatic reconnection is off.", cause.message),
+    )
+}
+
+/// An `error {code, message}` frame, classified by its machine code.
+pub(super) fn from_server_frame(code: &str, message: &str) -> StatusError {
+    let kind = match code {
+        "unauthorized" | "token_expired" | "invalid_token" => ErrorKind::Auth,
+        "unknown_process" => ErrorKind::NotFound,
+        "invalid_process_id" | "message_too_big" | "rate_limited" | "invalid_message"
+        | "policy" => ErrorKind::Policy,
+        _ => ErrorKind::Server,
+    };
+    let text = if message.is_empty() { code } else { message };
+    StatusError::new(kind, format!("The server reported: {text}"))
+}

@@ -1,0 +1,123 @@
+//! Inputs from the user and the page: start, stop, reconnect, network and visibility.
+
+use super::errors;
+use super::session::CLOSE_NORMAL;
+use super::state::{Phase, Resume};
+use super::{Millis, Session};
+
+/// Lifecycle events often arrive in bursts (`online`, `visibilitychange` and
+/// `pageshow` together); a retry started less than this long ago is not
+/// repeated, so a burst costs one attempt.
+pub(super) const RETRY_NOW_MIN_GAP_MS: u64 = 1_000;
+
+impl Session {
+    pub(super) fn on_start(&mut self, now: Millis) {
+        if self.phase == Phase::Idle {
+            self.following_since = Some(now);
+            self.enter_live(now);
+        }
+    }
+
+    pub(super) fn on_stop(&mut self) {
+        // A finished job stays finished: its final state is the better answer.
+        if matches!(self.phase, Phase::Finished(_)) {
+            return;
+        }
+        self.close_socket(CLOSE_NORMAL, "stopped");
+        self.cancel_fetch();
+        self.phase = Phase::Stopped {
+            error: None,
+            requested: true,
+        };
+    }
+
+    pub(super) fn on_reconnect(&mut self, now: Millis) {
+        if self.is_final() {
+            return;
+        }
+        // A manual reconnect starts a fresh streak: full retry budget and a
+        // new chance for the credentials.
+        self.failures = 0;
+        self.auth_retry_used = false;
+        if self.following_since.is_none() {
+            self.following_since = Some(now);
+        }
+        if self.phase == Phase::Live {
+            // A socket is already opening or open in WebSocket mode: a second
+            // one would only race it.
+            return;
+        }
+        self.close_socket(CLOSE_NORMAL, "reconnect");
+        self.enter_live(now);
+    }
+
+    pub(super) fn on_token_ready(&mut self, token: Option<String>, now: Millis) {
+        if let Phase::AwaitingToken { resume, .. } = self.phase {
+            match token {
+                Some(token) => {
+                    self.token = Some(token);
+                    self.resume(resume, now);
+                }
+                None => self.stop_with(errors::token_unavailable()),
+            }
+        } else if let Some(token) = token {
+            // Unasked-for tokens are kept for the next connection.
+            if !self.is_final() {
+                self.token = Some(token);
+            }
+        }
+    }
+
+    pub(super) fn on_online(&mut self, now: Millis) {
+        self.offline = false;
+        self.retry_now(now);
+    }
+
+    pub(super) fn on_visible(&mut self, now: Millis) {
+        if let Phase::Paused { resume } = self.phase {
+            self.resume(resume, now);
+        } else {
+            self.retry_now(now);
+        }
+    }
+
+    pub(super) fn on_page_hide(&mut self) {
+        let resume = match self.phase {
+            Phase::Live | Phase::Backoff { .. } => Resume::Socket,
+            Phase::Polling { .. } => Resume::Polling {
+                probe_now: true,
+                next_probe_at: None,
+            },
+            Phase::AwaitingToken { resume, .. } => resume,
+            _ => return,
+        };
+        // An open socket keeps a page out of the back/forward cache, and a
+        // cached page cannot react to it anyway.
+        self.close_socket(CLOSE_NORMAL, "page hidden");
+        self.cancel_fetch();
+        self.phase = Phase::Paused { resume };
+    }
+
+    pub(super) fn on_page_show(&mut self, _persisted: bool, now: Millis) {
+        // A page restored from the cache (or shown without a pagehide
+        // delivered) reconnects at once; otherwise it is like becoming visible.
+        self.on_visible(now);
+    }
+
+    /// Skips the wait: a backoff retries now, polling polls now. Not while
+    /// offline, and not twice within `RETRY_NOW_MIN_GAP_MS`.
+    fn retry_now(&mut self, now: Millis) {
+        if self.offline {
+            return;
+        }
+        let recent =
+            |at: Option<Millis>| at.is_some_and(|t| now.saturating_sub(t) < RETRY_NOW_MIN_GAP_MS);
+        match self.phase {
+            Phase::Backoff { .. } if !recent(self.last_socket_start) => self.enter_live(now),
+            Phase::Polling { .. } if self.fetch.is_none() && !recent(self.last_poll_sent) => {
+                self.start_poll(now)
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! HTTP poll answers.
+
+use super::errors;
+use super::state::{Phase, Resume};
+use super::{Millis, PollOutcome, RequestId, Session, StatusError};
+
+/// How long a `404 unknown_process` is taken as "not there yet" after
+/// following began. A job id is usually handed out before the job is
+/// registered (the upload-versus-subscribe race), and the server itself
+/// grants sockets the same 10 s grace before closing with 4404.
+pub(super) const NOT_FOUND_GRACE_MS: u64 = 10_000;
+
+impl Session {
+    pub(super) fn on_poll_finished(
+        &mut self,
+        request: RequestId,
+        outcome: PollOutcome,
+        now: Millis,
+    ) {
+        let Some(fetch) = self.fetch.filter(|f| f.request == request) else {
+            return;
+        };
+        self.fetch = None;
+        match outcome {
+            PollOutcome::Progress(progress) => {
+                self.heard_from_poll(fetch.sent_at, now);
+                self.apply_progress(progress, now);
+                self.schedule_next_poll(now);
+            }
+            PollOutcome::NotModified => {
+                self.heard_from_poll(fetch.sent_at, now);
+                self.schedule_next_poll(now);
+            }
+            PollOutcome::Http { status: 401, .. } => {
+                let next_probe_at = match self.phase {
+                    Phase::Polling { next_probe_at, .. } => next_probe_at,
+                    _ => None,
+                };
+                self.auth_failed(
+                    Resume::Polling {
+                        probe_now: false,
+                        next_probe_at,
+                    },
+                    now,
+                );
+            }
+            PollOutcome::Http { status: 404, code }
+                if code.as_deref() == Some("unknown_process") =>
+            {
+                self.last_heard_at = Some(now);
+                if self.job_should_exist(now) {
+                    self.stop_with(errors::not_found());
+                } else {
+                    self.last_error = Some(errors::not_found_yet());
+                    self.schedule_next_poll(now);
+                }
+            }
+            // 400: the id or request is malformed; 403: the origin is not
+            // allowed. Asking again cannot change either answer.
+            PollOutcome::Http {
+                status: 400 | 403, ..
+            } => self.stop_with(errors::bad_request()),
+            PollOutcome::Http { status, .. } => {
+                self.last_heard_at = Some(now);
+                self.after_poll_failure(errors::http_status(status), now);
+            }
+            PollOutcome::Network => self.after_poll_failure(errors::network(), now),
+        }
+    }
+
+    fn heard_from_poll(&mut self, sent_at: Millis, now: Millis) {
+        self.last_heard_at = Some(now);
+        self.latency_ms = Some(now.saturating_sub(sent_at));
+        self.last_error = None;
+        self.auth_retry_used = false;
+    }
+
+    /// A 404 is final once the job was seen (the server lost it) or the grace is over.
+    fn job_should_exist(&self, now: Millis) -> bool {
+        let seen = self.progress.as_ref().is_some_and(|p| p.seq > 0);
+        let waited = self
+            .following_since
+            .is_none_or(|since| now.saturating_sub(since) >= NOT_FOUND_GRACE_MS);
+        seen || waited
+    }
+
+    /// Polling never gives up on server or network trouble: it is the last resort.
+    pub(super) fn after_poll_failure(&mut self, error: StatusError, now: Millis) {
+        self.last_error = Some(error);
+        self.schedule_next_poll(now);
+    }
+
+    fn schedule_next_poll(&mut self, now: Millis) {
+        let interval = self.config.options.poll_interval_ms.max(1);
+        if let Phase::Polling { next_poll_at, .. } = &mut self.phase {
+            *next_poll_at = Some(now.saturating_add(interval));
+        }
+    }
+}

@@ -1,0 +1,74 @@
+//! Derives the UI's status from the private state.
+
+use super::state::{Phase, Resume};
+use super::{Connection, Mode, Session, Status};
+
+impl Session {
+    pub(super) fn current_status(&self) -> Status {
+        let (mode, connection) = self.mode_and_connection();
+        Status {
+            mode,
+            connection,
+            last_update_at: self.last_update_at,
+            last_heard_at: self.last_heard_at,
+            latency_ms: self.latency_ms,
+            last_error: self.last_error.clone(),
+        }
+    }
+
+    fn mode_and_connection(&self) -> (Mode, Connection) {
+        let attempt = self.failures.max(1);
+        let socket_open = self.socket.as_ref().is_some_and(|s| s.opened_at.is_some());
+        // Offline only matters while nothing is connected: an open socket
+        // keeps working until it closes, whatever the browser believes.
+        let offline = self.offline && !socket_open;
+        match &self.phase {
+            Phase::Idle | Phase::Paused { .. } => (Mode::None, Connection::Idle),
+            Phase::Live if socket_open => (Mode::WebSocket, Connection::Connected),
+            _ if offline && self.is_waiting() => (Mode::None, Connection::Offline),
+            Phase::Live => (Mode::WebSocket, Connection::Connecting { attempt }),
+            Phase::Backoff { retry_at } => (
+                Mode::WebSocket,
+                Connection::Reconnecting {
+                    attempt,
+                    max_attempts: self.config.options.max_retries,
+                    retry_at: *retry_at,
+                },
+            ),
+            Phase::Polling { next_probe_at, .. } => (
+                Mode::HttpPolling,
+                Connection::Polling {
+                    next_probe_at: if self.socket.is_some() {
+                        None
+                    } else {
+                        *next_probe_at
+                    },
+                },
+            ),
+            Phase::AwaitingToken { resume, .. } => match resume {
+                Resume::Socket => (Mode::WebSocket, Connection::Connecting { attempt }),
+                Resume::Polling { .. } => (
+                    Mode::HttpPolling,
+                    Connection::Polling {
+                        next_probe_at: None,
+                    },
+                ),
+            },
+            Phase::Finished(state) => (Mode::None, Connection::Finished(*state)),
+            Phase::Stopped { error, .. } => (
+                Mode::None,
+                Connection::Stopped {
+                    error: error.clone(),
+                },
+            ),
+        }
+    }
+
+    /// Phases that are waiting on the network and so read as "offline" when it is gone.
+    fn is_waiting(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Live | Phase::Backoff { .. } | Phase::Polling { .. }
+        )
+    }
+}
