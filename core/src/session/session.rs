@@ -239,15 +239,15 @@ impl Session {
         if progress.process_id != self.config.process_id {
             return false;
         }
-        if let Some(held) = &self.progress {
-            if progress.seq <= held.seq {
-                return false;
-            }
-            // The protocol promises a non-decreasing percent; a server bug
-            // must still not make the bar jump backwards.
-            if progress.percent < held.percent || progress.percent.is_nan() {
-                progress.percent = held.percent;
-            }
+        let floor = match &self.progress {
+            Some(held) if progress.seq <= held.seq => return false,
+            Some(held) => held.percent,
+            None => 0.0,
+        };
+        // The protocol promises a non-decreasing percent; a server bug must
+        // still not make the bar jump backwards (or show NaN).
+        if progress.percent.is_nan() || progress.percent < floor {
+            progress.percent = floor;
         }
         let state = progress.state;
         self.progress = Some(progress.clone());
