@@ -73,7 +73,10 @@ fn close_1001_reconnects_soon_without_counting_a_failure() {
             retry_at: 2_000
         }
     );
-    assert_eq!(shell.status().last_error.as_ref().unwrap().kind, ErrorKind::Server);
+    assert_eq!(
+        shell.status().last_error.as_ref().unwrap().kind,
+        ErrorKind::Server
+    );
 }
 
 #[test]
@@ -110,7 +113,10 @@ fn close_1006_backs_off_and_counts() {
             ..
         }
     ));
-    assert_eq!(shell.status().last_error.as_ref().unwrap().kind, ErrorKind::Network);
+    assert_eq!(
+        shell.status().last_error.as_ref().unwrap().kind,
+        ErrorKind::Network
+    );
 }
 
 #[test]
@@ -119,7 +125,10 @@ fn close_1011_1014_and_4000_range_back_off_like_1006() {
         let mut shell = Shell::live(exact(), running(1, 10.0));
         shell.server_close(code);
         assert!(
-            matches!(shell.connection(), Connection::Reconnecting { attempt: 1, .. }),
+            matches!(
+                shell.connection(),
+                Connection::Reconnecting { attempt: 1, .. }
+            ),
             "code {code}"
         );
     }

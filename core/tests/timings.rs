@@ -97,7 +97,11 @@ fn different_seeds_give_different_delays() {
         fail_until_polling(&mut shell)
     };
     assert_ne!(delays(1), delays(2));
-    assert_eq!(delays(3), delays(3), "the same seed replays the same delays");
+    assert_eq!(
+        delays(3),
+        delays(3),
+        "the same seed replays the same delays"
+    );
 }
 
 #[test]
@@ -227,12 +231,18 @@ fn polling_repeats_every_three_seconds_after_each_answer() {
     fail_until_polling(&mut shell);
     let start = shell.now;
     shell.advance(200);
-    shell.reply(upload_progress_core::session::PollOutcome::Progress(running(3, 30.0)));
+    shell.reply(upload_progress_core::session::PollOutcome::Progress(
+        running(3, 30.0),
+    ));
     assert_eq!(shell.status().latency_ms, Some(200));
     shell.advance(3_000);
     assert_eq!(shell.fetched.len(), 2);
     assert_eq!(shell.fetched[1].0, start + 3_200);
-    assert_eq!(shell.fetched[1].2.as_deref(), Some("\"3\""), "etag of the held seq");
+    assert_eq!(
+        shell.fetched[1].2.as_deref(),
+        Some("\"3\""),
+        "etag of the held seq"
+    );
 }
 
 #[test]
@@ -256,8 +266,16 @@ fn polling_probes_the_socket_every_thirty_seconds() {
     assert_eq!(shell.opens(), opens);
     shell.advance(1);
     assert_eq!(shell.opens(), opens + 1);
-    assert_eq!(shell.mode(), upload_progress_core::session::Mode::HttpPolling);
-    assert_eq!(shell.connection(), Connection::Polling { next_probe_at: None });
+    assert_eq!(
+        shell.mode(),
+        upload_progress_core::session::Mode::HttpPolling
+    );
+    assert_eq!(
+        shell.connection(),
+        Connection::Polling {
+            next_probe_at: None
+        }
+    );
     shell.fail();
     assert_eq!(
         shell.connection(),

@@ -189,7 +189,12 @@ fn a_frame_with_an_invalid_process_id_is_rejected_while_parsing() {
 
 #[test]
 fn process_ids_of_the_allowed_alphabet_up_to_128_chars_are_accepted() {
-    for raw in ["a", "auto_proc_ebdfe06c_1751921426", "A-Z_0-9", &"x".repeat(128)] {
+    for raw in [
+        "a",
+        "auto_proc_ebdfe06c_1751921426",
+        "A-Z_0-9",
+        &"x".repeat(128),
+    ] {
         assert_eq!(ProcessId::parse(raw).unwrap().as_str(), raw);
     }
 }

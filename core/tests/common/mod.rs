@@ -13,7 +13,9 @@ use upload_progress_core::session::{
     Action, AttemptId, Connection, Input, Millis, Mode, PollOutcome, RequestId, SessionConfig,
     SessionOptions, Status,
 };
-use upload_progress_core::{JobState, ProcessId, Progress, ServerMessage, Session, Stage, StageStatus};
+use upload_progress_core::{
+    JobState, ProcessId, Progress, ServerMessage, Session, Stage, StageStatus,
+};
 
 pub const JOB: &str = "auto_proc_test_1";
 

@@ -1,0 +1,175 @@
+//! HTTP poll answers while in the polling fallback.
+
+mod common;
+
+use common::*;
+use upload_progress_core::session::{
+    Connection, ErrorKind, Input, Mode, PollOutcome, SessionConfig,
+};
+use upload_progress_core::JobState;
+
+fn polling_shell() -> Shell {
+    let mut shell = Shell::started(exact());
+    fail_until_polling(&mut shell);
+    shell
+}
+
+fn http(status: u16, code: Option<&str>) -> PollOutcome {
+    PollOutcome::Http {
+        status,
+        code: code.map(str::to_owned),
+    }
+}
+
+fn stopped_kind(shell: &Shell) -> Option<ErrorKind> {
+    match shell.connection() {
+        Connection::Stopped { error } => error.map(|e| e.kind),
+        _ => None,
+    }
+}
+
+#[test]
+fn a_poll_answer_with_newer_progress_is_shown() {
+    let mut shell = polling_shell();
+    shell.reply(PollOutcome::Progress(running(4, 40.0)));
+    assert_eq!(shell.shown.last().unwrap().seq, 4);
+    assert_eq!(shell.status().last_update_at, Some(shell.now));
+    assert_eq!(shell.status().last_error, None);
+}
+
+#[test]
+fn a_terminal_poll_answer_finishes_and_stops_probing() {
+    let mut shell = polling_shell();
+    shell.reply(PollOutcome::Progress(progress(
+        9,
+        100.0,
+        JobState::Cancelled,
+    )));
+    assert!(shell.is_finished(JobState::Cancelled));
+    assert_eq!(shell.session.poll_timeout(), None);
+}
+
+#[test]
+fn not_modified_keeps_polling_and_counts_as_heard() {
+    let mut shell = polling_shell();
+    shell.advance(50);
+    shell.reply(PollOutcome::NotModified);
+    assert_eq!(shell.status().last_heard_at, Some(shell.now));
+    assert_eq!(shell.status().latency_ms, Some(50));
+    assert_eq!(shell.session.poll_timeout(), Some(shell.now + 3_000));
+}
+
+#[test]
+fn server_errors_keep_polling_with_last_error_set() {
+    let mut shell = polling_shell();
+    for status in [500, 502, 503, 429] {
+        shell.reply(http(status, None));
+        assert_eq!(shell.mode(), Mode::HttpPolling);
+        assert_eq!(
+            shell.status().last_error.as_ref().unwrap().kind,
+            ErrorKind::Server
+        );
+        shell.advance(3_000);
+        assert_eq!(shell.fetches.len(), 1, "polls again after {status}");
+    }
+}
+
+#[test]
+fn network_errors_keep_polling_with_last_error_set() {
+    let mut shell = polling_shell();
+    for _ in 0..20 {
+        shell.reply(PollOutcome::Network);
+        assert_eq!(
+            shell.status().last_error.as_ref().unwrap().kind,
+            ErrorKind::Network
+        );
+        shell.advance(3_000);
+        if shell.fetches.is_empty() {
+            // A probe socket is out; let it fail and keep going.
+            shell.fail();
+            shell.advance(3_000);
+        }
+    }
+    assert_eq!(shell.mode(), Mode::HttpPolling);
+}
+
+#[test]
+fn poll_401_refreshes_the_token_and_polls_again_with_it() {
+    let mut shell = polling_shell();
+    shell.reply(http(401, Some("unauthorized")));
+    assert_eq!(shell.refreshes, 1);
+    shell.input(Input::TokenReady {
+        token: Some("t2".into()),
+    });
+    assert_eq!(shell.fetched.last().unwrap().3.as_deref(), Some("t2"));
+    shell.reply(http(401, None));
+    assert_eq!(stopped_kind(&shell), Some(ErrorKind::Auth));
+}
+
+#[test]
+fn poll_404_unknown_process_early_on_is_treated_as_not_there_yet() {
+    let mut shell = Shell::started(exact());
+    shell.server_close(1013);
+    shell.reply(http(404, Some("unknown_process")));
+    assert_eq!(shell.mode(), Mode::HttpPolling);
+    assert_eq!(
+        shell.status().last_error.as_ref().unwrap().kind,
+        ErrorKind::NotFound
+    );
+    shell.advance(3_000);
+    shell.reply(PollOutcome::Progress(running(1, 5.0)));
+    assert_eq!(shell.status().last_error, None);
+}
+
+#[test]
+fn poll_404_unknown_process_after_the_grace_stops_with_not_found() {
+    let mut shell = polling_shell();
+    shell.reply(http(404, Some("unknown_process")));
+    assert_eq!(stopped_kind(&shell), Some(ErrorKind::NotFound));
+}
+
+#[test]
+fn poll_404_for_a_job_already_seen_stops_at_once() {
+    let mut shell = Shell::live(exact(), running(2, 20.0));
+    shell.server_close(1013);
+    shell.reply(http(404, Some("unknown_process")));
+    assert_eq!(stopped_kind(&shell), Some(ErrorKind::NotFound));
+}
+
+#[test]
+fn poll_400_stops_with_a_policy_error() {
+    let mut shell = polling_shell();
+    shell.reply(http(400, Some("invalid_process_id")));
+    assert_eq!(stopped_kind(&shell), Some(ErrorKind::Policy));
+}
+
+#[test]
+fn a_stale_poll_answer_is_ignored() {
+    let mut shell = polling_shell();
+    let old = shell.request();
+    shell.input(Input::Reconnect);
+    let before = shell.log.len();
+    shell.input(Input::PollFinished {
+        request: old,
+        outcome: PollOutcome::Progress(running(50, 99.0)),
+    });
+    assert_eq!(shell.log.len(), before);
+    assert!(shell.session.progress().is_none());
+}
+
+#[test]
+fn polls_carry_the_configured_token_as_bearer_and_the_etag() {
+    let config = SessionConfig {
+        token: Some("secret".into()),
+        ..config(exact())
+    };
+    let mut shell = Shell::with_config(config, 1);
+    shell.input(Input::Start);
+    assert!(shell.opened[0].2.ends_with("?token=secret"));
+    shell.open();
+    shell.frame(snapshot_frame(running(6, 10.0)));
+    shell.server_close(1013);
+    let (_, _, etag, token) = shell.fetched[0].clone();
+    assert_eq!(etag.as_deref(), Some("\"6\""));
+    assert_eq!(token.as_deref(), Some("secret"));
+}
