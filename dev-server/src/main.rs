@@ -1,2 +1,82 @@
-//! Dev server.
-fn main() {}
+//! `upload-progress-server`: parses flags and serves [`upload_progress_server::app`].
+
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use tokio::net::TcpListener;
+use upload_progress_server::cli::{Cli, Command};
+use upload_progress_server::{app_with_handle, serve};
+
+mod fault_client;
+
+/// How long shutdown waits for sockets to take their close frame.
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(3);
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(Command::Fault(args)) = &cli.command {
+        return fault_client::run(args).await;
+    }
+    // Logs go to stderr so stdout's first line is the address announcement.
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "info,tower_http=warn".into()),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let listener = match TcpListener::bind(cli.server.addr).await {
+        Ok(l) => l,
+        Err(err) => {
+            eprintln!("cannot listen on {}: {err}", cli.server.addr);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = match listener.local_addr() {
+        Ok(a) => a,
+        Err(err) => {
+            eprintln!("cannot read the bound address: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "listening on http://{addr}");
+    let _ = stdout.flush();
+    let (router, handle) = app_with_handle(cli.server.to_config());
+    let shutdown = async move {
+        wait_for_signal().await;
+        tracing::info!("shutting down");
+        handle.shutdown(SHUTDOWN_WAIT).await;
+    };
+    match serve(listener, router, shutdown).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("server error: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn wait_for_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

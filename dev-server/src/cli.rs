@@ -1,0 +1,224 @@
+//! Command-line flags of the `upload-progress-server` binary.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+const ABOUT: &str = "Reference and demo server for the UploadProgressRobust wire protocol v1.";
+
+const LONG_ABOUT: &str = "\
+Reference and demo server for the UploadProgressRobust wire protocol v1.
+
+Prints `listening on http://ADDR` as the first line on stdout; logs go to stderr
+(filter with RUST_LOG). SIGINT/SIGTERM: every socket gets `server_shutdown` and
+close 1012, then the process exits.";
+
+const AFTER_HELP: &str = "\
+ENDPOINTS
+  WS   /ws/progress/{id}          snapshot first, then progress frames; pong to {\"type\":\"ping\",\"id\":n};
+                                  close 1000 after a terminal state
+  WS   /ws/progress               snapshots of every active job, then every update
+  WS   /ws/health                 answers pings only
+  GET  /ws/progress/{id}          {\"progress\":{..}}, ETag \"<seq>\", If-None-Match -> 304; 400/401/404/503
+  GET  /ws/progress               every active job
+  GET  /ws/health                 {\"status\":\"healthy\"}
+  GET  /ws/status                 health, connection statistics, active faults
+  GET  /ws/stats                  counters;  /ws/stats/detailed adds per-job and per-IP activity
+  GET  /ws/stats/rate-limit       message limits and how often they were hit
+  POST /ws/cleanup                (admin) sweep finished jobs past their TTL
+  POST /ws/test/{id}?step_ms=&steps_per_stage=&fail_at_stage=   scripted 4-stage job -> 202
+  POST /api/uploads               multipart field `file` -> 202 {process_id, token, expires_in_s}
+  POST /api/uploads/{id}/token?ttl_s=   fresh token for a job
+  POST /ws/admin/faults           (admin, --faults) JSON {\"action\": ...}; GET lists active faults
+  GET  /*                         static files from --dist, index.html fallback
+
+CLOSE CODES
+  1000 job finished   1008 rate limit   1009 message too big   1011 internal error
+  1012 restarting (after server_shutdown)   1013 server full   4400 invalid process id
+  4401 token missing, invalid or expired   4404 no such job after the grace period
+
+FAULTS (POST /ws/admin/faults, needs --faults and Authorization: Bearer <admin token>)
+  {\"action\":\"drop_sockets\"}                                   TCP drop, no close frame (1006)
+  {\"action\":\"refuse_upgrades\",\"fraction\":1.0,\"duration_ms\":10000}  upgrades answer 503
+  {\"action\":\"stall_sockets\",\"duration_ms\":20000}            no frames, no pongs, no close
+  {\"action\":\"delay_handshake\",\"delay_ms\":3000,\"duration_ms\":10000}
+  {\"action\":\"poll_errors\",\"duration_ms\":10000}              GET /ws/progress/{id} answers 503
+  {\"action\":\"restart\",\"retry_after_ms\":1000}                server_shutdown, then close 1012
+  {\"action\":\"clear\"}                                          end every timed fault
+
+See dev-server/SERVER.md for the full reference.";
+
+/// Parsed command line.
+#[derive(Debug, Parser)]
+#[command(name = "upload-progress-server", version, about = ABOUT, long_about = LONG_ABOUT, after_long_help = AFTER_HELP)]
+pub struct Cli {
+    /// Optional helper command; without one the server runs.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Flags of the server.
+    #[command(flatten)]
+    pub server: ServerArgs,
+}
+
+/// Helper commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Send a fault-injection request to a running server.
+    Fault(FaultArgs),
+}
+
+/// Arguments of `upload-progress-server fault`.
+#[derive(Debug, clap::Args)]
+pub struct FaultArgs {
+    /// drop_sockets | refuse_upgrades | stall_sockets | delay_handshake | poll_errors | restart | clear
+    pub action: String,
+    /// Base URL of the server.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub server: String,
+    /// Admin token of the server.
+    #[arg(long, env = "UPR_ADMIN_TOKEN")]
+    pub admin_token: String,
+    /// How long a timed fault lasts.
+    #[arg(long)]
+    pub duration_ms: Option<u64>,
+    /// Share of upgrades refused (refuse_upgrades).
+    #[arg(long)]
+    pub fraction: Option<f64>,
+    /// Handshake delay (delay_handshake).
+    #[arg(long)]
+    pub delay_ms: Option<u64>,
+    /// Announced reconnect delay (restart).
+    #[arg(long)]
+    pub retry_after_ms: Option<u64>,
+}
+
+/// Flags of the server itself.
+#[derive(Debug, clap::Args)]
+pub struct ServerArgs {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Directory served at / (trunk output); unknown paths get its index.html.
+    #[arg(long, default_value = "dist")]
+    pub dist: PathBuf,
+    /// An origin allowed to call the API and open sockets, e.g. https://app.example.com (repeatable).
+    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    pub allow_origin: Vec<String>,
+    /// Also allow any http://127.0.0.1:*, http://localhost:* and http://[::1]:* origin.
+    #[arg(long)]
+    pub allow_loopback_origins: bool,
+    /// Enable fault injection (POST /ws/admin/faults).
+    #[arg(long)]
+    pub faults: bool,
+    /// Bearer token for admin endpoints; without it they answer 403.
+    #[arg(long, env = "UPR_ADMIN_TOKEN")]
+    pub admin_token: Option<String>,
+    /// Require a job token: ?token= on sockets (close 4401), Authorization: Bearer on HTTP (401).
+    #[arg(long)]
+    pub require_token: bool,
+    /// Secret key of job tokens (default: random per start).
+    #[arg(long, env = "UPR_TOKEN_SECRET", hide_env_values = true)]
+    pub token_secret: Option<String>,
+    /// Lifetime of issued job tokens, in seconds.
+    #[arg(long, default_value_t = 900)]
+    pub token_ttl_s: u64,
+    /// Pipeline speed: time per progress step, in milliseconds.
+    #[arg(long, default_value_t = 400)]
+    pub stage_ms: u64,
+    /// Progress steps per pipeline stage.
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub steps_per_stage: u32,
+    /// Most WebSocket connections at once (503 before the upgrade when full).
+    #[arg(long, default_value_t = 100)]
+    pub max_connections: usize,
+    /// Most WebSocket connections at once from one IP address.
+    #[arg(long, default_value_t = 10)]
+    pub max_per_ip: usize,
+    /// Largest WebSocket message or frame, in bytes (bigger: close 1009).
+    #[arg(long, default_value_t = 65536, value_parser = clap::value_parser!(u64).range(128..=16_777_216))]
+    pub max_message_bytes: u64,
+    /// Messages a client may send per 60 s window (more: error frame, close 1008).
+    #[arg(long, default_value_t = 120)]
+    pub rate_limit: u32,
+    /// Length of the rate-limit window, in milliseconds.
+    #[arg(long, default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub rate_window_ms: u64,
+    /// How long a socket for an unknown (but valid) id waits for the job before close 4404.
+    #[arg(long, default_value_t = 10_000)]
+    pub grace_ms: u64,
+    /// Largest upload, in bytes (bigger: 413).
+    #[arg(long, default_value_t = 10 * 1024 * 1024)]
+    pub max_upload_bytes: usize,
+    /// Most jobs kept in memory (finished ones are evicted first).
+    #[arg(long, default_value_t = 1000)]
+    pub max_jobs: usize,
+    /// How long a finished job stays readable, in seconds.
+    #[arg(long, default_value_t = 600)]
+    pub job_ttl_s: u64,
+    /// Interval of server-side protocol pings, in milliseconds.
+    #[arg(long, default_value_t = 25_000, value_parser = clap::value_parser!(u64).range(10..))]
+    pub ping_interval_ms: u64,
+    /// A socket silent (no frame, no pong) for this long is dropped, in milliseconds.
+    #[arg(long, default_value_t = 60_000)]
+    pub idle_timeout_ms: u64,
+    /// Longest time one outgoing frame may take, in milliseconds.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub send_timeout_ms: u64,
+}
+
+impl ServerArgs {
+    /// The runtime settings these flags describe.
+    pub fn to_config(&self) -> Config {
+        Config {
+            dist: self.dist.clone(),
+            allowed_origins: self.allow_origin.clone(),
+            allow_loopback_origins: self.allow_loopback_origins,
+            faults: self.faults,
+            admin_token: self.admin_token.clone().filter(|t| !t.is_empty()),
+            require_token: self.require_token,
+            token_secret: self.token_secret.clone().filter(|t| !t.is_empty()),
+            token_ttl: Duration::from_secs(self.token_ttl_s),
+            stage_ms: self.stage_ms,
+            steps_per_stage: self.steps_per_stage,
+            max_connections: self.max_connections,
+            max_per_ip: self.max_per_ip,
+            max_message_bytes: usize::try_from(self.max_message_bytes).unwrap_or(65536),
+            rate_limit: self.rate_limit,
+            rate_window: Duration::from_millis(self.rate_window_ms),
+            grace: Duration::from_millis(self.grace_ms),
+            max_upload_bytes: self.max_upload_bytes,
+            max_jobs: self.max_jobs,
+            job_ttl: Duration::from_secs(self.job_ttl_s),
+            ping_interval: Duration::from_millis(self.ping_interval_ms),
+            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
+            send_timeout: Duration::from_millis(self.send_timeout_ms),
+            shutdown_retry_after_ms: 1000,
+        }
+    }
+}
+
+impl FaultArgs {
+    /// The JSON body for `POST /ws/admin/faults`.
+    pub fn body(&self) -> serde_json::Value {
+        let mut body = serde_json::json!({ "action": self.action });
+        let fields = [
+            ("duration_ms", self.duration_ms.map(serde_json::Value::from)),
+            ("fraction", self.fraction.map(serde_json::Value::from)),
+            ("delay_ms", self.delay_ms.map(serde_json::Value::from)),
+            (
+                "retry_after_ms",
+                self.retry_after_ms.map(serde_json::Value::from),
+            ),
+        ];
+        for (name, value) in fields {
+            if let Some(value) = value {
+                body[name] = value;
+            }
+        }
+        body
+    }
+}

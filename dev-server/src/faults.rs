@@ -1,0 +1,284 @@
+//! Fault injection: make the transport misbehave on purpose, never the jobs.
+//!
+//! Every fault acts on sockets or HTTP answers only; job state in the store is
+//! untouched, so a client that recovers must see exactly the progress it
+//! would have seen without the fault.
+
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::watch;
+
+/// Longest duration a timed fault may be set for.
+pub const MAX_FAULT_MS: u64 = 600_000;
+/// Longest handshake delay.
+pub const MAX_DELAY_MS: u64 = 60_000;
+
+/// Body of `POST /ws/admin/faults`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case")]
+pub enum FaultRequest {
+    /// Abort every socket's task: TCP goes away without a close frame (client sees 1006).
+    DropSockets,
+    /// Answer a `fraction` of upgrades with 503 for `duration_ms`.
+    RefuseUpgrades {
+        /// Share of upgrades refused, 0.0..=1.0.
+        #[serde(default = "one")]
+        fraction: f64,
+        /// How long the fault lasts.
+        #[serde(default = "ten_s")]
+        duration_ms: u64,
+    },
+    /// Stop reading and writing on every socket (no frames, no pongs) without closing.
+    StallSockets {
+        /// How long the fault lasts.
+        #[serde(default = "twenty_s")]
+        duration_ms: u64,
+    },
+    /// Hold each upgrade for `delay_ms` before answering it.
+    DelayHandshake {
+        /// Delay per handshake.
+        #[serde(default = "three_s")]
+        delay_ms: u64,
+        /// How long the fault lasts.
+        #[serde(default = "ten_s")]
+        duration_ms: u64,
+    },
+    /// Answer `GET /ws/progress/{id}` with 503.
+    PollErrors {
+        /// How long the fault lasts.
+        #[serde(default = "ten_s")]
+        duration_ms: u64,
+    },
+    /// Send `server_shutdown` then close every socket with 1012, as a restart would.
+    Restart {
+        /// `retry_after_ms` announced to clients (default 1000).
+        #[serde(default = "one_s")]
+        retry_after_ms: u64,
+    },
+    /// End every timed fault now.
+    Clear,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn one_s() -> u64 {
+    1_000
+}
+fn three_s() -> u64 {
+    3_000
+}
+fn ten_s() -> u64 {
+    10_000
+}
+fn twenty_s() -> u64 {
+    20_000
+}
+
+impl FaultRequest {
+    /// Rejects out-of-range parameters with a message for the caller.
+    pub fn validate(&self) -> Result<(), String> {
+        let check_ms = |name: &str, ms: u64, max: u64| {
+            if ms == 0 || ms > max {
+                Err(format!("{name} must be within 1..={max}"))
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            Self::RefuseUpgrades {
+                fraction,
+                duration_ms,
+            } => {
+                if !(0.0..=1.0).contains(fraction) {
+                    return Err("fraction must be within 0.0..=1.0".to_owned());
+                }
+                check_ms("duration_ms", *duration_ms, MAX_FAULT_MS)
+            }
+            Self::StallSockets { duration_ms } | Self::PollErrors { duration_ms } => {
+                check_ms("duration_ms", *duration_ms, MAX_FAULT_MS)
+            }
+            Self::DelayHandshake {
+                delay_ms,
+                duration_ms,
+            } => {
+                check_ms("delay_ms", *delay_ms, MAX_DELAY_MS)?;
+                check_ms("duration_ms", *duration_ms, MAX_FAULT_MS)
+            }
+            Self::Restart { retry_after_ms } if *retry_after_ms > MAX_FAULT_MS => {
+                Err(format!("retry_after_ms must be at most {MAX_FAULT_MS}"))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Timed {
+    refuse: Option<(f64, Instant)>,
+    delay: Option<(Duration, Instant)>,
+    poll_errors: Option<Instant>,
+}
+
+/// The active timed faults.
+pub struct Faults {
+    enabled: bool,
+    timed: Mutex<Timed>,
+    /// `Some(until)` while sockets are stalled; sockets watch it to resume.
+    stall: watch::Sender<Option<Instant>>,
+}
+
+impl Faults {
+    /// No active fault. `enabled` only records whether the admin endpoint works.
+    pub fn new(enabled: bool) -> Self {
+        let (stall, _) = watch::channel(None);
+        Self {
+            enabled,
+            timed: Mutex::new(Timed::default()),
+            stall,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Timed> {
+        self.timed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// True when fault injection was enabled at start-up.
+    pub fn enabled(&self) -> bool {
+        self.enabled
+    }
+
+    /// Starts a timed fault (instant ones are carried out by the caller).
+    pub fn apply(&self, request: &FaultRequest) {
+        let now = Instant::now();
+        let until = |ms: u64| now + Duration::from_millis(ms);
+        match *request {
+            FaultRequest::RefuseUpgrades {
+                fraction,
+                duration_ms,
+            } => self.lock().refuse = Some((fraction, until(duration_ms))),
+            FaultRequest::StallSockets { duration_ms } => {
+                self.stall.send_replace(Some(until(duration_ms)));
+            }
+            FaultRequest::DelayHandshake {
+                delay_ms,
+                duration_ms,
+            } => {
+                self.lock().delay = Some((Duration::from_millis(delay_ms), until(duration_ms)));
+            }
+            FaultRequest::PollErrors { duration_ms } => {
+                self.lock().poll_errors = Some(until(duration_ms));
+            }
+            FaultRequest::Clear => {
+                *self.lock() = Timed::default();
+                self.stall.send_replace(None);
+            }
+            FaultRequest::DropSockets | FaultRequest::Restart { .. } => {}
+        }
+    }
+
+    /// Whether this upgrade should be refused (draws a random number for fractions).
+    pub fn refuse_upgrade(&self) -> bool {
+        match self.lock().refuse {
+            Some((fraction, until)) if Instant::now() < until => {
+                fraction >= 1.0 || rand::random::<f64>() < fraction
+            }
+            _ => false,
+        }
+    }
+
+    /// How long to hold this handshake, if at all.
+    pub fn handshake_delay(&self) -> Option<Duration> {
+        match self.lock().delay {
+            Some((delay, until)) if Instant::now() < until => Some(delay),
+            _ => None,
+        }
+    }
+
+    /// Whether HTTP progress polling should fail now.
+    pub fn poll_error(&self) -> bool {
+        self.lock()
+            .poll_errors
+            .is_some_and(|until| Instant::now() < until)
+    }
+
+    /// Watches the stall deadline.
+    pub fn stall_rx(&self) -> watch::Receiver<Option<Instant>> {
+        self.stall.subscribe()
+    }
+
+    /// The active faults as JSON, with the time each has left.
+    pub fn snapshot(&self) -> Value {
+        let now = Instant::now();
+        let left = |until: Instant| {
+            u64::try_from(until.saturating_duration_since(now).as_millis()).unwrap_or(u64::MAX)
+        };
+        let mut out = serde_json::Map::new();
+        let timed = self.lock();
+        if let Some((fraction, until)) = timed.refuse.filter(|(_, u)| *u > now) {
+            out.insert(
+                "refuse_upgrades".into(),
+                json!({"fraction": fraction, "remaining_ms": left(until)}),
+            );
+        }
+        if let Some((delay, until)) = timed.delay.filter(|(_, u)| *u > now) {
+            out.insert(
+                "delay_handshake".into(),
+                json!({"delay_ms": delay.as_millis() as u64, "remaining_ms": left(until)}),
+            );
+        }
+        if let Some(until) = timed.poll_errors.filter(|u| *u > now) {
+            out.insert("poll_errors".into(), json!({"remaining_ms": left(until)}));
+        }
+        drop(timed);
+        if let Some(until) = (*self.stall.borrow()).filter(|u| *u > now) {
+            out.insert("stall_sockets".into(), json!({"remaining_ms": left(until)}));
+        }
+        Value::Object(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_validates() {
+        let r: FaultRequest =
+            serde_json::from_str(r#"{"action":"refuse_upgrades","fraction":0.5}"#).expect("parse");
+        assert_eq!(
+            r,
+            FaultRequest::RefuseUpgrades {
+                fraction: 0.5,
+                duration_ms: 10_000
+            }
+        );
+        assert!(r.validate().is_ok());
+        let bad = FaultRequest::RefuseUpgrades {
+            fraction: 2.0,
+            duration_ms: 1,
+        };
+        assert!(bad.validate().is_err());
+        assert!(serde_json::from_str::<FaultRequest>(r#"{"action":"nope"}"#).is_err());
+    }
+
+    #[test]
+    fn timed_faults_show_and_clear() {
+        let f = Faults::new(true);
+        f.apply(&FaultRequest::PollErrors {
+            duration_ms: 60_000,
+        });
+        f.apply(&FaultRequest::StallSockets {
+            duration_ms: 60_000,
+        });
+        assert!(f.poll_error());
+        let snap = f.snapshot();
+        assert!(snap.get("poll_errors").is_some() && snap.get("stall_sockets").is_some());
+        f.apply(&FaultRequest::Clear);
+        assert!(!f.poll_error());
+        assert_eq!(f.snapshot(), json!({}));
+    }
+}

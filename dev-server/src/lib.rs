@@ -1,0 +1,145 @@
+//! Reference and demo server for the UploadProgressRobust wire protocol v1.
+//!
+//! [`app`] builds the whole HTTP/WebSocket service from a [`Config`]; the
+//! binary only parses flags and serves it. See `SERVER.md` for every
+//! endpoint, flag, close code and fault mode.
+
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod faults;
+pub mod http;
+pub mod limits;
+pub mod origin;
+pub mod pipeline;
+pub mod state;
+pub mod stats;
+pub mod store;
+pub mod ws;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use tokio::net::TcpListener;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::trace::TraceLayer;
+
+pub use config::Config;
+pub use state::ServerHandle;
+
+use crate::error::ApiError;
+use crate::state::{AppState, Shared};
+use crate::stats::Counters;
+
+/// How often finished jobs past their TTL are swept.
+const SWEEP_EVERY: Duration = Duration::from_secs(30);
+
+/// The whole service for `config`.
+pub fn app(config: Config) -> Router {
+    app_with_handle(config).0
+}
+
+/// The service plus a handle for graceful shutdown.
+pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
+    let state: Shared = Arc::new(AppState::new(config));
+    spawn_sweeper(&state);
+    let upload_limit = http::body_limit(state.config.max_upload_bytes);
+    let api = Router::new()
+        .route("/ws/progress/{id}", get(http::progress_by_id))
+        .route("/ws/progress", get(http::progress_all))
+        .route("/ws/health", get(http::health))
+        .route("/ws/status", get(http::status))
+        .route("/ws/stats", get(http::stats))
+        .route("/ws/stats/detailed", get(http::stats_detailed))
+        .route("/ws/stats/rate-limit", get(http::stats_rate_limit))
+        .route("/ws/cleanup", post(http::cleanup))
+        .route(
+            "/ws/admin/faults",
+            post(http::faults_post).get(http::faults_get),
+        )
+        .route("/ws/test/{id}", post(http::test_job))
+        .route(
+            "/api/uploads",
+            post(http::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/api/uploads/{id}/token", post(http::refresh_token))
+        // route_layer: only matched API routes are origin-checked; static files are not.
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            check_origin,
+        ));
+    let dist = state.config.dist.clone();
+    let static_files = ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html")));
+    let router = api
+        .fallback_service(static_files)
+        .layer(state.origins.cors_layer())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            // Tokens travel in the query of socket URLs; never log them.
+            tracing::info_span!(
+                "request",
+                method = %req.method(),
+                uri = %auth::redact_uri(req.uri()),
+            )
+        }))
+        .with_state(Arc::clone(&state));
+    (router, ServerHandle { state })
+}
+
+/// Refuses requests from a foreign `Origin` with 403 before any handler (or upgrade) runs.
+async fn check_origin(State(state): State<Shared>, req: Request, next: Next) -> Response {
+    match state.origins.check(req.headers()) {
+        Ok(()) => next.run(req).await,
+        Err(origin) => {
+            Counters::bump(&state.stats.counters.refused_origin);
+            tracing::info!(%origin, "refused foreign origin");
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "origin_not_allowed",
+                format!("origin {origin} is not allowed"),
+            )
+            .into_response()
+        }
+    }
+}
+
+fn spawn_sweeper(state: &Shared) {
+    // Without a runtime (e.g. building the router in a sync test) there is
+    // nothing to sweep with; `POST /ws/cleanup` still works.
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let weak = Arc::downgrade(state);
+    runtime.spawn(async move {
+        let mut ticker = tokio::time::interval(SWEEP_EVERY);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            // Stop once the server (and its state) is gone.
+            let Some(state) = weak.upgrade() else { return };
+            state.cleanup();
+        }
+    });
+}
+
+/// Serves `router` on `listener` with peer addresses (needed for per-IP limits).
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

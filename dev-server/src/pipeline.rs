@@ -1,0 +1,261 @@
+//! The staged processing pipeline behind an upload (and the scripted demo job).
+//!
+//! Cheap work is real (hashing, counting lines and words of the stored
+//! bytes); the rest is paced by a timer so tests can run it fast.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use upload_progress_core::{JobState, ProcessId, Progress, Stage, StageStatus};
+
+use crate::clock::now_ms;
+use crate::store::{JobStore, StoreError};
+
+/// Machine name and label of each stage, in order.
+pub const STAGES: [(&str, &str); 4] = [
+    ("upload", "Upload received"),
+    ("text_extraction", "Text extraction"),
+    ("indexing", "Indexing"),
+    ("finalize", "Finalize"),
+];
+
+/// How one job runs.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// Pause before each progress step.
+    pub step: Duration,
+    /// Progress steps per stage (at least 1).
+    pub steps_per_stage: u32,
+    /// Fail when this stage starts (scripted jobs only).
+    pub fail_at_stage: Option<u32>,
+    /// The uploaded bytes, when there are any.
+    pub data: Option<Arc<[u8]>>,
+    /// Original file name, for messages.
+    pub file_name: Option<String>,
+}
+
+/// The state a new job starts in: `running`, first stage active.
+pub fn initial_progress(id: ProcessId) -> Progress {
+    let mut p = Progress::unknown(id, now_ms());
+    p.state = JobState::Running;
+    p.stage_count = STAGES.len() as u32;
+    p.stages = STAGES
+        .iter()
+        .map(|(name, label)| Stage {
+            name: (*name).to_owned(),
+            label: (*label).to_owned(),
+            status: StageStatus::Pending,
+        })
+        .collect();
+    enter_stage(&mut p, 0, "Receiving upload...");
+    p
+}
+
+fn enter_stage(p: &mut Progress, index: usize, message: &str) {
+    for (i, stage) in p.stages.iter_mut().enumerate() {
+        stage.status = match i.cmp(&index) {
+            std::cmp::Ordering::Less => StageStatus::Done,
+            std::cmp::Ordering::Equal => StageStatus::Active,
+            std::cmp::Ordering::Greater => StageStatus::Pending,
+        };
+    }
+    p.stage_index = index as u32;
+    p.stage = STAGES.get(index).map(|(name, _)| (*name).to_owned());
+    message.clone_into(&mut p.message);
+}
+
+/// Facts computed from the uploaded bytes.
+#[derive(Debug, Clone, Default)]
+struct Facts {
+    bytes: usize,
+    lines: usize,
+    words: usize,
+    sha256: Option<String>,
+}
+
+fn count_text(data: &[u8]) -> (usize, usize) {
+    let text = String::from_utf8_lossy(data);
+    (text.lines().count(), text.split_whitespace().count())
+}
+
+fn sha256_hex(data: &[u8]) -> String {
+    Sha256::digest(data)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+/// Runs a job to its end. Stops quietly when the job disappears from the store.
+pub async fn run(store: Arc<JobStore>, id: ProcessId, plan: Plan) {
+    if let Err(err) = drive(&store, &id, &plan).await {
+        tracing::debug!(process_id = %id, %err, "pipeline stopped");
+    }
+}
+
+async fn drive(store: &JobStore, id: &ProcessId, plan: &Plan) -> Result<(), StoreError> {
+    let steps = plan.steps_per_stage.max(1);
+    let total = (STAGES.len() as u32 * steps) as f64;
+    let mut facts = Facts {
+        bytes: plan.data.as_ref().map_or(0, |d| d.len()),
+        ..Facts::default()
+    };
+    for (index, (name, label)) in STAGES.iter().enumerate() {
+        let index_u32 = index as u32;
+        if plan.fail_at_stage == Some(index_u32) {
+            store.update(id, |p| fail(p, index, label))?;
+            return Ok(());
+        }
+        if index > 0 {
+            let msg = stage_message(name, &facts, plan);
+            store.update(id, |p| enter_stage(p, index, &msg))?;
+        }
+        // The real work of a stage happens once, off the async threads.
+        facts = do_work(name, facts, plan).await;
+        for step in 1..=steps {
+            tokio::time::sleep(plan.step).await;
+            let percent = f64::from(index_u32 * steps + step) / total * 100.0;
+            let msg = step_message(name, step, steps, &facts);
+            store.update(id, |p| {
+                p.percent = percent;
+                p.message = msg;
+            })?;
+        }
+    }
+    let summary = summary(&facts, plan);
+    store.update(id, |p| {
+        for stage in &mut p.stages {
+            stage.status = StageStatus::Done;
+        }
+        p.state = JobState::Completed;
+        p.percent = 100.0;
+        p.message = summary;
+    })?;
+    Ok(())
+}
+
+fn fail(p: &mut Progress, index: usize, label: &str) {
+    for (i, stage) in p.stages.iter_mut().enumerate() {
+        stage.status = match i.cmp(&index) {
+            std::cmp::Ordering::Less => StageStatus::Done,
+            std::cmp::Ordering::Equal => StageStatus::Failed,
+            std::cmp::Ordering::Greater => StageStatus::Skipped,
+        };
+    }
+    p.stage_index = index as u32;
+    p.stage = STAGES.get(index).map(|(name, _)| (*name).to_owned());
+    p.state = JobState::Failed;
+    p.message = format!("{label} failed");
+    p.error = Some(format!("scripted failure at stage {index} ({label})"));
+}
+
+async fn do_work(stage: &str, mut facts: Facts, plan: &Plan) -> Facts {
+    let Some(data) = plan.data.clone() else {
+        return facts;
+    };
+    match stage {
+        "text_extraction" => {
+            let counted = tokio::task::spawn_blocking(move || count_text(&data)).await;
+            if let Ok((lines, words)) = counted {
+                facts.lines = lines;
+                facts.words = words;
+            }
+        }
+        "indexing" => {
+            if let Ok(hash) = tokio::task::spawn_blocking(move || sha256_hex(&data)).await {
+                facts.sha256 = Some(hash);
+            }
+        }
+        _ => {}
+    }
+    facts
+}
+
+fn stage_message(stage: &str, facts: &Facts, plan: &Plan) -> String {
+    match stage {
+        "text_extraction" if plan.data.is_some() => {
+            format!("Extracting text from {} bytes...", facts.bytes)
+        }
+        "text_extraction" => "Extracting text and images...".to_owned(),
+        "indexing" => "Indexing content...".to_owned(),
+        "finalize" => "Finalizing...".to_owned(),
+        _ => "Working...".to_owned(),
+    }
+}
+
+fn step_message(stage: &str, step: u32, steps: u32, facts: &Facts) -> String {
+    match stage {
+        "upload" => format!("Upload received ({} bytes)", facts.bytes),
+        "text_extraction" if facts.words > 0 || facts.lines > 0 => format!(
+            "Found {} lines, {} words ({step}/{steps})",
+            facts.lines, facts.words
+        ),
+        "indexing" => match &facts.sha256 {
+            Some(hash) => format!("Indexed sha256 {} ({step}/{steps})", short(hash)),
+            None => format!("Indexing ({step}/{steps})"),
+        },
+        _ => format!("{stage} ({step}/{steps})"),
+    }
+}
+
+fn short(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}
+
+fn summary(facts: &Facts, plan: &Plan) -> String {
+    match (&facts.sha256, &plan.file_name) {
+        (Some(hash), name) => format!(
+            "Processed {}{} bytes, {} lines, {} words, sha256 {}",
+            name.as_deref()
+                .map(|n| format!("{n}: "))
+                .unwrap_or_default(),
+            facts.bytes,
+            facts.lines,
+            facts.words,
+            hash
+        ),
+        (None, _) => "Processing complete".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_and_hashes() {
+        assert_eq!(count_text(b"a b\nc\n"), (2, 3));
+        assert_eq!(
+            sha256_hex(b"abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[tokio::test]
+    async fn scripted_failure_marks_stages() {
+        let store = Arc::new(JobStore::new(10, Duration::from_secs(60)));
+        let id = ProcessId::parse("job").expect("valid");
+        store.create(initial_progress(id.clone())).expect("created");
+        let plan = Plan {
+            step: Duration::ZERO,
+            steps_per_stage: 2,
+            fail_at_stage: Some(2),
+            data: None,
+            file_name: None,
+        };
+        run(store.clone(), id.clone(), plan).await;
+        let p = store.get(&id).expect("held");
+        assert_eq!(p.state, JobState::Failed);
+        let statuses: Vec<_> = p.stages.iter().map(|s| s.status).collect();
+        assert_eq!(
+            statuses,
+            [
+                StageStatus::Done,
+                StageStatus::Done,
+                StageStatus::Failed,
+                StageStatus::Skipped
+            ]
+        );
+        assert_eq!(p.percent, 50.0);
+    }
+}

@@ -1,0 +1,139 @@
+//! Shared server state and the handle used to shut the server down.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use tokio::sync::broadcast;
+
+use crate::auth::TokenSigner;
+use crate::config::Config;
+use crate::faults::Faults;
+use crate::limits::Connections;
+use crate::origin::OriginPolicy;
+use crate::stats::Stats;
+use crate::store::JobStore;
+
+/// A command to every open socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Send `server_shutdown {retry_after_ms}`, then close 1012.
+    Restart {
+        /// Announced reconnect delay.
+        retry_after_ms: u64,
+    },
+}
+
+/// Everything handlers share.
+pub struct AppState {
+    /// Settings.
+    pub config: Config,
+    /// Jobs.
+    pub store: Arc<JobStore>,
+    /// Open sockets and their caps.
+    pub conns: Arc<Connections>,
+    /// Injected faults.
+    pub faults: Faults,
+    /// Counters.
+    pub stats: Stats,
+    /// Job tokens.
+    pub tokens: TokenSigner,
+    /// Allowed origins.
+    pub origins: Arc<OriginPolicy>,
+    /// Commands to every socket.
+    pub control: broadcast::Sender<Control>,
+    /// Set once shutdown starts; new sockets are refused from then on.
+    pub shutting_down: AtomicBool,
+    /// Start time, for uptime.
+    pub started: Instant,
+}
+
+/// Handlers' view of the state.
+pub type Shared = Arc<AppState>;
+
+impl AppState {
+    /// State for `config`.
+    pub fn new(config: Config) -> Self {
+        let (control, _) = broadcast::channel(16);
+        Self {
+            store: Arc::new(JobStore::new(config.max_jobs, config.job_ttl)),
+            conns: Arc::new(Connections::new(config.max_connections, config.max_per_ip)),
+            faults: Faults::new(config.faults),
+            stats: Stats::default(),
+            tokens: TokenSigner::new(config.token_secret.as_deref()),
+            origins: Arc::new(OriginPolicy::new(
+                &config.allowed_origins,
+                config.allow_loopback_origins,
+            )),
+            control,
+            shutting_down: AtomicBool::new(false),
+            started: Instant::now(),
+            config,
+        }
+    }
+
+    /// Tells every socket to announce a restart and close with 1012.
+    pub fn restart_sockets(&self, retry_after_ms: u64) -> usize {
+        self.control
+            .send(Control::Restart { retry_after_ms })
+            .unwrap_or(0)
+    }
+
+    /// True once shutdown started.
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::Relaxed)
+    }
+
+    /// Drops finished jobs past their TTL and stats of vanished jobs.
+    pub fn cleanup(&self) -> (usize, usize) {
+        let jobs = self.store.sweep();
+        let stats = self.stats.forget_idle(|id| self.store.contains(id));
+        (jobs, stats)
+    }
+}
+
+/// Lets the embedding program stop the server gracefully.
+#[derive(Clone)]
+pub struct ServerHandle {
+    pub(crate) state: Shared,
+}
+
+impl ServerHandle {
+    /// Announces shutdown on every socket (`server_shutdown`, then close 1012),
+    /// refuses new sockets, and waits up to `wait` for sockets to finish.
+    pub async fn shutdown(&self, wait: Duration) {
+        self.state.shutting_down.store(true, Ordering::Relaxed);
+        self.state
+            .restart_sockets(self.state.config.shutdown_retry_after_ms);
+        let deadline = tokio::time::Instant::now() + wait;
+        while self.state.conns.active() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        // Whatever is still open (a stalled client) goes without ceremony.
+        self.state.conns.abort_all();
+    }
+
+    /// Sockets open now.
+    pub fn active_connections(&self) -> usize {
+        self.state.conns.active()
+    }
+}
+
+/// The peer address, or 0.0.0.0 when the server was not started with connect info.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |c| c.0.ip());
+        Ok(Self(ip))
+    }
+}

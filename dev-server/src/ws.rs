@@ -1,0 +1,545 @@
+//! WebSocket endpoints: `/ws/progress/{id}`, `/ws/progress` (all jobs) and `/ws/health`.
+//!
+//! One task per socket. It never blocks the pipeline: job updates arrive via
+//! a `watch` channel that holds only the newest state, so a slow socket skips
+//! intermediate states instead of queueing them. Every send has a timeout, a
+//! silent peer is dropped after the idle timeout, and every refusal happens
+//! either before the upgrade (HTTP status) or as a close code after it.
+
+use std::time::{Duration, Instant};
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use tokio::sync::{broadcast, watch};
+use tokio::time::MissedTickBehavior;
+use upload_progress_core::{code, ClientMessage, ProcessId, Progress, ServerMessage};
+
+use crate::clock::{now_ms, now_s};
+use crate::error::ApiError;
+use crate::limits::{ConnGuard, RateWindow, Refusal};
+use crate::state::{ClientIp, Control, Shared};
+use crate::stats::Counters;
+
+/// Per-socket read buffer. tungstenite allocates its read buffer eagerly for
+/// every connection (128 KiB by default); idle progress sockets need little.
+const READ_BUFFER: usize = 4 * 1024;
+/// Per-socket write buffer before a flush.
+const WRITE_BUFFER: usize = 4 * 1024;
+/// Upper bound of queued outgoing bytes per socket.
+const MAX_WRITE_BUFFER: usize = 256 * 1024;
+/// How long to wait for the peer's close reply after we close.
+const CLOSE_LINGER: Duration = Duration::from_secs(1);
+
+/// What a socket serves.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// One job; `token` is the raw `?token=` value.
+    Job {
+        /// The id as given in the path (validated after the upgrade).
+        raw_id: String,
+        /// The `?token=` query value.
+        token: Option<String>,
+    },
+    /// Every active job.
+    All,
+    /// Heartbeats only.
+    Health,
+}
+
+/// Checks that happen before an upgrade: shutdown, upgrade faults, connection caps.
+pub async fn admit(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Response> {
+    if state.is_shutting_down() {
+        return Err(unavailable("shutting_down", "the server is shutting down"));
+    }
+    if state.faults.refuse_upgrade() {
+        Counters::bump(&state.stats.counters.refused_fault);
+        return Err(unavailable(
+            "upgrade_refused",
+            "upgrades are refused for now (fault injection)",
+        ));
+    }
+    if let Some(delay) = state.faults.handshake_delay() {
+        tokio::time::sleep(delay).await;
+    }
+    state
+        .conns
+        .try_acquire(ip.0)
+        .map_err(|refusal| match refusal {
+            Refusal::ServerFull => {
+                Counters::bump(&state.stats.counters.refused_server_full);
+                unavailable("server_full", "too many connections; try again later")
+            }
+            Refusal::PerIpFull => {
+                Counters::bump(&state.stats.counters.refused_per_ip);
+                unavailable(
+                    "too_many_connections",
+                    "too many connections from this address; try again later",
+                )
+            }
+        })
+}
+
+fn unavailable(code: &'static str, message: &str) -> Response {
+    let mut resp = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message).into_response();
+    resp.headers_mut().insert(
+        axum::http::header::RETRY_AFTER,
+        axum::http::HeaderValue::from_static("5"),
+    );
+    resp
+}
+
+/// Upgrades with the server's buffer and size limits and runs the socket.
+pub fn upgrade(ws: WebSocketUpgrade, state: Shared, guard: ConnGuard, target: Target) -> Response {
+    let max = state.config.max_message_bytes;
+    ws.read_buffer_size(READ_BUFFER)
+        .write_buffer_size(WRITE_BUFFER)
+        .max_write_buffer_size(MAX_WRITE_BUFFER.max(max * 2))
+        .max_message_size(max)
+        .max_frame_size(max)
+        .on_failed_upgrade(|err| tracing::debug!(%err, "upgrade failed"))
+        .on_upgrade(move |socket| async move {
+            // Run the socket in its own task so the drop-sockets fault can
+            // abort it: dropping the task drops the TCP stream with no close
+            // frame. The guard lives inside the task, so an abort releases
+            // the connection slot too.
+            let registrar = guard.registrar();
+            let task = tokio::spawn(async move {
+                let conn_id = guard.id();
+                Conn::new(socket, state).run(target).await;
+                tracing::debug!(conn_id, "socket finished");
+                drop(guard);
+            });
+            registrar.register(task.abort_handle());
+            // A join error here is an abort, which is the intended outcome.
+            let _ = task.await;
+        })
+}
+
+/// Why a socket loop ended.
+enum Flow {
+    Continue,
+    Stop,
+}
+
+struct Conn {
+    socket: WebSocket,
+    state: Shared,
+    rate: RateWindow,
+    last_heard: Instant,
+    control: broadcast::Receiver<Control>,
+    stall: watch::Receiver<Option<Instant>>,
+}
+
+impl Conn {
+    fn new(socket: WebSocket, state: Shared) -> Self {
+        let rate = RateWindow::new(state.config.rate_limit, state.config.rate_window);
+        let control = state.control.subscribe();
+        let stall = state.faults.stall_rx();
+        Self {
+            socket,
+            state,
+            rate,
+            last_heard: Instant::now(),
+            control,
+            stall,
+        }
+    }
+
+    async fn run(mut self, target: Target) {
+        match target {
+            Target::Job { raw_id, token } => self.run_job(&raw_id, token.as_deref()).await,
+            Target::All => self.run_all().await,
+            Target::Health => self.run_health().await,
+        }
+    }
+
+    async fn run_job(&mut self, raw_id: &str, token: Option<&str>) {
+        let id = match ProcessId::parse(raw_id) {
+            Ok(id) => id,
+            Err(err) => {
+                self.fail(
+                    code::INVALID_PROCESS_ID,
+                    "invalid_process_id",
+                    &err.to_string(),
+                )
+                .await;
+                return;
+            }
+        };
+        let mut token_expiry = None;
+        if self.state.config.require_token {
+            match self.state.tokens.verify(token, &id, now_s()) {
+                Ok(expiry) => token_expiry = Some(expiry),
+                Err(err) => {
+                    Counters::bump(&self.state.stats.counters.unauthorized);
+                    self.fail(code::UNAUTHORIZED, err.code(), &err.to_string())
+                        .await;
+                    return;
+                }
+            }
+        }
+        self.state.stats.ws_opened(&id);
+        self.stream_job(&id, token_expiry).await;
+        self.state.stats.ws_closed(&id);
+    }
+
+    async fn stream_job(&mut self, id: &ProcessId, token_expiry: Option<u64>) {
+        let expiry_at = token_expiry.map(|s| {
+            let left = s.saturating_mul(1000).saturating_sub(now_ms());
+            tokio::time::Instant::now() + Duration::from_millis(left)
+        });
+        // Subscribe to job creation before looking the id up, so a job
+        // created in between is not missed (the subscribe-before-upload race).
+        let mut created = self.state.store.watch_created();
+        let mut job = self.state.store.subscribe(id);
+        let first = match job.as_mut() {
+            Some(rx) => rx.borrow_and_update().clone(),
+            None => Progress::unknown(id.clone(), now_ms()),
+        };
+        if self.open_with(first).await.is_err() {
+            return;
+        }
+        let grace_end = tokio::time::Instant::now() + self.state.config.grace;
+        let mut ticker = self.ping_ticker();
+        loop {
+            if let Flow::Stop = self.stall_if_needed().await {
+                return;
+            }
+            let waiting = job.is_none();
+            let flow = tokio::select! {
+                ctl = self.control.recv() => self.on_control(ctl).await,
+                _ = self.stall.changed() => Flow::Continue,
+                incoming = self.socket.recv() => self.on_incoming(incoming).await,
+                changed = wait_job(job.as_mut()) => match changed {
+                    Ok(progress) => self.send_progress(progress).await,
+                    Err(()) => {
+                        // The job left the store (evicted) before finishing.
+                        self.fail(code::UNKNOWN_PROCESS, "unknown_process", "the job is no longer available").await;
+                        Flow::Stop
+                    }
+                },
+                _ = created.changed(), if waiting => {
+                    match self.state.store.subscribe(id) {
+                        Some(mut rx) => {
+                            let progress = rx.borrow_and_update().clone();
+                            job = Some(rx);
+                            self.send_progress(progress).await
+                        }
+                        None => Flow::Continue,
+                    }
+                }
+                _ = tokio::time::sleep_until(grace_end), if waiting => {
+                    self.fail(code::UNKNOWN_PROCESS, "unknown_process", "no job with this process_id appeared in time").await;
+                    Flow::Stop
+                }
+                _ = sleep_until_opt(expiry_at) => {
+                    Counters::bump(&self.state.stats.counters.unauthorized);
+                    self.fail(code::UNAUTHORIZED, "token_expired", "the token has expired").await;
+                    Flow::Stop
+                }
+                _ = ticker.tick() => self.heartbeat().await,
+            };
+            if let Flow::Stop = flow {
+                return;
+            }
+        }
+    }
+
+    /// Sends the first frame; closes 1000 at once for a finished job.
+    async fn open_with(&mut self, progress: Progress) -> Result<(), ()> {
+        let terminal = progress.is_terminal();
+        self.send_json(&ServerMessage::Snapshot { progress })
+            .await?;
+        if terminal {
+            self.close(code::NORMAL, "job finished").await;
+            return Err(());
+        }
+        Ok(())
+    }
+
+    async fn send_progress(&mut self, progress: Progress) -> Flow {
+        let terminal = progress.is_terminal();
+        if self
+            .send_json(&ServerMessage::Progress { progress })
+            .await
+            .is_err()
+        {
+            return Flow::Stop;
+        }
+        if terminal {
+            self.close(code::NORMAL, "job finished").await;
+            return Flow::Stop;
+        }
+        Flow::Continue
+    }
+
+    async fn run_all(&mut self) {
+        let mut updates = self.state.store.subscribe_all();
+        if self.send_all_snapshots().await.is_err() {
+            return;
+        }
+        let mut ticker = self.ping_ticker();
+        loop {
+            if let Flow::Stop = self.stall_if_needed().await {
+                return;
+            }
+            let flow = tokio::select! {
+                ctl = self.control.recv() => self.on_control(ctl).await,
+                _ = self.stall.changed() => Flow::Continue,
+                incoming = self.socket.recv() => self.on_incoming(incoming).await,
+                update = updates.recv() => match update {
+                    Ok(progress) => match self.send_json(&ServerMessage::Progress { progress }).await {
+                        Ok(()) => Flow::Continue,
+                        Err(()) => Flow::Stop,
+                    },
+                    // Fell behind: states supersede each other, so a fresh
+                    // snapshot of everything replaces the missed updates.
+                    Err(broadcast::error::RecvError::Lagged(_)) => match self.send_all_snapshots().await {
+                        Ok(()) => Flow::Continue,
+                        Err(()) => Flow::Stop,
+                    },
+                    Err(broadcast::error::RecvError::Closed) => Flow::Stop,
+                },
+                _ = ticker.tick() => self.heartbeat().await,
+            };
+            if let Flow::Stop = flow {
+                return;
+            }
+        }
+    }
+
+    async fn send_all_snapshots(&mut self) -> Result<(), ()> {
+        for progress in self.state.store.active() {
+            self.send_json(&ServerMessage::Snapshot { progress })
+                .await?;
+        }
+        Ok(())
+    }
+
+    async fn run_health(&mut self) {
+        let mut ticker = self.ping_ticker();
+        loop {
+            if let Flow::Stop = self.stall_if_needed().await {
+                return;
+            }
+            let flow = tokio::select! {
+                ctl = self.control.recv() => self.on_control(ctl).await,
+                _ = self.stall.changed() => Flow::Continue,
+                incoming = self.socket.recv() => self.on_incoming(incoming).await,
+                _ = ticker.tick() => self.heartbeat().await,
+            };
+            if let Flow::Stop = flow {
+                return;
+            }
+        }
+    }
+
+    fn ping_ticker(&self) -> tokio::time::Interval {
+        let period = self
+            .state
+            .config
+            .ping_interval
+            .max(Duration::from_millis(10));
+        let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        ticker.set_missed_tick_behavior(MissedTickBehavior::Delay);
+        ticker
+    }
+
+    /// While the stall fault is on, touch nothing: no reads (so no automatic
+    /// pongs), no writes, no close. Only an abort or the fault ending frees it.
+    async fn stall_if_needed(&mut self) -> Flow {
+        loop {
+            let until = *self.stall.borrow_and_update();
+            match until {
+                Some(until) if until > Instant::now() => {
+                    tokio::select! {
+                        _ = tokio::time::sleep_until(until.into()) => {}
+                        changed = self.stall.changed() => {
+                            if changed.is_err() {
+                                return Flow::Stop;
+                            }
+                        }
+                    }
+                }
+                _ => break,
+            }
+        }
+        // Time spent stalled is not the peer's silence.
+        self.last_heard = Instant::now();
+        Flow::Continue
+    }
+
+    async fn on_control(&mut self, ctl: Result<Control, broadcast::error::RecvError>) -> Flow {
+        match ctl {
+            Ok(Control::Restart { retry_after_ms }) => {
+                let _ = self
+                    .send_json(&ServerMessage::ServerShutdown { retry_after_ms })
+                    .await;
+                self.close(code::RESTARTING, "server restarting").await;
+                Flow::Stop
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => Flow::Continue,
+            // The state is going away with the server.
+            Err(broadcast::error::RecvError::Closed) => Flow::Stop,
+        }
+    }
+
+    /// Server-side protocol ping; drops a peer silent for longer than the idle timeout.
+    async fn heartbeat(&mut self) -> Flow {
+        if self.last_heard.elapsed() > self.state.config.idle_timeout {
+            Counters::bump(&self.state.stats.counters.stale_dropped);
+            tracing::debug!("dropping silent socket");
+            return Flow::Stop;
+        }
+        match self.send(Message::Ping(axum::body::Bytes::new())).await {
+            Ok(()) => Flow::Continue,
+            Err(()) => Flow::Stop,
+        }
+    }
+
+    async fn on_incoming(&mut self, incoming: Option<Result<Message, axum::Error>>) -> Flow {
+        let msg = match incoming {
+            None => return Flow::Stop,
+            Some(Ok(msg)) => msg,
+            Some(Err(err)) => return self.on_read_error(err).await,
+        };
+        self.last_heard = Instant::now();
+        let text = match msg {
+            Message::Text(text) => Some(text),
+            Message::Binary(_) => None,
+            Message::Ping(_) | Message::Pong(_) => return Flow::Continue,
+            // tungstenite has already answered the close.
+            Message::Close(_) => return Flow::Stop,
+        };
+        Counters::bump(&self.state.stats.counters.frames_received);
+        if !self.rate.allow(Instant::now()) {
+            Counters::bump(&self.state.stats.counters.rate_limited);
+            self.fail(
+                code::POLICY,
+                "rate_limited",
+                "too many messages; the limit is per minute",
+            )
+            .await;
+            return Flow::Stop;
+        }
+        let Some(text) = text else {
+            return self
+                .reply_error("unsupported_frame", "binary frames are not supported")
+                .await;
+        };
+        match serde_json::from_str::<ClientMessage>(text.as_str()) {
+            Ok(ClientMessage::Ping { id }) => {
+                let pong = ServerMessage::Pong {
+                    id,
+                    server_ts_ms: now_ms(),
+                };
+                match self.send_json(&pong).await {
+                    Ok(()) => Flow::Continue,
+                    Err(()) => Flow::Stop,
+                }
+            }
+            Err(err) => {
+                Counters::bump(&self.state.stats.counters.malformed);
+                self.reply_error("bad_message", &format!("unreadable message: {err}"))
+                    .await
+            }
+        }
+    }
+
+    async fn on_read_error(&mut self, err: axum::Error) -> Flow {
+        let inner = err.into_inner();
+        let too_big = matches!(
+            inner.downcast_ref::<tungstenite::Error>(),
+            Some(tungstenite::Error::Capacity(_))
+        );
+        if too_big {
+            Counters::bump(&self.state.stats.counters.oversized);
+            let limit = self.state.config.max_message_bytes;
+            self.fail(
+                code::TOO_BIG,
+                "message_too_big",
+                &format!("messages are limited to {limit} bytes"),
+            )
+            .await;
+        } else {
+            tracing::debug!(err = %inner, "socket read failed");
+        }
+        Flow::Stop
+    }
+
+    async fn reply_error(&mut self, code: &str, message: &str) -> Flow {
+        let frame = ServerMessage::Error {
+            code: code.to_owned(),
+            message: message.to_owned(),
+        };
+        match self.send_json(&frame).await {
+            Ok(()) => Flow::Continue,
+            Err(()) => Flow::Stop,
+        }
+    }
+
+    /// `error` frame, then close with `close_code`.
+    async fn fail(&mut self, close_code: u16, error_code: &str, message: &str) {
+        if let Flow::Continue = self.reply_error(error_code, message).await {
+            self.close(close_code, error_code).await;
+        }
+    }
+
+    async fn send_json(&mut self, msg: &ServerMessage) -> Result<(), ()> {
+        let text = serde_json::to_string(msg).map_err(|_| ())?;
+        self.send(Message::Text(Utf8Bytes::from(text))).await
+    }
+
+    /// Sends one frame; a peer that does not take it within the send timeout is dead.
+    async fn send(&mut self, msg: Message) -> Result<(), ()> {
+        match tokio::time::timeout(self.state.config.send_timeout, self.socket.send(msg)).await {
+            Ok(Ok(())) => {
+                Counters::bump(&self.state.stats.counters.frames_sent);
+                Ok(())
+            }
+            Ok(Err(_)) => Err(()),
+            Err(_) => {
+                Counters::bump(&self.state.stats.counters.stale_dropped);
+                Err(())
+            }
+        }
+    }
+
+    /// Sends a close frame and waits briefly for the peer's answer.
+    async fn close(&mut self, close_code: u16, reason: &str) {
+        let frame = CloseFrame {
+            code: close_code,
+            reason: Utf8Bytes::from(reason.to_owned()),
+        };
+        if self.send(Message::Close(Some(frame))).await.is_err() {
+            return;
+        }
+        let _ = tokio::time::timeout(CLOSE_LINGER, async {
+            while let Some(Ok(msg)) = self.socket.recv().await {
+                if matches!(msg, Message::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
+}
+
+/// Waits for the job's next state; `Err` when the job left the store.
+async fn wait_job(job: Option<&mut watch::Receiver<Progress>>) -> Result<Progress, ()> {
+    match job {
+        Some(rx) => {
+            rx.changed().await.map_err(|_| ())?;
+            Ok(rx.borrow_and_update().clone())
+        }
+        None => std::future::pending().await,
+    }
+}
+
+async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
