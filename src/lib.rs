@@ -1,1 +1,50 @@
-//! UploadProgressRobust: a Leptos component that follows one server-side job.
+//! UploadProgressRobust: live progress of a server-side job in the browser
+//! that survives a misbehaving WebSocket.
+//!
+//! - [`UploadProgressRobust`]: the component (progress bar with stages,
+//!   connection indicator, data age, Reconnect button).
+//! - [`use_upload_progress`] / [`use_upload_progress_with_options`]: the hook
+//!   under it, for a custom view.
+//! - [`UploadProgressView`]: the view alone, fed by any progress and status.
+//! - [`mount_upload_progress`] and the `<upload-progress-robust>` custom
+//!   element: embedding in pages that do not use Leptos.
+//!
+//! # Design
+//! Every reconnect, fallback and liveness decision is made by
+//! [`upload_progress_core::session::Session`]. This crate is its shell: it
+//! reports browser events (socket, timer, fetch, page lifecycle) with the
+//! time from `performance.now()` and carries out what the session asks.
+//! Every socket, timer, listener and in-flight request belongs to the
+//! component that created it and is released when that component goes away.
+
+mod clock;
+mod component;
+mod describe;
+mod driver;
+mod element;
+mod embed;
+mod fetch;
+mod hook;
+mod labels;
+mod lifecycle;
+mod socket;
+mod token;
+mod urls;
+mod view;
+
+pub mod demo;
+
+pub use component::UploadProgressRobust;
+pub use element::register_upload_progress_element;
+pub use embed::{mount_upload_progress, UploadProgressHandle};
+pub use hook::{
+    use_upload_progress, use_upload_progress_with_options, CompleteCallback, ErrorCallback,
+    UseUploadProgressOptions, UseUploadProgressReturn,
+};
+pub use labels::Labels;
+pub use token::{TokenFuture, TokenProvider};
+pub use upload_progress_core::session::{
+    Connection, ErrorKind, Millis, Mode, SessionOptions, Status, StatusError,
+};
+pub use upload_progress_core::{JobState, Progress, Stage, StageStatus};
+pub use view::UploadProgressView;

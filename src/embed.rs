@@ -1,0 +1,256 @@
+//! The JavaScript embed API: mount the component into any element.
+
+use std::any::Any;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Promise, Reflect};
+use leptos::prelude::*;
+use upload_progress_core::session::{ErrorKind, SessionOptions, StatusError};
+use upload_progress_core::Progress;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::hook::{use_upload_progress_with_options, UseUploadProgressOptions};
+use crate::labels::Labels;
+use crate::token::TokenProvider;
+use crate::view::UploadProgressView;
+
+/// A mounted widget, returned by [`mount_upload_progress`].
+///
+/// Call `unmount()` when the widget goes away: it closes the socket, stops
+/// polling and removes the markup. Dropping (JS `free()`) unmounts too.
+#[wasm_bindgen]
+pub struct UploadProgressHandle {
+    mounted: Option<Box<dyn Any>>,
+    controls: Rc<RefCell<Controls>>,
+}
+
+#[derive(Default)]
+struct Controls {
+    reconnect: Option<Rc<dyn Fn()>>,
+    set_filename: Option<Rc<dyn Fn(String)>>,
+}
+
+#[wasm_bindgen]
+impl UploadProgressHandle {
+    /// Removes the widget and releases its socket, timers and listeners.
+    /// Calling it twice is harmless.
+    pub fn unmount(&mut self) {
+        let mounted = self.mounted.take();
+        drop(mounted);
+        *self.controls.borrow_mut() = Controls::default();
+    }
+
+    /// Reconnects now, resetting the backoff.
+    pub fn reconnect(&self) {
+        let reconnect = self.controls.borrow().reconnect.clone();
+        if let Some(reconnect) = reconnect {
+            reconnect();
+        }
+    }
+
+    /// Changes the file name shown; never reconnects.
+    #[wasm_bindgen(js_name = setFilename)]
+    pub fn set_filename(&self, filename: String) {
+        let set = self.controls.borrow().set_filename.clone();
+        if let Some(set) = set {
+            set(filename);
+        }
+    }
+
+    /// True until `unmount()` is called.
+    #[wasm_bindgen(getter)]
+    pub fn mounted(&self) -> bool {
+        self.mounted.is_some()
+    }
+}
+
+/// Options read from the plain JS object given to [`mount_upload_progress`].
+struct EmbedOptions {
+    process_id: String,
+    filename: String,
+    hook: UseUploadProgressOptions,
+    labels: Labels,
+}
+
+/// Mounts the progress widget into `element`.
+///
+/// `options` is a plain object: `processId` (required), `filename`,
+/// `wsBase`, `httpBase` (default: derived from the page location), `token`,
+/// `tokenProvider` (a function returning a token or a promise of one),
+/// `autoRetry` (default true), `maxRetries` (3), `pollIntervalMs` (3000),
+/// `initialRetryMs` (2000), `maxRetryMs` (16000), `heartbeatIntervalMs`
+/// (30000), `pongTimeoutMs` (10000), `connectTimeoutMs` (10000),
+/// `probeIntervalMs` (30000), `labels` (an object of [`Labels`] fields),
+/// `onComplete(progress)` and `onError({kind, message, hint})`.
+///
+/// Throws a `TypeError`-like error when the options are unusable.
+#[wasm_bindgen]
+pub fn mount_upload_progress(
+    element: web_sys::HtmlElement,
+    options: JsValue,
+) -> Result<UploadProgressHandle, JsValue> {
+    let EmbedOptions {
+        process_id,
+        filename,
+        hook,
+        labels,
+    } = parse_options(&options).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
+    let controls = Rc::new(RefCell::new(Controls::default()));
+    let shared = controls.clone();
+    let mounted = leptos::mount::mount_to(element, move || {
+        let (name, set_name) = signal(filename);
+        let job = use_upload_progress_with_options(process_id, hook);
+        let reconnect = job.reconnect;
+        {
+            let mut c = shared.borrow_mut();
+            c.reconnect = Some(Rc::new(reconnect.clone()));
+            c.set_filename = Some(Rc::new(move |n| {
+                set_name.try_set(n);
+            }));
+        }
+        view! {
+            <UploadProgressView
+                progress=job.progress
+                status=job.status
+                filename=name
+                labels=labels
+                on_reconnect=Callback::new(move |()| reconnect())
+            />
+        }
+    });
+    Ok(UploadProgressHandle {
+        mounted: Some(Box::new(mounted)),
+        controls,
+    })
+}
+
+fn get(options: &JsValue, key: &str) -> Option<JsValue> {
+    Reflect::get(options, &JsValue::from_str(key))
+        .ok()
+        .filter(|v| !v.is_undefined() && !v.is_null())
+}
+
+fn get_string(options: &JsValue, key: &str) -> Result<Option<String>, String> {
+    match get(options, key) {
+        None => Ok(None),
+        Some(v) => v
+            .as_string()
+            .map(Some)
+            .ok_or_else(|| format!("option `{key}` must be a string")),
+    }
+}
+
+fn get_u64(options: &JsValue, key: &str) -> Result<Option<u64>, String> {
+    match get(options, key) {
+        None => Ok(None),
+        Some(v) => match v.as_f64() {
+            Some(n) if n.is_finite() && n >= 0.0 && n <= 9.0e15 => Ok(Some(n as u64)),
+            _ => Err(format!("option `{key}` must be a non-negative number")),
+        },
+    }
+}
+
+fn get_function(options: &JsValue, key: &str) -> Result<Option<Function>, String> {
+    match get(options, key) {
+        None => Ok(None),
+        Some(v) => v
+            .dyn_into::<Function>()
+            .map(Some)
+            .map_err(|_| format!("option `{key}` must be a function")),
+    }
+}
+
+fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
+    if !options.is_object() {
+        return Err("options must be an object with at least `processId`".to_owned());
+    }
+    let process_id = get_string(options, "processId")?
+        .ok_or_else(|| "option `processId` is required".to_owned())?;
+    let mut session = SessionOptions::default();
+    if let Some(v) = get(options, "autoRetry") {
+        session.auto_retry = v
+            .as_bool()
+            .ok_or_else(|| "option `autoRetry` must be a boolean".to_owned())?;
+    }
+    if let Some(v) = get_u64(options, "maxRetries")? {
+        session.max_retries = u32::try_from(v).unwrap_or(u32::MAX);
+    }
+    let numbers: [(&str, &mut u64); 7] = [
+        ("pollIntervalMs", &mut session.poll_interval_ms),
+        ("initialRetryMs", &mut session.initial_retry_ms),
+        ("maxRetryMs", &mut session.max_retry_ms),
+        ("heartbeatIntervalMs", &mut session.heartbeat_interval_ms),
+        ("pongTimeoutMs", &mut session.pong_timeout_ms),
+        ("connectTimeoutMs", &mut session.connect_timeout_ms),
+        ("probeIntervalMs", &mut session.probe_interval_ms),
+    ];
+    for (key, field) in numbers {
+        if let Some(v) = get_u64(options, key)? {
+            *field = v;
+        }
+    }
+    let labels = match get(options, "labels") {
+        None => Labels::default(),
+        Some(v) => serde_wasm_bindgen::from_value(v)
+            .map_err(|e| format!("option `labels` is not usable: {e}"))?,
+    };
+    let on_complete = get_function(options, "onComplete")?.map(|f| {
+        Rc::new(move |p: Progress| {
+            let value = serde_wasm_bindgen::to_value(&p).unwrap_or(JsValue::NULL);
+            let _ = f.call1(&JsValue::NULL, &value);
+        }) as Rc<dyn Fn(Progress)>
+    });
+    let on_error = get_function(options, "onError")?.map(|f| {
+        Rc::new(move |e: StatusError| {
+            let _ = f.call1(&JsValue::NULL, &error_object(&e));
+        }) as Rc<dyn Fn(StatusError)>
+    });
+    let token_provider = get_function(options, "tokenProvider")?.map(js_token_provider);
+    Ok(EmbedOptions {
+        process_id,
+        filename: get_string(options, "filename")?.unwrap_or_default(),
+        hook: UseUploadProgressOptions {
+            ws_base: get_string(options, "wsBase")?,
+            http_base: get_string(options, "httpBase")?,
+            token: get_string(options, "token")?,
+            token_provider,
+            session,
+            on_complete,
+            on_error,
+        },
+        labels,
+    })
+}
+
+/// Wraps a JS function returning a token, or a promise of one.
+fn js_token_provider(f: Function) -> TokenProvider {
+    TokenProvider::new(move || {
+        let result = f.call0(&JsValue::NULL);
+        async move {
+            let value = result.ok()?;
+            let value = match value.dyn_into::<Promise>() {
+                Ok(promise) => JsFuture::from(promise).await.ok()?,
+                Err(value) => value,
+            };
+            value.as_string().filter(|t| !t.is_empty())
+        }
+    })
+}
+
+fn error_object(e: &StatusError) -> JsValue {
+    let kind = match e.kind {
+        ErrorKind::Auth => "auth",
+        ErrorKind::Network => "network",
+        ErrorKind::Server => "server",
+        ErrorKind::Policy => "policy",
+        ErrorKind::NotFound => "not_found",
+    };
+    let obj = Object::new();
+    let _ = Reflect::set(&obj, &"kind".into(), &kind.into());
+    let _ = Reflect::set(&obj, &"message".into(), &e.message.as_str().into());
+    let _ = Reflect::set(&obj, &"hint".into(), &e.hint.as_str().into());
+    obj.into()
+}

@@ -1,0 +1,102 @@
+//! One HTTP poll of the job's progress, abortable and owned.
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use upload_progress_core::session::PollOutcome;
+use upload_progress_core::{ErrorResponse, ProgressResponse};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, Headers, RequestInit, Response};
+
+/// An in-flight poll. Dropping it aborts the request and silences its answer.
+pub(crate) struct Poll {
+    abort: Option<AbortController>,
+    live: Rc<Cell<bool>>,
+}
+
+impl Drop for Poll {
+    fn drop(&mut self) {
+        self.live.set(false);
+        if let Some(abort) = &self.abort {
+            abort.abort();
+        }
+    }
+}
+
+/// What to ask for.
+pub(crate) struct PollRequest {
+    /// Full URL.
+    pub(crate) url: String,
+    /// `If-None-Match` value.
+    pub(crate) etag: Option<String>,
+    /// Bearer token.
+    pub(crate) token: Option<String>,
+}
+
+/// Starts a `GET`; `done` gets the outcome unless the poll was dropped first.
+pub(crate) fn start(request: PollRequest, done: impl FnOnce(PollOutcome) + 'static) -> Poll {
+    let live = Rc::new(Cell::new(true));
+    let abort = AbortController::new().ok();
+    let signal = abort.as_ref().map(|a| a.signal());
+    let still_live = live.clone();
+    wasm_bindgen_futures::spawn_local(async move {
+        let outcome = run(&request, signal.as_ref()).await;
+        if still_live.get() {
+            done(outcome);
+        }
+    });
+    Poll { abort, live }
+}
+
+async fn run(request: &PollRequest, signal: Option<&web_sys::AbortSignal>) -> PollOutcome {
+    let Some(window) = web_sys::window() else {
+        return PollOutcome::Network;
+    };
+    let init = RequestInit::new();
+    init.set_method("GET");
+    if let Ok(headers) = Headers::new() {
+        if let Some(etag) = &request.etag {
+            let _ = headers.set("If-None-Match", etag);
+        }
+        if let Some(token) = &request.token {
+            let _ = headers.set("Authorization", &format!("Bearer {token}"));
+        }
+        init.set_headers(&headers);
+    }
+    init.set_signal(signal);
+    let response = match JsFuture::from(window.fetch_with_str_and_init(&request.url, &init)).await {
+        Ok(value) => match value.dyn_into::<Response>() {
+            Ok(response) => response,
+            Err(_) => return PollOutcome::Network,
+        },
+        Err(_) => return PollOutcome::Network,
+    };
+    let status = response.status();
+    if status == 304 {
+        return PollOutcome::NotModified;
+    }
+    let body = match response.text() {
+        Ok(promise) => JsFuture::from(promise)
+            .await
+            .ok()
+            .and_then(|v| v.as_string())
+            .unwrap_or_default(),
+        Err(_) => String::new(),
+    };
+    if status == 200 {
+        return match serde_json::from_str::<ProgressResponse>(&body) {
+            Ok(parsed) => PollOutcome::Progress(parsed.progress),
+            Err(_) => PollOutcome::Http {
+                status,
+                code: Some("invalid_body".to_owned()),
+            },
+        };
+    }
+    PollOutcome::Http {
+        status,
+        code: serde_json::from_str::<ErrorResponse>(&body)
+            .ok()
+            .map(|e| e.error.code),
+    }
+}

@@ -1,0 +1,240 @@
+//! `use_upload_progress`: follow one job from a Leptos component.
+
+use std::cell::Cell;
+use std::fmt;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use upload_progress_core::session::{
+    Connection, ErrorKind, Input, SessionConfig, SessionOptions, Status, StatusError,
+};
+use upload_progress_core::{JobState, ProcessId, Progress};
+
+use crate::describe::idle_status;
+use crate::driver::{Driver, Outputs};
+use crate::token::TokenProvider;
+use crate::urls;
+
+/// Called once when the job completes.
+pub type CompleteCallback = Rc<dyn Fn(Progress)>;
+/// Called when following stops with an error or the job fails.
+pub type ErrorCallback = Rc<dyn Fn(StatusError)>;
+
+/// Options of [`use_upload_progress_with_options`].
+///
+/// Changing an option after the hook started has no effect on the running
+/// session; only a new `process_id` starts a new one.
+#[derive(Clone, Default)]
+pub struct UseUploadProgressOptions {
+    /// Base of the socket URL, e.g. `wss://api.example.com`.
+    /// Default: the page's own host, `wss:` on `https:` pages and `ws:` otherwise.
+    pub ws_base: Option<String>,
+    /// Base of the HTTP polling URL, e.g. `https://api.example.com`.
+    /// Default: the page's own origin.
+    pub http_base: Option<String>,
+    /// Token for the job (`?token=` on the socket, `Authorization: Bearer` on HTTP).
+    /// Default: none.
+    pub token: Option<String>,
+    /// Asked for a fresh token when the server rejects the current one.
+    /// Default: none (an expired token stops the session with an auth error).
+    pub token_provider: Option<TokenProvider>,
+    /// Reconnect, fallback and liveness policy.
+    /// Default: [`SessionOptions::default()`] (retries after 2, 4, 8 s with
+    /// jitter, HTTP polling every 3 s after 3 failed attempts, heartbeat every 30 s).
+    pub session: SessionOptions,
+    /// Called once when the job completes. Default: none.
+    pub on_complete: Option<CompleteCallback>,
+    /// Called when following stops with an error, or the job fails. Default: none.
+    pub on_error: Option<ErrorCallback>,
+}
+
+impl fmt::Debug for UseUploadProgressOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UseUploadProgressOptions")
+            .field("ws_base", &self.ws_base)
+            .field("http_base", &self.http_base)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("token_provider", &self.token_provider)
+            .field("session", &self.session)
+            .field("on_complete", &self.on_complete.is_some())
+            .field("on_error", &self.on_error.is_some())
+            .finish()
+    }
+}
+
+/// What [`use_upload_progress_with_options`] returns: signals to read,
+/// closures to act.
+pub struct UseUploadProgressReturn<R, S>
+where
+    R: Fn() + Clone + Send + Sync + 'static,
+    S: Fn() + Clone + Send + Sync + 'static,
+{
+    /// The newest progress, `None` until the first snapshot arrives.
+    pub progress: Signal<Option<Progress>>,
+    /// The connection status.
+    pub status: Signal<Status>,
+    /// Reconnect now, resetting the backoff.
+    pub reconnect: R,
+    /// Stop following the job (closes the socket, stops polling).
+    pub stop: S,
+}
+
+/// Follows the job `process_id` with default options.
+///
+/// See [`use_upload_progress_with_options`].
+pub fn use_upload_progress(
+    process_id: impl Into<Signal<String>> + 'static,
+) -> UseUploadProgressReturn<impl Fn() + Clone + Send + Sync, impl Fn() + Clone + Send + Sync> {
+    use_upload_progress_with_options(process_id, UseUploadProgressOptions::default())
+}
+
+/// Follows the job `process_id` (a reactive signal) and exposes its
+/// progress and connection status.
+///
+/// The socket, timers and listeners belong to the calling component: they
+/// live in stored values, so re-rendering never reconnects, and they are all
+/// released when the component is cleaned up. A new `process_id` closes the
+/// old session and starts a new one.
+///
+/// # Usage
+/// ```no_run
+/// use leptos::prelude::*;
+/// use upload_progress_robust::use_upload_progress;
+///
+/// #[component]
+/// fn Job() -> impl IntoView {
+///     let job = use_upload_progress("auto_proc_1234");
+///     view! {
+///         <p>{move || job.progress.get().map(|p| p.percent).unwrap_or(0.0)} "%"</p>
+///         <button on:click=move |_| (job.reconnect)()>"Reconnect"</button>
+///     }
+/// }
+/// ```
+pub fn use_upload_progress_with_options(
+    process_id: impl Into<Signal<String>> + 'static,
+    options: UseUploadProgressOptions,
+) -> UseUploadProgressReturn<impl Fn() + Clone + Send + Sync, impl Fn() + Clone + Send + Sync> {
+    let process_id = process_id.into();
+    let (progress, set_progress) = signal(None::<Progress>);
+    let (status, set_status) = signal(idle_status());
+    let options = StoredValue::new_local(options);
+    let driver: StoredValue<Option<Driver>, LocalStorage> = StoredValue::new_local(None);
+    let following = StoredValue::new(None::<String>);
+
+    let start = move |raw: String| {
+        // The old session goes first, so there is never more than one socket.
+        let old = driver.try_update_value(|d| d.take()).flatten();
+        drop(old);
+        set_progress.try_set(None);
+        let Some(opts) = options.try_get_value() else {
+            return;
+        };
+        let process_id = match ProcessId::parse(&raw) {
+            Ok(id) => id,
+            Err(e) => {
+                let error = StatusError {
+                    kind: ErrorKind::Policy,
+                    message: e.to_string(),
+                    hint: "Check the job id.".to_owned(),
+                };
+                set_status.try_set(Status {
+                    connection: Connection::Stopped {
+                        error: Some(error.clone()),
+                    },
+                    last_error: Some(error.clone()),
+                    ..idle_status()
+                });
+                if let Some(cb) = &opts.on_error {
+                    cb(error);
+                }
+                return;
+            }
+        };
+        let (page_ws, page_http) = urls::page_bases().unwrap_or_default();
+        let config = SessionConfig {
+            process_id,
+            ws_base: urls::trim_base(opts.ws_base.as_deref().unwrap_or(&page_ws)),
+            http_base: urls::trim_base(opts.http_base.as_deref().unwrap_or(&page_http)),
+            token: opts.token.clone(),
+            options: opts.session.clone(),
+        };
+        let completed = Rc::new(Cell::new(false));
+        let on_complete = opts.on_complete.clone();
+        let on_job_error = opts.on_error.clone();
+        let on_status_error = opts.on_error.clone();
+        let last_error = Rc::new(std::cell::RefCell::new(None::<StatusError>));
+        let outputs = Outputs {
+            progress: Box::new(move |p: Progress| {
+                let state = p.state;
+                let reason = p.error.clone().unwrap_or_else(|| p.message.clone());
+                let snapshot = p.clone();
+                set_progress.try_set(Some(p));
+                if state.is_terminal() && !completed.replace(true) {
+                    match state {
+                        JobState::Completed => {
+                            if let Some(cb) = &on_complete {
+                                cb(snapshot);
+                            }
+                        }
+                        _ => {
+                            if let Some(cb) = &on_job_error {
+                                cb(StatusError {
+                                    kind: ErrorKind::Server,
+                                    message: reason,
+                                    hint: String::new(),
+                                });
+                            }
+                        }
+                    }
+                }
+            }),
+            status: Box::new(move |s: Status| {
+                let error = match &s.connection {
+                    Connection::Stopped { error: Some(e) } => Some(e.clone()),
+                    _ => None,
+                };
+                set_status.try_set(s);
+                if let Some(e) = error {
+                    let fresh = last_error.borrow().as_ref() != Some(&e);
+                    if fresh {
+                        *last_error.borrow_mut() = Some(e.clone());
+                        if let Some(cb) = &on_status_error {
+                            cb(e);
+                        }
+                    }
+                }
+            }),
+        };
+        let new = Driver::start(config, outputs, opts.token_provider.clone());
+        driver.try_set_value(Some(new));
+    };
+
+    Effect::new(move |_| {
+        let raw = process_id.get();
+        let same = following.try_with_value(|f| f.as_deref() == Some(raw.as_str()));
+        if same != Some(true) {
+            following.try_set_value(Some(raw.clone()));
+            start(raw);
+        }
+    });
+
+    on_cleanup(move || {
+        let old = driver.try_update_value(|d| d.take()).flatten();
+        drop(old);
+    });
+
+    let send = move |input: Input| {
+        let handle = driver
+            .try_with_value(|d| d.as_ref().map(Driver::handle))
+            .flatten();
+        if let Some(handle) = handle {
+            handle.send(input);
+        }
+    };
+    UseUploadProgressReturn {
+        progress: progress.into(),
+        status: status.into(),
+        reconnect: move || send(Input::Reconnect),
+        stop: move || send(Input::Stop),
+    }
+}

@@ -1,0 +1,179 @@
+//! Every string the component shows, replaceable for translation.
+//!
+//! Templates hold `{name}` placeholders that are filled in at render time;
+//! a translation may reorder or drop them.
+
+use serde::Deserialize;
+
+/// The visible strings of the component. `Labels::default()` is English.
+///
+/// Placeholders: `{seconds}`, `{minutes}`, `{attempt}`, `{max}`, `{index}`,
+/// `{count}`, `{stage}`, `{percent}`, `{error}` (each only where listed).
+///
+/// # Usage
+/// ```
+/// use upload_progress_robust::Labels;
+/// let labels = Labels {
+///     reconnect: "Neu verbinden".to_owned(),
+///     ..Labels::default()
+/// };
+/// assert_eq!(labels.reconnect, "Neu verbinden");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(default)]
+pub struct Labels {
+    /// Accessible name of the progress bar.
+    pub progress_label: String,
+    /// Accessible name of the stage list.
+    pub stages_label: String,
+    /// Shown instead of a file name when none is given.
+    pub untitled: String,
+    /// `aria-valuetext` with a current stage: `{index}`, `{count}`, `{stage}`, `{percent}`.
+    pub value_text_stage: String,
+    /// `aria-valuetext` without a stage: `{percent}`.
+    pub value_text: String,
+    /// `aria-valuetext` before any progress is known.
+    pub value_text_unknown: String,
+    /// Stage status word for screen readers: finished.
+    pub stage_done: String,
+    /// Stage status word: in progress.
+    pub stage_current: String,
+    /// Stage status word: not reached yet.
+    pub stage_pending: String,
+    /// Stage status word: failed.
+    pub stage_failed: String,
+    /// Stage status word: not run.
+    pub stage_skipped: String,
+    /// Connection: not started.
+    pub idle: String,
+    /// Connection: first attempt under way.
+    pub connecting: String,
+    /// Connection: a later attempt under way: `{attempt}`.
+    pub connecting_attempt: String,
+    /// Connection: live over the WebSocket.
+    pub connected: String,
+    /// Connection: polling over HTTP.
+    pub polling: String,
+    /// Connection: polling, socket tried again soon: `{seconds}`.
+    pub polling_probe: String,
+    /// Connection: waiting to reconnect: `{seconds}`, `{attempt}`, `{max}`.
+    pub reconnecting: String,
+    /// Connection: the browser is offline.
+    pub offline: String,
+    /// Job finished successfully.
+    pub finished_completed: String,
+    /// Job failed.
+    pub finished_failed: String,
+    /// Job cancelled.
+    pub finished_cancelled: String,
+    /// Following stopped on request.
+    pub stopped: String,
+    /// Error text for a failed job: `{error}`.
+    pub job_failed: String,
+    /// Error: credentials missing or expired.
+    pub error_auth: String,
+    /// Hint for an authentication error.
+    pub hint_auth: String,
+    /// Error: network or server unreachable.
+    pub error_network: String,
+    /// Hint for a network error.
+    pub hint_network: String,
+    /// Error: the server answered with an error.
+    pub error_server: String,
+    /// Hint for a server error.
+    pub hint_server: String,
+    /// Error: a server rule was broken (bad id, message too big, policy).
+    pub error_policy: String,
+    /// Hint for a policy error.
+    pub hint_policy: String,
+    /// Error: the job does not exist.
+    pub error_not_found: String,
+    /// Hint for a missing job.
+    pub hint_not_found: String,
+    /// Data age: fresh.
+    pub updated_now: String,
+    /// Data age in seconds: `{seconds}`.
+    pub updated_seconds: String,
+    /// Data age in minutes: `{minutes}`.
+    pub updated_minutes: String,
+    /// Data age before the first update.
+    pub waiting_for_data: String,
+    /// The Reconnect button.
+    pub reconnect: String,
+}
+
+impl Default for Labels {
+    fn default() -> Self {
+        let s = |text: &str| text.to_owned();
+        Self {
+            progress_label: s("Processing progress"),
+            stages_label: s("Processing stages"),
+            untitled: s("Untitled file"),
+            value_text_stage: s("Stage {index} of {count}: {stage}, {percent}%"),
+            value_text: s("{percent}%"),
+            value_text_unknown: s("Waiting for progress"),
+            stage_done: s("done"),
+            stage_current: s("in progress"),
+            stage_pending: s("pending"),
+            stage_failed: s("failed"),
+            stage_skipped: s("skipped"),
+            idle: s("Not started"),
+            connecting: s("Connecting…"),
+            connecting_attempt: s("Connecting (attempt {attempt})…"),
+            connected: s("Live updates"),
+            polling: s("Updating every few seconds (HTTP polling)"),
+            polling_probe: s("Updating every few seconds (HTTP polling); trying live updates again in {seconds} s"),
+            reconnecting: s("Connection lost. Reconnecting in {seconds} s (attempt {attempt} of {max})"),
+            offline: s("Offline. Waiting for the network to come back…"),
+            finished_completed: s("Finished"),
+            finished_failed: s("Processing failed"),
+            finished_cancelled: s("Cancelled"),
+            stopped: s("Stopped"),
+            job_failed: s("Processing failed: {error}"),
+            error_auth: s("Your access to this job has expired."),
+            hint_auth: s("Reload the page to sign in again, then press Reconnect."),
+            error_network: s("The server cannot be reached."),
+            hint_network: s("Check your connection, then press Reconnect."),
+            error_server: s("The server reported an error."),
+            hint_server: s("Press Reconnect to try again in a moment."),
+            error_policy: s("The server refused this request."),
+            hint_policy: s("Reload the page; if it keeps happening, contact support."),
+            error_not_found: s("This job could not be found."),
+            hint_not_found: s("Check the link or start the upload again."),
+            updated_now: s("Updated just now"),
+            updated_seconds: s("Updated {seconds} s ago"),
+            updated_minutes: s("Updated {minutes} min ago"),
+            waiting_for_data: s("Waiting for the first update…"),
+            reconnect: s("Reconnect"),
+        }
+    }
+}
+
+/// Fills `{name}` placeholders of `template` from `values`.
+pub(crate) fn fill(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_filled_and_unknown_ones_kept() {
+        assert_eq!(
+            fill("{a} and {b} and {c}", &[("a", "1"), ("b", "2")]),
+            "1 and 2 and {c}"
+        );
+    }
+
+    #[test]
+    fn partial_json_keeps_english_for_the_rest() {
+        let labels: Labels = serde_json::from_str(r#"{"reconnect":"Wiederverbinden"}"#).unwrap();
+        assert_eq!(labels.reconnect, "Wiederverbinden");
+        assert_eq!(labels.offline, Labels::default().offline);
+    }
+}

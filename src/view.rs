@@ -1,0 +1,176 @@
+//! `UploadProgressView`: renders a progress snapshot and a status.
+//!
+//! It holds no connection of its own, so it can render any state (tests use
+//! it that way) and the component and the embed API share it.
+
+use std::sync::Arc;
+
+use gloo_timers::callback::Interval;
+use leptos::prelude::*;
+use upload_progress_core::session::{Millis, Status};
+use upload_progress_core::Progress;
+
+use crate::clock;
+use crate::describe;
+use crate::labels::Labels;
+
+/// How often the data age and countdowns are re-rendered.
+const TICK_MS: u32 = 1_000;
+
+/// Renders one job: file name, progress bar, stages, server message,
+/// connection indicator, data age, Reconnect button and errors.
+///
+/// State for tests and styling is exposed on the root element as
+/// `data-state` (job state), `data-mode` (`websocket` / `http_polling` /
+/// `none`), `data-connection`, `data-seq`, `data-percent` and `data-attempt`.
+#[component]
+pub fn UploadProgressView(
+    /// The newest progress, `None` before the first snapshot.
+    #[prop(into)]
+    progress: Signal<Option<Progress>>,
+    /// The connection status.
+    #[prop(into)]
+    status: Signal<Status>,
+    /// Name shown in the header. Default: empty (the `untitled` label is shown).
+    #[prop(optional, into)]
+    filename: Signal<String>,
+    /// Called when the Reconnect button is pressed. Default: nothing.
+    #[prop(optional, into)]
+    on_reconnect: Option<Callback<()>>,
+    /// Visible strings. Default: `Labels::default()` (English).
+    #[prop(optional)]
+    labels: Option<Labels>,
+    /// The clock for data age and countdowns, in `performance.now()`
+    /// milliseconds. Default: a one-second ticker owned by this view.
+    #[prop(optional, into)]
+    clock: Option<Signal<Millis>>,
+) -> impl IntoView {
+    let labels = Arc::new(labels.unwrap_or_default());
+    let now = clock.unwrap_or_else(ticking_clock);
+
+    let l = labels.clone();
+    let title = move || {
+        let name = filename.get();
+        if name.trim().is_empty() {
+            l.untitled.clone()
+        } else {
+            name
+        }
+    };
+    let percent = move || progress.with(|p| p.as_ref().map(describe::percent_whole));
+    let l = labels.clone();
+    let value_text = move || progress.with(|p| describe::value_text(&l, p.as_ref()));
+    let l = labels.clone();
+    let connection_text = move || status.with(|s| describe::connection_text(&l, s, now.get()));
+    let l = labels.clone();
+    let age_text = move || status.with(|s| describe::age_text(&l, s.last_update_at, now.get()));
+    let l = labels.clone();
+    let alert = move || progress.with(|p| status.with(|s| describe::alert_text(&l, p.as_ref(), s)));
+    let l = labels.clone();
+    let stages = move || {
+        progress.with(|p| {
+            p.as_ref()
+                .map(|p| {
+                    p.stages
+                        .iter()
+                        .map(|stage| {
+                            let (modifier, word) = describe::stage_status(&l, stage.status);
+                            view! {
+                                <li
+                                    class=format!("upr__stage upr__stage--{modifier}")
+                                    data-stage=stage.name.clone()
+                                    data-status=modifier
+                                    aria-current=(modifier == "current").then_some("step")
+                                >
+                                    <span class="upr__stage-marker" aria-hidden="true"></span>
+                                    <span class="upr__stage-label">{stage.label.clone()}</span>
+                                    <span class="upr__sr-only">{format!(" ({word})")}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                })
+                .unwrap_or_default()
+        })
+    };
+    let reconnect_label = labels.reconnect.clone();
+    let progress_label = labels.progress_label.clone();
+    let stages_label = labels.stages_label.clone();
+
+    view! {
+        <section
+            class=move || format!("upr upr--{}", status.with(describe::connection_attr))
+            data-state=move || progress.with(|p| describe::job_state_attr(p.as_ref()))
+            data-mode=move || status.with(|s| describe::mode_attr(s.mode))
+            data-connection=move || status.with(describe::connection_attr)
+            data-seq=move || progress.with(|p| p.as_ref().map(|p| p.seq).unwrap_or(0).to_string())
+            data-percent=move || percent().unwrap_or(0).to_string()
+            data-attempt=move || status.with(describe::attempt_attr)
+        >
+            <header class="upr__header">
+                <span class="upr__filename">{title}</span>
+                <span class="upr__percent">{move || percent().map(|p| format!("{p}%"))}</span>
+            </header>
+            <div
+                class="upr__bar"
+                class:upr__bar--indeterminate=move || percent().is_none()
+                role="progressbar"
+                aria-label=progress_label
+                aria-valuemin="0"
+                aria-valuemax="100"
+                aria-valuenow=move || percent().map(|p| p.to_string())
+                aria-valuetext=value_text
+            >
+                <div
+                    class="upr__bar-fill"
+                    style=move || format!("width: {}%", percent().unwrap_or(0))
+                ></div>
+            </div>
+            <ol class="upr__stages" aria-label=stages_label>
+                {stages}
+            </ol>
+            <p class="upr__message">
+                {move || progress.with(|p| p.as_ref().map(|p| p.message.clone()).unwrap_or_default())}
+            </p>
+            <div class="upr__status">
+                <div class="upr__connection" aria-live="polite" aria-atomic="true">
+                    <span class="upr__dot" aria-hidden="true"></span>
+                    <span class="upr__connection-text">{connection_text}</span>
+                </div>
+                <span class="upr__age">{age_text}</span>
+                <Show when=move || status.with(describe::shows_reconnect)>
+                    <button
+                        type="button"
+                        class="upr__reconnect"
+                        on:click=move |_| {
+                            if let Some(cb) = on_reconnect {
+                                cb.run(());
+                            }
+                        }
+                    >
+                        {reconnect_label.clone()}
+                    </button>
+                </Show>
+            </div>
+            <div class="upr__alert" role="alert">
+                {move || alert().map(|text| view! { <p class="upr__error">{text}</p> })}
+            </div>
+        </section>
+    }
+}
+
+/// A signal holding `performance.now()`, refreshed every second while the
+/// view is mounted. The interval lives in the view's owner and is cancelled
+/// with it.
+fn ticking_clock() -> Signal<Millis> {
+    let (now, set_now) = signal(clock::now());
+    let interval = Interval::new(TICK_MS, move || {
+        set_now.try_set(clock::now());
+    });
+    let holder = StoredValue::new_local(Some(interval));
+    on_cleanup(move || {
+        let interval = holder.try_update_value(|i| i.take()).flatten();
+        drop(interval);
+    });
+    now.into()
+}
