@@ -1,0 +1,180 @@
+//! Server fan-out: many subscribers follow jobs that emit progress at a set
+//! rate; measures server memory per connection, server CPU, update latency
+//! and delivery.
+
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use upload_progress_core::session::{SessionConfig, SessionOptions};
+use upload_progress_core::ProcessId;
+
+use crate::client::{run_client, ClientReport, ClientSpec, Counters, Shared};
+use crate::proc_stats::{cpu_ticks, rss_kib, ticks_per_second};
+use crate::results::{FanoutResult, FanoutRun};
+use crate::server::{job_seq, start_job, ServerCmd};
+use crate::stats::percentile;
+
+/// The workload of one fan-out measurement.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    /// Subscribers.
+    pub clients: u64,
+    /// Subscribers per job.
+    pub per_job: u64,
+    /// Interval between progress steps, ms.
+    pub step_ms: u64,
+    /// Steps per stage (4 stages).
+    pub steps_per_stage: u64,
+    /// Subscribers started together while connecting.
+    pub ramp_batch: u64,
+}
+
+/// Runs the workload `runs` times, each on a fresh server.
+pub async fn run(cmd: &ServerCmd, w: &Workload, runs: u32) -> Result<FanoutResult> {
+    let mut out = Vec::new();
+    for run in 0..runs {
+        let r = one_run(cmd, w, run)
+            .await
+            .with_context(|| format!("fan-out run {run}"))?;
+        eprintln!(
+            "fanout {} clients run {run}: {} KiB -> {} KiB, cpu {:.2} s / {:.2} s, p50 {:?} p99 {:?} ms, finals {}/{}",
+            w.clients, r.rss_before_kib, r.rss_after_kib, r.cpu_s, r.window_s,
+            r.latency_p50_ms, r.latency_p99_ms, r.finals_received, r.finals_expected
+        );
+        out.push(r);
+    }
+    Ok(FanoutResult {
+        implementation: "upload-progress-server".into(),
+        per_job: w.per_job,
+        step_ms: w.step_ms,
+        steps_per_stage: w.steps_per_stage,
+        runs: out,
+    })
+}
+
+async fn one_run(cmd: &ServerCmd, w: &Workload, run: u32) -> Result<FanoutRun> {
+    let server = cmd.start("127.0.0.1:0").await?;
+    let http = reqwest::Client::builder()
+        .pool_max_idle_per_host(64)
+        .build()?;
+    // Let the server finish start-up allocations before the baseline.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_before_kib = rss_kib(server.pid)?;
+
+    let (stop_tx, stop) = watch::channel(false);
+    let (_fallback_tx, count_fallback) = watch::channel(true);
+    let shared = Arc::new(Shared {
+        epoch: Instant::now(),
+        http: http.clone(),
+        origin: server.http_base.clone(),
+        counters: Counters::default(),
+        stop,
+        count_fallback,
+    });
+    let jobs = w.clients.div_ceil(w.per_job);
+    let job_id = |j: u64| format!("fan_r{run}_j{j}");
+    let mut tasks = JoinSet::new();
+    let connect_start = Instant::now();
+    for i in 0..w.clients {
+        let config = SessionConfig {
+            process_id: ProcessId::parse(&job_id(i / w.per_job))?,
+            ws_base: server.ws_base.clone(),
+            http_base: server.http_base.clone(),
+            token: None,
+            options: SessionOptions::default(),
+        };
+        let spec = ClientSpec {
+            config,
+            seed: (u64::from(run) << 32) | i,
+        };
+        tasks.spawn(run_client(shared.clone(), spec));
+        // Connect in batches, as real traffic arrives, rather than flooding the accept queue.
+        if (i + 1) % w.ramp_batch == 0 || i + 1 == w.clients {
+            wait_live(&shared.counters, i + 1, Duration::from_secs(30)).await?;
+        }
+    }
+    let connect_ms = connect_start.elapsed().as_millis() as u64;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_after_kib = rss_kib(server.pid)?;
+
+    let cpu0 = cpu_ticks(server.pid)?;
+    let window = Instant::now();
+    let mut starts = JoinSet::new();
+    for j in 0..jobs {
+        let (http, base, id) = (http.clone(), server.http_base.clone(), job_id(j));
+        let (step, steps) = (w.step_ms, w.steps_per_stage);
+        starts.spawn(async move { start_job(&http, &base, &id, step, steps).await });
+    }
+    while let Some(r) = starts.join_next().await {
+        r??;
+    }
+    let job_ms = 4 * w.steps_per_stage * w.step_ms;
+    let limit = Duration::from_millis(job_ms + 20_000);
+    let mut reports: Vec<ClientReport> = Vec::with_capacity(w.clients as usize);
+    let collect = async {
+        while let Some(r) = tasks.join_next().await {
+            reports.push(r?);
+        }
+        anyhow::Ok(())
+    };
+    if tokio::time::timeout(limit, collect).await.is_err() {
+        // Some subscribers never saw the end: stop them and keep what they saw.
+        let _ = stop_tx.send(true);
+        while let Some(r) = tasks.join_next().await {
+            reports.push(r?);
+        }
+    }
+    let window_s = window.elapsed().as_secs_f64();
+    let cpu_s = (cpu_ticks(server.pid)? - cpu0) as f64 / ticks_per_second() as f64;
+
+    let mut seqs_sent = 0;
+    for j in 0..jobs {
+        let (seq, _) = job_seq(&http, &server.http_base, &job_id(j)).await?;
+        let subscribers = w.per_job.min(w.clients - j * w.per_job);
+        seqs_sent += seq * subscribers;
+    }
+    server.kill().await?;
+
+    let mut lat: Vec<u64> = reports
+        .iter()
+        .flat_map(|r| r.latencies_ms.iter().copied())
+        .collect();
+    lat.sort_unstable();
+    Ok(FanoutRun {
+        clients: w.clients,
+        jobs,
+        connect_ms,
+        rss_before_kib,
+        rss_after_kib,
+        cpu_s,
+        window_s,
+        latency_p50_ms: percentile(&lat, 0.50),
+        latency_p99_ms: percentile(&lat, 0.99),
+        latency_max_ms: lat.last().copied(),
+        latency_samples: lat.len() as u64,
+        finals_received: reports.iter().filter(|r| r.final_seq.is_some()).count() as u64,
+        finals_expected: w.clients,
+        seqs_delivered: reports.iter().map(|r| r.seqs).sum(),
+        seqs_sent,
+        fell_back: reports.iter().filter(|r| r.fell_back).count() as u64,
+    })
+}
+
+/// Waits until `want` subscribers are live on the socket.
+pub async fn wait_live(c: &Counters, want: u64, limit: Duration) -> Result<()> {
+    let start = Instant::now();
+    while c.live.load(Ordering::Relaxed) < want {
+        if start.elapsed() > limit {
+            bail!(
+                "only {} of {want} subscribers connected after {limit:?}",
+                c.live.load(Ordering::Relaxed)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    Ok(())
+}

@@ -1,0 +1,337 @@
+//! One function per report section, each returning markdown.
+
+use std::fmt::Write as _;
+
+use crate::results::{BundleSizes, ClientResult, FanoutResult, FanoutRun, StormResult, StormRun};
+use crate::stats::Spread;
+
+/// `median [min–max]` with `digits` decimals, or `n/a`.
+fn cell(s: Option<Spread>, digits: usize) -> String {
+    match s {
+        Some(s) if s.min == s.max => format!("{:.*}", digits, s.median),
+        Some(s) => format!(
+            "{:.*} [{:.*}–{:.*}]",
+            digits, s.median, digits, s.min, digits, s.max
+        ),
+        None => "n/a".into(),
+    }
+}
+
+fn kib(bytes: u64) -> String {
+    format!("{:.1} KiB", bytes as f64 / 1024.0)
+}
+
+/// Bundle sizes of the component and the bare counter, and the budget.
+pub fn bundle(bundles: &[BundleSizes], budget: Option<u64>) -> String {
+    let mut s = String::from("## 1. Bundle size\n\n");
+    if bundles.is_empty() {
+        s.push_str("Not measured in this run (build failed or skipped; see the log).\n\n");
+        return s;
+    }
+    s.push_str(
+        "Release builds with the same profile (`opt-level = \"z\"`, `lto = true`, `codegen-units = 1`, \
+         `panic = \"abort\"`), `trunk build --release` (wasm-bindgen 0.2.130, `wasm-opt -Oz`). \
+         gzip is level 9, brotli quality 11 (window 22), both computed by the bench binary. \
+         Builds are deterministic, so each size is one measurement.\n\n",
+    );
+    s.push_str("| bundle | file | raw | gzip | brotli |\n|---|---|---:|---:|---:|\n");
+    let total = |b: &BundleSizes, f: fn(&crate::results::FileSize) -> u64| -> u64 {
+        b.files.iter().map(f).sum()
+    };
+    for b in bundles {
+        for f in &b.files {
+            let _ = writeln!(
+                s,
+                "| {} | {} `{}` | {} | {} | {} |",
+                b.name, f.kind, f.file, f.raw, f.gzip, f.brotli
+            );
+        }
+        let _ = writeln!(
+            s,
+            "| **{}** | **wasm + js** | **{}** | **{}** | **{}** |",
+            b.name,
+            total(b, |f| f.raw),
+            total(b, |f| f.gzip),
+            total(b, |f| f.brotli)
+        );
+    }
+    s.push('\n');
+    let find = |n: &str| bundles.iter().find(|b| b.name == n);
+    if let (Some(c), Some(k)) = (find("component"), find("counter")) {
+        let own = |f: fn(&crate::results::FileSize) -> u64| total(c, f) as i64 - total(k, f) as i64;
+        let _ = writeln!(
+            s,
+            "The component's own cost over a bare Leptos counter: {} B raw, {} B gzip, {} B brotli \
+             ({:.2}x the counter, gzip).\n",
+            own(|f| f.raw),
+            own(|f| f.gzip),
+            own(|f| f.brotli),
+            total(c, |f| f.gzip) as f64 / total(k, |f| f.gzip).max(1) as f64
+        );
+        if let Some(b) = budget {
+            let used = total(c, |f| f.gzip);
+            let _ = writeln!(
+                s,
+                "Size budget: `scripts/check-size.sh` (run by `scripts/test.sh`) fails the build when the \
+                 component's wasm + JS exceed {b} B gzip ({}); this build uses {used} B ({:.0}% of it).\n",
+                kib(b),
+                used as f64 * 100.0 / b as f64
+            );
+        }
+    }
+    for b in bundles {
+        if b.top.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "Largest items of `{}` (`twiggy top`, on the wasm-bindgen output before `wasm-opt`, \
+             which still has its name section; sizes are pre-optimisation):\n",
+            b.name
+        );
+        s.push_str("| item | bytes | % |\n|---|---:|---:|\n");
+        for (name, bytes, pct) in &b.top {
+            let short: String = name.chars().take(90).collect();
+            let _ = writeln!(
+                s,
+                "| `{}` | {bytes} | {pct:.2} |",
+                short.replace('|', "\\|")
+            );
+        }
+        s.push('\n');
+    }
+    s
+}
+
+/// Per-run figures of a fan-out measurement, derived from the raw readings.
+struct Derived {
+    mem_per_conn_kib: f64,
+    cpu_pct: f64,
+    cpu_ms_per_1k_msgs: f64,
+    p50: Option<f64>,
+    p99: Option<f64>,
+    max: Option<f64>,
+    finals_pct: f64,
+    seqs_pct: f64,
+    connect_s: f64,
+}
+
+fn derive(r: &FanoutRun) -> Derived {
+    let delivered = r.seqs_delivered.max(1) as f64;
+    Derived {
+        mem_per_conn_kib: (r.rss_after_kib as f64 - r.rss_before_kib as f64) / r.clients as f64,
+        cpu_pct: r.cpu_s * 100.0 / r.window_s,
+        cpu_ms_per_1k_msgs: r.cpu_s * 1000.0 / (delivered / 1000.0),
+        p50: r.latency_p50_ms.map(|v| v as f64),
+        p99: r.latency_p99_ms.map(|v| v as f64),
+        max: r.latency_max_ms.map(|v| v as f64),
+        finals_pct: r.finals_received as f64 * 100.0 / r.finals_expected.max(1) as f64,
+        seqs_pct: r.seqs_delivered as f64 * 100.0 / r.seqs_sent.max(1) as f64,
+        connect_s: r.connect_ms as f64 / 1000.0,
+    }
+}
+
+type Pick = fn(&Derived) -> Option<f64>;
+
+const ROWS: [(&str, usize, Pick); 9] = [
+    ("server memory per connection (KiB)", 1, |d| {
+        Some(d.mem_per_conn_kib)
+    }),
+    ("server CPU during the job window (% of one core)", 0, |d| {
+        Some(d.cpu_pct)
+    }),
+    ("server CPU per 1000 updates delivered (ms)", 2, |d| {
+        Some(d.cpu_ms_per_1k_msgs)
+    }),
+    ("update latency p50 (ms)", 0, |d| d.p50),
+    ("update latency p99 (ms)", 0, |d| d.p99),
+    ("update latency max (ms)", 0, |d| d.max),
+    ("final state received (% of subscribers)", 1, |d| {
+        Some(d.finals_pct)
+    }),
+    ("progress seqs delivered (% of emitted)", 1, |d| {
+        Some(d.seqs_pct)
+    }),
+    ("time to connect everyone (s)", 2, |d| Some(d.connect_s)),
+];
+
+/// Fan-out tables, ours against Socket.IO, one per size.
+pub fn fanout(sets: &[(FanoutResult, Option<FanoutResult>)]) -> String {
+    let mut s = String::from("## 2–3. Server fan-out, against Socket.IO 4\n\n");
+    if sets.is_empty() {
+        s.push_str("Not measured in this run.\n\n");
+        return s;
+    }
+    let w = &sets[0].0;
+    let _ = writeln!(
+        s,
+        "Workload: N subscribers on loopback, one job per {} subscribers, every job emitting one \
+         progress update each {} ms ({} steps per stage, 4 stages, so {} updates per job). \
+         Subscribers connect first (in batches), then every job starts at once; the window ends when \
+         every subscriber has its final state (or 20 s after the jobs' nominal end).\n",
+        w.per_job,
+        w.step_ms,
+        w.steps_per_stage,
+        4 * w.steps_per_stage
+    );
+    s.push_str(
+        "- **Ours**: `upload-progress-server` (release build). Each subscriber is the core `Session` \
+         driven by a native shell (tokio-tungstenite socket, reqwest polls, the session's own timers), \
+         so it heartbeats, reconnects and falls back exactly like the browser component. Jobs are \
+         started with `POST /ws/test/{id}?step_ms=..&steps_per_stage=..`.\n\
+         - **Socket.IO**: `bench/socketio/server.js` (socket.io 4, websocket transport only) and \
+         `load.js` (socket.io-client in one Node process); each client joins its job's room and the \
+         server emits the same `Progress` JSON at the same rate.\n\
+         - Memory per connection: server `VmRSS` (`/proc/PID/status`) with everyone connected minus \
+         before anyone connected, divided by N. CPU: `utime + stime` of the server (`/proc/PID/stat`) \
+         over the job window. Latency: client receipt time minus the `updated_at_ms` the server stamped \
+         on the update (same clock, ms resolution). Delivery: subscribers holding the final state, and \
+         distinct seqs received over seqs emitted × subscribers (the protocol promises the latest and \
+         the final state, not every intermediate one).\n\
+         - Ratio = ours / Socket.IO, of the medians (below 1 is better for ours on cost and latency; \
+         delivery ratios near 1 mean parity).\n\n",
+    );
+    for (ours, theirs) in sets {
+        let n = ours.runs.first().map(|r| r.clients).unwrap_or(0);
+        let _ = writeln!(
+            s,
+            "### {n} subscribers ({} jobs; {} runs ours, {} runs Socket.IO)\n",
+            ours.runs.first().map(|r| r.jobs).unwrap_or(0),
+            ours.runs.len(),
+            theirs.as_ref().map(|t| t.runs.len()).unwrap_or(0)
+        );
+        s.push_str("| figure | ours | Socket.IO | ratio |\n|---|---:|---:|---:|\n");
+        let ours_d: Vec<Derived> = ours.runs.iter().map(derive).collect();
+        let theirs_d: Vec<Derived> = theirs
+            .as_ref()
+            .map(|t| t.runs.iter().map(derive).collect())
+            .unwrap_or_default();
+        for (name, digits, pick) in ROWS {
+            let a = Spread::of(ours_d.iter().filter_map(pick));
+            let b = Spread::of(theirs_d.iter().filter_map(pick));
+            let ratio = match (a, b) {
+                (Some(a), Some(b)) if b.median != 0.0 => format!("{:.2}", a.median / b.median),
+                _ => "n/a".into(),
+            };
+            let _ = writeln!(
+                s,
+                "| {name} | {} | {} | {ratio} |",
+                cell(a, digits),
+                cell(b, digits)
+            );
+        }
+        let fell: u64 = ours.runs.iter().map(|r| r.fell_back).sum();
+        let _ = writeln!(
+            s,
+            "\nOur subscribers that fell back to HTTP polling during these runs: {fell}.\n"
+        );
+    }
+    s
+}
+
+fn storm_rows(runs: &[StormRun]) -> [(String, String); 6] {
+    let sp = |f: fn(&StormRun) -> Option<f64>| Spread::of(runs.iter().filter_map(f));
+    [
+        (
+            "server down (kill to listening again, ms)".into(),
+            cell(sp(|r| Some(r.down_ms as f64)), 0),
+        ),
+        (
+            "kill to everyone live again (ms)".into(),
+            cell(sp(|r| r.all_live_ms.map(|v| v as f64)), 0),
+        ),
+        (
+            "runs where not everyone was back within the window".into(),
+            runs.iter()
+                .filter(|r| r.all_live_ms.is_none())
+                .count()
+                .to_string(),
+        ),
+        (
+            "peak new sockets in any 1 s".into(),
+            cell(sp(|r| Some(r.peak_opens_per_s as f64)), 0),
+        ),
+        (
+            "failed socket attempts".into(),
+            cell(sp(|r| Some(r.failed_attempts as f64)), 0),
+        ),
+        (
+            "subscribers that fell back to polling".into(),
+            cell(sp(|r| Some(r.fell_back as f64)), 0),
+        ),
+    ]
+}
+
+/// The reconnect storm, jitter on against off, with the plot.
+pub fn storm(storms: &[StormResult], svg_rel: &str) -> String {
+    let mut s = String::from("## 4. Reconnect storm\n\n");
+    if storms.is_empty() {
+        s.push_str("Not measured in this run.\n\n");
+        return s;
+    }
+    let n = storms[0].runs.first().map(|r| r.clients).unwrap_or(0);
+    let _ = writeln!(
+        s,
+        "{n} subscribers (the same native `Session` shell as above, default options) are live on slow \
+         running jobs; the server process is killed with SIGKILL (sockets drop without a close frame, \
+         so every session sees 1006) and started again on the same port. Live = the session reports \
+         `Connected`; sampled every 50 ms. Each run ends once everyone has been live for 1 s. The \
+         restarted server has lost its jobs, so subscribers get the `pending` snapshot of an unknown id \
+         (the grace period is raised for the bench). Compared: `SessionOptions.jitter` on (full jitter) \
+         and off.\n"
+    );
+    s.push_str("| figure | jitter on | jitter off |\n|---|---:|---:|\n");
+    let pick = |j: bool| {
+        storms
+            .iter()
+            .find(|r| r.jitter == j)
+            .map(|r| storm_rows(&r.runs))
+    };
+    let on = pick(true);
+    let off = pick(false);
+    let base = on
+        .clone()
+        .or(off.clone())
+        .expect("at least one storm result");
+    for (i, (name, _)) in base.iter().enumerate() {
+        let get = |x: &Option<[(String, String); 6]>| {
+            x.as_ref()
+                .map(|r| r[i].1.clone())
+                .unwrap_or_else(|| "n/a".into())
+        };
+        let _ = writeln!(s, "| {name} | {} | {} |", get(&on), get(&off));
+    }
+    let _ = writeln!(
+        s,
+        "\n![Live subscribers over time around the restart, every run, jitter on and off]({svg_rel})\n"
+    );
+    s
+}
+
+/// Browser-side figures from headless Chromium.
+pub fn client(c: Option<&ClientResult>) -> String {
+    let mut s = String::from("## 5. In the browser (headless Chromium)\n\n");
+    let Some(c) = c else {
+        s.push_str("Not measured in this run.\n\n");
+        return s;
+    };
+    let _ = writeln!(
+        s,
+        "The release build in `dist/` served by the dev server, driven by playwright-core in {}.\n",
+        c.browser
+    );
+    s.push_str("| figure | value | runs | how |\n|---|---:|---:|---|\n");
+    for f in &c.figures {
+        let _ = writeln!(
+            s,
+            "| {} ({}) | {} | {} | {} |",
+            f.name,
+            f.unit,
+            cell(Spread::of(f.values.iter().copied()), 1),
+            f.values.len(),
+            f.method
+        );
+    }
+    s.push('\n');
+    s
+}

@@ -1,0 +1,155 @@
+//! The JSON files each measurement writes and `report` reads.
+//!
+//! The Socket.IO load generator (`bench/socketio/load.js`) writes
+//! [`FanoutResult`] with the same field names, so both sides of the
+//! comparison go through one report path.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
+
+/// One fan-out run: one fresh server, `clients` subscribers, one round of jobs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FanoutRun {
+    /// Subscribers connected.
+    pub clients: u64,
+    /// Jobs started (one per `per_job` subscribers).
+    pub jobs: u64,
+    /// Time to get every subscriber connected, ms.
+    pub connect_ms: u64,
+    /// Server VmRSS before any subscriber connected, KiB.
+    pub rss_before_kib: u64,
+    /// Server VmRSS with every subscriber connected, KiB.
+    pub rss_after_kib: u64,
+    /// Server CPU time (user + system) during the job window, seconds.
+    pub cpu_s: f64,
+    /// Length of the job window, seconds.
+    pub window_s: f64,
+    /// Update latency samples (server `updated_at_ms` to client receipt), summarised.
+    pub latency_p50_ms: Option<u64>,
+    /// 99th percentile of the latency samples.
+    pub latency_p99_ms: Option<u64>,
+    /// Largest latency sample.
+    pub latency_max_ms: Option<u64>,
+    /// Number of latency samples.
+    pub latency_samples: u64,
+    /// Subscribers that received their job's final state.
+    pub finals_received: u64,
+    /// Subscribers that should have (all of them).
+    pub finals_expected: u64,
+    /// Distinct progress seqs received, summed over subscribers.
+    pub seqs_delivered: u64,
+    /// Distinct progress seqs the server emitted, times subscribers per job.
+    pub seqs_sent: u64,
+    /// Subscribers that fell back to HTTP polling at any point (always 0 for Socket.IO).
+    pub fell_back: u64,
+}
+
+/// All runs of one implementation at one size.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FanoutResult {
+    /// `upload-progress-server` or `socket.io`.
+    pub implementation: String,
+    /// Subscribers per job.
+    pub per_job: u64,
+    /// Interval between progress steps of a job, ms.
+    pub step_ms: u64,
+    /// Progress steps per stage (4 stages per job).
+    pub steps_per_stage: u64,
+    /// One entry per run.
+    pub runs: Vec<FanoutRun>,
+}
+
+/// One reconnect-storm run.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StormRun {
+    /// Subscribers.
+    pub clients: u64,
+    /// How long the server was down (kill to listening again), ms.
+    pub down_ms: u64,
+    /// Kill to every subscriber live on the socket again, ms; `None` if not within the window.
+    pub all_live_ms: Option<u64>,
+    /// Subscribers live at the end of the window.
+    pub live_at_end: u64,
+    /// Highest number of sockets opened in any one-second window after the kill.
+    pub peak_opens_per_s: u64,
+    /// Subscribers that fell back to HTTP polling after the kill.
+    pub fell_back: u64,
+    /// Socket attempts that failed after the kill.
+    pub failed_attempts: u64,
+    /// `(ms since kill, live subscribers)` samples, for the plot.
+    pub samples: Vec<(i64, u64)>,
+}
+
+/// All runs of the storm with one jitter setting.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StormResult {
+    /// `SessionOptions::jitter`.
+    pub jitter: bool,
+    /// One entry per run.
+    pub runs: Vec<StormRun>,
+}
+
+/// Sizes of one built bundle file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct FileSize {
+    /// What it is (`wasm`, `js`).
+    pub kind: String,
+    /// File name.
+    pub file: String,
+    /// Bytes on disk.
+    pub raw: u64,
+    /// Bytes after gzip -9.
+    pub gzip: u64,
+    /// Bytes after brotli quality 11.
+    pub brotli: u64,
+}
+
+/// Sizes of one bundle, plus its largest code items.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BundleSizes {
+    /// `component` or `counter`.
+    pub name: String,
+    /// The wasm and its JS glue.
+    pub files: Vec<FileSize>,
+    /// `twiggy top` rows: (item, shallow bytes, percent), from a build with names.
+    pub top: Vec<(String, u64, f64)>,
+}
+
+/// Writes `value` as pretty JSON to `path`.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {dir:?}"))?;
+    }
+    let text = serde_json::to_string_pretty(value)?;
+    std::fs::write(path, text).with_context(|| format!("writing {path:?}"))
+}
+
+/// Reads JSON from `path`.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {path:?}"))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {path:?}"))
+}
+
+/// One browser-side figure, measured several times.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Figure {
+    /// What is measured.
+    pub name: String,
+    /// Unit of `values`.
+    pub unit: String,
+    /// How it was measured.
+    pub method: String,
+    /// One value per run.
+    pub values: Vec<f64>,
+}
+
+/// The browser measurements (`bench/client/run.js` writes this file).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClientResult {
+    /// Browser name and version.
+    pub browser: String,
+    /// The figures.
+    pub figures: Vec<Figure>,
+}
