@@ -53,83 +53,132 @@ enum Reply {
     Network,
 }
 
-fn state() -> impl Strategy<Value = JobState> {
-    prop_oneof![
-        40 => Just(JobState::Running),
-        4 => Just(JobState::Pending),
-        1 => Just(JobState::Completed),
-        1 => Just(JobState::Failed),
-        1 => Just(JobState::Cancelled),
-    ]
+/// Picks from `table` by weight, using `roll`.
+fn weighted<T: Clone>(roll: u64, table: &[(u64, T)]) -> T {
+    let total: u64 = table.iter().map(|(w, _)| w).sum();
+    let mut roll = roll % total;
+    for (weight, value) in table {
+        if roll < *weight {
+            return value.clone();
+        }
+        roll -= weight;
+    }
+    table[table.len() - 1].1.clone()
 }
 
-fn close_code() -> impl Strategy<Value = u16> {
-    prop_oneof![
-        24 => Just(1006),
-        8 => Just(1000),
-        8 => Just(1001),
-        8 => Just(1012),
-        8 => Just(1011),
-        4 => Just(1014),
-        6 => Just(1013),
-        1 => Just(1008),
-        1 => Just(1009),
-        1 => Just(4400),
-        6 => Just(4401),
-        1 => Just(4404),
-        4 => Just(4000),
-        1 => Just(4999),
-    ]
+fn state(roll: u64) -> JobState {
+    weighted(
+        roll,
+        &[
+            (40, JobState::Running),
+            (4, JobState::Pending),
+            (1, JobState::Completed),
+            (1, JobState::Failed),
+            (1, JobState::Cancelled),
+        ],
+    )
 }
 
-fn reply() -> impl Strategy<Value = Reply> {
-    prop_oneof![
-        16 => (-2i64..4, 0.0f64..=100.0, state())
-            .prop_map(|(step, percent, state)| Reply::Progress { step, percent, state }),
-        12 => Just(Reply::NotModified),
-        12 => Just(Reply::Network),
-        8 => Just(Reply::Http(503, None)),
-        4 => Just(Reply::Http(500, None)),
-        3 => Just(Reply::Http(401, Some("unauthorized"))),
-        2 => Just(Reply::Http(404, Some("unknown_process"))),
-        1 => Just(Reply::Http(400, Some("invalid_process_id"))),
-    ]
+fn close_code(roll: u64) -> u16 {
+    weighted(
+        roll,
+        &[
+            (24, 1006),
+            (8, 1000),
+            (8, 1001),
+            (8, 1012),
+            (8, 1011),
+            (4, 1014),
+            (6, 1013),
+            (1, 1008),
+            (1, 1009),
+            (1, 4400),
+            (6, 4401),
+            (1, 4404),
+            (4, 4000),
+            (1, 4999),
+        ],
+    )
 }
 
-fn life() -> impl Strategy<Value = Input> {
-    prop_oneof![
-        4 => Just(Input::Online),
-        4 => Just(Input::Offline),
-        4 => Just(Input::Visible),
-        2 => Just(Input::Hidden),
-        3 => Just(Input::PageHide),
-        4 => any::<bool>().prop_map(|persisted| Input::PageShow { persisted }),
-        4 => Just(Input::Reconnect),
-        1 => Just(Input::Stop),
-        1 => Just(Input::Start),
-    ]
+fn reply(roll: u64) -> Reply {
+    let (kind, rest) = (roll % 58, roll / 58);
+    let http = |status, code| Reply::Http(status, code);
+    weighted(
+        kind,
+        &[
+            (16, None),
+            (12, Some(Reply::NotModified)),
+            (12, Some(Reply::Network)),
+            (8, Some(http(503, None))),
+            (4, Some(http(500, None))),
+            (3, Some(http(401, Some("unauthorized")))),
+            (2, Some(http(404, Some("unknown_process")))),
+            (1, Some(http(400, Some("invalid_process_id")))),
+        ],
+    )
+    .unwrap_or_else(|| Reply::Progress {
+        step: (rest % 6) as i64 - 2,
+        percent: percent(rest / 6),
+        state: state(rest / 6 / 10_001),
+    })
 }
 
-fn op() -> impl Strategy<Value = Op> {
-    prop_oneof![
-        6 => (0u64..3_000).prop_map(Op::Advance),
-        4 => (0u64..40_000).prop_map(Op::Advance),
-        2 => (0u64..120_000).prop_map(Op::Jump),
-        8 => Just(Op::Open),
-        10 => (-2i64..4, 0.0f64..=100.0, state(), any::<bool>())
-            .prop_map(|(step, percent, state, snapshot)| Op::Frame { step, percent, state, snapshot }),
-        2 => Just(Op::Pong),
-        1 => (0u64..10_000).prop_map(Op::Shutdown),
-        1 => Just(Op::ErrorFrame),
-        1 => Just(Op::Garbage),
-        3 => close_code().prop_map(Op::Close),
-        2 => Just(Op::Error),
-        2 => any::<usize>().prop_map(Op::Stale),
-        5 => reply().prop_map(Op::Reply),
-        1 => (0u64..8).prop_map(Op::StaleReply),
-        1 => any::<bool>().prop_map(Op::Token),
-        3 => life().prop_map(Op::Life),
-    ]
+fn life(roll: u64) -> Input {
+    weighted(
+        roll,
+        &[
+            (4, Input::Online),
+            (4, Input::Offline),
+            (4, Input::Visible),
+            (2, Input::Hidden),
+            (3, Input::PageHide),
+            (2, Input::PageShow { persisted: true }),
+            (2, Input::PageShow { persisted: false }),
+            (4, Input::Reconnect),
+            (1, Input::Stop),
+            (1, Input::Start),
+        ],
+    )
+}
+
+fn percent(roll: u64) -> f64 {
+    (roll % 10_001) as f64 / 100.0
+}
+
+/// Turns one random number into one event. Generating plain numbers and
+/// decoding them is far cheaper than composing strategies, which keeps
+/// thousands of cases fast; a number shrinking towards 0 shrinks the event
+/// towards "nothing happens".
+fn op(raw: u64) -> Op {
+    let (kind, a) = (raw % 100, raw / 100);
+    match kind {
+        0..10 => Op::Advance(a % 3_000),
+        10..16 => Op::Advance(a % 40_000),
+        16..19 => Op::Jump(a % 120_000),
+        19..30 => Op::Open,
+        30..45 => Op::Frame {
+            step: (a % 6) as i64 - 2,
+            snapshot: (a / 6) % 2 == 0,
+            percent: percent(a / 12),
+            state: state(a / 12 / 10_001),
+        },
+        45..48 => Op::Pong,
+        48..50 => Op::Shutdown(a % 10_000),
+        50..51 => Op::ErrorFrame,
+        51..52 => Op::Garbage,
+        52..58 => Op::Close(close_code(a)),
+        58..62 => Op::Error,
+        62..65 => Op::Stale(a as usize),
+        65..90 => Op::Reply(reply(a)),
+        90..92 => Op::StaleReply(a % 8),
+        92..94 => Op::Token(a % 2 == 0),
+        _ => Op::Life(life(a)),
+    }
+}
+
+fn ops() -> impl Strategy<Value = Vec<Op>> {
+    prop::collection::vec(any::<u64>(), 1..48).prop_map(|raw| raw.into_iter().map(op).collect())
 }
 
 fn options() -> impl Strategy<Value = SessionOptions> {
@@ -415,7 +464,7 @@ proptest! {
     fn random_event_sequences_keep_every_invariant(
         options in options(),
         seed in any::<u64>(),
-        ops in prop::collection::vec(op(), 1..48),
+        ops in ops(),
     ) {
         let mut run = Run::new(options, seed);
         for op in ops {
