@@ -91,12 +91,12 @@ fn unavailable(code: &'static str, message: &str) -> Response {
 
 /// Upgrades with the server's buffer and size limits and runs the socket.
 pub fn upgrade(ws: WebSocketUpgrade, state: Shared, guard: ConnGuard, target: Target) -> Response {
-    let max = state.config.max_message_bytes;
+    let hard_max = transport_cap(state.config.max_message_bytes);
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(MAX_WRITE_BUFFER.max(max * 2))
-        .max_message_size(max)
-        .max_frame_size(max)
+        .max_write_buffer_size(MAX_WRITE_BUFFER.max(hard_max))
+        .max_message_size(hard_max)
+        .max_frame_size(hard_max)
         .on_failed_upgrade(|err| tracing::debug!(%err, "upgrade failed"))
         .on_upgrade(move |socket| async move {
             // Run the socket in its own task so the drop-sockets fault can
@@ -114,6 +114,18 @@ pub fn upgrade(ws: WebSocketUpgrade, state: Shared, guard: ConnGuard, target: Ta
             // A join error here is an abort, which is the intended outcome.
             let _ = task.await;
         })
+}
+
+/// The transport's own cap, a few times the protocol limit.
+///
+/// A frame over the transport cap is refused from its header, before its
+/// payload is read; the unread bytes then make the kernel reset the
+/// connection and the client may never see our close frame. Reading frames
+/// up to this cap and applying the protocol limit ourselves lets the usual
+/// oversize case end with a clean `error` frame and close 1009, while memory
+/// per socket stays bounded.
+fn transport_cap(limit: usize) -> usize {
+    limit.saturating_mul(4).clamp(limit, 64 * 1024 * 1024)
 }
 
 /// Why a socket loop ended.
@@ -349,10 +361,12 @@ impl Conn {
     /// While the stall fault is on, touch nothing: no reads (so no automatic
     /// pongs), no writes, no close. Only an abort or the fault ending frees it.
     async fn stall_if_needed(&mut self) -> Flow {
+        let mut stalled = false;
         loop {
             let until = *self.stall.borrow_and_update();
             match until {
                 Some(until) if until > Instant::now() => {
+                    stalled = true;
                     tokio::select! {
                         _ = tokio::time::sleep_until(until.into()) => {}
                         changed = self.stall.changed() => {
@@ -365,8 +379,10 @@ impl Conn {
                 _ => break,
             }
         }
-        // Time spent stalled is not the peer's silence.
-        self.last_heard = Instant::now();
+        if stalled {
+            // Time spent stalled is not the peer's silence.
+            self.last_heard = Instant::now();
+        }
         Flow::Continue
     }
 
@@ -407,12 +423,19 @@ impl Conn {
         self.last_heard = Instant::now();
         let text = match msg {
             Message::Text(text) => Some(text),
+            Message::Binary(data) if data.len() > self.state.config.max_message_bytes => {
+                return self.too_big().await;
+            }
             Message::Binary(_) => None,
             Message::Ping(_) | Message::Pong(_) => return Flow::Continue,
             // tungstenite has already answered the close.
             Message::Close(_) => return Flow::Stop,
         };
         Counters::bump(&self.state.stats.counters.frames_received);
+        let size = text.as_ref().map_or(0, |t| t.len());
+        if size > self.state.config.max_message_bytes {
+            return self.too_big().await;
+        }
         if !self.rate.allow(Instant::now()) {
             Counters::bump(&self.state.stats.counters.rate_limited);
             self.fail(
@@ -454,17 +477,21 @@ impl Conn {
             Some(tungstenite::Error::Capacity(_))
         );
         if too_big {
-            Counters::bump(&self.state.stats.counters.oversized);
-            let limit = self.state.config.max_message_bytes;
-            self.fail(
-                code::TOO_BIG,
-                "message_too_big",
-                &format!("messages are limited to {limit} bytes"),
-            )
-            .await;
-        } else {
-            tracing::debug!(err = %inner, "socket read failed");
+            return self.too_big().await;
         }
+        tracing::debug!(err = %inner, "socket read failed");
+        Flow::Stop
+    }
+
+    async fn too_big(&mut self) -> Flow {
+        Counters::bump(&self.state.stats.counters.oversized);
+        let limit = self.state.config.max_message_bytes;
+        self.fail(
+            code::TOO_BIG,
+            "message_too_big",
+            &format!("messages are limited to {limit} bytes"),
+        )
+        .await;
         Flow::Stop
     }
 
