@@ -233,3 +233,66 @@ fn an_error_frame_is_recorded_as_the_last_error() {
     assert_eq!(error.kind, ErrorKind::Policy);
     assert!(error.message.contains("Too many messages"));
 }
+
+#[test]
+fn an_abrupt_close_after_a_shutdown_frame_counts_as_a_restart() {
+    let mut shell = Shell::live(exact(), running(1, 10.0));
+    shell.frame(r#"{"type":"server_shutdown","retry_after_ms":700}"#.into());
+    shell.server_close(1006);
+    assert_eq!(
+        shell.connection(),
+        Connection::Reconnecting {
+            attempt: 1,
+            max_attempts: 3,
+            retry_at: 700
+        }
+    );
+    // Not counted: three real failures are still allowed before polling.
+    shell.advance_to(700);
+    let gaps = fail_until_polling(&mut shell);
+    assert_eq!(gaps, [2_000, 4_000, 8_000]);
+}
+
+#[test]
+fn a_shutdown_hint_is_bounded() {
+    let mut shell = Shell::live(exact(), running(1, 10.0));
+    shell.frame(r#"{"type":"server_shutdown","retry_after_ms":99999999999}"#.into());
+    shell.server_close(1012);
+    let Connection::Reconnecting { retry_at, .. } = shell.connection() else {
+        panic!("{:?}", shell.connection());
+    };
+    assert_eq!(retry_at, 30_000);
+}
+
+#[test]
+fn a_token_handed_over_unasked_is_used_for_the_next_socket() {
+    let mut shell = Shell::live(exact(), running(1, 10.0));
+    shell.input(Input::TokenReady {
+        token: Some("newer".into()),
+    });
+    assert_eq!(shell.refreshes, 0);
+    shell.server_close(1001);
+    shell.advance(2_000);
+    assert!(shell.opened.last().unwrap().2.ends_with("?token=newer"));
+}
+
+#[test]
+fn unreadable_frames_are_ignored_but_prove_the_socket_alive() {
+    let mut shell = Shell::live(exact(), running(1, 10.0));
+    shell.advance(30_000);
+    shell.advance(9_000);
+    shell.frame("{garbage".into());
+    shell.advance(5_000);
+    assert!(shell.closed.is_empty());
+    assert_eq!(shell.session.progress().unwrap().seq, 1);
+}
+
+#[test]
+fn frames_about_another_job_are_ignored() {
+    let mut shell = Shell::live(exact(), running(1, 10.0));
+    let mut other = running(5, 50.0);
+    other.process_id = upload_progress_core::ProcessId::parse("another_job").unwrap();
+    shell.frame(progress_frame(other));
+    assert_eq!(shell.session.progress().unwrap().seq, 1);
+    assert_eq!(shell.shown.len(), 1);
+}

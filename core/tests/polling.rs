@@ -173,3 +173,87 @@ fn polls_carry_the_configured_token_as_bearer_and_the_etag() {
     assert_eq!(etag.as_deref(), Some("\"6\""));
     assert_eq!(token.as_deref(), Some("secret"));
 }
+
+fn probing_shell() -> Shell {
+    let mut shell = polling_shell();
+    shell.reply(PollOutcome::NotModified);
+    shell.advance(30_000);
+    assert!(shell.socket().is_some(), "probe out");
+    shell
+}
+
+#[test]
+fn a_probe_refused_with_4401_refreshes_the_token_then_polls_and_probes_again() {
+    let mut shell = probing_shell();
+    if !shell.fetches.is_empty() {
+        shell.reply(PollOutcome::NotModified);
+    }
+    shell.server_close(4401);
+    assert_eq!(shell.refreshes, 1);
+    assert_eq!(shell.mode(), Mode::HttpPolling);
+    let opens = shell.opens();
+    shell.input(Input::TokenReady {
+        token: Some("t2".into()),
+    });
+    assert_eq!(shell.opens(), opens + 1);
+    assert!(shell.opened.last().unwrap().2.ends_with("?token=t2"));
+    assert_eq!(shell.fetches.len(), 1);
+}
+
+#[test]
+fn a_probe_refused_with_1013_waits_the_server_full_delay() {
+    let mut shell = probing_shell();
+    shell.server_close(1013);
+    assert_eq!(
+        shell.connection(),
+        Connection::Polling {
+            next_probe_at: Some(shell.now + 30_000)
+        }
+    );
+}
+
+#[test]
+fn a_probe_closed_by_a_restart_tries_again_after_the_hint() {
+    let mut shell = probing_shell();
+    shell.open();
+    shell.frame(r#"{"type":"server_shutdown","retry_after_ms":1500}"#.into());
+    shell.server_close(1012);
+    assert_eq!(
+        shell.connection(),
+        Connection::Polling {
+            next_probe_at: Some(shell.now + 1_500)
+        }
+    );
+}
+
+#[test]
+fn a_404_without_a_protocol_code_keeps_polling() {
+    let mut shell = polling_shell();
+    shell.reply(http(404, None));
+    assert_eq!(shell.mode(), Mode::HttpPolling);
+    assert_eq!(
+        shell.status().last_error.as_ref().unwrap().kind,
+        ErrorKind::Server
+    );
+}
+
+#[test]
+fn offline_while_a_poll_is_in_flight_still_applies_its_answer() {
+    let mut shell = polling_shell();
+    shell.input(Input::Offline);
+    shell.reply(PollOutcome::Progress(running(2, 20.0)));
+    assert_eq!(shell.session.progress().unwrap().seq, 2);
+    assert_eq!(shell.connection(), Connection::Offline);
+}
+
+#[test]
+fn stopped_sessions_ignore_poll_answers_and_finished_sessions_poll_no_more() {
+    let mut shell = polling_shell();
+    shell.reply(PollOutcome::Progress(progress(
+        3,
+        100.0,
+        JobState::Completed,
+    )));
+    shell.advance(600_000);
+    assert_eq!(shell.fetched.len(), 1);
+}

@@ -144,3 +144,51 @@ pub(super) fn from_server_frame(code: &str, message: &str) -> StatusError {
     let text = if message.is_empty() { code } else { message };
     StatusError::new(kind, format!("The server reported: {text}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_kind_has_a_hint_that_is_a_sentence() {
+        for kind in [
+            ErrorKind::Auth,
+            ErrorKind::Network,
+            ErrorKind::Server,
+            ErrorKind::Policy,
+            ErrorKind::NotFound,
+        ] {
+            let hint = kind.hint();
+            assert!(hint.ends_with('.'), "{kind:?}: {hint}");
+            assert!(hint.chars().next().unwrap().is_uppercase());
+        }
+    }
+
+    #[test]
+    fn server_error_frames_are_classified_by_their_code() {
+        assert_eq!(
+            from_server_frame("rate_limited", "x").kind,
+            ErrorKind::Policy
+        );
+        assert_eq!(
+            from_server_frame("unknown_process", "x").kind,
+            ErrorKind::NotFound
+        );
+        assert_eq!(
+            from_server_frame("token_expired", "x").kind,
+            ErrorKind::Auth
+        );
+        assert_eq!(from_server_frame("whatever", "").kind, ErrorKind::Server);
+        assert!(from_server_frame("whatever", "")
+            .message
+            .contains("whatever"));
+    }
+
+    #[test]
+    fn policy_errors_quote_the_close_reason_when_there_is_one() {
+        assert!(policy(1008, "origin not allowed")
+            .message
+            .contains("origin not allowed"));
+        assert!(policy(1008, "").message.ends_with("(code 1008)."));
+    }
+}
