@@ -278,3 +278,18 @@ fn lifecycle_inputs_after_the_job_finished_do_nothing() {
     assert_eq!(shell.log.len(), before);
     assert!(shell.is_finished(JobState::Completed));
 }
+
+#[test]
+fn reconnect_replaces_an_open_socket_with_a_fresh_one() {
+    let mut shell = Shell::live(exact(), running(1, 10.0));
+    shell.input(Input::Reconnect);
+    assert_eq!(shell.closed.len(), 1);
+    assert_eq!(shell.closed[0].2, "reconnect");
+    assert_eq!(shell.opens(), 2);
+    shell.input(Input::Reconnect);
+    assert_eq!(
+        shell.opens(),
+        2,
+        "a second click while connecting changes nothing"
+    );
+}

@@ -42,11 +42,14 @@ impl Session {
         if self.following_since.is_none() {
             self.following_since = Some(now);
         }
-        if self.phase == Phase::Live {
-            // A socket is already opening or open in WebSocket mode: a second
-            // one would only race it.
+        let opening = self.socket.as_ref().is_some_and(|s| s.opened_at.is_none());
+        if self.phase == Phase::Live && opening {
+            // A socket is already on its way: a second one would only race it
+            // (this is also what makes a double click harmless).
             return;
         }
+        // Anything else, an open socket included, is replaced: the user may
+        // distrust a connection that looks fine, and a fresh snapshot is cheap.
         self.close_socket(CLOSE_NORMAL, "reconnect");
         self.enter_live(now);
     }
