@@ -293,3 +293,30 @@ fn reconnect_replaces_an_open_socket_with_a_fresh_one() {
         "a second click while connecting changes nothing"
     );
 }
+
+#[test]
+fn auto_retry_off_still_polls_for_a_missed_final_state_without_probing() {
+    let mut shell = Shell::live(
+        SessionOptions {
+            auto_retry: false,
+            ..exact()
+        },
+        running(1, 10.0),
+    );
+    shell.server_close(1000);
+    assert_eq!(
+        shell.connection(),
+        Connection::Polling {
+            next_probe_at: None
+        }
+    );
+    shell.reply(PollOutcome::NotModified);
+    shell.advance(120_000);
+    assert_eq!(shell.opens(), 1);
+    shell.reply(PollOutcome::Progress(progress(
+        2,
+        100.0,
+        JobState::Completed,
+    )));
+    assert!(shell.is_finished(JobState::Completed));
+}

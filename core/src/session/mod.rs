@@ -32,9 +32,18 @@
 //!   registered) unless the job was already seen; 400/403 stop; everything
 //!   else keeps polling with `last_error` set.
 //! - **Lifecycle.** Offline pauses retries, polls and probes (an open socket
-//!   stays); online, visible and pageshow retry at once (one attempt per
-//!   burst); pagehide closes everything until pageshow. `Reconnect` resets
-//!   the retry budget and connects now, even after an error stop.
+//!   stays, and failures while offline are not counted); online, visible
+//!   and pageshow retry at once, at most once per second so a burst of
+//!   them costs one attempt. Hidden changes nothing: liveness is judged by
+//!   elapsed time, so throttled timers cannot fake a dead socket. Pagehide
+//!   closes everything and shows `Idle` until pageshow (or visible) resumes
+//!   the same mode at once. `Reconnect` resets the retry budget and the
+//!   token retry and opens a fresh socket now (keeping one that is still
+//!   connecting), even after an error stop.
+//! - **Automatic retry off.** With `auto_retry: false` every transient
+//!   failure stops with an error; only `Reconnect` opens a socket again.
+//!   Polling for the final state after a 1000 close still happens (it is
+//!   not a reconnect), but without socket probes.
 //! - **Finality.** A terminal job state closes everything for good. `Stop`
 //!   is final too: a stopped session never opens anything again, not even
 //!   on `Reconnect`; follow the job again with a new `Session`.
