@@ -150,3 +150,15 @@ fn status_changes_are_announced_once_each() {
         .skip(1)
         .any(|(_, a)| matches!(a, Action::OpenSocket { .. })));
 }
+
+#[test]
+fn a_debug_printed_session_does_not_show_its_token() {
+    let config = upload_progress_core::session::SessionConfig {
+        token: Some("s3cret-token".into()),
+        ..config(exact())
+    };
+    let session = upload_progress_core::Session::new(config, 1);
+    let printed = format!("{session:?}");
+    assert!(!printed.contains("s3cret-token"), "{printed}");
+    assert!(printed.contains("has_token: true"));
+}

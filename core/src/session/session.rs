@@ -23,7 +23,6 @@ pub(super) const CLOSE_UNRESPONSIVE: u16 = 4000;
 /// passed, and carry out what [`Session::poll_action`] returns. See the crate
 /// documentation for a complete driving loop, and the module docs of
 /// [`crate::session`] for the policy.
-#[derive(Debug)]
 pub struct Session {
     pub(super) config: SessionConfig,
     pub(super) rng: Rng,
@@ -52,6 +51,23 @@ pub struct Session {
     /// The status last announced with `Action::StatusChanged`.
     pub(super) status: Status,
     pub(super) actions: VecDeque<Action>,
+}
+
+/// Written by hand so that a logged session never shows its token.
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("process_id", &self.config.process_id)
+            .field("phase", &self.phase)
+            .field("socket", &self.socket)
+            .field("fetch", &self.fetch)
+            .field("offline", &self.offline)
+            .field("failures", &self.failures)
+            .field("has_token", &self.token.is_some())
+            .field("status", &self.status)
+            .field("pending_actions", &self.actions.len())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Session {

@@ -2,7 +2,7 @@
 
 use super::backoff;
 use super::errors;
-use super::session::CLOSE_UNRESPONSIVE;
+use super::session::{CLOSE_NORMAL, CLOSE_UNRESPONSIVE};
 use super::state::{Failure, Phase, Resume};
 use super::{Action, AttemptId, Millis, Session};
 use crate::{CloseClass, ServerMessage};
@@ -252,7 +252,7 @@ impl Session {
             return;
         }
         self.auth_retry_used = true;
-        self.close_socket(crate::code::NORMAL, "refreshing token");
+        self.close_socket(CLOSE_NORMAL, "refreshing token");
         self.cancel_fetch();
         self.last_error = Some(errors::auth_failed());
         self.phase = Phase::AwaitingToken {
