@@ -31,7 +31,7 @@ impl OriginPolicy {
     /// True when `origin` is on the list (or loopback and loopback is allowed).
     pub fn allows(&self, origin: &str) -> bool {
         let origin = origin.trim().to_ascii_lowercase();
-        if self.exact.iter().any(|o| *o == origin) {
+        if self.exact.contains(&origin) {
             return true;
         }
         self.loopback && is_loopback_origin(&origin)
