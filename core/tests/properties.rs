@@ -424,6 +424,19 @@ impl Run {
         if self.started && !self.paused {
             assert_ne!(shell.connection(), Connection::Idle, "idle after start");
         }
+        // Never stuck: whatever is under way has a deadline that moves it on.
+        if matches!(
+            shell.connection(),
+            Connection::Connecting { .. }
+                | Connection::Connected
+                | Connection::Reconnecting { .. }
+                | Connection::Polling { .. }
+        ) {
+            assert!(
+                shell.session.poll_timeout().is_some(),
+                "no deadline while active"
+            );
+        }
         if shell.mode() == Mode::None {
             assert!(!matches!(
                 shell.connection(),
