@@ -56,6 +56,7 @@ mod io;
 mod lifecycle;
 mod options;
 mod polling;
+mod recovery;
 #[allow(clippy::module_inception)]
 mod session;
 mod socket;
