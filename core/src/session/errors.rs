@@ -87,10 +87,14 @@ pub(super) fn not_found() -> StatusError {
 }
 
 pub(super) fn not_found_yet() -> StatusError {
-    StatusError::new(
-        ErrorKind::NotFound,
-        "The server does not know this job yet; still waiting for it to appear.",
-    )
+    StatusError {
+        // Still waiting, so the usual "check the link" advice would mislead.
+        hint: "Progress appears as soon as the server has registered the job.".to_owned(),
+        ..StatusError::new(
+            ErrorKind::NotFound,
+            "The server does not know this job yet; still waiting for it to appear.",
+        )
+    }
 }
 
 pub(super) fn auth_failed() -> StatusError {
@@ -126,10 +130,12 @@ pub(super) fn network() -> StatusError {
 }
 
 pub(super) fn auto_retry_off(cause: &StatusError) -> StatusError {
-    StatusError::new(
-        cause.kind,
-        format!("{} Automatic reconnection is off.", cause.message),
-    )
+    StatusError {
+        kind: cause.kind,
+        message: format!("{} Automatic reconnection is off.", cause.message),
+        // Nothing resumes on its own here, whatever the kind usually promises.
+        hint: "Press Reconnect to try again.".to_owned(),
+    }
 }
 
 /// An `error {code, message}` frame, classified by its machine code.
