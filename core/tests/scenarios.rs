@@ -9,7 +9,8 @@ use upload_progress_core::JobState;
 #[test]
 fn refused_upgrades_fall_back_to_polling_and_return_once_sockets_work_again() {
     let mut shell = Shell::live(exact(), running(1, 10.0));
-    shell.advance(6_000); // stable
+    // Up long enough to count as stable.
+    shell.advance(6_000);
     // The socket drops and the server starts refusing upgrades.
     let gaps = fail_until_polling(&mut shell);
     assert_eq!(gaps, [2_000, 4_000, 8_000]);
