@@ -1,132 +1,20 @@
-//! WebSocket endpoints: `/ws/progress/{id}`, `/ws/progress` (all jobs) and `/ws/health`.
-//!
-//! One task per socket. It never blocks the pipeline: job updates arrive via
-//! a `watch` channel that holds only the newest state, so a slow socket skips
-//! intermediate states instead of queueing them. Every send has a timeout, a
-//! silent peer is dropped after the idle timeout, and every refusal happens
-//! either before the upgrade (HTTP status) or as a close code after it.
+//! The task behind one socket: its event loop, heartbeats, limits and closes.
 
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use tokio::sync::{broadcast, watch};
 use tokio::time::MissedTickBehavior;
 use upload_progress_core::{code, ClientMessage, ProcessId, Progress, ServerMessage};
 
+use super::Target;
 use crate::clock::{now_ms, now_s};
-use crate::error::ApiError;
-use crate::limits::{ConnGuard, RateWindow, Refusal};
-use crate::state::{ClientIp, Control, Shared};
+use crate::limits::RateWindow;
+use crate::state::{Control, Shared};
 use crate::stats::Counters;
 
-/// Per-socket read buffer. tungstenite allocates its read buffer eagerly for
-/// every connection (128 KiB by default); idle progress sockets need little.
-const READ_BUFFER: usize = 4 * 1024;
-/// Per-socket write buffer before a flush.
-const WRITE_BUFFER: usize = 4 * 1024;
-/// Upper bound of queued outgoing bytes per socket.
-const MAX_WRITE_BUFFER: usize = 256 * 1024;
 /// How long to wait for the peer's close reply after we close.
 const CLOSE_LINGER: Duration = Duration::from_secs(1);
-
-/// What a socket serves.
-#[derive(Debug, Clone)]
-pub enum Target {
-    /// One job; `token` is the raw `?token=` value.
-    Job {
-        /// The id as given in the path (validated after the upgrade).
-        raw_id: String,
-        /// The `?token=` query value.
-        token: Option<String>,
-    },
-    /// Every active job.
-    All,
-    /// Heartbeats only.
-    Health,
-}
-
-/// Checks that happen before an upgrade: shutdown, upgrade faults, connection caps.
-pub async fn admit(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Response> {
-    if state.is_shutting_down() {
-        return Err(unavailable("shutting_down", "the server is shutting down"));
-    }
-    if state.faults.refuse_upgrade() {
-        Counters::bump(&state.stats.counters.refused_fault);
-        return Err(unavailable(
-            "upgrade_refused",
-            "upgrades are refused for now (fault injection)",
-        ));
-    }
-    if let Some(delay) = state.faults.handshake_delay() {
-        tokio::time::sleep(delay).await;
-    }
-    state
-        .conns
-        .try_acquire(ip.0)
-        .map_err(|refusal| match refusal {
-            Refusal::ServerFull => {
-                Counters::bump(&state.stats.counters.refused_server_full);
-                unavailable("server_full", "too many connections; try again later")
-            }
-            Refusal::PerIpFull => {
-                Counters::bump(&state.stats.counters.refused_per_ip);
-                unavailable(
-                    "too_many_connections",
-                    "too many connections from this address; try again later",
-                )
-            }
-        })
-}
-
-fn unavailable(code: &'static str, message: &str) -> Response {
-    let mut resp = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message).into_response();
-    resp.headers_mut().insert(
-        axum::http::header::RETRY_AFTER,
-        axum::http::HeaderValue::from_static("5"),
-    );
-    resp
-}
-
-/// Upgrades with the server's buffer and size limits and runs the socket.
-pub fn upgrade(ws: WebSocketUpgrade, state: Shared, guard: ConnGuard, target: Target) -> Response {
-    let hard_max = transport_cap(state.config.max_message_bytes);
-    ws.read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(MAX_WRITE_BUFFER.max(hard_max))
-        .max_message_size(hard_max)
-        .max_frame_size(hard_max)
-        .on_failed_upgrade(|err| tracing::debug!(%err, "upgrade failed"))
-        .on_upgrade(move |socket| async move {
-            // Run the socket in its own task so the drop-sockets fault can
-            // abort it: dropping the task drops the TCP stream with no close
-            // frame. The guard lives inside the task, so an abort releases
-            // the connection slot too.
-            let registrar = guard.registrar();
-            let task = tokio::spawn(async move {
-                let conn_id = guard.id();
-                Conn::new(socket, state).run(target).await;
-                tracing::debug!(conn_id, "socket finished");
-                drop(guard);
-            });
-            registrar.register(task.abort_handle());
-            // A join error here is an abort, which is the intended outcome.
-            let _ = task.await;
-        })
-}
-
-/// The transport's own cap, a few times the protocol limit.
-///
-/// A frame over the transport cap is refused from its header, before its
-/// payload is read; the unread bytes then make the kernel reset the
-/// connection and the client may never see our close frame. Reading frames
-/// up to this cap and applying the protocol limit ourselves lets the usual
-/// oversize case end with a clean `error` frame and close 1009, while memory
-/// per socket stays bounded.
-fn transport_cap(limit: usize) -> usize {
-    limit.saturating_mul(4).clamp(limit, 64 * 1024 * 1024)
-}
 
 /// Why a socket loop ended.
 enum Flow {
@@ -134,7 +22,7 @@ enum Flow {
     Stop,
 }
 
-struct Conn {
+pub(super) struct Conn {
     socket: WebSocket,
     state: Shared,
     rate: RateWindow,
@@ -144,7 +32,7 @@ struct Conn {
 }
 
 impl Conn {
-    fn new(socket: WebSocket, state: Shared) -> Self {
+    pub(super) fn new(socket: WebSocket, state: Shared) -> Self {
         let rate = RateWindow::new(state.config.rate_limit, state.config.rate_window);
         let control = state.control.subscribe();
         let stall = state.faults.stall_rx();
@@ -158,7 +46,7 @@ impl Conn {
         }
     }
 
-    async fn run(mut self, target: Target) {
+    pub(super) async fn run(mut self, target: Target) {
         match target {
             Target::Job { raw_id, token } => self.run_job(&raw_id, token.as_deref()).await,
             Target::All => self.run_all().await,

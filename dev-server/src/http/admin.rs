@@ -1,0 +1,92 @@
+//! Admin endpoints: cleanup and fault injection, behind the admin bearer token.
+
+use axum::extract::rejection::JsonRejection;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::auth::{check_admin, AdminCheck};
+use crate::error::ApiError;
+use crate::faults::FaultRequest;
+use crate::state::Shared;
+
+fn require_admin(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    match check_admin(state.config.admin_token.as_deref(), headers) {
+        AdminCheck::Allowed => Ok(()),
+        AdminCheck::Disabled => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "admin_disabled",
+            "admin endpoints are off (start the server with --admin-token)",
+        )),
+        AdminCheck::Unauthorized => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "admin endpoints need Authorization: Bearer <admin token>",
+        )),
+    }
+}
+
+/// `POST /ws/cleanup` (admin): drops expired finished jobs and stale stats now.
+pub async fn cleanup(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    if let Err(err) = require_admin(&state, &headers) {
+        return err.into_response();
+    }
+    let (jobs, stats) = state.cleanup();
+    Json(json!({
+        "removed_jobs": jobs,
+        "removed_stats": stats,
+        "cached_processes": state.store.len(),
+        "active_connections": state.conns.active(),
+    }))
+    .into_response()
+}
+
+/// `POST /ws/admin/faults` (admin, `--faults`): start or clear a fault.
+pub async fn faults_post(
+    State(state): State<Shared>,
+    headers: HeaderMap,
+    body: Result<Json<FaultRequest>, JsonRejection>,
+) -> Response {
+    if let Err(err) = faults_allowed(&state, &headers) {
+        return err.into_response();
+    }
+    let request = match body {
+        Ok(Json(r)) => r,
+        Err(rej) => {
+            return ApiError::new(StatusCode::BAD_REQUEST, "bad_fault", rej.body_text())
+                .into_response()
+        }
+    };
+    if let Err(msg) = request.validate() {
+        return ApiError::new(StatusCode::BAD_REQUEST, "bad_fault", msg).into_response();
+    }
+    let affected = match request {
+        FaultRequest::DropSockets => state.conns.abort_all(),
+        FaultRequest::Restart { retry_after_ms } => state.restart_sockets(retry_after_ms),
+        _ => 0,
+    };
+    state.faults.apply(&request);
+    tracing::info!(?request, affected, "fault injected");
+    Json(json!({ "faults": state.faults.snapshot(), "affected": affected })).into_response()
+}
+
+/// `GET /ws/admin/faults` (admin, `--faults`): the active faults.
+pub async fn faults_get(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    if let Err(err) = faults_allowed(&state, &headers) {
+        return err.into_response();
+    }
+    Json(json!({ "faults": state.faults.snapshot() })).into_response()
+}
+
+fn faults_allowed(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+    if !state.faults.enabled() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "faults_disabled",
+            "fault injection is off (start the server with --faults)",
+        ));
+    }
+    require_admin(state, headers)
+}

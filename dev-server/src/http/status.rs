@@ -1,0 +1,93 @@
+//! Health, status and statistics.
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use super::progress::health_word;
+use crate::state::Shared;
+use crate::stats::read;
+
+/// `GET /ws/status`: health, connection statistics and active faults.
+pub async fn status(State(state): State<Shared>) -> Response {
+    Json(json!({
+        "status": health_word(&state),
+        "websocket_enabled": true,
+        "statistics": {
+            "total_connections": state.conns.total(),
+            "active_connections": state.conns.active(),
+            "connection_limit": state.conns.max_total(),
+            "per_ip_limit": state.conns.max_per_ip(),
+            "cached_processes": state.store.len(),
+        },
+        "faults": state.faults.snapshot(),
+    }))
+    .into_response()
+}
+
+fn stats_body(state: &Shared) -> serde_json::Value {
+    let c = &state.stats.counters;
+    json!({
+        "uptime_s": state.started.elapsed().as_secs(),
+        "connections": {
+            "active": state.conns.active(),
+            "total": state.conns.total(),
+            "limit": state.conns.max_total(),
+            "per_ip_limit": state.conns.max_per_ip(),
+        },
+        "jobs": {
+            "cached": state.store.len(),
+            "active": state.store.active_len(),
+        },
+        "frames": {
+            "sent": read(&c.frames_sent),
+            "received": read(&c.frames_received),
+        },
+        "refused": {
+            "server_full": read(&c.refused_server_full),
+            "per_ip": read(&c.refused_per_ip),
+            "origin": read(&c.refused_origin),
+            "fault": read(&c.refused_fault),
+        },
+        "closed": {
+            "rate_limited": read(&c.rate_limited),
+            "oversized": read(&c.oversized),
+            "stale": read(&c.stale_dropped),
+            "unauthorized": read(&c.unauthorized),
+        },
+        "malformed_frames": read(&c.malformed),
+    })
+}
+
+/// `GET /ws/stats`: counters.
+pub async fn stats(State(state): State<Shared>) -> Response {
+    Json(stats_body(&state)).into_response()
+}
+
+/// `GET /ws/stats/detailed`: counters plus per-job and per-IP activity.
+pub async fn stats_detailed(State(state): State<Shared>) -> Response {
+    let mut body = stats_body(&state);
+    let per_ip: serde_json::Map<String, serde_json::Value> = state
+        .conns
+        .per_ip()
+        .into_iter()
+        .map(|(ip, n)| (ip.to_string(), json!(n)))
+        .collect();
+    body["processes"] = json!(state.stats.per_process());
+    body["connections"]["per_ip"] = serde_json::Value::Object(per_ip);
+    Json(body).into_response()
+}
+
+/// `GET /ws/stats/rate-limit`: the message rate limit and how often it bit.
+pub async fn stats_rate_limit(State(state): State<Shared>) -> Response {
+    let c = &state.stats.counters;
+    Json(json!({
+        "limit": state.config.rate_limit,
+        "window_s": state.config.rate_window.as_secs_f64(),
+        "max_message_bytes": state.config.max_message_bytes,
+        "rate_limited_closes": read(&c.rate_limited),
+        "oversized_closes": read(&c.oversized),
+    }))
+    .into_response()
+}
