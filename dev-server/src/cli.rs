@@ -80,7 +80,7 @@ pub struct FaultArgs {
     #[arg(long, default_value = "http://127.0.0.1:8080")]
     pub server: String,
     /// Admin token of the server.
-    #[arg(long, env = "UPR_ADMIN_TOKEN")]
+    #[arg(long, env = "UPR_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: String,
     /// How long a timed fault lasts.
     #[arg(long)]
@@ -115,7 +115,7 @@ pub struct ServerArgs {
     #[arg(long)]
     pub faults: bool,
     /// Bearer token for admin endpoints; without it they answer 403.
-    #[arg(long, env = "UPR_ADMIN_TOKEN")]
+    #[arg(long, env = "UPR_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
     /// Require a job token: ?token= on sockets (close 4401), Authorization: Bearer on HTTP (401).
     #[arg(long)]

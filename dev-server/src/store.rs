@@ -252,6 +252,35 @@ mod tests {
     }
 
     #[test]
+    fn invariants_hold_under_arbitrary_changes() {
+        let store = JobStore::new(10, Duration::from_secs(60));
+        store
+            .create(Progress::unknown(id("r"), 0))
+            .expect("created");
+        let mut rx = store.subscribe(&id("r")).expect("subscribed");
+        let mut last = rx.borrow_and_update().clone();
+        // A fixed xorshift sequence: reproducible, yet far from monotonic input.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..1000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let percent = (x % 25_000) as f64 / 100.0 - 50.0;
+            let seq = x % 7;
+            let next = store
+                .update(&id("r"), |p| {
+                    p.percent = percent;
+                    p.seq = seq;
+                })
+                .expect("running job accepts updates");
+            assert_eq!(next.seq, last.seq + 1);
+            assert!(next.percent >= last.percent && (0.0..=100.0).contains(&next.percent));
+            last = next;
+        }
+        assert_eq!(rx.borrow_and_update().seq, last.seq);
+    }
+
+    #[test]
     fn terminal_jobs_are_frozen_and_evicted_when_full() {
         let store = JobStore::new(1, Duration::from_secs(60));
         store

@@ -306,3 +306,26 @@ async fn slow_reader_does_not_hold_up_the_pipeline_or_others() {
     );
     assert_monotonic(&slow_states);
 }
+
+#[tokio::test]
+async fn many_subscribers_all_reach_the_final_state() {
+    let server = start(Config {
+        max_per_ip: 200,
+        ..fast_config()
+    })
+    .await;
+    server
+        .test_job("crowd", "step_ms=5&steps_per_stage=5")
+        .await;
+    let mut sockets = Vec::new();
+    for _ in 0..50 {
+        sockets.push(server.ws("/ws/progress/crowd").await);
+    }
+    let results = futures_util::future::join_all(sockets.iter_mut().map(drain)).await;
+    for (states, close) in results {
+        assert_eq!(close, code::NORMAL);
+        assert_monotonic(&states);
+        assert_eq!(states.last().expect("states").state, JobState::Completed);
+    }
+    server.wait_active(0).await;
+}
