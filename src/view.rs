@@ -46,7 +46,19 @@ pub fn UploadProgressView(
     clock: Option<Signal<Millis>>,
 ) -> impl IntoView {
     let labels = Arc::new(labels.unwrap_or_default());
-    let now = clock.unwrap_or_else(ticking_clock);
+    // With its own ticker the view reads the real clock whenever it renders
+    // (a status change between ticks must not show a countdown one second
+    // long); the tick only makes it render again. A given clock is used as is.
+    let external = clock.is_some();
+    let tick = clock.unwrap_or_else(ticking_clock);
+    let now = move || {
+        let t = tick.get();
+        if external {
+            t
+        } else {
+            clock::now().max(t)
+        }
+    };
 
     let l = labels.clone();
     let title = move || {
@@ -61,9 +73,9 @@ pub fn UploadProgressView(
     let l = labels.clone();
     let value_text = move || progress.with(|p| describe::value_text(&l, p.as_ref()));
     let l = labels.clone();
-    let connection_text = move || status.with(|s| describe::connection_text(&l, s, now.get()));
+    let connection_text = move || status.with(|s| describe::connection_text(&l, s, now()));
     let l = labels.clone();
-    let age_text = move || status.with(|s| describe::age_text(&l, s.last_update_at, now.get()));
+    let age_text = move || status.with(|s| describe::age_text(&l, s.last_update_at, now()));
     let l = labels.clone();
     let alert = move || progress.with(|p| status.with(|s| describe::alert_text(&l, p.as_ref(), s)));
     let l = labels.clone();

@@ -1,0 +1,343 @@
+//! Helpers for the browser tests: the dev server's HTTP API, waiting with a
+//! deadline, DOM queries and an attribute history recorder.
+
+#![allow(dead_code)]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use gloo_net::http::Request;
+use gloo_timers::future::TimeoutFuture;
+use serde::Deserialize;
+use upload_progress_robust::SessionOptions;
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlElement, MutationObserver, MutationObserverInit, MutationRecord};
+
+/// The dev server under test, e.g. `http://127.0.0.1:8080`.
+///
+/// Fails the test (instead of skipping it) when the URL was not given at
+/// build time, so a misconfigured run cannot pass silently.
+pub fn server() -> String {
+    match option_env!("UPR_TEST_SERVER") {
+        Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
+        _ => panic!(
+            "UPR_TEST_SERVER is not set: build the tests with UPR_TEST_SERVER=http://127.0.0.1:PORT \
+             pointing at a dev server started with --allow-loopback-origins --faults --admin-token <t>"
+        ),
+    }
+}
+
+/// The socket base of the server under test.
+pub fn ws_base() -> String {
+    let http = server();
+    match http.strip_prefix("https://") {
+        Some(rest) => format!("wss://{rest}"),
+        None => format!("ws://{}", http.trim_start_matches("http://")),
+    }
+}
+
+/// The admin token of the server under test.
+pub fn admin_token() -> String {
+    match option_env!("UPR_TEST_ADMIN_TOKEN") {
+        Some(t) if !t.is_empty() => t.to_owned(),
+        _ => panic!(
+            "UPR_TEST_ADMIN_TOKEN is not set: fault injection needs the server's admin token"
+        ),
+    }
+}
+
+/// A fresh job id.
+pub fn unique_id(prefix: &str) -> String {
+    let r = (js_sys::Math::random() * 1.0e15) as u64;
+    format!("{prefix}_{r:x}")
+}
+
+#[derive(Debug, Deserialize)]
+struct Started {
+    token: String,
+}
+
+/// Starts a scripted 4-stage job and returns its token.
+pub async fn start_job(id: &str, step_ms: u64, steps_per_stage: u32) -> String {
+    let url = format!(
+        "{}/ws/test/{id}?step_ms={step_ms}&steps_per_stage={steps_per_stage}",
+        server()
+    );
+    let response = Request::post(&url)
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("cannot reach the dev server at {}: {e}", server()));
+    assert_eq!(
+        response.status(),
+        202,
+        "POST /ws/test/{id} answered {}: {}",
+        response.status(),
+        response.text().await.unwrap_or_default()
+    );
+    response
+        .json::<Started>()
+        .await
+        .expect("POST /ws/test answer has a token")
+        .token
+}
+
+#[derive(Debug, Deserialize)]
+struct Fresh {
+    token: String,
+}
+
+/// A token for `id` living `ttl_s` seconds, or `None` when refused.
+pub async fn fresh_token(id: &str, ttl_s: u64) -> Option<String> {
+    let url = format!("{}/api/uploads/{id}/token?ttl_s={ttl_s}", server());
+    let response = Request::post(&url).send().await.ok()?;
+    if !response.ok() {
+        return None;
+    }
+    response.json::<Fresh>().await.ok().map(|f| f.token)
+}
+
+/// Injects a fault (`POST /ws/admin/faults`); fails the test if refused.
+pub async fn fault(body: serde_json::Value) {
+    let response = Request::post(&format!("{}/ws/admin/faults", server()))
+        .header("Authorization", &format!("Bearer {}", admin_token()))
+        .json(&body)
+        .expect("fault body serializes")
+        .send()
+        .await
+        .expect("dev server reachable for fault injection");
+    assert!(
+        response.ok(),
+        "fault {body} refused with {}: {} (is the server running with --faults and this admin token?)",
+        response.status(),
+        response.text().await.unwrap_or_default()
+    );
+}
+
+/// Clears every fault; every test starts with it, since faults are server-wide.
+pub async fn clear_faults() {
+    fault(serde_json::json!({"action": "clear"})).await;
+}
+
+/// Per-job counters from `GET /ws/stats/detailed`.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
+pub struct JobStats {
+    /// Sockets open now.
+    #[serde(default)]
+    pub ws_active: u64,
+    /// Sockets ever opened.
+    #[serde(default)]
+    pub ws_opened: u64,
+    /// HTTP polls answered.
+    #[serde(default)]
+    pub http_requests: u64,
+}
+
+/// The whole detailed stats document.
+pub async fn stats_document() -> serde_json::Value {
+    Request::get(&format!("{}/ws/stats/detailed", server()))
+        .send()
+        .await
+        .expect("GET /ws/stats/detailed")
+        .json::<serde_json::Value>()
+        .await
+        .expect("stats are JSON")
+}
+
+/// The counters of one job (zeros when the server has none yet).
+pub async fn stats(id: &str) -> JobStats {
+    let doc = stats_document().await;
+    doc.get("processes")
+        .and_then(|p| p.get(id))
+        .and_then(|s| serde_json::from_value(s.clone()).ok())
+        .unwrap_or_default()
+}
+
+/// How many token rejections the server counted, wherever it reports them.
+pub async fn unauthorized_count() -> Option<u64> {
+    let doc = stats_document().await;
+    find_number(&doc, "unauthorized")
+}
+
+fn find_number(v: &serde_json::Value, key: &str) -> Option<u64> {
+    match v {
+        serde_json::Value::Object(map) => map
+            .get(key)
+            .and_then(|x| x.as_u64())
+            .or_else(|| map.values().find_map(|x| find_number(x, key))),
+        _ => None,
+    }
+}
+
+/// Sleeps `ms` milliseconds (for observing that nothing happens, and pacing loops).
+pub async fn sleep(ms: u32) {
+    TimeoutFuture::new(ms).await;
+}
+
+/// Polls `check` until it returns `Ok`, failing with its last `Err` text
+/// when `timeout_ms` passes.
+pub async fn wait_for<T>(
+    what: &str,
+    timeout_ms: f64,
+    mut check: impl FnMut() -> Result<T, String>,
+) -> T {
+    let start = js_sys::Date::now();
+    loop {
+        match check() {
+            Ok(v) => return v,
+            Err(last) => {
+                if js_sys::Date::now() - start > timeout_ms {
+                    panic!("timed out after {timeout_ms} ms waiting for {what}; last seen: {last}");
+                }
+            }
+        }
+        sleep(25).await;
+    }
+}
+
+/// Polls the server's counters of `id` until `ok` holds.
+pub async fn wait_for_stats(
+    what: &str,
+    id: &str,
+    timeout_ms: f64,
+    ok: impl Fn(&JobStats) -> bool,
+) -> JobStats {
+    let start = js_sys::Date::now();
+    loop {
+        let s = stats(id).await;
+        if ok(&s) {
+            return s;
+        }
+        if js_sys::Date::now() - start > timeout_ms {
+            panic!(
+                "timed out after {timeout_ms} ms waiting for {what}; server stats of {id}: {s:?}"
+            );
+        }
+        sleep(50).await;
+    }
+}
+
+/// A fresh `<div>` in the document body.
+pub fn container() -> HtmlElement {
+    let document = web_sys::window().unwrap().document().unwrap();
+    let div = document.create_element("div").unwrap();
+    document.body().unwrap().append_child(&div).unwrap();
+    div.unchecked_into()
+}
+
+/// The widget root inside `within`.
+pub fn widget(within: &Element) -> Result<Element, String> {
+    within
+        .query_selector(".upr")
+        .ok()
+        .flatten()
+        .ok_or_else(|| "no .upr element rendered".to_owned())
+}
+
+/// An attribute of the widget root inside `within`.
+pub fn attr(within: &Element, name: &str) -> Result<String, String> {
+    widget(within)?
+        .get_attribute(name)
+        .ok_or_else(|| format!("no {name} attribute"))
+}
+
+/// Text of the first element matching `selector` inside `within`.
+pub fn text(within: &Element, selector: &str) -> String {
+    within
+        .query_selector(selector)
+        .ok()
+        .flatten()
+        .and_then(|e| e.text_content())
+        .unwrap_or_default()
+}
+
+/// Waits until the widget's `name` attribute equals `want`.
+pub async fn wait_attr(within: &Element, name: &str, want: &str, timeout_ms: f64) {
+    wait_for(&format!("{name}={want}"), timeout_ms, || {
+        let got = attr(within, name)?;
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!(
+                "{name}={got}; connection: {}",
+                text(within, ".upr__connection-text")
+            ))
+        }
+    })
+    .await
+}
+
+/// Options that keep recovery fast in tests.
+pub fn fast_options() -> SessionOptions {
+    SessionOptions {
+        initial_retry_ms: 100,
+        max_retry_ms: 400,
+        jitter: false,
+        max_retries: 3,
+        poll_interval_ms: 200,
+        probe_interval_ms: 60_000,
+        connect_timeout_ms: 3_000,
+        stable_after_ms: 1_000,
+        poll_timeout_ms: 3_000,
+        ..SessionOptions::default()
+    }
+}
+
+/// Records every value an attribute of an element takes, using a
+/// `MutationObserver` with old values: nothing between two polls is missed.
+pub struct AttrHistory {
+    element: Element,
+    name: String,
+    old_values: Rc<RefCell<Vec<String>>>,
+    observer: MutationObserver,
+    _callback: Closure<dyn FnMut(js_sys::Array, MutationObserver)>,
+}
+
+impl AttrHistory {
+    /// Starts recording `name` on `element`.
+    pub fn watch(element: &Element, name: &str) -> Self {
+        let old_values = Rc::new(RefCell::new(Vec::new()));
+        let sink = old_values.clone();
+        let callback = Closure::<dyn FnMut(js_sys::Array, MutationObserver)>::new(
+            move |records: js_sys::Array, _: MutationObserver| {
+                for record in records.iter() {
+                    let record: MutationRecord = record.unchecked_into();
+                    sink.borrow_mut()
+                        .push(record.old_value().unwrap_or_default());
+                }
+            },
+        );
+        let observer = MutationObserver::new(callback.as_ref().unchecked_ref()).unwrap();
+        let init = MutationObserverInit::new();
+        init.set_attributes(true);
+        init.set_attribute_old_value(true);
+        init.set_attribute_filter(&js_sys::Array::of1(&name.into()));
+        observer.observe_with_options(element, &init).unwrap();
+        Self {
+            element: element.clone(),
+            name: name.to_owned(),
+            old_values,
+            observer,
+            _callback: callback,
+        }
+    }
+
+    /// Every value so far, oldest first, ending with the current one.
+    pub fn values(&self) -> Vec<String> {
+        for record in self.observer.take_records().iter() {
+            let record: MutationRecord = record.unchecked_into();
+            self.old_values
+                .borrow_mut()
+                .push(record.old_value().unwrap_or_default());
+        }
+        let mut all = self.old_values.borrow().clone();
+        all.push(self.element.get_attribute(&self.name).unwrap_or_default());
+        all
+    }
+}
+
+impl Drop for AttrHistory {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}

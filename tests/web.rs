@@ -1,0 +1,821 @@
+//! Browser tests of the component, the hook and the embed API.
+//!
+//! Most tests run against a real dev server whose URL is given at build time
+//! (`UPR_TEST_SERVER`, and `UPR_TEST_ADMIN_TOKEN` for fault injection); they
+//! fail with a clear message when it is missing. Each one checks the DOM and
+//! the server's own per-job counters (`GET /ws/stats/detailed`). The render
+//! tests at the end need no server.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use std::cell::Cell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use leptos::prelude::*;
+use serde_json::json;
+use support::*;
+use upload_progress_robust::{
+    mount_upload_progress, register_upload_progress_element, Connection, ErrorKind, JobState,
+    Labels, Mode, Progress, SessionOptions, Stage, StageStatus, Status, StatusError, TokenProvider,
+    UploadProgressRobust, UploadProgressView,
+};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+use web_sys::Element;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// Mounts the component for job `id` into a fresh container.
+fn mount_widget(
+    id: &str,
+    token: &str,
+    options: SessionOptions,
+) -> (
+    Element,
+    leptos::mount::UnmountHandle<impl leptos::tachys::view::Mountable>,
+) {
+    let host = container();
+    let id = id.to_owned();
+    let token = token.to_owned();
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! {
+            <UploadProgressRobust
+                process_id=id
+                filename="report.pdf"
+                token=token
+                ws_base=ws_base()
+                http_base=server()
+                session_options=options
+            />
+        }
+    });
+    (host.into(), handle)
+}
+
+fn parse_seqs(values: &[String]) -> Vec<u64> {
+    values.iter().filter_map(|v| v.parse().ok()).collect()
+}
+
+fn assert_increasing(what: &str, values: &[u64], strict: bool) {
+    for pair in values.windows(2) {
+        let ok = if strict {
+            pair[1] > pair[0]
+        } else {
+            pair[1] >= pair[0]
+        };
+        assert!(
+            ok,
+            "{what} went from {} to {}: {values:?}",
+            pair[0], pair[1]
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+async fn progress_reaches_the_final_state_with_every_stage() {
+    clear_faults().await;
+    let id = unique_id("complete");
+    let token = start_job(&id, 100, 3).await;
+    let (host, handle) = mount_widget(&id, &token, fast_options());
+    let seqs = AttrHistory::watch(
+        &wait_for("widget", 5_000.0, || widget(&host)).await,
+        "data-seq",
+    );
+
+    wait_attr(&host, "data-state", "completed", 20_000.0).await;
+    wait_attr(&host, "data-connection", "finished", 5_000.0).await;
+
+    let root = widget(&host).unwrap();
+    let stages = root.query_selector_all(".upr__stage").unwrap();
+    assert_eq!(stages.length(), 4, "every stage is listed");
+    for i in 0..stages.length() {
+        let stage: Element = stages.item(i).unwrap().unchecked_into();
+        assert_eq!(
+            stage.get_attribute("data-status").as_deref(),
+            Some("done"),
+            "stage {i} is done"
+        );
+    }
+    let bar = root.query_selector("[role=progressbar]").unwrap().unwrap();
+    assert_eq!(bar.get_attribute("aria-valuenow").as_deref(), Some("100"));
+    assert_eq!(bar.get_attribute("aria-valuetext").as_deref(), Some("100%"));
+    assert_eq!(text(&host, ".upr__filename"), "report.pdf");
+    assert!(
+        root.query_selector(".upr__reconnect").unwrap().is_none(),
+        "no Reconnect button once the job is over"
+    );
+    assert_increasing("rendered seq", &parse_seqs(&seqs.values()), true);
+
+    let s = wait_for_stats("the socket to close after completion", &id, 5_000.0, |s| {
+        s.ws_active == 0
+    })
+    .await;
+    assert_eq!(s.ws_opened, 1, "one socket for the whole job: {s:?}");
+    assert_eq!(
+        s.http_requests, 0,
+        "no polling while the socket worked: {s:?}"
+    );
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn refused_upgrades_fall_back_to_polling_and_still_complete() {
+    clear_faults().await;
+    fault(json!({"action": "refuse_upgrades", "fraction": 1.0, "duration_ms": 60_000})).await;
+    let id = unique_id("refused");
+    let token = start_job(&id, 150, 4).await;
+    let options = SessionOptions {
+        max_retries: 1,
+        ..fast_options()
+    };
+    let (host, handle) = mount_widget(&id, &token, options);
+
+    wait_attr(&host, "data-mode", "http_polling", 15_000.0).await;
+    assert!(
+        widget(&host)
+            .unwrap()
+            .query_selector(".upr__reconnect")
+            .unwrap()
+            .is_some(),
+        "Reconnect is offered while polling"
+    );
+    wait_attr(&host, "data-state", "completed", 30_000.0).await;
+
+    let s = stats(&id).await;
+    clear_faults().await;
+    assert_eq!(s.ws_opened, 0, "every upgrade was refused: {s:?}");
+    assert!(s.http_requests >= 1, "progress came by polling: {s:?}");
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn dropped_sockets_reconnect_without_duplicate_or_regressed_progress() {
+    clear_faults().await;
+    let id = unique_id("dropped");
+    let token = start_job(&id, 150, 6).await;
+    let (host, handle) = mount_widget(&id, &token, fast_options());
+    let root = wait_for("widget", 5_000.0, || widget(&host)).await;
+    let seqs = AttrHistory::watch(&root, "data-seq");
+    let percents = AttrHistory::watch(&root, "data-percent");
+
+    wait_for("a few updates over the socket", 10_000.0, || {
+        let seq: u64 = attr(&host, "data-seq")?
+            .parse()
+            .map_err(|_| "seq".to_owned())?;
+        let conn = attr(&host, "data-connection")?;
+        if seq >= 2 && conn == "connected" {
+            Ok(())
+        } else {
+            Err(format!("seq {seq}, connection {conn}"))
+        }
+    })
+    .await;
+    fault(json!({"action": "drop_sockets"})).await;
+    wait_attr(&host, "data-state", "completed", 30_000.0).await;
+
+    let seq_values = parse_seqs(&seqs.values());
+    assert_increasing("rendered seq", &seq_values, true);
+    assert_increasing("rendered percent", &parse_seqs(&percents.values()), false);
+    let s = stats(&id).await;
+    assert!(
+        s.ws_opened >= 2,
+        "the socket was reopened after the drop: {s:?}"
+    );
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn a_stalled_socket_is_detected_by_the_heartbeat_and_recovered() {
+    clear_faults().await;
+    let id = unique_id("stalled");
+    let token = start_job(&id, 250, 6).await;
+    let options = SessionOptions {
+        heartbeat_interval_ms: 300,
+        pong_timeout_ms: 400,
+        ..fast_options()
+    };
+    let (host, handle) = mount_widget(&id, &token, options);
+    let root = wait_for("widget", 5_000.0, || widget(&host)).await;
+    wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+    let connections = AttrHistory::watch(&root, "data-connection");
+
+    fault(json!({"action": "stall_sockets", "duration_ms": 1_500})).await;
+    wait_for_stats("a second socket after the stall", &id, 15_000.0, |s| {
+        s.ws_opened >= 2
+    })
+    .await;
+    wait_attr(&host, "data-state", "completed", 30_000.0).await;
+    clear_faults().await;
+
+    let seen = connections.values();
+    assert!(
+        seen.iter().any(|c| c != "connected" && c != "finished"),
+        "the stall showed as a lost connection: {seen:?}"
+    );
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn manual_reconnect_connects_at_once_and_resets_the_backoff() {
+    clear_faults().await;
+    let id = unique_id("manual");
+    let token = start_job(&id, 400, 10).await;
+    let options = SessionOptions {
+        initial_retry_ms: 60_000,
+        max_retry_ms: 60_000,
+        max_retries: 5,
+        stable_after_ms: 600_000,
+        ..fast_options()
+    };
+    let (host, handle) = mount_widget(&id, &token, options);
+    wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+
+    fault(json!({"action": "drop_sockets"})).await;
+    wait_attr(&host, "data-connection", "reconnecting", 10_000.0).await;
+    assert_eq!(attr(&host, "data-attempt").unwrap(), "1");
+    let countdown = text(&host, ".upr__connection-text");
+    assert!(
+        countdown.contains("60 s") || countdown.contains("59 s"),
+        "the long backoff is shown: {countdown}"
+    );
+    let button: web_sys::HtmlElement = widget(&host)
+        .unwrap()
+        .query_selector("button.upr__reconnect")
+        .unwrap()
+        .expect("a Reconnect button while reconnecting")
+        .unchecked_into();
+    button.click();
+    wait_attr(&host, "data-connection", "connected", 5_000.0).await;
+    let s = stats(&id).await;
+    assert_eq!(
+        s.ws_opened, 2,
+        "Reconnect opened exactly one new socket: {s:?}"
+    );
+
+    // A reset backoff counts attempts from 1 again.
+    fault(json!({"action": "drop_sockets"})).await;
+    wait_attr(&host, "data-connection", "reconnecting", 10_000.0).await;
+    assert_eq!(
+        attr(&host, "data-attempt").unwrap(),
+        "1",
+        "the attempt count starts over after a manual Reconnect"
+    );
+    drop(handle);
+    wait_for_stats("no socket after unmount", &id, 5_000.0, |s| {
+        s.ws_active == 0
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn rerendering_the_parent_and_changing_the_filename_open_no_new_socket() {
+    clear_faults().await;
+    let id = unique_id("rerender");
+    let token = start_job(&id, 300, 10).await;
+    let host = container();
+    let (filename, set_filename) = signal("first.pdf".to_owned());
+    let (renders, set_renders) = signal(0u32);
+    let widget_id = id.clone();
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! {
+            <div class="parent" data-renders=move || renders.get().to_string()>
+                <p class="parent__count">{move || format!("parent state {}", renders.get())}</p>
+                <UploadProgressRobust
+                    process_id=widget_id.clone()
+                    filename=filename
+                    token=token.clone()
+                    ws_base=ws_base()
+                    http_base=server()
+                    session_options=fast_options()
+                />
+            </div>
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+
+    for i in 1..=5 {
+        set_renders.set(i);
+        set_filename.set(format!("renamed-{i}.pdf"));
+        sleep(50).await;
+    }
+    wait_for("the new file name", 5_000.0, || {
+        let shown = text(&host, ".upr__filename");
+        if shown == "renamed-5.pdf" {
+            Ok(())
+        } else {
+            Err(shown)
+        }
+    })
+    .await;
+    assert_eq!(text(&host, ".parent__count"), "parent state 5");
+    let s = stats(&id).await;
+    assert_eq!(s.ws_opened, 1, "no reconnect on re-render or rename: {s:?}");
+    assert_eq!(s.ws_active, 1, "the one socket is still open: {s:?}");
+    assert_eq!(attr(&host, "data-connection").unwrap(), "connected");
+    drop(handle);
+    wait_for_stats("no socket after unmount", &id, 5_000.0, |s| {
+        s.ws_active == 0
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn changing_the_process_id_closes_the_old_session_and_follows_the_new_job() {
+    clear_faults().await;
+    let first = unique_id("first");
+    let second = unique_id("second");
+    let first_token = start_job(&first, 300, 10).await;
+    let _ = start_job(&second, 100, 2).await;
+    // Tokens belong to one job: when the server checks them, the second job
+    // gets its own from the provider after the first job's token is refused.
+    let host = container();
+    let (process_id, set_process_id) = signal(first.clone());
+    let provider = TokenProvider::new(move || {
+        let id = process_id.get_untracked();
+        async move { fresh_token(&id, 600).await }
+    });
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! {
+            <UploadProgressRobust
+                process_id=process_id
+                token=first_token.clone()
+                token_provider=provider.clone()
+                ws_base=ws_base()
+                http_base=server()
+                session_options=fast_options()
+            />
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+    set_process_id.set(second.clone());
+    wait_for_stats("the first job's socket to close", &first, 5_000.0, |s| {
+        s.ws_active == 0
+    })
+    .await;
+    wait_attr(&host, "data-state", "completed", 20_000.0).await;
+    let s2 = stats(&second).await;
+    assert!(
+        s2.ws_opened >= 1,
+        "the second job was followed over a socket: {s2:?}"
+    );
+    let s1 = stats(&first).await;
+    assert_eq!(s1.ws_opened, 1, "the first job had one socket: {s1:?}");
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn unmount_closes_the_socket() {
+    clear_faults().await;
+    let id = unique_id("unmount");
+    let token = start_job(&id, 400, 10).await;
+    let (host, handle) = mount_widget(&id, &token, fast_options());
+    wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+    wait_for_stats("the socket to be counted", &id, 5_000.0, |s| {
+        s.ws_active == 1
+    })
+    .await;
+    drop(handle);
+    assert!(widget(&host).is_err(), "the markup is gone");
+    let s = wait_for_stats("the socket to close", &id, 5_000.0, |s| s.ws_active == 0).await;
+    assert_eq!(s.ws_opened, 1, "{s:?}");
+}
+
+#[wasm_bindgen_test]
+async fn unmount_stops_polling() {
+    clear_faults().await;
+    fault(json!({"action": "refuse_upgrades", "fraction": 1.0, "duration_ms": 60_000})).await;
+    let id = unique_id("unpoll");
+    let token = start_job(&id, 500, 10).await;
+    let options = SessionOptions {
+        max_retries: 1,
+        poll_interval_ms: 150,
+        ..fast_options()
+    };
+    let (host, handle) = mount_widget(&id, &token, options);
+    wait_attr(&host, "data-mode", "http_polling", 15_000.0).await;
+    wait_for_stats("a few polls", &id, 5_000.0, |s| s.http_requests >= 3).await;
+    drop(handle);
+    // Let a poll that was already on the wire land, then watch several intervals.
+    sleep(300).await;
+    let before = stats(&id).await;
+    sleep(1_000).await;
+    let after = stats(&id).await;
+    clear_faults().await;
+    assert_eq!(
+        before.http_requests, after.http_requests,
+        "no polls after unmount (interval 150 ms, watched 1 s)"
+    );
+    assert_eq!(after.ws_active, 0);
+}
+
+#[wasm_bindgen_test]
+async fn mount_unmount_remount_leaves_exactly_one_socket() {
+    clear_faults().await;
+    let id = unique_id("remount");
+    let token = start_job(&id, 400, 10).await;
+    let (_, first) = mount_widget(&id, &token, fast_options());
+    drop(first);
+    let (_, second) = mount_widget(&id, &token, fast_options());
+    sleep(10).await;
+    drop(second);
+    let (host, third) = mount_widget(&id, &token, fast_options());
+    wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+    wait_for_stats("exactly one open socket", &id, 5_000.0, |s| {
+        s.ws_active == 1
+    })
+    .await;
+    sleep(500).await;
+    let s = stats(&id).await;
+    assert_eq!(s.ws_active, 1, "still exactly one socket: {s:?}");
+    drop(third);
+    wait_for_stats("no socket after the last unmount", &id, 5_000.0, |s| {
+        s.ws_active == 0
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn the_embed_api_mounts_and_unmounts_in_a_plain_element() {
+    clear_faults().await;
+    let id = unique_id("embed");
+    let token = start_job(&id, 100, 3).await;
+    let host = container();
+    let completed = Rc::new(Cell::new(0u32));
+    let seen = completed.clone();
+    let on_complete = Closure::<dyn Fn(wasm_bindgen::JsValue)>::new(move |_| {
+        seen.set(seen.get() + 1);
+    });
+    let options = js_sys::Object::new();
+    let set = |k: &str, v: wasm_bindgen::JsValue| {
+        js_sys::Reflect::set(&options, &k.into(), &v).unwrap();
+    };
+    set("processId", id.as_str().into());
+    set("filename", "embedded.csv".into());
+    set("wsBase", ws_base().into());
+    set("httpBase", server().into());
+    set("token", token.as_str().into());
+    set("maxRetries", 2.into());
+    set("onComplete", on_complete.as_ref().clone());
+    let mut handle = mount_upload_progress(host.clone(), options.into()).expect("mounts");
+    let host_el: Element = host.clone().into();
+
+    wait_attr(&host_el, "data-state", "completed", 20_000.0).await;
+    assert_eq!(text(&host_el, ".upr__filename"), "embedded.csv");
+    wait_for("onComplete", 2_000.0, || {
+        if completed.get() == 1 {
+            Ok(())
+        } else {
+            Err(format!("called {} times", completed.get()))
+        }
+    })
+    .await;
+    assert!(handle.mounted());
+    handle.unmount();
+    assert!(!handle.mounted());
+    assert_eq!(host.child_element_count(), 0, "unmount removed the markup");
+    let s = wait_for_stats("no socket after unmount", &id, 5_000.0, |s| {
+        s.ws_active == 0
+    })
+    .await;
+    assert_eq!(s.ws_opened, 1, "{s:?}");
+
+    // Bad options are an error, not a panic.
+    let bad = mount_upload_progress(container(), js_sys::Object::new().into());
+    assert!(bad.is_err(), "processId is required");
+}
+
+#[wasm_bindgen_test]
+async fn the_custom_element_mounts_on_connect_and_unmounts_on_disconnect() {
+    clear_faults().await;
+    let id = unique_id("element");
+    let token = start_job(&id, 400, 10).await;
+    register_upload_progress_element();
+    assert!(
+        !register_upload_progress_element(),
+        "a second registration is a no-op"
+    );
+    let document = web_sys::window().unwrap().document().unwrap();
+    let element = document.create_element("upload-progress-robust").unwrap();
+    element.set_attribute("process-id", &id).unwrap();
+    element.set_attribute("filename", "element.bin").unwrap();
+    element.set_attribute("token", &token).unwrap();
+    element.set_attribute("ws-base", &ws_base()).unwrap();
+    element.set_attribute("http-base", &server()).unwrap();
+    document.body().unwrap().append_child(&element).unwrap();
+
+    wait_attr(&element, "data-connection", "connected", 10_000.0).await;
+    element.set_attribute("filename", "renamed.bin").unwrap();
+    wait_for("the new file name", 2_000.0, || {
+        let t = text(&element, ".upr__filename");
+        if t == "renamed.bin" {
+            Ok(())
+        } else {
+            Err(t)
+        }
+    })
+    .await;
+    assert_eq!(stats(&id).await.ws_opened, 1, "a rename does not reconnect");
+    element.remove();
+    assert!(
+        widget(&element).is_err(),
+        "disconnecting removed the markup"
+    );
+    wait_for_stats("no socket after removal", &id, 5_000.0, |s| {
+        s.ws_active == 0
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn an_expired_token_is_refreshed_and_the_job_completes() {
+    clear_faults().await;
+    let id = unique_id("token");
+    start_job(&id, 150, 4).await;
+    let expired = fresh_token(&id, 1)
+        .await
+        .expect("POST /api/uploads/{id}/token?ttl_s=1 answers a token");
+    // Token lifetimes are whole seconds; wait until this one is surely past.
+    sleep(2_200).await;
+    let rejected_before = unauthorized_count().await;
+
+    let calls = Rc::new(Cell::new(0u32));
+    let counted = calls.clone();
+    let provider_id = id.clone();
+    let provider = TokenProvider::new(move || {
+        counted.set(counted.get() + 1);
+        let id = provider_id.clone();
+        async move { fresh_token(&id, 600).await }
+    });
+    let host = container();
+    let widget_id = id.clone();
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! {
+            <UploadProgressRobust
+                process_id=widget_id.clone()
+                token=expired.clone()
+                token_provider=provider.clone()
+                ws_base=ws_base()
+                http_base=server()
+                session_options=fast_options()
+            />
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-state", "completed", 20_000.0).await;
+
+    let rejected_after = unauthorized_count().await;
+    assert!(
+        rejected_after > rejected_before && rejected_before.is_some(),
+        "the server must reject the expired token (run it with --require-token); \
+         unauthorized before {rejected_before:?}, after {rejected_after:?}"
+    );
+    assert!(calls.get() >= 1, "the token provider was asked");
+    let s = stats(&id).await;
+    assert!(
+        s.ws_opened >= 1,
+        "a socket opened with the fresh token: {s:?}"
+    );
+    drop(handle);
+}
+
+// ---- Render tests: no server needed. ----
+
+fn sample_progress(stage_index: u32, percent: f64, state: JobState) -> Progress {
+    let names = [
+        ("upload", "Upload received"),
+        ("text_extraction", "Text extraction"),
+        ("analysis", "Analysis"),
+        ("report", "Report"),
+    ];
+    Progress {
+        process_id: "render_job".parse().unwrap(),
+        seq: 7,
+        state,
+        stage: Some(names[stage_index as usize].0.to_owned()),
+        stage_index,
+        stage_count: 4,
+        stages: names
+            .iter()
+            .enumerate()
+            .map(|(i, (name, label))| Stage {
+                name: (*name).to_owned(),
+                label: (*label).to_owned(),
+                status: match (i as u32).cmp(&stage_index) {
+                    std::cmp::Ordering::Less => StageStatus::Done,
+                    std::cmp::Ordering::Equal => StageStatus::Active,
+                    std::cmp::Ordering::Greater => StageStatus::Pending,
+                },
+            })
+            .collect(),
+        percent,
+        message: "Extracting text and images...".to_owned(),
+        error: None,
+        updated_at_ms: 0,
+    }
+}
+
+fn status(mode: Mode, connection: Connection, last_update_at: Option<u64>) -> Status {
+    Status {
+        mode,
+        connection,
+        last_update_at,
+        last_heard_at: last_update_at,
+        latency_ms: None,
+        last_error: None,
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_reconnecting_status_renders_the_countdown_stage_and_aria_text() {
+    let host = container();
+    let (now, set_now) = signal(6_000u64);
+    let progress = sample_progress(1, 40.0, JobState::Running);
+    let st = status(
+        Mode::None,
+        Connection::Reconnecting {
+            attempt: 2,
+            max_attempts: 3,
+            retry_at: 10_500,
+        },
+        Some(3_000),
+    );
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! {
+            <UploadProgressView
+                progress=Signal::stored(Some(progress.clone()))
+                status=Signal::stored(st.clone())
+                filename="scan.pdf"
+                clock=now
+            />
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-connection", "reconnecting", 2_000.0).await;
+    let root = widget(&host).unwrap();
+    let bar = root.query_selector("[role=progressbar]").unwrap().unwrap();
+    assert_eq!(
+        bar.get_attribute("aria-valuetext").as_deref(),
+        Some("Stage 2 of 4: Text extraction, 40%")
+    );
+    assert_eq!(bar.get_attribute("aria-valuenow").as_deref(), Some("40"));
+    assert_eq!(bar.get_attribute("aria-valuemin").as_deref(), Some("0"));
+    assert_eq!(bar.get_attribute("aria-valuemax").as_deref(), Some("100"));
+    assert_eq!(
+        text(&host, ".upr__connection-text"),
+        "Connection lost. Reconnecting in 5 s (attempt 2 of 3)"
+    );
+    let live = root.query_selector("[aria-live=polite]").unwrap().unwrap();
+    assert!(live
+        .text_content()
+        .unwrap_or_default()
+        .contains("Reconnecting"));
+    assert_eq!(attr(&host, "data-attempt").unwrap(), "2");
+    assert_eq!(attr(&host, "data-seq").unwrap(), "7");
+    let statuses: Vec<String> = {
+        let list = root.query_selector_all(".upr__stage").unwrap();
+        (0..list.length())
+            .map(|i| {
+                list.item(i)
+                    .unwrap()
+                    .unchecked_into::<Element>()
+                    .get_attribute("data-status")
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
+    assert_eq!(statuses, ["done", "current", "pending", "pending"]);
+    assert_eq!(
+        text(&host, ".upr__message"),
+        "Extracting text and images..."
+    );
+    assert_eq!(text(&host, ".upr__age"), "Updated 3 s ago");
+    assert!(root
+        .query_selector("button.upr__reconnect")
+        .unwrap()
+        .is_some());
+
+    // The clock ticks: data age and countdown follow.
+    set_now.set(8_000);
+    wait_for("the ticking age", 2_000.0, || {
+        let age = text(&host, ".upr__age");
+        if age == "Updated 5 s ago" {
+            Ok(())
+        } else {
+            Err(age)
+        }
+    })
+    .await;
+    assert_eq!(
+        text(&host, ".upr__connection-text"),
+        "Connection lost. Reconnecting in 3 s (attempt 2 of 3)"
+    );
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn an_error_renders_an_alert_with_translated_labels() {
+    let host = container();
+    let error = StatusError {
+        kind: ErrorKind::Auth,
+        message: "token expired".to_owned(),
+        hint: "get a new one".to_owned(),
+    };
+    let labels = Labels {
+        reconnect: "Neu verbinden".to_owned(),
+        error_auth: "Zugang abgelaufen.".to_owned(),
+        hint_auth: "Bitte neu anmelden.".to_owned(),
+        ..Labels::default()
+    };
+    let (st, set_st) = signal(status(
+        Mode::None,
+        Connection::Stopped { error: Some(error) },
+        None,
+    ));
+    let clicks = Arc::new(AtomicU32::new(0));
+    let counted = clicks.clone();
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        let counted = counted.clone();
+        view! {
+            <UploadProgressView
+                progress=Signal::stored(None)
+                status=st
+                labels=labels.clone()
+                on_reconnect=Callback::new(move |()| {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                })
+            />
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-connection", "error", 2_000.0).await;
+    let root = widget(&host).unwrap();
+    let alert = root.query_selector("[role=alert]").unwrap().unwrap();
+    assert_eq!(
+        alert.text_content().unwrap_or_default(),
+        "Zugang abgelaufen. Bitte neu anmelden."
+    );
+    let button = root
+        .query_selector("button.upr__reconnect")
+        .unwrap()
+        .unwrap();
+    assert_eq!(button.text_content().unwrap_or_default(), "Neu verbinden");
+    button.unchecked_ref::<web_sys::HtmlElement>().click();
+    assert_eq!(
+        clicks.load(Ordering::SeqCst),
+        1,
+        "the button calls on_reconnect"
+    );
+    let bar = root.query_selector("[role=progressbar]").unwrap().unwrap();
+    assert_eq!(
+        bar.get_attribute("aria-valuenow"),
+        None,
+        "unknown progress has no value"
+    );
+    assert_eq!(attr(&host, "data-state").unwrap(), "unknown");
+
+    // Live again: no button, no alert.
+    set_st.set(status(Mode::WebSocket, Connection::Connected, None));
+    wait_attr(&host, "data-connection", "connected", 2_000.0).await;
+    assert!(root
+        .query_selector("button.upr__reconnect")
+        .unwrap()
+        .is_none());
+    assert_eq!(alert.text_content().unwrap_or_default(), "");
+    assert_eq!(attr(&host, "data-mode").unwrap(), "websocket");
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn an_invalid_process_id_is_an_error_without_any_request() {
+    let host = container();
+    let errors = Arc::new(Mutex::new(Vec::<ErrorKind>::new()));
+    let seen = errors.clone();
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        let seen = seen.clone();
+        view! {
+            <UploadProgressRobust
+                process_id="../not a valid id"
+                ws_base="ws://127.0.0.1:9"
+                http_base="http://127.0.0.1:9"
+                on_error=move |e: StatusError| seen.lock().unwrap().push(e.kind)
+            />
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-connection", "error", 2_000.0).await;
+    assert_eq!(attr(&host, "data-mode").unwrap(), "none");
+    let alert = text(&host, "[role=alert]");
+    assert!(alert.contains(&Labels::default().error_policy), "{alert}");
+    assert_eq!(
+        *errors.lock().unwrap(),
+        [ErrorKind::Policy],
+        "on_error was told once"
+    );
+    drop(handle);
+}
