@@ -16,11 +16,14 @@ use crate::stats::Counters;
 /// How long to wait for the peer's close reply after we close.
 const CLOSE_LINGER: Duration = Duration::from_secs(1);
 
-/// Why a socket loop ended.
+/// Whether the socket loop goes on.
 enum Flow {
     Continue,
     Stop,
 }
+
+/// The peer can no longer be written to (closed, failed, or too slow to take a frame).
+struct Gone;
 
 pub(super) struct Conn {
     socket: WebSocket,
@@ -97,7 +100,7 @@ impl Conn {
             Some(rx) => rx.borrow_and_update().clone(),
             None => Progress::unknown(id.clone(), now_ms()),
         };
-        if self.open_with(first).await.is_err() {
+        if let Flow::Stop = self.open_with(first).await {
             return;
         }
         let grace_end = tokio::time::Instant::now() + self.state.config.grace;
@@ -112,8 +115,8 @@ impl Conn {
                 _ = self.stall.changed() => Flow::Continue,
                 incoming = self.socket.recv() => self.on_incoming(incoming).await,
                 changed = wait_job(job.as_mut()) => match changed {
-                    Ok(progress) => self.send_progress(progress).await,
-                    Err(()) => {
+                    Some(progress) => self.send_progress(progress).await,
+                    None => {
                         // The job left the store (evicted) before finishing.
                         self.fail(code::UNKNOWN_PROCESS, "unknown_process", "the job is no longer available").await;
                         Flow::Stop
@@ -147,15 +150,20 @@ impl Conn {
     }
 
     /// Sends the first frame; closes 1000 at once for a finished job.
-    async fn open_with(&mut self, progress: Progress) -> Result<(), ()> {
+    async fn open_with(&mut self, progress: Progress) -> Flow {
         let terminal = progress.is_terminal();
-        self.send_json(&ServerMessage::Snapshot { progress })
-            .await?;
+        if self
+            .send_json(&ServerMessage::Snapshot { progress })
+            .await
+            .is_err()
+        {
+            return Flow::Stop;
+        }
         if terminal {
             self.close(code::NORMAL, "job finished").await;
-            return Err(());
+            return Flow::Stop;
         }
-        Ok(())
+        Flow::Continue
     }
 
     async fn send_progress(&mut self, progress: Progress) -> Flow {
@@ -191,13 +199,13 @@ impl Conn {
                 update = updates.recv() => match update {
                     Ok(progress) => match self.send_json(&ServerMessage::Progress { progress }).await {
                         Ok(()) => Flow::Continue,
-                        Err(()) => Flow::Stop,
+                        Err(Gone) => Flow::Stop,
                     },
                     // Fell behind: states supersede each other, so a fresh
                     // snapshot of everything replaces the missed updates.
                     Err(broadcast::error::RecvError::Lagged(_)) => match self.send_all_snapshots().await {
                         Ok(()) => Flow::Continue,
-                        Err(()) => Flow::Stop,
+                        Err(Gone) => Flow::Stop,
                     },
                     Err(broadcast::error::RecvError::Closed) => Flow::Stop,
                 },
@@ -209,7 +217,7 @@ impl Conn {
         }
     }
 
-    async fn send_all_snapshots(&mut self) -> Result<(), ()> {
+    async fn send_all_snapshots(&mut self) -> Result<(), Gone> {
         for progress in self.state.store.active() {
             self.send_json(&ServerMessage::Snapshot { progress })
                 .await?;
@@ -298,7 +306,7 @@ impl Conn {
         }
         match self.send(Message::Ping(axum::body::Bytes::new())).await {
             Ok(()) => Flow::Continue,
-            Err(()) => Flow::Stop,
+            Err(Gone) => Flow::Stop,
         }
     }
 
@@ -326,12 +334,12 @@ impl Conn {
         }
         if !self.rate.allow(Instant::now()) {
             Counters::bump(&self.state.stats.counters.rate_limited);
-            self.fail(
-                code::POLICY,
-                "rate_limited",
-                "too many messages; the limit is per minute",
-            )
-            .await;
+            let message = format!(
+                "more than {} messages in {} s",
+                self.state.config.rate_limit,
+                self.state.config.rate_window.as_secs_f64()
+            );
+            self.fail(code::POLICY, "rate_limited", &message).await;
             return Flow::Stop;
         }
         let Some(text) = text else {
@@ -347,7 +355,7 @@ impl Conn {
                 };
                 match self.send_json(&pong).await {
                     Ok(()) => Flow::Continue,
-                    Err(()) => Flow::Stop,
+                    Err(Gone) => Flow::Stop,
                 }
             }
             Err(err) => {
@@ -390,7 +398,7 @@ impl Conn {
         };
         match self.send_json(&frame).await {
             Ok(()) => Flow::Continue,
-            Err(()) => Flow::Stop,
+            Err(Gone) => Flow::Stop,
         }
     }
 
@@ -401,22 +409,23 @@ impl Conn {
         }
     }
 
-    async fn send_json(&mut self, msg: &ServerMessage) -> Result<(), ()> {
-        let text = serde_json::to_string(msg).map_err(|_| ())?;
+    async fn send_json(&mut self, msg: &ServerMessage) -> Result<(), Gone> {
+        // Serialising these plain types cannot fail; treat it as fatal rather than panic.
+        let text = serde_json::to_string(msg).map_err(|_| Gone)?;
         self.send(Message::Text(Utf8Bytes::from(text))).await
     }
 
     /// Sends one frame; a peer that does not take it within the send timeout is dead.
-    async fn send(&mut self, msg: Message) -> Result<(), ()> {
+    async fn send(&mut self, msg: Message) -> Result<(), Gone> {
         match tokio::time::timeout(self.state.config.send_timeout, self.socket.send(msg)).await {
             Ok(Ok(())) => {
                 Counters::bump(&self.state.stats.counters.frames_sent);
                 Ok(())
             }
-            Ok(Err(_)) => Err(()),
+            Ok(Err(_)) => Err(Gone),
             Err(_) => {
                 Counters::bump(&self.state.stats.counters.stale_dropped);
-                Err(())
+                Err(Gone)
             }
         }
     }
@@ -441,12 +450,13 @@ impl Conn {
     }
 }
 
-/// Waits for the job's next state; `Err` when the job left the store.
-async fn wait_job(job: Option<&mut watch::Receiver<Progress>>) -> Result<Progress, ()> {
+/// Waits for the job's next state; `None` when the job left the store.
+/// Without a job yet, never resolves.
+async fn wait_job(job: Option<&mut watch::Receiver<Progress>>) -> Option<Progress> {
     match job {
         Some(rx) => {
-            rx.changed().await.map_err(|_| ())?;
-            Ok(rx.borrow_and_update().clone())
+            rx.changed().await.ok()?;
+            Some(rx.borrow_and_update().clone())
         }
         None => std::future::pending().await,
     }
