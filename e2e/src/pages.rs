@@ -1,0 +1,165 @@
+//! The two trunk-built pages: the demo page (`/`) and the plain-HTML embed
+//! page (`/embed/index.html`), and what the tests do on them.
+
+use std::path::Path;
+use std::time::Duration;
+
+use fantoccini::Locator;
+use serde_json::{json, Value};
+
+use crate::browser::Browser;
+use crate::recorder::Recorder;
+use crate::{fail, Result};
+
+/// How long a page may take to load its WebAssembly.
+const LOAD: Duration = Duration::from_secs(30);
+
+/// Opens the demo page, waits for the app, installs the recorder.
+pub async fn open_demo(browser: &Browser, base: &str) -> Result<Recorder> {
+    browser.client.goto(&format!("{base}/")).await?;
+    crate::wait::until("the demo page's file input", LOAD, || async {
+        let found = browser
+            .exec(
+                "return document.querySelector('#demo-root input[type=file]') !== null;",
+                vec![],
+            )
+            .await?;
+        Ok((found == Value::Bool(true)).then_some(()))
+    })
+    .await?;
+    Recorder::install(browser).await
+}
+
+/// Puts `file` into the demo page's file input (as a user picking it) and
+/// presses "Upload and process".
+pub async fn upload_through_demo(browser: &Browser, file: &Path) -> Result<()> {
+    let input = browser
+        .client
+        .find(Locator::Css("#demo-root input[type=file]"))
+        .await?;
+    let path = file
+        .to_str()
+        .ok_or_else(|| fail("temp file path is not UTF-8"))?;
+    input.send_keys(path).await?;
+    let button = browser
+        .client
+        .find(Locator::XPath(
+            "//button[normalize-space(.)='Upload and process']",
+        ))
+        .await?;
+    button.click().await?;
+    Ok(())
+}
+
+/// Opens the embed page, waits until its module registered the custom
+/// element (the WebAssembly is ready then), installs the recorder.
+pub async fn open_embed(browser: &Browser, base: &str) -> Result<Recorder> {
+    browser
+        .client
+        .goto(&format!("{base}/embed/index.html"))
+        .await?;
+    crate::wait::until("the embed page's module", LOAD, || async {
+        let ready = browser
+            .exec(
+                "return customElements.get('upload-progress-robust') !== undefined;",
+                vec![],
+            )
+            .await?;
+        Ok((ready == Value::Bool(true)).then_some(()))
+    })
+    .await?;
+    Recorder::install(browser).await
+}
+
+/// Mounts a widget for `process_id` with `mount_upload_progress` into a new
+/// host element (`data-e2e-job` = the id). `options` are the embed API's
+/// (`token`, `maxRetries`, ...); `"tokenFromServer": true` adds a token
+/// provider that asks the dev server for a fresh token.
+const MOUNT_JS: &str = r#"
+const [id, options, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
+import("/demo.js").then((m) => {
+  const host = document.createElement("div");
+  host.setAttribute("data-e2e-job", id);
+  document.body.append(host);
+  const opts = Object.assign({ processId: id, filename: "e2e " + id }, options);
+  if (opts.tokenFromServer) {
+    opts.tokenProvider = () => fetch(`/api/uploads/${id}/token`, { method: "POST" })
+      .then((r) => (r.ok ? r.json() : null)).then((j) => (j ? j.token : null));
+  }
+  delete opts.tokenFromServer;
+  window.__uprHandles = window.__uprHandles || {};
+  window.__uprHandles[id] = m.mount_upload_progress(host, opts);
+  done(null);
+}).catch((e) => done(String(e)));
+"#;
+
+/// Unmounts (and frees) the widgets with the given ids, or all of them.
+const UNMOUNT_JS: &str = r#"
+const ids = arguments[0];
+const handles = window.__uprHandles || {};
+let n = 0;
+for (const id of (ids === null ? Object.keys(handles) : ids)) {
+  const h = handles[id];
+  if (!h) continue;
+  h.unmount(); h.free(); delete handles[id]; n++;
+  const host = document.querySelector(`[data-e2e-job="${id}"]`);
+  if (host) host.remove();
+}
+return n;
+"#;
+
+/// Mounts one widget through the embed API (see [`MOUNT_JS`]).
+pub async fn mount(browser: &Browser, process_id: &str, options: Value) -> Result<()> {
+    let result = browser
+        .exec_async(MOUNT_JS, vec![json!(process_id), options])
+        .await?;
+    if result.is_null() {
+        Ok(())
+    } else {
+        Err(fail(format!("mount_upload_progress failed: {result}")))
+    }
+}
+
+/// Unmounts every widget mounted with [`mount`]; returns how many.
+pub async fn unmount_all(browser: &Browser) -> Result<u64> {
+    let n = browser.exec(UNMOUNT_JS, vec![Value::Null]).await?;
+    n.as_u64()
+        .ok_or_else(|| fail(format!("unmount returned {n}")))
+}
+
+/// Number of widgets in the page.
+pub async fn widget_count(browser: &Browser) -> Result<u64> {
+    let n = browser
+        .exec(
+            "return document.querySelectorAll('section.upr').length;",
+            vec![],
+        )
+        .await?;
+    n.as_u64()
+        .ok_or_else(|| fail(format!("widget count is {n}")))
+}
+
+/// Session options that make outages short enough for a test: retries
+/// after 0.5..2 s, polling after 2 failures, every 1 s, a socket probe
+/// every 3 s, a heartbeat every 2 s and 2 s to answer it.
+pub fn fast_options() -> Value {
+    json!({
+        "maxRetries": 2,
+        "initialRetryMs": 500,
+        "maxRetryMs": 2000,
+        "pollIntervalMs": 1000,
+        "probeIntervalMs": 3000,
+        "heartbeatIntervalMs": 2000,
+        "pongTimeoutMs": 2000,
+        "connectTimeoutMs": 3000,
+    })
+}
+
+/// `fast_options()` plus `extra` fields.
+pub fn fast_options_with(extra: Value) -> Value {
+    let mut options = fast_options();
+    if let (Value::Object(base), Value::Object(more)) = (&mut options, extra) {
+        base.extend(more);
+    }
+    options
+}

@@ -1,0 +1,181 @@
+//! The dev server's HTTP API as the tests use it: job state, statistics,
+//! scripted jobs, tokens and fault injection.
+
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::process::ADMIN_TOKEN;
+use crate::{fail, Result};
+
+/// One stage of a job as the server reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct ServerStage {
+    /// Machine name, e.g. `text_extraction`.
+    pub name: String,
+    /// `pending | active | done | failed | skipped`.
+    pub status: String,
+}
+
+/// The server's view of a job (the fields the page shows).
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerProgress {
+    /// Sequence number of this snapshot.
+    pub seq: u64,
+    /// `pending | running | completed | failed | cancelled`.
+    pub state: String,
+    /// Current stage name.
+    pub stage: Option<String>,
+    /// 0..=100.
+    pub percent: f64,
+    /// Human message.
+    pub message: String,
+    /// Every stage with its status.
+    pub stages: Vec<ServerStage>,
+}
+
+impl ServerProgress {
+    /// True for `completed | failed | cancelled`.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self.state.as_str(), "completed" | "failed" | "cancelled")
+    }
+}
+
+/// A job the server started: its id and token.
+#[derive(Debug, Clone, Deserialize)]
+pub struct StartedJob {
+    /// The job id.
+    pub process_id: String,
+    /// Token for its progress endpoints.
+    pub token: String,
+}
+
+/// Client of one dev server.
+#[derive(Debug, Clone)]
+pub struct ServerApi {
+    http: reqwest::Client,
+    base: String,
+}
+
+impl ServerApi {
+    /// A client for the server at `base` (e.g. `http://127.0.0.1:4000`).
+    pub fn new(base: &str) -> Self {
+        Self {
+            http: reqwest::Client::new(),
+            base: base.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// The server's base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    async fn json(response: reqwest::Response, what: &str) -> Result<Value> {
+        let status = response.status();
+        let body = response.text().await?;
+        if !status.is_success() {
+            return Err(fail(format!("{what}: HTTP {status}: {body}")));
+        }
+        Ok(serde_json::from_str(&body)?)
+    }
+
+    /// `GET /ws/progress/{id}`; with tokens required, a fresh job token is
+    /// fetched first.
+    pub async fn progress(&self, id: &str) -> Result<ServerProgress> {
+        let mut request = self.http.get(format!("{}/ws/progress/{id}", self.base));
+        if let Ok(token) = self.fresh_token(id).await {
+            request = request.bearer_auth(token);
+        }
+        let body = Self::json(request.send().await?, "GET /ws/progress/{id}").await?;
+        Ok(serde_json::from_value(body["progress"].clone())?)
+    }
+
+    /// `POST /api/uploads/{id}/token`: a fresh job token.
+    pub async fn fresh_token(&self, id: &str) -> Result<String> {
+        let response = self
+            .http
+            .post(format!("{}/api/uploads/{id}/token", self.base))
+            .send()
+            .await?;
+        let body = Self::json(response, "POST /api/uploads/{id}/token").await?;
+        body["token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| fail("token answer without a token"))
+    }
+
+    /// `GET /ws/stats/detailed`.
+    pub async fn detailed_stats(&self) -> Result<Value> {
+        let response = self
+            .http
+            .get(format!("{}/ws/stats/detailed", self.base))
+            .send()
+            .await?;
+        Self::json(response, "GET /ws/stats/detailed").await
+    }
+
+    /// `POST /ws/test/{id}`: a scripted four-stage job.
+    pub async fn start_scripted(&self, id: &str, step_ms: u64, steps: u32) -> Result<StartedJob> {
+        let response = self
+            .http
+            .post(format!(
+                "{}/ws/test/{id}?step_ms={step_ms}&steps_per_stage={steps}",
+                self.base
+            ))
+            .send()
+            .await?;
+        Ok(serde_json::from_value(
+            Self::json(response, "POST /ws/test/{id}").await?,
+        )?)
+    }
+
+    /// `POST /ws/admin/faults` with `body`.
+    pub async fn fault(&self, body: Value) -> Result<Value> {
+        let response = self
+            .http
+            .post(format!("{}/ws/admin/faults", self.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .json(&body)
+            .send()
+            .await?;
+        Self::json(response, &format!("fault {body}")).await
+    }
+
+    /// Closes every socket abnormally (no close frame).
+    pub async fn drop_sockets(&self) -> Result<()> {
+        self.fault(json!({"action": "drop_sockets"})).await.map(drop)
+    }
+
+    /// Answers every upgrade with 503 for `ms`.
+    pub async fn refuse_upgrades(&self, ms: u64) -> Result<()> {
+        self.fault(json!({"action": "refuse_upgrades", "fraction": 1.0, "duration_ms": ms}))
+            .await
+            .map(drop)
+    }
+
+    /// Stops sending on every socket (no pongs) for `ms`, without closing.
+    pub async fn stall_sockets(&self, ms: u64) -> Result<()> {
+        self.fault(json!({"action": "stall_sockets", "duration_ms": ms}))
+            .await
+            .map(drop)
+    }
+
+    /// Answers HTTP progress polls with 503 for `ms`.
+    pub async fn poll_errors(&self, ms: u64) -> Result<()> {
+        self.fault(json!({"action": "poll_errors", "duration_ms": ms}))
+            .await
+            .map(drop)
+    }
+
+    /// `server_shutdown` then close 1012 on every socket.
+    pub async fn restart(&self) -> Result<()> {
+        self.fault(json!({"action": "restart", "retry_after_ms": 1000}))
+            .await
+            .map(drop)
+    }
+
+    /// Ends every timed fault.
+    pub async fn clear_faults(&self) -> Result<()> {
+        self.fault(json!({"action": "clear"})).await.map(drop)
+    }
+}
