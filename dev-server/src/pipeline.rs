@@ -115,7 +115,7 @@ async fn drive(store: &JobStore, id: &ProcessId, plan: &Plan) -> Result<(), Stor
         for step in 1..=steps {
             tokio::time::sleep(plan.step).await;
             let percent = f64::from(index_u32 * steps + step) / total * 100.0;
-            let msg = step_message(name, step, steps, &facts);
+            let msg = step_message(name, label, (step, steps), &facts, plan);
             store.update(id, |p| {
                 p.percent = percent;
                 p.message = msg;
@@ -183,8 +183,16 @@ fn stage_message(stage: &str, facts: &Facts, plan: &Plan) -> String {
     }
 }
 
-fn step_message(stage: &str, step: u32, steps: u32, facts: &Facts) -> String {
+fn step_message(
+    stage: &str,
+    label: &str,
+    (step, steps): (u32, u32),
+    facts: &Facts,
+    plan: &Plan,
+) -> String {
     match stage {
+        // Scripted jobs have no bytes; their messages name the stage only.
+        _ if plan.data.is_none() => format!("{label} ({step}/{steps})"),
         "upload" => format!("Upload received ({} bytes)", facts.bytes),
         "text_extraction" if facts.words > 0 || facts.lines > 0 => format!(
             "Found {} lines, {} words ({step}/{steps})",
@@ -194,7 +202,7 @@ fn step_message(stage: &str, step: u32, steps: u32, facts: &Facts) -> String {
             Some(hash) => format!("Indexed sha256 {} ({step}/{steps})", short(hash)),
             None => format!("Indexing ({step}/{steps})"),
         },
-        _ => format!("{stage} ({step}/{steps})"),
+        _ => format!("{label} ({step}/{steps})"),
     }
 }
 
