@@ -242,3 +242,53 @@ async fn graceful_shutdown_announces_and_closes_1012() {
         .send(tokio_tungstenite::tungstenite::Message::Close(None))
         .await;
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_is_dropped_by_the_send_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let server = start(Config {
+        send_timeout: Duration::from_millis(200),
+        // Keep the idle check out of the way: only the send timeout may act.
+        ping_interval: Duration::from_secs(3600),
+        idle_timeout: Duration::from_secs(3600),
+        ..fast_config()
+    })
+    .await;
+    // A tiny receive window that is never drained: the server's writes back up.
+    let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+    socket.set_recv_buffer_size(4096).expect("rcvbuf");
+    let mut tcp = socket.connect(server.addr).await.expect("connect");
+    let req = format!(
+        "GET /ws/progress HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        server.addr
+    );
+    tcp.write_all(req.as_bytes()).await.expect("write");
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        tcp.read_exact(&mut byte).await.expect("read head");
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101"));
+    server.wait_active(1).await;
+    // Every update of every job goes to this socket; far more than the buffers hold.
+    for i in 0..20 {
+        server
+            .test_job(&format!("flood_{i}"), "step_ms=0&steps_per_stage=1000")
+            .await;
+    }
+    server.wait_active(0).await;
+    let stats = server.get_json("/ws/stats").await;
+    assert!(stats["closed"]["stale"].as_u64().expect("stale") >= 1);
+    // The stuck reader held up no job.
+    let mut ws = server.ws("/ws/progress/flood_19").await;
+    let (states, close) = drain(&mut ws).await;
+    assert_eq!(close, code::NORMAL);
+    assert_eq!(
+        states.last().expect("states").state,
+        upload_progress_core::JobState::Completed
+    );
+    drop(tcp);
+}
