@@ -113,10 +113,15 @@ async fn one_run(cmd: &ServerCmd, s: &Storm, jitter: bool, run: u32) -> Result<S
 
     let kill_ms = (kill_at - shared.epoch).as_millis() as i64;
     let samples: Vec<(i64, u64)> = samples.into_iter().map(|(t, l)| (t - kill_ms, l)).collect();
-    let all_live_ms = samples
-        .iter()
-        .find(|(t, l)| *t > 0 && *l >= s.clients)
-        .map(|(t, _)| *t as u64);
+    // Everyone is still counted live for the few ms before the drops are
+    // noticed, so "live again" starts after the first dip.
+    let dip = samples.iter().position(|(t, l)| *t >= 0 && *l < s.clients);
+    let all_live_ms = dip.and_then(|d| {
+        samples[d..]
+            .iter()
+            .find(|(_, l)| *l >= s.clients)
+            .map(|(t, _)| *t as u64)
+    });
     let per_window = (1_000 / SAMPLE_MS) as usize;
     let opens_after: Vec<u64> = opens
         .iter()
@@ -155,21 +160,24 @@ async fn restart(cmd: &ServerCmd, addr: &str) -> Result<Server> {
 }
 
 /// Samples `(ms on the shared clock, live subscribers)` and the opened-socket
-/// counter, until everyone has been live again for a second after the kill
-/// (flagged by `count_fallback`) or `for_ms` has passed.
+/// counter, until everyone has been live again for a second after the dip
+/// that follows the kill (flagged by `count_fallback`), or `for_ms` has passed.
 async fn sample(shared: Arc<Shared>, for_ms: u64, clients: u64) -> (Vec<(i64, u64)>, Vec<u64>) {
     let mut samples = Vec::new();
     let mut opens = Vec::new();
     let mut tick = tokio::time::interval(Duration::from_millis(SAMPLE_MS));
     let end = Instant::now() + Duration::from_millis(for_ms);
     let mut settled_since: Option<Instant> = None;
+    let mut dipped = false;
     while Instant::now() < end {
         tick.tick().await;
         let t = shared.epoch.elapsed().as_millis() as i64;
         let live = Counters::get(&shared.counters.live);
         samples.push((t, live));
         opens.push(Counters::get(&shared.counters.opened));
-        if *shared.count_fallback.borrow() && live >= clients {
+        let after_kill = *shared.count_fallback.borrow();
+        dipped |= after_kill && live < clients;
+        if dipped && live >= clients {
             let since = *settled_since.get_or_insert_with(Instant::now);
             if since.elapsed() >= Duration::from_millis(1_000) {
                 break;
