@@ -1,6 +1,9 @@
 //! The dev server's HTTP API as the tests use it: job state, statistics,
 //! scripted jobs, tokens and fault injection.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -54,6 +57,7 @@ pub struct StartedJob {
 pub struct ServerApi {
     http: reqwest::Client,
     base: String,
+    own_reads: Arc<Mutex<HashMap<String, u64>>>,
 }
 
 impl ServerApi {
@@ -62,6 +66,7 @@ impl ServerApi {
         Self {
             http: reqwest::Client::new(),
             base: base.trim_end_matches('/').to_owned(),
+            own_reads: Arc::default(),
         }
     }
 
@@ -79,15 +84,41 @@ impl ServerApi {
         Ok(serde_json::from_str(&body)?)
     }
 
-    /// `GET /ws/progress/{id}`; with tokens required, a fresh job token is
-    /// fetched first.
+    /// The server's state of job `id`. Read from the all-jobs view while
+    /// the job runs (it is neither counted as the job's polling traffic nor
+    /// hit by the polling fault), else from `GET /ws/progress/{id}` with a
+    /// fresh job token; those reads are counted in [`ServerApi::own_reads`].
     pub async fn progress(&self, id: &str) -> Result<ServerProgress> {
+        let response = self
+            .http
+            .get(format!("{}/ws/progress", self.base))
+            .bearer_auth(ADMIN_TOKEN)
+            .send()
+            .await?;
+        let all = Self::json(response, "GET /ws/progress").await?;
+        let running = all["processes"]
+            .as_array()
+            .and_then(|jobs| jobs.iter().find(|p| p["process_id"] == id));
+        if let Some(job) = running {
+            return Ok(serde_json::from_value(job.clone())?);
+        }
         let mut request = self.http.get(format!("{}/ws/progress/{id}", self.base));
         if let Ok(token) = self.fresh_token(id).await {
             request = request.bearer_auth(token);
         }
+        if let Ok(mut reads) = self.own_reads.lock() {
+            *reads.entry(id.to_owned()).or_default() += 1;
+        }
         let body = Self::json(request.send().await?, "GET /ws/progress/{id}").await?;
         Ok(serde_json::from_value(body["progress"].clone())?)
+    }
+
+    /// How many `GET /ws/progress/{id}` requests the test itself sent for `id`.
+    pub fn own_reads(&self, id: &str) -> u64 {
+        self.own_reads
+            .lock()
+            .map(|r| r.get(id).copied().unwrap_or(0))
+            .unwrap_or(0)
     }
 
     /// `POST /api/uploads/{id}/token`: a fresh job token.
@@ -102,6 +133,21 @@ impl ServerApi {
             .as_str()
             .map(str::to_owned)
             .ok_or_else(|| fail("token answer without a token"))
+    }
+
+    /// HTTP status of `GET /ws/progress/{id}` with `token` (counted in
+    /// [`ServerApi::own_reads`]).
+    pub async fn progress_status_with_token(&self, id: &str, token: &str) -> Result<u16> {
+        if let Ok(mut reads) = self.own_reads.lock() {
+            *reads.entry(id.to_owned()).or_default() += 1;
+        }
+        let response = self
+            .http
+            .get(format!("{}/ws/progress/{id}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        Ok(response.status().as_u16())
     }
 
     /// `GET /ws/stats/detailed`.

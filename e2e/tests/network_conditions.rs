@@ -1,0 +1,202 @@
+//! The browser's side of the network: offline and back, a hidden tab shown
+//! again, and HTTP polling answered with 503 for a while.
+
+use std::time::Duration;
+
+use serde_json::json;
+use upload_progress_e2e::browser::BrowserKind;
+use upload_progress_e2e::checks::Expect;
+use upload_progress_e2e::scenario::Harness;
+use upload_progress_e2e::{browser_tests, fail, pages, stats, Result};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+/// Dispatches a synthetic `offline` or `online` event on the window.
+const DISPATCH_JS: &str = "window.dispatchEvent(new Event(arguments[0])); return true;";
+
+/// Waits until the server's job moved `steps` sequence numbers past what
+/// the widget shows: the outage lasted while the job went on.
+async fn wait_server_ahead(
+    h: &Harness,
+    rec: &mut upload_progress_e2e::recorder::Recorder,
+    id: &str,
+    steps: u64,
+) -> Result<()> {
+    rec.drain(&h.browser).await?;
+    let shown = rec.latest(id).map(|r| r.seq).unwrap_or(0);
+    upload_progress_e2e::wait::until("the job to move on during the outage", WAIT, || async {
+        let server = h.api.progress(id).await?;
+        Ok((server.seq >= shown + steps).then_some(()))
+    })
+    .await?;
+    h.say(format!("server moved {steps} steps past seq {shown}"));
+    Ok(())
+}
+
+async fn offline_and_back(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    let mut rec = pages::open_embed(&h.browser, h.api.base()).await?;
+    let id = format!("offline_{kind}");
+    // 4 stages x 5 steps x 1.5 s: about 30 s, 7.5 s per stage.
+    h.api.start_scripted(&id, 1500, 5).await?;
+    pages::mount(&h.browser, &id, pages::fast_options()).await?;
+    h.wait_live(&mut rec, &id, WAIT).await?;
+
+    let method = h.browser.set_offline(true).await;
+    let emulated = match &method {
+        Ok(m) => {
+            h.say(format!("browser offline via {m:?}"));
+            let online = h.browser.page_online().await?;
+            if online {
+                return Err(fail("navigator.onLine still true while offline"));
+            }
+            true
+        }
+        Err(e) => {
+            // Substitute: the page hears `offline`, and the server cuts
+            // every socket and refuses new ones until the page is back.
+            h.say(format!(
+                "NOTE {kind}: no offline emulation through WebDriver ({e}); substitute: \
+                 synthetic offline/online events plus server-side drop_sockets \
+                 and refuse_upgrades"
+            ));
+            h.api.refuse_upgrades(60_000).await?;
+            h.browser.exec(DISPATCH_JS, vec![json!("offline")]).await?;
+            h.api.drop_sockets().await?;
+            false
+        }
+    };
+    h.watch_until(&mut rec, "the widget to show offline", WAIT, |r| {
+        r.latest(&id).is_some_and(|row| row.connection == "offline")
+    })
+    .await?;
+    wait_server_ahead(&h, &mut rec, &id, 2).await?;
+    let since = rec.widget(&id).len();
+    if emulated {
+        h.browser.set_offline(false).await?;
+    } else {
+        h.api.clear_faults().await?;
+        h.browser.exec(DISPATCH_JS, vec![json!("online")]).await?;
+    }
+    h.say("browser back online");
+    h.watch_until(&mut rec, "the widget to catch up after coming online", WAIT, |r| {
+        r.widget(&id)
+            .get(since..)
+            .is_some_and(|rows| rows.iter().any(|row| row.connection != "offline"))
+            && r.latest(&id).is_some_and(upload_progress_e2e::scenario::is_live)
+    })
+    .await?;
+
+    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
+        .await?;
+    h.verify(&mut rec, &id, &id, Expect { every_stage: true })
+        .await?;
+    pages::unmount_all(&h.browser).await?;
+    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
+    h.finish().await;
+    Ok(())
+}
+
+async fn hidden_tab(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    let mut rec = pages::open_embed(&h.browser, h.api.base()).await?;
+    let id = format!("hidden_{kind}");
+    // About 24 s, 6 s per stage.
+    h.api.start_scripted(&id, 1200, 5).await?;
+    pages::mount(&h.browser, &id, pages::fast_options()).await?;
+    h.wait_live(&mut rec, &id, WAIT).await?;
+
+    h.browser.set_hidden(true).await?;
+    h.say("tab hidden");
+    // While hidden, the socket breaks: the widget must still recover and
+    // keep following (hidden tabs throttle timers).
+    let since = rec.widget(&id).len();
+    h.api.drop_sockets().await?;
+    h.wait_relive(&mut rec, &id, since, WAIT).await?;
+    let hidden_seq = rec.latest(&id).map(|r| r.seq).unwrap_or(0);
+    h.watch_until(&mut rec, "updates while hidden", WAIT, |r| {
+        r.latest(&id).is_some_and(|row| row.seq >= hidden_seq + 2)
+    })
+    .await?;
+
+    // Break it again and refuse upgrades, then show the tab: it must come
+    // back to a live socket.
+    let since = rec.widget(&id).len();
+    h.api.refuse_upgrades(2000).await?;
+    h.api.drop_sockets().await?;
+    h.watch_until(&mut rec, "the hidden widget to lose the socket", WAIT, |r| {
+        r.widget(&id)
+            .get(since..)
+            .is_some_and(|rows| rows.iter().any(|row| row.connection != "connected"))
+    })
+    .await?;
+    h.browser.set_hidden(false).await?;
+    h.say("tab visible");
+    h.wait_relive(&mut rec, &id, since, Duration::from_secs(30))
+        .await?;
+
+    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
+        .await?;
+    h.verify(&mut rec, &id, &id, Expect { every_stage: true })
+        .await?;
+    pages::unmount_all(&h.browser).await?;
+    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
+    h.finish().await;
+    Ok(())
+}
+
+async fn polling_503(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    let mut rec = pages::open_embed(&h.browser, h.api.base()).await?;
+    let id = format!("poll503_{kind}");
+    // About 30 s, 7.5 s per stage.
+    h.api.start_scripted(&id, 1500, 5).await?;
+    pages::mount(&h.browser, &id, pages::fast_options()).await?;
+    h.wait_live(&mut rec, &id, WAIT).await?;
+
+    // Force polling: no socket for a good while.
+    h.api.refuse_upgrades(60_000).await?;
+    h.api.drop_sockets().await?;
+    h.say("fault: refuse_upgrades 60 s + drop_sockets");
+    h.watch_until(&mut rec, "fallback to HTTP polling", WAIT, |r| {
+        r.latest(&id).is_some_and(|row| row.mode == "http_polling")
+    })
+    .await?;
+    let first = stats::read(&h.api).await?;
+    let polls_before = first.jobs.get(&id).map(|j| j.http_requests).unwrap_or(0);
+
+    h.api.poll_errors(4000).await?;
+    h.say("fault: poll_errors 4 s");
+    wait_server_ahead(&h, &mut rec, &id, 2).await?;
+    // The polls kept coming (and failing) meanwhile.
+    let after = stats::read(&h.api).await?;
+    let polls_after = after.jobs.get(&id).map(|j| j.http_requests).unwrap_or(0);
+    if polls_after <= polls_before {
+        return Err(fail("the widget stopped polling while polls failed"));
+    }
+    let server_seq = h.api.progress(&id).await?.seq;
+    h.watch_until(&mut rec, "polling to catch up after the 503s", WAIT, |r| {
+        r.latest(&id).is_some_and(|row| row.seq >= server_seq)
+    })
+    .await?;
+    h.api.clear_faults().await?;
+    h.say("faults cleared");
+    h.wait_live(&mut rec, &id, Duration::from_secs(30)).await?;
+
+    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
+        .await?;
+    let summary = h
+        .verify(&mut rec, &id, &id, Expect { every_stage: true })
+        .await?;
+    if summary.mode_changes("http_polling", "websocket") < 1 {
+        return Err(fail(format!("never back on the socket: {summary}")));
+    }
+    pages::unmount_all(&h.browser).await?;
+    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
+    h.finish().await;
+    Ok(())
+}
+
+browser_tests!(offline_and_back => offline_and_back_chromium, offline_and_back_firefox);
+browser_tests!(hidden_tab => hidden_tab_chromium, hidden_tab_firefox);
+browser_tests!(polling_503 => polling_503_chromium, polling_503_firefox);
