@@ -27,7 +27,7 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
@@ -72,6 +72,9 @@ pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
             post(http::upload).layer(DefaultBodyLimit::max(upload_limit)),
         )
         .route("/api/uploads/{id}/token", post(http::refresh_token))
+        // Unknown API paths answer JSON 404 instead of falling through to the page.
+        .route("/ws/{*rest}", any(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
         // route_layer: only matched API routes are origin-checked; static files are not.
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -109,6 +112,10 @@ async fn check_origin(State(state): State<Shared>, req: Request, next: Next) -> 
             .into_response()
         }
     }
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 
 fn spawn_sweeper(state: &Shared) {

@@ -430,5 +430,11 @@ async fn serves_static_files_with_index_fallback() {
     let deep = get("/some/client/route").await;
     assert_eq!(deep.status(), StatusCode::OK);
     assert_eq!(deep.text().await.expect("body"), "<html>index</html>");
+    for path in ["/ws/nope", "/api/nope/deeper"] {
+        let resp = server.http.get(server.url(path)).send().await.expect("get");
+        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
+        let body: serde_json::Value = resp.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "not_found");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }

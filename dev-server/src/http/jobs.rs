@@ -201,7 +201,7 @@ pub struct TokenTtlQuery {
 
 /// `POST /api/uploads/{id}/token`: a fresh token for an existing job.
 ///
-/// This stands in for the application's own session: in production the app
+/// This stands in for the application's own sign-in: in production the app
 /// decides who may watch a job; here any allowed origin may.
 pub async fn refresh_token(
     State(state): State<Shared>,
