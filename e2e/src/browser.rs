@@ -232,7 +232,9 @@ impl Browser {
         let state = self.exec(SET_VISIBILITY_JS, vec![json!(hidden)]).await?;
         let want = if hidden { "hidden" } else { "visible" };
         if state != json!(want) {
-            return Err(fail(format!("visibilityState reads {state}, wanted {want}")));
+            return Err(fail(format!(
+                "visibilityState reads {state}, wanted {want}"
+            )));
         }
         Ok(())
     }

@@ -32,7 +32,10 @@ pub fn matches_server(shown: &Shown, progress: &ServerProgress) -> Result<()> {
         problems.push(format!("seq {} vs server {}", shown.seq, progress.seq));
     }
     if shown.state != progress.state {
-        problems.push(format!("state {} vs server {}", shown.state, progress.state));
+        problems.push(format!(
+            "state {} vs server {}",
+            shown.state, progress.state
+        ));
     }
     let percent = shown_percent(progress.percent);
     if shown.percent != percent || shown.percent_text != format!("{percent}%") {
@@ -156,7 +159,10 @@ pub fn check_history(rows: &[Shown], progress: &ServerProgress, expect: Expect) 
             )));
         }
         if state_rank(&b.state) < state_rank(&a.state) {
-            return Err(fail(format!("{at}: state went back {} -> {}", a.state, b.state)));
+            return Err(fail(format!(
+                "{at}: state went back {} -> {}",
+                a.state, b.state
+            )));
         }
         if state_rank(&a.state) == 3 && a.state != b.state {
             return Err(fail(format!(

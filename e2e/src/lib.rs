@@ -36,13 +36,23 @@ macro_rules! browser_tests {
         #[doc = "The scenario in headless Chromium."]
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $chromium() -> $crate::Result<()> {
-            $crate::scenario::run(stringify!($scenario), $crate::browser::BrowserKind::Chromium, $scenario).await
+            $crate::scenario::run(
+                stringify!($scenario),
+                $crate::browser::BrowserKind::Chromium,
+                $scenario,
+            )
+            .await
         }
 
         #[doc = "The scenario in headless Firefox."]
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
         async fn $firefox() -> $crate::Result<()> {
-            $crate::scenario::run(stringify!($scenario), $crate::browser::BrowserKind::Firefox, $scenario).await
+            $crate::scenario::run(
+                stringify!($scenario),
+                $crate::browser::BrowserKind::Firefox,
+                $scenario,
+            )
+            .await
         }
     };
 }

@@ -139,22 +139,26 @@ impl WebDriverProcess {
     async fn wait_ready(&self) -> Result<()> {
         let http = reqwest::Client::new();
         let status = format!("{}/status", self.url);
-        crate::wait::until("the WebDriver server to answer /status", Duration::from_secs(30), || {
-            let http = http.clone();
-            let status = status.clone();
-            async move {
-                let ready = match http.get(&status).send().await {
-                    Ok(r) => r
-                        .json::<serde_json::Value>()
-                        .await
-                        .ok()
-                        .and_then(|v| v["value"]["ready"].as_bool())
-                        .unwrap_or(false),
-                    Err(_) => false,
-                };
-                Ok(ready.then_some(()))
-            }
-        })
+        crate::wait::until(
+            "the WebDriver server to answer /status",
+            Duration::from_secs(30),
+            || {
+                let http = http.clone();
+                let status = status.clone();
+                async move {
+                    let ready = match http.get(&status).send().await {
+                        Ok(r) => r
+                            .json::<serde_json::Value>()
+                            .await
+                            .ok()
+                            .and_then(|v| v["value"]["ready"].as_bool())
+                            .unwrap_or(false),
+                        Err(_) => false,
+                    };
+                    Ok(ready.then_some(()))
+                }
+            },
+        )
         .await
     }
 }

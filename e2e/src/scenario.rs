@@ -58,7 +58,11 @@ impl Harness {
         dist: &Path,
         flags: &[&str],
     ) -> Result<Self> {
-        Paths::require(&dist.join("index.html"), "trunk output (dist/index.html)", "UPR_DIST")?;
+        Paths::require(
+            &dist.join("index.html"),
+            "trunk output (dist/index.html)",
+            "UPR_DIST",
+        )?;
         let server = DevServer::start(paths, dist, flags).await?;
         let api = ServerApi::new(&server.url);
         let browser = Browser::launch(kind, paths).await?;
@@ -165,7 +169,10 @@ impl Harness {
             if server.is_terminal() {
                 if let Some(row) = rec.latest(key) {
                     if checks::matches_server(row, &server).is_ok() {
-                        self.say(format!("ok: {key} shows the final state (seq {})", server.seq));
+                        self.say(format!(
+                            "ok: {key} shows the final state (seq {})",
+                            server.seq
+                        ));
                         return Ok(server);
                     }
                 }

@@ -189,7 +189,9 @@ impl ServerApi {
 
     /// Closes every socket abnormally (no close frame).
     pub async fn drop_sockets(&self) -> Result<()> {
-        self.fault(json!({"action": "drop_sockets"})).await.map(drop)
+        self.fault(json!({"action": "drop_sockets"}))
+            .await
+            .map(drop)
     }
 
     /// Answers every upgrade with 503 for `ms`.

@@ -148,7 +148,10 @@ pub async fn assert_quiet(api: &ServerApi, quiet: Duration) -> Result<Reading> {
         tokio::time::sleep(SAMPLE_EVERY).await;
         let now = read(api).await?;
         if now.active != 0 {
-            return Err(fail(format!("a socket opened after unmount: {} active", now.active)));
+            return Err(fail(format!(
+                "a socket opened after unmount: {} active",
+                now.active
+            )));
         }
         for (id, after) in &now.jobs {
             let was = before.jobs.get(id).copied().unwrap_or_default();

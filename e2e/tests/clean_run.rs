@@ -29,14 +29,19 @@ async fn clean_run(kind: BrowserKind) -> Result<()> {
         return Err(fail("the page shows more than one widget for one upload"));
     }
     if rec.rows().len() != 1 {
-        return Err(fail(format!("rows for several widgets: {:?}", rec.rows().keys())));
+        return Err(fail(format!(
+            "rows for several widgets: {:?}",
+            rec.rows().keys()
+        )));
     }
     // One socket for the whole job, no polling, and it is closed now.
     let reading = stats::read(&h.api).await?;
     let job = reading.jobs.get(&id).copied().unwrap_or_default();
     h.say(format!("server: {job:?}, {} sockets open", reading.active));
     if job.ws_opened != 1 || job.http_requests != 0 {
-        return Err(fail(format!("a clean run used more than one socket: {job:?}")));
+        return Err(fail(format!(
+            "a clean run used more than one socket: {job:?}"
+        )));
     }
     stats::assert_quiet(&h.api, Duration::from_secs(2)).await?;
     h.finish().await;

@@ -79,12 +79,18 @@ async fn offline_and_back(kind: BrowserKind) -> Result<()> {
         h.browser.exec(DISPATCH_JS, vec![json!("online")]).await?;
     }
     h.say("browser back online");
-    h.watch_until(&mut rec, "the widget to catch up after coming online", WAIT, |r| {
-        r.widget(&id)
-            .get(since..)
-            .is_some_and(|rows| rows.iter().any(|row| row.connection != "offline"))
-            && r.latest(&id).is_some_and(upload_progress_e2e::scenario::is_live)
-    })
+    h.watch_until(
+        &mut rec,
+        "the widget to catch up after coming online",
+        WAIT,
+        |r| {
+            r.widget(&id)
+                .get(since..)
+                .is_some_and(|rows| rows.iter().any(|row| row.connection != "offline"))
+                && r.latest(&id)
+                    .is_some_and(upload_progress_e2e::scenario::is_live)
+        },
+    )
     .await?;
 
     h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
@@ -124,11 +130,16 @@ async fn hidden_tab(kind: BrowserKind) -> Result<()> {
     let since = rec.widget(&id).len();
     h.api.refuse_upgrades(2000).await?;
     h.api.drop_sockets().await?;
-    h.watch_until(&mut rec, "the hidden widget to lose the socket", WAIT, |r| {
-        r.widget(&id)
-            .get(since..)
-            .is_some_and(|rows| rows.iter().any(|row| row.connection != "connected"))
-    })
+    h.watch_until(
+        &mut rec,
+        "the hidden widget to lose the socket",
+        WAIT,
+        |r| {
+            r.widget(&id)
+                .get(since..)
+                .is_some_and(|rows| rows.iter().any(|row| row.connection != "connected"))
+        },
+    )
     .await?;
     h.browser.set_hidden(false).await?;
     h.say("tab visible");

@@ -29,9 +29,13 @@ async fn token_expiry(kind: BrowserKind) -> Result<()> {
     let probe = h.api.fresh_token(&id).await?;
     h.wait_live(&mut rec, "widget-0", Duration::from_secs(20))
         .await?;
-    wait::until("the job tokens to expire", Duration::from_secs(20), || async {
-        Ok((h.api.progress_status_with_token(&id, &probe).await? == 401).then_some(()))
-    })
+    wait::until(
+        "the job tokens to expire",
+        Duration::from_secs(20),
+        || async {
+            Ok((h.api.progress_status_with_token(&id, &probe).await? == 401).then_some(()))
+        },
+    )
     .await?;
     h.say("the page's token has expired");
     let rejected_before = unauthorized(&h.api.detailed_stats().await?);

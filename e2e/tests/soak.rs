@@ -1,0 +1,222 @@
+//! Soak: one embed page with 20 widgets following 20 jobs while a seeded
+//! random schedule injects a fault every 2-5 s (dropped sockets, refused
+//! upgrades, stalls, restarts, polling errors) for `UPR_SOAK_SECS` seconds
+//! (default 45). Every widget must end on its job's final state with a
+//! history that never went back; the server must never hold more sockets
+//! than there are widgets; after unmounting, nothing may stay connected or
+//! keep asking. A second phase unmounts 20 widgets in the middle of their
+//! jobs, while they poll and probe, and checks the same.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use serde_json::json;
+use tokio::time::Instant;
+use upload_progress_e2e::browser::BrowserKind;
+use upload_progress_e2e::checks::Expect;
+use upload_progress_e2e::scenario::{is_live, Harness};
+use upload_progress_e2e::{browser_tests, fail, pages, stats, Result};
+
+const WIDGETS: usize = 20;
+
+fn env_u64(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(default)
+}
+
+/// Session options for the soak: quick to recover, still realistic.
+fn soak_options() -> serde_json::Value {
+    json!({
+        "maxRetries": 3,
+        "initialRetryMs": 500,
+        "maxRetryMs": 4000,
+        "pollIntervalMs": 1500,
+        "probeIntervalMs": 5000,
+        "heartbeatIntervalMs": 3000,
+        "pongTimeoutMs": 3000,
+        "connectTimeoutMs": 4000,
+    })
+}
+
+/// Injects one random fault; returns its name.
+async fn random_fault(h: &Harness, rng: &mut StdRng) -> Result<&'static str> {
+    let name = match rng.random_range(0..5) {
+        0 => {
+            h.api.drop_sockets().await?;
+            "drop_sockets"
+        }
+        1 => {
+            h.api.refuse_upgrades(rng.random_range(1000..6000)).await?;
+            "refuse_upgrades"
+        }
+        2 => {
+            h.api.stall_sockets(rng.random_range(2000..5000)).await?;
+            "stall_sockets"
+        }
+        3 => {
+            h.api.restart().await?;
+            "restart"
+        }
+        _ => {
+            h.api.poll_errors(rng.random_range(2000..5000)).await?;
+            "poll_errors"
+        }
+    };
+    Ok(name)
+}
+
+async fn soak(kind: BrowserKind) -> Result<()> {
+    let secs = env_u64("UPR_SOAK_SECS", 45);
+    let seed = env_u64("UPR_SOAK_SEED", 20_261_122);
+    let h = Harness::start(kind, &["--max-per-ip", "200", "--max-connections", "400"]).await?;
+    h.say(format!(
+        "soak: {WIDGETS} widgets, {secs} s of faults, seed {seed}"
+    ));
+    let mut rec = pages::open_embed(&h.browser, h.api.base()).await?;
+    let mut rng = StdRng::seed_from_u64(seed);
+
+    let mut ids = Vec::new();
+    for i in 0..WIDGETS {
+        // Jobs end between 60 % and 100 % of the fault period (20 steps each).
+        let length_ms = secs * 1000 * (60 + 40 * i as u64 / (WIDGETS as u64 - 1)) / 100;
+        let id = format!("soak_{kind}_{i:02}");
+        h.api
+            .start_scripted(&id, (length_ms / 20).max(50), 5)
+            .await?;
+        pages::mount(&h.browser, &id, soak_options()).await?;
+        ids.push(id);
+    }
+    let monitor = stats::Monitor::start(&h.api);
+    h.watch_until(
+        &mut rec,
+        "every widget live",
+        Duration::from_secs(30),
+        |r| ids.iter().all(|id| r.latest(id).is_some_and(is_live)),
+    )
+    .await?;
+
+    let mut faults: BTreeMap<&str, u32> = BTreeMap::new();
+    let start = Instant::now();
+    let end = start + Duration::from_secs(secs);
+    let mut next = start + Duration::from_millis(rng.random_range(2000..5000));
+    while Instant::now() < end {
+        if Instant::now() >= next {
+            let name = random_fault(&h, &mut rng).await?;
+            *faults.entry(name).or_default() += 1;
+            next = Instant::now() + Duration::from_millis(rng.random_range(2000..5000));
+        }
+        rec.drain(&h.browser).await?;
+        let peaks = monitor.peaks();
+        if peaks.max_active > WIDGETS as u64 {
+            return Err(fail(format!(
+                "the server held {} sockets for {WIDGETS} widgets",
+                peaks.max_active
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    h.api.clear_faults().await?;
+    h.say(format!("faults injected: {faults:?}"));
+
+    for id in &ids {
+        h.wait_final(&mut rec, id, id, Duration::from_secs(120))
+            .await?;
+    }
+    let mut fallbacks = 0;
+    let mut climbs = 0;
+    for id in &ids {
+        let summary = h
+            .verify(&mut rec, id, id, Expect { every_stage: false })
+            .await?;
+        fallbacks += summary.mode_changes("websocket", "http_polling")
+            + summary.mode_changes("none", "http_polling");
+        climbs += summary.mode_changes("http_polling", "websocket");
+    }
+    if pages::widget_count(&h.browser).await? != WIDGETS as u64 {
+        return Err(fail("the page does not show exactly one widget per job"));
+    }
+    let peaks = monitor.stop();
+    h.say(format!(
+        "SOAK {kind}: {secs} s, seed {seed}, {} faults {faults:?}; all {WIDGETS} widgets final and \
+         monotonic; fallbacks to polling {fallbacks}, climbs back {climbs}; server peaks: \
+         {} sockets (limit {WIDGETS}), {} per job, {} samples",
+        faults.values().sum::<u32>(),
+        peaks.max_active,
+        peaks.max_per_job,
+        peaks.samples
+    ));
+    if peaks.max_active > WIDGETS as u64 {
+        return Err(fail(format!("more sockets than widgets: {peaks:?}")));
+    }
+    let n = pages::unmount_all(&h.browser).await?;
+    h.say(format!("unmounted {n} finished widgets"));
+    stats::assert_quiet(&h.api, Duration::from_secs(5)).await?;
+
+    teardown_mid_job(&h, &mut rec).await?;
+    h.finish().await;
+    Ok(())
+}
+
+/// Mounts 20 widgets on long jobs, pushes them all to polling, lets the
+/// probes bring some back, and unmounts them all mid-job: every socket,
+/// poll and probe must stop.
+async fn teardown_mid_job(
+    h: &Harness,
+    rec: &mut upload_progress_e2e::recorder::Recorder,
+) -> Result<()> {
+    let mut ids = Vec::new();
+    for i in 0..WIDGETS {
+        let id = format!("teardown_{}_{i:02}", h.kind);
+        h.api.start_scripted(&id, 10_000, 5).await?;
+        pages::mount(&h.browser, &id, soak_options()).await?;
+        ids.push(id);
+    }
+    h.watch_until(rec, "every new widget live", Duration::from_secs(30), |r| {
+        ids.iter().all(|id| r.latest(id).is_some_and(is_live))
+    })
+    .await?;
+    h.api.refuse_upgrades(120_000).await?;
+    h.api.drop_sockets().await?;
+    h.watch_until(
+        rec,
+        "every new widget polling",
+        Duration::from_secs(60),
+        |r| {
+            ids.iter()
+                .all(|id| r.latest(id).is_some_and(|row| row.mode == "http_polling"))
+        },
+    )
+    .await?;
+    h.api.clear_faults().await?;
+    h.watch_until(
+        rec,
+        "a probe back on the socket",
+        Duration::from_secs(30),
+        |r| ids.iter().any(|id| r.latest(id).is_some_and(is_live)),
+    )
+    .await?;
+    let live = ids
+        .iter()
+        .filter(|id| rec.latest(id).is_some_and(is_live))
+        .count();
+    let n = pages::unmount_all(&h.browser).await?;
+    h.say(format!(
+        "unmounted {n} widgets mid-job ({live} on the socket, the rest polling)"
+    ));
+    // Longer than a poll interval and a probe interval together.
+    stats::assert_quiet(&h.api, Duration::from_secs(7)).await?;
+    for id in &ids {
+        if h.api.progress(id).await?.is_terminal() {
+            return Err(fail(
+                "a teardown job ended early: the widgets were not mid-job",
+            ));
+        }
+    }
+    Ok(())
+}
+
+browser_tests!(soak => soak_chromium, soak_firefox);
