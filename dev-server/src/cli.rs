@@ -105,11 +105,18 @@ pub struct ServerArgs {
     /// Directory served at / (trunk output); unknown paths get its index.html.
     #[arg(long, default_value = "dist")]
     pub dist: PathBuf,
-    /// An origin allowed to call the API and open sockets, e.g. https://app.example.com (repeatable).
-    #[arg(long = "allow-origin", value_name = "ORIGIN")]
+    /// An origin allowed to call the API and open sockets, e.g. `https://app.example.com`.
+    #[arg(
+        long = "allow-origin",
+        value_name = "ORIGIN",
+        help = "An origin allowed to call the API and open sockets, e.g. https://app.example.com (repeatable)"
+    )]
     pub allow_origin: Vec<String>,
-    /// Also allow any http://127.0.0.1:*, http://localhost:* and http://[::1]:* origin.
-    #[arg(long)]
+    /// Also allow any `http://127.0.0.1:*`, `http://localhost:*` and `http://[::1]:*` origin.
+    #[arg(
+        long,
+        help = "Also allow any http://127.0.0.1:*, http://localhost:* and http://[::1]:* origin"
+    )]
     pub allow_loopback_origins: bool,
     /// Enable fault injection (POST /ws/admin/faults).
     #[arg(long)]

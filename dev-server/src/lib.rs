@@ -44,6 +44,9 @@ use crate::stats::Counters;
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 /// The whole service for `config`.
+///
+/// Serve it with [`serve`] (or `into_make_service_with_connect_info::<SocketAddr>()`):
+/// without peer addresses every client shares one per-IP connection budget.
 pub fn app(config: Config) -> Router {
     app_with_handle(config).0
 }
