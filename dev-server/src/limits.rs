@@ -20,6 +20,10 @@ pub enum Refusal {
 #[derive(Default)]
 struct Table {
     next_id: u64,
+    /// Bumped by every `abort_all`; a slot admitted before a bump whose task
+    /// registers after it is aborted on registration, so no socket slips
+    /// through a drop that happened during its handshake.
+    drop_epoch: u64,
     per_ip: HashMap<IpAddr, usize>,
     /// Abort handles of live connection tasks, for the drop-sockets fault.
     tasks: HashMap<u64, Option<AbortHandle>>,
@@ -68,6 +72,7 @@ impl Connections {
             owner: Arc::clone(self),
             id,
             ip,
+            epoch: table.drop_epoch,
         })
     }
 
@@ -97,14 +102,14 @@ impl Connections {
     }
 
     /// Aborts every connection task: sockets go away without a close frame.
+    /// Returns how many sockets are affected (including ones still in their handshake).
     pub fn abort_all(&self) -> usize {
-        let table = self.lock();
-        table
-            .tasks
-            .values()
-            .flatten()
-            .map(AbortHandle::abort)
-            .count()
+        let mut table = self.lock();
+        table.drop_epoch += 1;
+        for handle in table.tasks.values().flatten() {
+            handle.abort();
+        }
+        table.tasks.len()
     }
 
     fn release(&self, id: u64, ip: IpAddr) {
@@ -126,6 +131,7 @@ pub struct ConnGuard {
     owner: Arc<Connections>,
     id: u64,
     ip: IpAddr,
+    epoch: u64,
 }
 
 impl ConnGuard {
@@ -134,6 +140,7 @@ impl ConnGuard {
         TaskRegistrar {
             owner: Arc::clone(&self.owner),
             id: self.id,
+            epoch: self.epoch,
         }
     }
 
@@ -147,12 +154,17 @@ impl ConnGuard {
 pub struct TaskRegistrar {
     owner: Arc<Connections>,
     id: u64,
+    epoch: u64,
 }
 
 impl TaskRegistrar {
     /// Stores `handle` while the slot is still held; a finished task must not reappear.
     pub fn register(self, handle: AbortHandle) {
         let mut table = self.owner.lock();
+        if table.drop_epoch != self.epoch {
+            handle.abort();
+            return;
+        }
         if let Some(slot) = table.tasks.get_mut(&self.id) {
             *slot = Some(handle);
         }
@@ -214,6 +226,19 @@ mod tests {
         assert_eq!(c.active(), 2);
         assert!(c.try_acquire(a).is_ok());
         assert_eq!(c.total(), 4);
+    }
+
+    #[tokio::test]
+    async fn a_drop_during_the_handshake_still_reaches_the_socket() {
+        let c = Arc::new(Connections::new(3, 3));
+        let guard = c
+            .try_acquire(IpAddr::V4(Ipv4Addr::LOCALHOST))
+            .expect("slot");
+        // The drop arrives before the socket's task exists.
+        assert_eq!(c.abort_all(), 1);
+        let task = tokio::spawn(std::future::pending::<()>());
+        guard.registrar().register(task.abort_handle());
+        assert!(task.await.expect_err("aborted").is_cancelled());
     }
 
     #[test]

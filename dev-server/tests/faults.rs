@@ -64,6 +64,11 @@ async fn drop_sockets_ends_streams_without_a_close_frame_and_keeps_the_job() {
     let mut a = server.ws("/ws/progress/drop_job").await;
     let mut b = server.ws("/ws/health").await;
     let before = next_progress(&mut a).await;
+    send_text(&mut b, r#"{"type":"ping","id":1}"#).await;
+    assert!(matches!(
+        next_frame(&mut b).await,
+        ServerMessage::Pong { .. }
+    ));
     let answer = server.fault(json!({"action": "drop_sockets"})).await;
     assert_eq!(answer["affected"], 2);
     assert!(ends_abnormally(&mut a).await);

@@ -111,6 +111,9 @@ impl Conn {
             }
             let waiting = job.is_none();
             let flow = tokio::select! {
+                // Control and stall first: a fault or restart must win over
+                // a frame that arrived at the same moment.
+                biased;
                 ctl = self.control.recv() => self.on_control(ctl).await,
                 _ = self.stall.changed() => Flow::Continue,
                 incoming = self.socket.recv() => self.on_incoming(incoming).await,
@@ -193,6 +196,9 @@ impl Conn {
                 return;
             }
             let flow = tokio::select! {
+                // Control and stall first: a fault or restart must win over
+                // a frame that arrived at the same moment.
+                biased;
                 ctl = self.control.recv() => self.on_control(ctl).await,
                 _ = self.stall.changed() => Flow::Continue,
                 incoming = self.socket.recv() => self.on_incoming(incoming).await,
@@ -232,6 +238,9 @@ impl Conn {
                 return;
             }
             let flow = tokio::select! {
+                // Control and stall first: a fault or restart must win over
+                // a frame that arrived at the same moment.
+                biased;
                 ctl = self.control.recv() => self.on_control(ctl).await,
                 _ = self.stall.changed() => Flow::Continue,
                 incoming = self.socket.recv() => self.on_incoming(incoming).await,

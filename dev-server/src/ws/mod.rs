@@ -100,13 +100,20 @@ pub fn upgrade(ws: WebSocketUpgrade, state: Shared, guard: ConnGuard, target: Ta
             // frame. The guard lives inside the task, so an abort releases
             // the connection slot too.
             let registrar = guard.registrar();
+            // The task waits until its abort handle is registered, so a drop
+            // can never miss a socket that is already sending.
+            let (registered, wait_registered) = tokio::sync::oneshot::channel::<()>();
             let task = tokio::spawn(async move {
+                if wait_registered.await.is_err() {
+                    return;
+                }
                 let conn_id = guard.id();
                 Conn::new(socket, state).run(target).await;
                 tracing::debug!(conn_id, "socket finished");
                 drop(guard);
             });
             registrar.register(task.abort_handle());
+            let _ = registered.send(());
             // A join error here is an abort, which is the intended outcome.
             let _ = task.await;
         })
