@@ -147,7 +147,7 @@ fn get_u64(options: &JsValue, key: &str) -> Result<Option<u64>, String> {
     match get(options, key) {
         None => Ok(None),
         Some(v) => match v.as_f64() {
-            Some(n) if n.is_finite() && n >= 0.0 && n <= 9.0e15 => Ok(Some(n as u64)),
+            Some(n) if (0.0..=9.0e15).contains(&n) => Ok(Some(n as u64)),
             _ => Err(format!("option `{key}` must be a non-negative number")),
         },
     }
