@@ -1,17 +1,18 @@
 // Socket.IO side of the fan-out benchmark: starts server.js, connects N
-// socket.io-client subscribers (one job per --per-job of them), runs the jobs
-// and writes the same JSON as `upload-progress-bench fanout`.
+// socket.io-client subscribers (one job per --per-job of them) spread over
+// --workers processes (load-worker.js), runs the jobs and writes the same JSON
+// as `upload-progress-bench fanout`.
 'use strict';
 
 const fs = require('node:fs');
 const path = require('node:path');
-const { spawn, execSync } = require('node:child_process');
-const { io } = require('socket.io-client');
+const os = require('node:os');
+const { spawn, fork, execSync } = require('node:child_process');
 
 function args() {
   const a = {
     clients: 1000, 'per-job': 100, 'step-ms': 250, 'steps-per-stage': 5,
-    'ramp-batch': 500, runs: 3, out: 'fanout-socketio.json',
+    'ramp-batch': 500, runs: 3, out: 'fanout-socketio.json', workers: os.cpus().length,
   };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
@@ -68,33 +69,18 @@ async function oneRun(a, run) {
   const rssBefore = rssKib(pid);
   const jobs = Math.ceil(a.clients / a['per-job']);
   const jobId = (j) => `fan_r${run}_j${j}`;
-  const clients = [];
-  let connected = 0;
+  const workers = Array.from({ length: Math.max(1, a.workers) }, () => fork(path.join(__dirname, 'load-worker.js')));
+  const ask = (w, m) => new Promise((resolve) => { w.once('message', resolve); w.send(m); });
+  const all = (mk) => Promise.all(workers.map((w, k) => ask(w, mk(k))));
   const t0 = Date.now();
-  for (let i = 0; i < a.clients; i += 1) {
-    const c = { lastSeq: 0, seqs: 0, finalSeq: null, latencies: [] };
-    // forceNew: without it socket.io-client multiplexes every subscriber over one connection.
-    c.socket = io(base, { transports: ['websocket'], forceNew: true, query: { job: jobId(Math.floor(i / a['per-job'])) } });
-    c.socket.once('connect', () => { connected += 1; });
-    const accept = (p, live) => {
-      if (p.seq <= c.lastSeq) return;
-      c.lastSeq = p.seq;
-      if (p.seq > 0) {
-        c.seqs += 1;
-        if (live) c.latencies.push(Date.now() - p.updated_at_ms);
-      }
-      if (['completed', 'failed', 'cancelled'].includes(p.state)) c.finalSeq = p.seq;
-    };
-    c.socket.on('snapshot', ({ progress }) => accept(progress, false));
-    c.socket.on('progress', ({ progress }) => accept(progress, true));
-    clients.push(c);
-    if ((i + 1) % a['ramp-batch'] === 0 || i + 1 === a.clients) {
-      const start = Date.now();
-      while (connected < i + 1) {
-        if (Date.now() - start > 30000) throw new Error(`only ${connected} of ${i + 1} connected`);
-        await sleep(20);
-      }
-    }
+  for (let from = 0; from < a.clients; from += a['ramp-batch']) {
+    const to = Math.min(a.clients, from + a['ramp-batch']);
+    // Subscriber i goes to worker i mod W; each batch is fully connected before the next starts.
+    await all((k) => {
+      const mine = [];
+      for (let i = from; i < to; i += 1) if (i % workers.length === k) mine.push(jobId(Math.floor(i / a['per-job'])));
+      return { cmd: 'connect', base, jobs: mine };
+    });
   }
   const connectMs = Date.now() - t0;
   await sleep(500);
@@ -105,7 +91,7 @@ async function oneRun(a, run) {
   await Promise.all(Array.from({ length: jobs }, (_, j) =>
     request('POST', `${base}/test/${jobId(j)}?step_ms=${a['step-ms']}&steps_per_stage=${a['steps-per-stage']}`)));
   const limit = 4 * a['steps-per-stage'] * a['step-ms'] + 20000;
-  while (clients.some((c) => c.finalSeq === null) && Date.now() - w0 < limit) await sleep(20);
+  await all(() => ({ cmd: 'wait', limitMs: limit }));
   const windowS = (Date.now() - w0) / 1000;
   const cpuS = (cpuTicks(pid) - cpu0) / TICKS;
 
@@ -114,18 +100,19 @@ async function oneRun(a, run) {
     const { progress } = await request('GET', `${base}/progress/${jobId(j)}`);
     seqsSent += progress.seq * Math.min(a['per-job'], a.clients - j * a['per-job']);
   }
-  for (const c of clients) c.socket.disconnect();
+  const parts = await all(() => ({ cmd: 'report' }));
+  for (const w of workers) w.kill('SIGKILL');
   child.removeAllListeners('exit');
   child.kill('SIGKILL');
 
-  const lat = clients.flatMap((c) => c.latencies).sort((x, y) => x - y);
+  const lat = parts.flatMap((p) => p.latencies).sort((x, y) => x - y);
   const r = {
     clients: a.clients, jobs, connect_ms: connectMs,
     rss_before_kib: rssBefore, rss_after_kib: rssAfter, cpu_s: cpuS, window_s: windowS,
     latency_p50_ms: percentile(lat, 0.5), latency_p99_ms: percentile(lat, 0.99),
     latency_max_ms: lat.length ? lat[lat.length - 1] : null, latency_samples: lat.length,
-    finals_received: clients.filter((c) => c.finalSeq !== null).length, finals_expected: a.clients,
-    seqs_delivered: clients.reduce((s, c) => s + c.seqs, 0), seqs_sent: seqsSent, fell_back: 0,
+    finals_received: parts.reduce((s, p) => s + p.finals, 0), finals_expected: a.clients,
+    seqs_delivered: parts.reduce((s, p) => s + p.seqs, 0), seqs_sent: seqsSent, fell_back: 0,
   };
   process.stderr.write(`socket.io ${a.clients} clients run ${run}: ${rssBefore} KiB -> ${rssAfter} KiB, `
     + `cpu ${cpuS.toFixed(2)} s / ${windowS.toFixed(2)} s, p50 ${r.latency_p50_ms} p99 ${r.latency_p99_ms} ms, `

@@ -49,10 +49,10 @@ struct TwiggyRow {
     shallow_size_percent: f64,
 }
 
-/// The `n` largest items of a wasm file that still has its name section.
+/// The `n` largest code and data items of a wasm file that still has its name section.
 pub fn twiggy_top(named_wasm: &Path, n: usize) -> Result<Vec<(String, u64, f64)>> {
     let out = Command::new("twiggy")
-        .args(["top", "-n", &n.to_string(), "-f", "json"])
+        .args(["top", "-n", &(n + 10).to_string(), "-f", "json"])
         .arg(named_wasm)
         .output()
         .context("running twiggy (cargo install twiggy --locked)")?;
@@ -61,8 +61,11 @@ pub fn twiggy_top(named_wasm: &Path, n: usize) -> Result<Vec<(String, u64, f64)>
     }
     let rows: Vec<TwiggyRow> =
         serde_json::from_slice(&out.stdout).context("parsing twiggy json")?;
+    // Custom sections (names, producers) are metadata wasm-opt strips; only code and data count.
     Ok(rows
         .into_iter()
+        .filter(|r| !r.name.starts_with("custom section") && !r.name.ends_with(" subsection"))
+        .take(n)
         .map(|r| (r.name, r.shallow_size, r.shallow_size_percent))
         .collect())
 }

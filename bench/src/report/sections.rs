@@ -86,7 +86,8 @@ pub fn bundle(bundles: &[BundleSizes], budget: Option<u64>) -> String {
         let _ = writeln!(
             s,
             "Largest items of `{}` (`twiggy top`, on the wasm-bindgen output before `wasm-opt`, \
-             which still has its name section; sizes are pre-optimisation):\n",
+             which still has its name section; sizes are before optimisation and % is of that \
+             file, name section included):\n",
             b.name
         );
         s.push_str("| item | bytes | % |\n|---|---:|---:|\n");
@@ -180,7 +181,8 @@ pub fn fanout(sets: &[(FanoutResult, Option<FanoutResult>)]) -> String {
          so it heartbeats, reconnects and falls back exactly like the browser component. Jobs are \
          started with `POST /ws/test/{id}?step_ms=..&steps_per_stage=..`.\n\
          - **Socket.IO**: `bench/socketio/server.js` (socket.io 4, websocket transport only) and \
-         `load.js` (socket.io-client in one Node process); each client joins its job's room and the \
+         `load.js` (socket.io-client, spread over one Node process per CPU so the client side keeps \
+         up; ours is one tokio process using every CPU); each client joins its job's room and the \
          server emits the same `Progress` JSON at the same rate.\n\
          - Memory per connection: server `VmRSS` (`/proc/PID/status`) with everyone connected minus \
          before anyone connected, divided by N. CPU: `utime + stime` of the server (`/proc/PID/stat`) \
