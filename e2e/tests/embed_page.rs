@@ -7,7 +7,6 @@
 use std::time::Duration;
 
 use fantoccini::Locator;
-use serde_json::Value;
 use upload_progress_e2e::browser::BrowserKind;
 use upload_progress_e2e::checks::Expect;
 use upload_progress_e2e::scenario::Harness;
@@ -100,7 +99,7 @@ async fn embed_page(kind: BrowserKind) -> Result<()> {
         .as_array()
         .map(|ids| {
             ids.iter()
-                .filter(|v| **v == Value::from(element_id.as_str()))
+                .filter(|v| v.as_str() == Some(element_id.as_str()))
                 .count()
         })
         .unwrap_or(0);
