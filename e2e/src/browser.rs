@@ -132,8 +132,7 @@ fn capabilities(kind: BrowserKind, paths: &Paths) -> serde_json::Map<String, Val
             "browserName": "firefox",
             "moz:firefoxOptions": {
                 "binary": paths.firefox,
-                // System access lets the suite flip Firefox's offline switch.
-                "args": ["-headless", "-remote-allow-system-access"],
+                "args": ["-headless"],
                 "prefs": {
                     // Offline must cut loopback too, and stay offline until told.
                     "network.disable-localhost-when-offline": true,

@@ -119,7 +119,9 @@ impl WebDriverProcess {
                 cmd.arg("--allowed-ips=127.0.0.1");
             }
             DriverKind::Gecko => {
+                // System access lets the suite flip Firefox's offline switch.
                 cmd.args(["--host", "127.0.0.1", "--port", &port.to_string()]);
+                cmd.arg("--allow-system-access");
             }
         }
         cmd.stdin(Stdio::null())
