@@ -68,8 +68,27 @@ pub async fn open_embed(browser: &Browser, base: &str) -> Result<Recorder> {
         Ok((ready == Value::Bool(true)).then_some(()))
     })
     .await?;
+    browser.exec(EXPOSE_MODULE_JS, vec![]).await?;
+    crate::wait::until("the embed module exposed to the test", LOAD, || async {
+        let ready = browser
+            .exec("return window.__uprModule !== undefined;", vec![])
+            .await?;
+        Ok((ready == Value::Bool(true)).then_some(()))
+    })
+    .await?;
     Recorder::install(browser).await
 }
+
+/// A module script in the page imports the page's own (initialised) module
+/// instance and hands it to the test. A dynamic `import()` from a WebDriver
+/// script may get a separate, uninitialised instance (Firefox does).
+const EXPOSE_MODULE_JS: &str = r#"
+const s = document.createElement("script");
+s.type = "module";
+s.textContent = 'import * as m from "/demo.js"; window.__uprModule = m;';
+document.head.append(s);
+return true;
+"#;
 
 /// Mounts a widget for `process_id` with `mount_upload_progress` into a new
 /// host element (`data-e2e-job` = the id). `options` are the embed API's
@@ -77,7 +96,7 @@ pub async fn open_embed(browser: &Browser, base: &str) -> Result<Recorder> {
 /// provider that asks the dev server for a fresh token.
 const MOUNT_JS: &str = r#"
 const [id, options, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
-import("/demo.js").then((m) => {
+Promise.resolve(window.__uprModule).then((m) => {
   const host = document.createElement("div");
   host.setAttribute("data-e2e-job", id);
   document.body.append(host);

@@ -73,7 +73,8 @@ pub struct Peaks {
     pub samples: u64,
     /// Most sockets open at once, all jobs.
     pub max_active: u64,
-    /// Most sockets open at once for any single job.
+    /// Most sockets open at once for any single job, as the server's per-job
+    /// counter says (informational: that counter can lag behind the global one).
     pub max_per_job: u64,
     /// Sample errors (the server did not answer).
     pub errors: u64,

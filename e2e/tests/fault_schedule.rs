@@ -79,7 +79,7 @@ async fn fault_schedule(kind: BrowserKind) -> Result<()> {
     h.say(format!("server peaks: {peaks:?}"));
     // One widget: one socket at a time, except that the server may still
     // hold a stalled socket the page already gave up on.
-    if peaks.max_per_job > 2 {
+    if peaks.max_active > 2 {
         return Err(fail(format!("sockets piled up for one widget: {peaks:?}")));
     }
     pages::unmount_all(&h.browser).await?;
