@@ -31,6 +31,7 @@ pub struct ReportArgs {
 /// Every result file found in the folder; missing parts are reported as not measured.
 struct Found {
     bundles: Vec<BundleSizes>,
+    bundle_note: Option<String>,
     fanout: Vec<(FanoutResult, Option<FanoutResult>)>,
     storms: Vec<StormResult>,
     client: Option<ClientResult>,
@@ -74,12 +75,17 @@ fn load(dir: &Path) -> Result<Found> {
             storms.push(read_json(&p)?);
         }
     }
+    let bundle_note = match opt("bundle-note.txt") {
+        Some(p) => Some(std::fs::read_to_string(&p).with_context(|| format!("reading {p:?}"))?),
+        None => None,
+    };
     let client = match opt("client.json") {
         Some(p) => Some(read_json(&p)?),
         None => None,
     };
     Ok(Found {
         bundles,
+        bundle_note,
         fanout,
         storms,
         client,
@@ -98,7 +104,11 @@ pub fn write(args: &ReportArgs) -> Result<()> {
         args.command
     )?;
     md.push_str(&machine::describe(args.runtime_s)?);
-    md.push_str(&sections::bundle(&found.bundles, args.budget_gzip));
+    md.push_str(&sections::bundle(
+        &found.bundles,
+        found.bundle_note.as_deref(),
+        args.budget_gzip,
+    ));
     md.push_str(&sections::fanout(&found.fanout));
     let svg_rel = relative(&args.svg, &args.out);
     if !found.storms.is_empty() {

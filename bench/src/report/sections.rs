@@ -22,7 +22,7 @@ fn kib(bytes: u64) -> String {
 }
 
 /// Bundle sizes of the component and the bare counter, and the budget.
-pub fn bundle(bundles: &[BundleSizes], budget: Option<u64>) -> String {
+pub fn bundle(bundles: &[BundleSizes], note: Option<&str>, budget: Option<u64>) -> String {
     let mut s = String::from("## 1. Bundle size\n\n");
     if bundles.is_empty() {
         s.push_str("Not measured in this run (build failed or skipped; see the log).\n\n");
@@ -30,10 +30,15 @@ pub fn bundle(bundles: &[BundleSizes], budget: Option<u64>) -> String {
     }
     s.push_str(
         "Release builds with the same profile (`opt-level = \"z\"`, `lto = true`, `codegen-units = 1`, \
-         `panic = \"abort\"`), `trunk build --release` (wasm-bindgen 0.2.130, `wasm-opt -Oz`). \
+         `panic = \"abort\"`), `trunk build --release` (wasm-bindgen 0.2.130, `wasm-opt -Oz`). The \
+         component bundle is the demo build (`data-bin=\"demo\"`), which also holds the demo page \
+         and the embed API. \
          gzip is level 9, brotli quality 11 (window 22), both computed by the bench binary. \
          Builds are deterministic, so each size is one measurement.\n\n",
     );
+    if let Some(note) = note {
+        let _ = writeln!(s, "Optimiser: {}\n", note.trim());
+    }
     s.push_str("| bundle | file | raw | gzip | brotli |\n|---|---|---:|---:|---:|\n");
     let total = |b: &BundleSizes, f: fn(&crate::results::FileSize) -> u64| -> u64 {
         b.files.iter().map(f).sum()
