@@ -27,6 +27,7 @@ mod fetch;
 mod hook;
 mod labels;
 mod lifecycle;
+mod listener;
 mod socket;
 mod token;
 mod urls;

@@ -2,16 +2,17 @@
 //!
 //! Hidden tabs throttle timers and the back/forward cache freezes pages, so
 //! the session must hear about visibility, connectivity and page show/hide.
-//! Every listener is a `gloo_events::EventListener`, removed when dropped.
+//! Every listener is a [`Listener`], removed when dropped.
 
-use gloo_events::EventListener;
 use upload_progress_core::session::Input;
 use wasm_bindgen::JsCast;
 use web_sys::{PageTransitionEvent, VisibilityState};
 
+use crate::listener::Listener;
+
 /// The listeners of one session; dropping this removes them all.
 pub(crate) struct PageEvents {
-    _listeners: Vec<EventListener>,
+    _listeners: Vec<Listener>,
 }
 
 impl PageEvents {
@@ -26,32 +27,26 @@ impl PageEvents {
         if let Some(document) = window.document() {
             let s = sink.clone();
             let doc = document.clone();
-            listeners.push(EventListener::new(
-                &document,
-                "visibilitychange",
-                move |_| {
-                    if doc.visibility_state() == VisibilityState::Visible {
-                        s(Input::Visible);
-                    } else {
-                        s(Input::Hidden);
-                    }
-                },
-            ));
+            listeners.push(Listener::new(&document, "visibilitychange", move |_| {
+                if doc.visibility_state() == VisibilityState::Visible {
+                    s(Input::Visible);
+                } else {
+                    s(Input::Hidden);
+                }
+            }));
         }
         let s = sink.clone();
-        listeners.push(EventListener::new(&window, "online", move |_| {
-            s(Input::Online)
-        }));
+        listeners.push(Listener::new(&window, "online", move |_| s(Input::Online)));
         let s = sink.clone();
-        listeners.push(EventListener::new(&window, "offline", move |_| {
+        listeners.push(Listener::new(&window, "offline", move |_| {
             s(Input::Offline)
         }));
         let s = sink.clone();
-        listeners.push(EventListener::new(&window, "pagehide", move |_| {
+        listeners.push(Listener::new(&window, "pagehide", move |_| {
             s(Input::PageHide)
         }));
         let s = sink;
-        listeners.push(EventListener::new(&window, "pageshow", move |e| {
+        listeners.push(Listener::new(&window, "pageshow", move |e| {
             let persisted = e
                 .dyn_ref::<PageTransitionEvent>()
                 .map(|e| e.persisted())
