@@ -62,15 +62,31 @@ async fn offline_and_back(kind: BrowserKind) -> Result<()> {
             ));
             h.api.refuse_upgrades(60_000).await?;
             h.browser.exec(DISPATCH_JS, vec![json!("offline")]).await?;
-            h.api.drop_sockets().await?;
             false
         }
     };
+    // An open socket survives the switch in both browsers (and the widget
+    // rightly keeps using it); the outage shows once that socket breaks.
+    h.api.drop_sockets().await?;
+    h.say("fault: drop_sockets while offline");
     h.watch_until(&mut rec, "the widget to show offline", WAIT, |r| {
         r.latest(&id).is_some_and(|row| row.connection == "offline")
     })
     .await?;
+    let at_offline = stats::read(&h.api).await?;
     wait_server_ahead(&h, &mut rec, &id, 2).await?;
+    // While offline the widget must not hammer the network.
+    let still = stats::read(&h.api).await?;
+    let (a, b) = (
+        at_offline.jobs.get(&id).copied().unwrap_or_default(),
+        still.jobs.get(&id).copied().unwrap_or_default(),
+    );
+    h.say(format!("while offline: {a:?} -> {b:?}"));
+    if b.ws_opened != a.ws_opened || b.http_requests != a.http_requests {
+        return Err(fail(format!(
+            "requests reached the server while offline: {a:?} -> {b:?}"
+        )));
+    }
     let since = rec.widget(&id).len();
     if emulated {
         h.browser.set_offline(false).await?;
