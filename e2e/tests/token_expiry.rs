@@ -1,7 +1,7 @@
-//! A token that expires mid-job: the server requires job tokens that live
-//! 3 s; after the page's token expired its socket is dropped, so the
-//! reconnect presents a dead token (close 4401). The demo page's token
-//! provider must fetch a fresh one and the widget must still finish.
+//! Tokens that expire mid-job: the server requires job tokens that live
+//! 3 s and ends sockets whose token expires (close 4401); on top, the
+//! socket is dropped once after the first token died. The demo page's token
+//! provider must fetch fresh tokens and the widget must still finish.
 
 use std::time::Duration;
 
@@ -9,10 +9,6 @@ use upload_progress_e2e::browser::BrowserKind;
 use upload_progress_e2e::checks::Expect;
 use upload_progress_e2e::scenario::{temp_upload, Harness};
 use upload_progress_e2e::{browser_tests, fail, pages, stats, wait, Result};
-
-fn unauthorized(body: &serde_json::Value) -> u64 {
-    body["closed"]["unauthorized"].as_u64().unwrap_or(0)
-}
 
 async fn token_expiry(kind: BrowserKind) -> Result<()> {
     // About 16 s, 4 s per stage; tokens live 3 s.
@@ -29,6 +25,7 @@ async fn token_expiry(kind: BrowserKind) -> Result<()> {
     let probe = h.api.fresh_token(&id).await?;
     h.wait_live(&mut rec, "widget-0", Duration::from_secs(20))
         .await?;
+    let since = rec.widget("widget-0").len();
     wait::until(
         "the job tokens to expire",
         Duration::from_secs(20),
@@ -37,29 +34,32 @@ async fn token_expiry(kind: BrowserKind) -> Result<()> {
         },
     )
     .await?;
-    h.say("the page's token has expired");
-    let rejected_before = unauthorized(&h.api.detailed_stats().await?);
-
-    let since = rec.widget("widget-0").len();
+    h.say("the page's first token has expired");
+    // The server ends a socket whose token expires (4401); either way a
+    // dropped socket makes the page reconnect with whatever token it holds.
     h.api.drop_sockets().await?;
     h.say("fault: drop_sockets");
     h.wait_relive(&mut rec, "widget-0", since, Duration::from_secs(30))
         .await?;
-    let rejected_after = unauthorized(&h.api.detailed_stats().await?);
-    h.say(format!(
-        "server rejected {} request(s) with the expired token",
-        rejected_after - rejected_before
-    ));
-    if rejected_after <= rejected_before {
-        return Err(fail(
-            "the reconnect was not rejected: the scenario did not test an expired token",
-        ));
-    }
-
     h.wait_final(&mut rec, "widget-0", &id, Duration::from_secs(60))
         .await?;
     h.verify(&mut rec, "widget-0", &id, Expect { every_stage: true })
         .await?;
+    // The server counts a socket only after its token checked out, and the
+    // job outlived the first token several times over: every socket after
+    // the first carried a token the page fetched from its provider.
+    let job = stats::read(&h.api)
+        .await?
+        .jobs
+        .get(&id)
+        .copied()
+        .unwrap_or_default();
+    h.say(format!("server: {job:?}"));
+    if job.ws_opened < 3 {
+        return Err(fail(format!(
+            "expected several sockets on refreshed tokens over a 16 s job with 3 s tokens: {job:?}"
+        )));
+    }
     stats::assert_quiet(&h.api, Duration::from_secs(2)).await?;
     h.finish().await;
     Ok(())
