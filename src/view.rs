@@ -74,6 +74,20 @@ pub fn UploadProgressView(
     let value_text = move || progress.with(|p| describe::value_text(&l, p.as_ref()));
     let l = labels.clone();
     let connection_text = move || status.with(|s| describe::connection_text(&l, s, now()));
+    // The announced sentence follows the status only, not the one-second
+    // tick, so a screen reader hears "reconnecting in 8 s" once per change
+    // instead of a countdown every second.
+    let l = labels.clone();
+    let announced = move || {
+        status.with(|s| {
+            let at = if external {
+                tick.get_untracked()
+            } else {
+                clock::now().max(tick.get_untracked())
+            };
+            describe::connection_text(&l, s, at)
+        })
+    };
     let l = labels.clone();
     let age_text = move || status.with(|s| describe::age_text(&l, s.last_update_at, now()));
     let l = labels.clone();
@@ -145,9 +159,12 @@ pub fn UploadProgressView(
                 {move || progress.with(|p| p.as_ref().map(|p| p.message.clone()).unwrap_or_default())}
             </p>
             <div class="upr__status">
-                <div class="upr__connection" aria-live="polite" aria-atomic="true">
+                <div class="upr__connection">
                     <span class="upr__dot" aria-hidden="true"></span>
-                    <span class="upr__connection-text">{connection_text}</span>
+                    <span class="upr__connection-text" aria-hidden="true">{connection_text}</span>
+                    <span class="upr__announce upr__sr-only" aria-live="polite" aria-atomic="true">
+                        {announced}
+                    </span>
                 </div>
                 <span class="upr__age">{age_text}</span>
                 <Show when=move || status.with(describe::shows_reconnect)>

@@ -711,6 +711,11 @@ async fn a_reconnecting_status_renders_the_countdown_stage_and_aria_text() {
         text(&host, ".upr__connection-text"),
         "Connection lost. Reconnecting in 3 s (attempt 2 of 3)"
     );
+    assert_eq!(
+        live.text_content().unwrap_or_default().trim(),
+        "Connection lost. Reconnecting in 5 s (attempt 2 of 3)",
+        "the live region is not re-announced on every tick"
+    );
     drop(handle);
 }
 
