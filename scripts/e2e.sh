@@ -8,7 +8,8 @@
 #   scripts/e2e.sh soak -- --nocapture  # the soak, with its timeline
 #   UPR_SOAK_SECS=600 scripts/e2e.sh soak_chromium -- --nocapture
 #
-# Uses dist/ (or $UPR_DIST) when it holds the build, else runs trunk.
+# Uses dist/ (or $UPR_DIST) when it holds the build, else runs trunk; builds
+# the dev server unless UPR_SERVER_BIN names a binary.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -21,11 +22,14 @@ if [ ! -f "$DIST/index.html" ] || [ ! -f "$DIST/embed/index.html" ]; then
   trunk build --release --dist "$DIST"
 fi
 
-log "building the dev server"
-cargo build --release -p upload-progress-server
+# A server binary given in UPR_SERVER_BIN is used as is.
+if [ -z "${UPR_SERVER_BIN:-}" ]; then
+  log "building the dev server"
+  cargo build --release -p upload-progress-server
+  UPR_SERVER_BIN="$CARGO_TARGET_DIR/release/upload-progress-server"
+fi
 
-export UPR_DIST="$DIST"
-export UPR_SERVER_BIN="$CARGO_TARGET_DIR/release/upload-progress-server"
+export UPR_DIST="$DIST" UPR_SERVER_BIN
 export UPR_CHROMEDRIVER=${UPR_CHROMEDRIVER:-/usr/bin/chromedriver}
 export UPR_CHROMIUM=${UPR_CHROMIUM:-/usr/bin/chromium}
 export UPR_GECKODRIVER=${UPR_GECKODRIVER:-$(command -v geckodriver || echo "$HOME/.cargo/bin/geckodriver")}
