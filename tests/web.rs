@@ -820,3 +820,49 @@ async fn an_invalid_process_id_is_an_error_without_any_request() {
     );
     drop(handle);
 }
+
+fn dispatch_window_event(kind: &str) {
+    let window = web_sys::window().unwrap();
+    let event = web_sys::Event::new(kind).unwrap();
+    window.dispatch_event(&event).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn page_lifecycle_events_pause_close_and_resume_the_session() {
+    clear_faults().await;
+    let id = unique_id("lifecycle");
+    let token = start_job(&id, 400, 10).await;
+    let (host, handle) = mount_widget(&id, &token, fast_options());
+    wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+
+    // Offline: an open socket is kept, but a lost one is not retried.
+    dispatch_window_event("offline");
+    fault(json!({"action": "drop_sockets"})).await;
+    wait_attr(&host, "data-connection", "offline", 5_000.0).await;
+    sleep(600).await;
+    let s = stats(&id).await;
+    assert_eq!(
+        s.ws_opened, 1,
+        "no retries while offline (retry delay is 100 ms): {s:?}"
+    );
+    dispatch_window_event("online");
+    wait_attr(&host, "data-connection", "connected", 5_000.0).await;
+    assert_eq!(stats(&id).await.ws_opened, 2, "online reconnected once");
+
+    // pagehide closes the socket (back/forward cache); pageshow reopens it.
+    // Counted relative to now: the server's count of dropped sockets lags.
+    let open_before = stats(&id).await.ws_active;
+    dispatch_window_event("pagehide");
+    wait_for_stats("the socket to close on pagehide", &id, 5_000.0, |s| {
+        s.ws_active + 1 == open_before
+    })
+    .await;
+    dispatch_window_event("pageshow");
+    wait_attr(&host, "data-connection", "connected", 5_000.0).await;
+    let s = wait_for_stats("one socket again after pageshow", &id, 5_000.0, |s| {
+        s.ws_active == open_before
+    })
+    .await;
+    assert_eq!(s.ws_opened, 3, "pageshow opened one new socket: {s:?}");
+    drop(handle);
+}
