@@ -53,6 +53,8 @@ BENCH=$CARGO_TARGET_DIR/release/upload-progress-bench
 SERVER=$CARGO_TARGET_DIR/release/upload-progress-server
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
+# Other work on the machine adds noise to every figure; the report says how much there was.
+cut -d' ' -f1-3 /proc/loadavg > "$RESULTS/loadavg.txt"
 
 # wasm-opt -Oz in place with binaryen from npm: used only when the system
 # wasm-opt (Debian's 108) cannot parse the module (e.g. `table.fill`).

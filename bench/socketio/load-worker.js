@@ -51,6 +51,7 @@ function report() {
 
 process.on('message', async (m) => {
   if (m.cmd === 'connect') { await connect(m); process.send({ ok: true }); }
+  if (m.cmd === 'cpu') { const u = process.cpuUsage(); process.send({ cpuS: (u.user + u.system) / 1e6 }); }
   if (m.cmd === 'wait') { await waitFinals(m); process.send({ ok: true }); }
   if (m.cmd === 'report') { process.send(report()); }
 });

@@ -87,6 +87,8 @@ async function oneRun(a, run) {
   const rssAfter = rssKib(pid);
 
   const cpu0 = cpuTicks(pid);
+  const clientCpu = async () => (await all(() => ({ cmd: 'cpu' }))).reduce((t, r) => t + r.cpuS, 0);
+  const own0 = await clientCpu();
   const w0 = Date.now();
   await Promise.all(Array.from({ length: jobs }, (_, j) =>
     request('POST', `${base}/test/${jobId(j)}?step_ms=${a['step-ms']}&steps_per_stage=${a['steps-per-stage']}`)));
@@ -94,6 +96,7 @@ async function oneRun(a, run) {
   await all(() => ({ cmd: 'wait', limitMs: limit }));
   const windowS = (Date.now() - w0) / 1000;
   const cpuS = (cpuTicks(pid) - cpu0) / TICKS;
+  const clientCpuS = (await clientCpu()) - own0;
 
   let seqsSent = 0;
   for (let j = 0; j < jobs; j += 1) {
@@ -108,7 +111,7 @@ async function oneRun(a, run) {
   const lat = parts.flatMap((p) => p.latencies).sort((x, y) => x - y);
   const r = {
     clients: a.clients, jobs, connect_ms: connectMs,
-    rss_before_kib: rssBefore, rss_after_kib: rssAfter, cpu_s: cpuS, window_s: windowS,
+    rss_before_kib: rssBefore, rss_after_kib: rssAfter, cpu_s: cpuS, window_s: windowS, client_cpu_s: clientCpuS,
     latency_p50_ms: percentile(lat, 0.5), latency_p99_ms: percentile(lat, 0.99),
     latency_max_ms: lat.length ? lat[lat.length - 1] : null, latency_samples: lat.length,
     finals_received: parts.reduce((s, p) => s + p.finals, 0), finals_expected: a.clients,

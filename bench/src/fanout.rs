@@ -102,6 +102,7 @@ async fn one_run(cmd: &ServerCmd, w: &Workload, run: u32) -> Result<FanoutRun> {
     let rss_after_kib = rss_kib(server.pid)?;
 
     let cpu0 = cpu_ticks(server.pid)?;
+    let own0 = cpu_ticks(std::process::id())?;
     let window = Instant::now();
     let mut starts = JoinSet::new();
     for j in 0..jobs {
@@ -130,6 +131,7 @@ async fn one_run(cmd: &ServerCmd, w: &Workload, run: u32) -> Result<FanoutRun> {
     }
     let window_s = window.elapsed().as_secs_f64();
     let cpu_s = (cpu_ticks(server.pid)? - cpu0) as f64 / ticks_per_second() as f64;
+    let client_cpu_s = (cpu_ticks(std::process::id())? - own0) as f64 / ticks_per_second() as f64;
 
     let mut seqs_sent = 0;
     for j in 0..jobs {
@@ -152,6 +154,7 @@ async fn one_run(cmd: &ServerCmd, w: &Workload, run: u32) -> Result<FanoutRun> {
         rss_after_kib,
         cpu_s,
         window_s,
+        client_cpu_s: Some(client_cpu_s),
         latency_p50_ms: percentile(&lat, 0.50),
         latency_p99_ms: percentile(&lat, 0.99),
         latency_max_ms: lat.last().copied(),

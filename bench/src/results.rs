@@ -26,6 +26,9 @@ pub struct FanoutRun {
     pub cpu_s: f64,
     /// Length of the job window, seconds.
     pub window_s: f64,
+    /// CPU time of the load generator (all its processes) over the same window, seconds.
+    #[serde(default)]
+    pub client_cpu_s: Option<f64>,
     /// Update latency samples (server `updated_at_ms` to client receipt), summarised.
     pub latency_p50_ms: Option<u64>,
     /// 99th percentile of the latency samples.

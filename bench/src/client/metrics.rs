@@ -31,6 +31,6 @@ pub struct ClientReport {
     pub seqs: u64,
     /// Seq of the terminal state, when it arrived.
     pub final_seq: Option<u64>,
-    /// Entered HTTP polling at some point after `mark_fallback_after` was set.
+    /// Entered HTTP polling at some point while `Shared::count_fallback` was true.
     pub fell_back: bool,
 }

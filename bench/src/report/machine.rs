@@ -5,8 +5,9 @@ use std::process::Command;
 
 use anyhow::Result;
 
-/// Markdown describing the machine, the date and the run time.
-pub fn describe(runtime_s: Option<u64>) -> Result<String> {
+/// Markdown describing the machine, the date, the run time and the load
+/// average when the run started (`loadavg`, from the results folder).
+pub fn describe(runtime_s: Option<u64>, loadavg: Option<&str>) -> Result<String> {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
@@ -37,6 +38,14 @@ pub fn describe(runtime_s: Option<u64>) -> Result<String> {
     writeln!(s)?;
     writeln!(s, "- Kernel: {}", kernel.trim())?;
     writeln!(s, "- Toolchain: {}; Node {}", rustc.trim(), node.trim())?;
+    if let Some(l) = loadavg {
+        writeln!(
+            s,
+            "- Load average (1, 5, 15 min) when the run started: {} (anything above 0 is other \
+             work competing for the same CPUs).",
+            l.trim()
+        )?;
+    }
     if let Some(rt) = runtime_s {
         writeln!(s, "- The whole run took {rt} s.")?;
     }

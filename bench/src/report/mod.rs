@@ -103,7 +103,8 @@ pub fn write(args: &ReportArgs) -> Result<()> {
          Cells read `median [min–max]` over the runs of that figure.\n",
         args.command
     )?;
-    md.push_str(&machine::describe(args.runtime_s)?);
+    let loadavg = std::fs::read_to_string(args.results.join("loadavg.txt")).ok();
+    md.push_str(&machine::describe(args.runtime_s, loadavg.as_deref())?);
     md.push_str(&sections::bundle(
         &found.bundles,
         found.bundle_note.as_deref(),

@@ -120,6 +120,7 @@ struct Derived {
     finals_pct: f64,
     seqs_pct: f64,
     connect_s: f64,
+    client_cpu_pct: Option<f64>,
 }
 
 fn derive(r: &FanoutRun) -> Derived {
@@ -134,12 +135,13 @@ fn derive(r: &FanoutRun) -> Derived {
         finals_pct: r.finals_received as f64 * 100.0 / r.finals_expected.max(1) as f64,
         seqs_pct: r.seqs_delivered as f64 * 100.0 / r.seqs_sent.max(1) as f64,
         connect_s: r.connect_ms as f64 / 1000.0,
+        client_cpu_pct: r.client_cpu_s.map(|c| c * 100.0 / r.window_s),
     }
 }
 
 type Pick = fn(&Derived) -> Option<f64>;
 
-const ROWS: [(&str, usize, Pick); 9] = [
+const ROWS: [(&str, usize, Pick); 10] = [
     ("server memory per connection (KiB)", 1, |d| {
         Some(d.mem_per_conn_kib)
     }),
@@ -159,6 +161,11 @@ const ROWS: [(&str, usize, Pick); 9] = [
         Some(d.seqs_pct)
     }),
     ("time to connect everyone (s)", 2, |d| Some(d.connect_s)),
+    (
+        "load generator CPU during the window (% of one core)",
+        0,
+        |d| d.client_cpu_pct,
+    ),
 ];
 
 /// Fan-out tables, ours against Socket.IO, one per size.
