@@ -77,17 +77,20 @@ impl Stats {
         }
     }
 
-    /// A socket for `id` opened.
-    pub fn ws_opened(&self, id: &ProcessId) {
+    /// A socket for `id` opened; it counts as active until the guard drops.
+    ///
+    /// A guard rather than a paired call, because the drop-sockets fault
+    /// aborts the connection task: code after an `await` never runs then,
+    /// but destructors do.
+    pub fn ws_opened<'a>(&'a self, id: &ProcessId) -> ActiveSocket<'a> {
         self.with(id, |s| {
             s.ws_opened += 1;
             s.ws_active += 1;
         });
-    }
-
-    /// A socket for `id` closed.
-    pub fn ws_closed(&self, id: &ProcessId) {
-        self.with(id, |s| s.ws_active = s.ws_active.saturating_sub(1));
+        ActiveSocket {
+            stats: self,
+            id: id.clone(),
+        }
     }
 
     /// An HTTP progress request for `id` arrived.
@@ -115,4 +118,17 @@ impl Stats {
 /// Reads a counter.
 pub fn read(counter: &AtomicU64) -> u64 {
     counter.load(Ordering::Relaxed)
+}
+
+/// Keeps one socket of a job counted in `ws_active` while it lives.
+pub struct ActiveSocket<'a> {
+    stats: &'a Stats,
+    id: ProcessId,
+}
+
+impl Drop for ActiveSocket<'_> {
+    fn drop(&mut self) {
+        self.stats
+            .with(&self.id, |s| s.ws_active = s.ws_active.saturating_sub(1));
+    }
 }

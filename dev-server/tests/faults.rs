@@ -74,6 +74,9 @@ async fn drop_sockets_ends_streams_without_a_close_frame_and_keeps_the_job() {
     assert!(ends_abnormally(&mut a).await);
     assert!(ends_abnormally(&mut b).await);
     server.wait_active(0).await;
+    // The per-job count is released too, although the aborted task never
+    // reached the code after its stream loop.
+    server.wait_job_sockets("drop_job", 0).await;
     // The job kept running: a new socket picks up at a newer state and finishes.
     let mut again = server.ws("/ws/progress/drop_job").await;
     let (states, close) = drain(&mut again).await;

@@ -82,9 +82,9 @@ impl Conn {
                 }
             }
         }
-        self.state.stats.ws_opened(&id);
+        let state = self.state.clone();
+        let _active = state.stats.ws_opened(&id);
         self.stream_job(&id, token_expiry).await;
-        self.state.stats.ws_closed(&id);
     }
 
     async fn stream_job(&mut self, id: &ProcessId, token_expiry: Option<u64>) {

@@ -158,6 +158,24 @@ impl TestServer {
             )
         });
     }
+
+    /// Waits until `/ws/stats/detailed` reports `n` open sockets for job `id`.
+    pub async fn wait_job_sockets(&self, id: &str, n: u64) {
+        let result = tokio::time::timeout(WAIT, async {
+            loop {
+                let stats = self.get_json("/ws/stats/detailed").await;
+                if stats["processes"][id]["ws_active"].as_u64() == Some(n) {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        })
+        .await;
+        if result.is_err() {
+            let stats = self.get_json("/ws/stats/detailed").await;
+            panic!("expected {n} open sockets for {id}; stats: {stats}");
+        }
+    }
 }
 
 /// What arrived next on a socket.
