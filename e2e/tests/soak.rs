@@ -1,6 +1,7 @@
 //! Soak: one embed page with 20 widgets following 20 jobs while a seeded
 //! random schedule injects a fault every 2-5 s (dropped sockets, refused
-//! upgrades, stalls, restarts, polling errors) for `UPR_SOAK_SECS` seconds
+//! upgrades, stalls, restarts, polling errors; every kind once per round of
+//! five) for `UPR_SOAK_SECS` seconds
 //! (default 45). Every widget must end on its job's final state with a
 //! history that never went back; the server must never hold more sockets
 //! than there are widgets; after unmounting, nothing may stay connected or
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::json;
 use tokio::time::Instant;
@@ -42,9 +44,15 @@ fn soak_options() -> serde_json::Value {
     })
 }
 
-/// Injects one random fault; returns its name.
-async fn random_fault(h: &Harness, rng: &mut StdRng) -> Result<&'static str> {
-    let name = match rng.random_range(0..5) {
+/// Injects the next fault: the kinds come in seeded random order, each
+/// kind once per round of five, so every kind shows up in any soak; the
+/// durations are random too. Returns the fault's name.
+async fn random_fault(h: &Harness, rng: &mut StdRng, bag: &mut Vec<u32>) -> Result<&'static str> {
+    if bag.is_empty() {
+        bag.extend(0..5);
+        bag.shuffle(rng);
+    }
+    let name = match bag.pop().unwrap_or(0) {
         0 => {
             h.api.drop_sockets().await?;
             "drop_sockets"
@@ -100,12 +108,13 @@ async fn soak(kind: BrowserKind) -> Result<()> {
     .await?;
 
     let mut faults: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut bag = Vec::new();
     let start = Instant::now();
     let end = start + Duration::from_secs(secs);
     let mut next = start + Duration::from_millis(rng.random_range(2000..5000));
     while Instant::now() < end {
         if Instant::now() >= next {
-            let name = random_fault(&h, &mut rng).await?;
+            let name = random_fault(&h, &mut rng, &mut bag).await?;
             *faults.entry(name).or_default() += 1;
             next = Instant::now() + Duration::from_millis(rng.random_range(2000..5000));
         }
