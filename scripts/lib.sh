@@ -1,6 +1,7 @@
 # Helpers shared by demo.sh and test.sh (sourced, not run).
 
-export PATH="$HOME/.cargo/bin:$PATH"
+# tools/wasm-opt first: trunk must find binaryen 132, not an older system wasm-opt.
+export PATH="$ROOT/tools/wasm-opt/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # trunk must not look for a newer version of itself: the network only reaches package registries.
 export TRUNK_SKIP_VERSION_CHECK=true
 

@@ -27,7 +27,7 @@ rustup component list --installed 2>/dev/null | grep -q '^clippy' || rustup comp
 rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup component add rustfmt
 
 apt_pkgs=()
-command -v wasm-opt >/dev/null || apt_pkgs+=(binaryen)
+command -v node >/dev/null || apt_pkgs+=(nodejs npm)
 if [ "$want_browsers" = 1 ]; then
   command -v chromium >/dev/null || apt_pkgs+=(chromium)
   command -v chromedriver >/dev/null || apt_pkgs+=(chromium-driver)
@@ -56,5 +56,12 @@ fi
 if [ "$want_browsers" = 1 ] && ! command -v geckodriver >/dev/null; then
   log "installing geckodriver"
   cargo install -q geckodriver --locked
+fi
+# wasm-opt comes from npm (binaryen 132): Debian's binaryen 108 rewrites the
+# export of wasm-bindgen's externref table and the optimised page fails to start.
+WASM_OPT_DIR="$(cd "$(dirname "$0")/.." && pwd)/tools/wasm-opt"
+if ! "$WASM_OPT_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q 'version 132'; then
+  log "installing wasm-opt (binaryen 132 from npm)"
+  (cd "$WASM_OPT_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 log "tools ready"

@@ -20,12 +20,13 @@ log "clippy (wasm32, component crate)"
 cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-targets -- -D warnings
 
 log "native tests"
-cargo test --workspace
+# The end-to-end crate needs the release build and browsers; it runs last.
+cargo test --workspace --exclude upload-progress-e2e
 
 log "building the dev server for the browser tests"
 cargo build --release -p upload-progress-server
 ADMIN_TOKEN=browser-tests-admin
-start_dev_server --allow-loopback-origins --faults --admin-token "$ADMIN_TOKEN" --stage-ms 100 \
+start_dev_server --allow-loopback-origins --faults --admin-token "$ADMIN_TOKEN" --stage-ms 100 --require-token \
   --max-connections 400 --max-per-ip 200
 log "dev server at $SERVER_URL"
 
@@ -46,5 +47,8 @@ log "release build of the demo (trunk build --release)"
 trunk build --release
 report_bundle_size
 bash scripts/check-size.sh "$BUNDLE_GZIP_TOTAL"
+
+log "end-to-end suite on the release build (Chromium and Firefox)"
+UPR_SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/upload-progress-server" bash scripts/e2e.sh
 
 log "all checks passed in $(( $(date +%s) - start )) s"
