@@ -56,33 +56,12 @@ mkdir -p "$RESULTS"
 # Other work on the machine adds noise to every figure; the report says how much there was.
 cut -d' ' -f1-3 /proc/loadavg > "$RESULTS/loadavg.txt"
 
-# wasm-opt -Oz in place with binaryen from npm: used only when the system
-# wasm-opt (Debian's 108) cannot parse the module (e.g. `table.fill`).
-npm_wasm_opt() {
-  (cd bench/wasm-opt && npm ci --no-audit --no-fund --loglevel=error)
-  bench/wasm-opt/node_modules/.bin/wasm-opt -Oz "$1" -o "$1" --enable-bulk-memory \
-    --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
-    --enable-reference-types --enable-multivalue
-}
-
 # The component's release build, kept out of dist/ so a running demo is not disturbed.
 DIST=$RESULTS/dist-component
-WASM_OPT=system
 log "release build of the component (trunk build --release)"
-if ! trunk build --release --dist "$DIST"; then
-  # trunk leaves the wasm-bindgen output in .stage when only its wasm-opt step failed.
-  [ -f "$DIST/.stage/demo_bg.wasm" ] || { log "the component does not build"; exit 1; }
-  log "trunk's wasm-opt step failed; optimising the same output with binaryen from npm"
-  cp -r "$DIST/.stage/." "$DIST/"
-  rm -rf "$DIST/.stage"
-  npm_wasm_opt "$DIST/demo_bg.wasm"
-  WASM_OPT=npm
-fi
-if [ "$WASM_OPT" = npm ]; then
-  echo "\`wasm-opt -Oz\` from npm binaryen $(bench/wasm-opt/node_modules/.bin/wasm-opt --version | grep -o '[0-9]\+' | head -1) for both bundles: the system \`wasm-opt\` ($(wasm-opt --version)) failed to parse the component's module inside \`trunk build --release\`, so the size figures come from trunk's wasm-bindgen output optimised with the newer binaryen, and the counter is re-optimised the same way for a like-for-like comparison." > "$RESULTS/bundle-note.txt"
-else
-  echo "\`wasm-opt -Oz\` run by trunk: $(wasm-opt --version)." > "$RESULTS/bundle-note.txt"
-fi
+trunk build --release --dist "$DIST"
+echo "\`wasm-opt -Oz\` run by trunk for both bundles: $(wasm-opt --version) ($(command -v wasm-opt))." \
+  > "$RESULTS/bundle-note.txt"
 
 # Raised limits: the defaults (100 connections, 10 per IP) protect a demo, not a benchmark.
 SERVER_ARGS=(--server-bin "$SERVER"
@@ -111,13 +90,6 @@ bundle_sizes() {
 sizes() {
   bundle_sizes component "$DIST" demo
   (cd bench/counter && trunk build --release --dist "$RESULTS/dist-counter")
-  if [ "$WASM_OPT" = npm ]; then
-    # Same optimiser as the component: start again from the wasm-bindgen output.
-    wasm-bindgen --target web --out-dir "$RESULTS/stage-counter" \
-      "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/counter.wasm"
-    cp "$RESULTS/stage-counter/counter_bg.wasm" "$RESULTS/dist-counter/counter_bg.wasm"
-    npm_wasm_opt "$RESULTS/dist-counter/counter_bg.wasm"
-  fi
   bundle_sizes counter "$RESULTS/dist-counter" counter
 }
 
