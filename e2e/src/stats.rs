@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::server_api::ServerApi;
 use crate::{fail, Result};
@@ -78,6 +79,8 @@ pub struct Peaks {
     pub max_per_job: u64,
     /// Sample errors (the server did not answer).
     pub errors: u64,
+    /// Samples with more sockets open than the monitor's limit: when, and how many.
+    pub over_limit: Vec<(Instant, u64)>,
 }
 
 /// Samples the server in the background until stopped.
@@ -87,8 +90,18 @@ pub struct Monitor {
 }
 
 impl Monitor {
+    /// Starts sampling every [`SAMPLE_EVERY`], noting every sample with
+    /// more than `limit` sockets open.
+    pub fn start_with_limit(api: &ServerApi, limit: u64) -> Self {
+        Self::spawn(api, limit)
+    }
+
     /// Starts sampling every [`SAMPLE_EVERY`].
     pub fn start(api: &ServerApi) -> Self {
+        Self::spawn(api, u64::MAX)
+    }
+
+    fn spawn(api: &ServerApi, limit: u64) -> Self {
         let peaks = Arc::new(Mutex::new(Peaks::default()));
         let api = api.clone();
         let shared = peaks.clone();
@@ -100,6 +113,9 @@ impl Monitor {
                     match reading {
                         Ok(r) => {
                             p.max_active = p.max_active.max(r.active);
+                            if r.active > limit {
+                                p.over_limit.push((Instant::now(), r.active));
+                            }
                             let per_job = r.jobs.values().map(|j| j.ws_active).max().unwrap_or(0);
                             p.max_per_job = p.max_per_job.max(per_job);
                         }

@@ -4,7 +4,7 @@
 //! five) for `UPR_SOAK_SECS` seconds
 //! (default 45). Every widget must end on its job's final state with a
 //! history that never went back; the server must never hold more sockets
-//! than there are widgets; after unmounting, nothing may stay connected or
+//! than there are widgets (except for half-open sockets during a stall); after unmounting, nothing may stay connected or
 //! keep asking. A second phase unmounts 20 widgets in the middle of their
 //! jobs, while they poll and probe, and checks the same.
 
@@ -44,10 +44,20 @@ fn soak_options() -> serde_json::Value {
     })
 }
 
+/// After a stall ends the server needs a moment to read the close frames
+/// the page sent meanwhile.
+const STALL_GRACE: Duration = Duration::from_secs(2);
+
 /// Injects the next fault: the kinds come in seeded random order, each
 /// kind once per round of five, so every kind shows up in any soak; the
-/// durations are random too. Returns the fault's name.
-async fn random_fault(h: &Harness, rng: &mut StdRng, bag: &mut Vec<u32>) -> Result<&'static str> {
+/// durations are random too. Returns the fault's name and, for a stall,
+/// how long it lasts.
+async fn random_fault(
+    h: &Harness,
+    rng: &mut StdRng,
+    bag: &mut Vec<u32>,
+) -> Result<(&'static str, Option<Duration>)> {
+    let mut stall = None;
     if bag.is_empty() {
         bag.extend(0..5);
         bag.shuffle(rng);
@@ -62,7 +72,9 @@ async fn random_fault(h: &Harness, rng: &mut StdRng, bag: &mut Vec<u32>) -> Resu
             "refuse_upgrades"
         }
         2 => {
-            h.api.stall_sockets(rng.random_range(2000..5000)).await?;
+            let ms = rng.random_range(2000..5000);
+            h.api.stall_sockets(ms).await?;
+            stall = Some(Duration::from_millis(ms));
             "stall_sockets"
         }
         3 => {
@@ -74,7 +86,7 @@ async fn random_fault(h: &Harness, rng: &mut StdRng, bag: &mut Vec<u32>) -> Resu
             "poll_errors"
         }
     };
-    Ok(name)
+    Ok((name, stall))
 }
 
 async fn soak(kind: BrowserKind) -> Result<()> {
@@ -98,7 +110,7 @@ async fn soak(kind: BrowserKind) -> Result<()> {
         pages::mount(&h.browser, &id, soak_options()).await?;
         ids.push(id);
     }
-    let monitor = stats::Monitor::start(&h.api);
+    let monitor = stats::Monitor::start_with_limit(&h.api, WIDGETS as u64);
     h.watch_until(
         &mut rec,
         "every widget live",
@@ -109,23 +121,21 @@ async fn soak(kind: BrowserKind) -> Result<()> {
 
     let mut faults: BTreeMap<&str, u32> = BTreeMap::new();
     let mut bag = Vec::new();
+    let mut stalls: Vec<(Instant, Instant)> = Vec::new();
     let start = Instant::now();
     let end = start + Duration::from_secs(secs);
     let mut next = start + Duration::from_millis(rng.random_range(2000..5000));
     while Instant::now() < end {
         if Instant::now() >= next {
-            let name = random_fault(&h, &mut rng, &mut bag).await?;
+            let at = Instant::now();
+            let (name, stall) = random_fault(&h, &mut rng, &mut bag).await?;
+            if let Some(length) = stall {
+                stalls.push((at, at + length + STALL_GRACE));
+            }
             *faults.entry(name).or_default() += 1;
             next = Instant::now() + Duration::from_millis(rng.random_range(2000..5000));
         }
         rec.drain(&h.browser).await?;
-        let peaks = monitor.peaks();
-        if peaks.max_active > WIDGETS as u64 {
-            return Err(fail(format!(
-                "the server held {} sockets for {WIDGETS} widgets",
-                peaks.max_active
-            )));
-        }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     h.api.clear_faults().await?;
@@ -158,8 +168,23 @@ async fn soak(kind: BrowserKind) -> Result<()> {
         peaks.max_per_job,
         peaks.samples
     ));
-    if peaks.max_active > WIDGETS as u64 {
-        return Err(fail(format!("more sockets than widgets: {peaks:?}")));
+    // A stalled socket is half-open: the page gives up on it and opens a
+    // new one, but the server only lets go of the old one once the stall is
+    // over. Outside stalls the server never holds more sockets than widgets.
+    let in_stall = |at: Instant| stalls.iter().any(|(from, to)| *from <= at && at <= *to);
+    let (during, outside): (Vec<_>, Vec<_>) =
+        peaks.over_limit.iter().partition(|(at, _)| in_stall(*at));
+    h.say(format!(
+        "samples over {WIDGETS} sockets: {} during stalls (max {}), {} outside",
+        during.len(),
+        during.iter().map(|(_, n)| *n).max().unwrap_or(0),
+        outside.len()
+    ));
+    if let Some((at, n)) = outside.first() {
+        return Err(fail(format!(
+            "the server held {n} sockets for {WIDGETS} widgets outside any stall, {:.1} s into the soak",
+            at.duration_since(start).as_secs_f32()
+        )));
     }
     let n = pages::unmount_all(&h.browser).await?;
     h.say(format!("unmounted {n} finished widgets"));
