@@ -1,7 +1,7 @@
 //! Reference and demo server for the UploadProgressRobust wire protocol v1.
 //!
 //! [`app`] builds the whole HTTP/WebSocket service from a [`Config`]; the
-//! binary only parses flags and serves it. See `SERVER.md` for every
+//! binary only parses flags and serves it. See the README for every
 //! endpoint, flag, close code and fault mode.
 
 pub mod auth;
