@@ -123,7 +123,11 @@ pub fn write(args: &ReportArgs) -> Result<()> {
 
 /// `target` relative to the folder of `from`, when it lies below it.
 fn relative(target: &Path, from: &Path) -> String {
-    let base = from.parent().unwrap_or(Path::new("."));
+    // `BENCHMARKS.md` has an empty parent, which canonicalize rejects.
+    let base = from
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let t = std::fs::canonicalize(target).unwrap_or(target.to_path_buf());
     let b = std::fs::canonicalize(base).unwrap_or(base.to_path_buf());
     t.strip_prefix(&b)
