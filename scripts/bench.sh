@@ -8,7 +8,8 @@
 #
 # Knobs (environment):
 #   RUNS=3                          repetitions of every measured figure
-#   FANOUT_SIZES="1000 5000 10000"  subscriber counts of the fan-out (bigger: e.g. "20000 50000")
+#   FANOUT_SIZES="1000 5000 10000"  subscriber counts of the fan-out; bigger ones (e.g. "20000")
+#                                   need a hard `ulimit -n` above the count and free local ports
 #   PER_JOB=100 STEP_MS=250 STEPS_PER_STAGE=5   fan-out workload
 #   STORM_CLIENTS=5000 STORM_DOWN_MS=0          storm size and server downtime
 #   CLIENT_RUNS=$RUNS                browser repetitions
