@@ -7,12 +7,13 @@ export TRUNK_SKIP_VERSION_CHECK=true
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
-# Starts the dev server in the background with the given flags plus an OS-chosen
-# port, waits until it prints its address, and sets SERVER_URL and SERVER_PID.
+# Starts the dev server ($SERVER_BIN) in the background with the given flags
+# plus an OS-chosen port, waits until it prints its address, and sets
+# SERVER_URL and SERVER_PID.
 start_dev_server() {
   local out
   out=$(mktemp)
-  "${CARGO_TARGET_DIR:-$ROOT/target}/release/upload-progress-server" --addr 127.0.0.1:0 "$@" >"$out" 2>"$out.err" &
+  "$SERVER_BIN" --addr 127.0.0.1:0 "$@" >"$out" 2>"$out.err" &
   SERVER_PID=$!
   for _ in $(seq 1 300); do
     SERVER_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$out" | head -n 1)

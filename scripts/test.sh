@@ -23,8 +23,11 @@ log "native tests"
 # The end-to-end crate needs the release build and browsers; it runs last.
 cargo test --workspace --exclude upload-progress-e2e
 
+# The debug server built for the native tests serves the browser tests too:
+# a release build would cost minutes and measure nothing here.
 log "building the dev server for the browser tests"
-cargo build --release -p upload-progress-server
+cargo build -p upload-progress-server
+SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/upload-progress-server"
 ADMIN_TOKEN=browser-tests-admin
 start_dev_server --allow-loopback-origins --faults --admin-token "$ADMIN_TOKEN" --stage-ms 100 --require-token \
   --max-connections 400 --max-per-ip 200
@@ -49,6 +52,6 @@ report_bundle_size
 bash scripts/check-size.sh "$BUNDLE_GZIP_TOTAL"
 
 log "end-to-end suite on the release build (Chromium and Firefox)"
-UPR_SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/upload-progress-server" bash scripts/e2e.sh
+UPR_SERVER_BIN="$SERVER_BIN" bash scripts/e2e.sh
 
 log "all checks passed in $(( $(date +%s) - start )) s"
