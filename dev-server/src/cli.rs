@@ -50,7 +50,7 @@ FAULTS (POST /ws/admin/faults, needs --faults and Authorization: Bearer <admin t
   {\"action\":\"restart\",\"retry_after_ms\":1000}                server_shutdown, then close 1012
   {\"action\":\"clear\"}                                          end every timed fault
 
-The README (section "The dev server") is the full reference.";
+The README (section \"The dev server\") is the full reference.";
 
 /// Parsed command line.
 #[derive(Debug, Parser)]
