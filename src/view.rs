@@ -21,8 +21,10 @@ const TICK_MS: u32 = 1_000;
 /// connection indicator, data age, Reconnect button and errors.
 ///
 /// State for tests and styling is exposed on the root element as
-/// `data-state` (job state), `data-mode` (`websocket` / `http_polling` /
-/// `none`), `data-connection`, `data-seq`, `data-percent` and `data-attempt`.
+/// `data-process-id`, `data-state` (job state), `data-stage` (current stage
+/// name), `data-mode` (`websocket` / `http_polling` / `none`),
+/// `data-connection`, `data-seq`, `data-percent` and `data-attempt`;
+/// `data-process-id` and `data-stage` are empty until a snapshot names them.
 #[component]
 pub fn UploadProgressView(
     /// The newest progress, `None` before the first snapshot.
@@ -126,7 +128,9 @@ pub fn UploadProgressView(
     view! {
         <section
             class=move || format!("upr upr--{}", status.with(describe::connection_attr))
+            data-process-id=move || progress.with(|p| p.as_ref().map(|p| p.process_id.to_string()).unwrap_or_default())
             data-state=move || progress.with(|p| describe::job_state_attr(p.as_ref()))
+            data-stage=move || progress.with(|p| p.as_ref().and_then(|p| p.stage.clone()).unwrap_or_default())
             data-mode=move || status.with(|s| describe::mode_attr(s.mode))
             data-connection=move || status.with(describe::connection_attr)
             data-seq=move || progress.with(|p| p.as_ref().map(|p| p.seq).unwrap_or(0).to_string())

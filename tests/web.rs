@@ -90,6 +90,11 @@ async fn progress_reaches_the_final_state_with_every_stage() {
     wait_attr(&host, "data-connection", "finished", 5_000.0).await;
 
     let root = widget(&host).unwrap();
+    assert_eq!(
+        root.get_attribute("data-process-id").as_deref(),
+        Some(id.as_str()),
+        "the widget names its job"
+    );
     let stages = root.query_selector_all(".upr__stage").unwrap();
     assert_eq!(stages.length(), 4, "every stage is listed");
     for i in 0..stages.length() {
