@@ -15,25 +15,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source scripts/lib.sh
 
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-DIST=${UPR_DIST:-$ROOT/dist}
-if [ ! -f "$DIST/index.html" ] || [ ! -f "$DIST/embed/index.html" ]; then
-  log "no build in $DIST: trunk build --release"
-  trunk build --release --dist "$DIST"
-fi
-
-# A server binary given in UPR_SERVER_BIN is used as is.
-if [ -z "${UPR_SERVER_BIN:-}" ]; then
-  log "building the dev server"
-  cargo build --release -p upload-progress-server
-  UPR_SERVER_BIN="$CARGO_TARGET_DIR/release/upload-progress-server"
-fi
-
-export UPR_DIST="$DIST" UPR_SERVER_BIN
-export UPR_CHROMEDRIVER=${UPR_CHROMEDRIVER:-/usr/bin/chromedriver}
-export UPR_CHROMIUM=${UPR_CHROMIUM:-/usr/bin/chromium}
-export UPR_GECKODRIVER=${UPR_GECKODRIVER:-$(command -v geckodriver || echo "$HOME/.cargo/bin/geckodriver")}
-export UPR_FIREFOX=${UPR_FIREFOX:-$(command -v firefox-esr || command -v firefox || echo firefox)}
+prepare_browser_run
 export UPR_SOAK_SECS=${UPR_SOAK_SECS:-45}
 
 filter=()

@@ -49,3 +49,25 @@ report_bundle_size() {
     "$wr" "$wg" "$jr" "$jg" "$((wg + jg))"
   BUNDLE_GZIP_TOTAL=$((wg + jg))
 }
+
+# Sets the UPR_* paths the WebDriver programs in e2e/ read: the release build
+# (dist/, or $UPR_DIST; built with trunk when missing), the dev server binary
+# ($UPR_SERVER_BIN is used as is, else a release build), drivers and browsers.
+prepare_browser_run() {
+  export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
+  export UPR_DIST=${UPR_DIST:-$ROOT/dist}
+  if [ ! -f "$UPR_DIST/index.html" ] || [ ! -f "$UPR_DIST/embed/index.html" ]; then
+    log "no build in $UPR_DIST: trunk build --release"
+    trunk build --release --dist "$UPR_DIST"
+  fi
+  if [ -z "${UPR_SERVER_BIN:-}" ]; then
+    log "building the dev server"
+    cargo build --release -p upload-progress-server
+    UPR_SERVER_BIN="$CARGO_TARGET_DIR/release/upload-progress-server"
+  fi
+  export UPR_SERVER_BIN
+  export UPR_CHROMEDRIVER=${UPR_CHROMEDRIVER:-/usr/bin/chromedriver}
+  export UPR_CHROMIUM=${UPR_CHROMIUM:-/usr/bin/chromium}
+  export UPR_GECKODRIVER=${UPR_GECKODRIVER:-$(command -v geckodriver || echo "$HOME/.cargo/bin/geckodriver")}
+  export UPR_FIREFOX=${UPR_FIREFOX:-$(command -v firefox-esr || command -v firefox || echo firefox)}
+}
