@@ -28,6 +28,7 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
@@ -146,6 +147,15 @@ pub async fn serve(
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // Progress frames are small writes that must leave at once; with Nagle
+    // on, a frame written while an earlier one is still unacknowledged
+    // (back-to-back updates, a pong after a frame, a close after the final
+    // state) waits for the peer's delayed ACK, up to 40 ms on Linux.
+    let listener = listener.tap_io(|tcp| {
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(%err, "cannot set TCP_NODELAY");
+        }
+    });
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
