@@ -1,16 +1,18 @@
 //! In-memory job store: the single place where the `seq` / `percent` rules hold.
 //!
-//! Every job owns a `watch` channel holding its latest [`Progress`]. A watch
+//! Every job owns a `watch` channel holding its latest [`Progress`] (with the
+//! `progress` frame rendered once for all its sockets, see [`Published`]). A watch
 //! channel keeps only the newest value, so a slow subscriber never builds a
 //! backlog and never slows the pipeline: it simply reads the newest snapshot
 //! when it gets round to it.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{broadcast, watch};
-use upload_progress_core::{ProcessId, Progress};
+use upload_progress_core::{ProcessId, Progress, ServerMessage};
 
 use crate::clock::now_ms;
 
@@ -31,17 +33,57 @@ pub enum StoreError {
     Finished,
 }
 
+/// One published state of a job, with its `progress` frame.
+///
+/// The frame is rendered once per update, when the state is published, and
+/// shared by every socket of the job: fanning an update out to N sockets
+/// costs N writes, not N serialisations and N deep copies of the state.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// The state.
+    pub progress: Arc<Progress>,
+    /// `{"type":"progress","progress":...}`, ready to send.
+    pub frame: Utf8Bytes,
+}
+
+impl Published {
+    fn new(progress: Progress) -> Self {
+        let msg = ServerMessage::Progress {
+            progress: progress.clone(),
+        };
+        // Serialising these plain types cannot fail; should it ever, the
+        // empty frame is refused by clients rather than crashing the server.
+        let frame = serde_json::to_string(&msg).unwrap_or_default();
+        Self {
+            progress: Arc::new(progress),
+            frame: Utf8Bytes::from(frame),
+        }
+    }
+}
+
 struct Entry {
-    tx: watch::Sender<Progress>,
+    tx: watch::Sender<Published>,
     finished_at: Option<Instant>,
     created_at: Instant,
+}
+
+/// What a subscriber gets for an id.
+pub enum Subscription {
+    /// The job exists: its latest state and every later one.
+    Job(watch::Receiver<Published>),
+    /// No such job yet. `changed()` on this receiver fails once a job with
+    /// the id is created (its sender is dropped); subscribe again then.
+    Pending(watch::Receiver<()>),
 }
 
 /// All jobs, bounded in number and in how long finished ones stay.
 pub struct JobStore {
     jobs: Mutex<HashMap<ProcessId, Entry>>,
-    /// Bumped on every new job so sockets waiting for an id can re-check.
-    created: watch::Sender<u64>,
+    /// Per-id signals for subscribers of jobs that do not exist yet. Keyed
+    /// by id so a new job wakes only its own early subscribers, not every
+    /// socket that is waiting for some other id. Only touched while `jobs`
+    /// is locked, so a creation and a subscription never miss each other.
+    waiting: Mutex<HashMap<ProcessId, watch::Sender<()>>>,
     /// Every update of every job, for the all-jobs stream.
     updates: broadcast::Sender<Progress>,
     max_jobs: usize,
@@ -51,11 +93,10 @@ pub struct JobStore {
 impl JobStore {
     /// An empty store.
     pub fn new(max_jobs: usize, ttl: Duration) -> Self {
-        let (created, _) = watch::channel(0);
         let (updates, _) = broadcast::channel(256);
         Self {
             jobs: Mutex::new(HashMap::new()),
-            created,
+            waiting: Mutex::new(HashMap::new()),
             updates,
             max_jobs: max_jobs.max(1),
             ttl,
@@ -66,6 +107,12 @@ impl JobStore {
         // A panic while holding the lock cannot leave the map half-updated
         // (every mutation is a single insert/remove), so poisoning is ignored.
         self.jobs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Only call with `jobs` locked (see the field).
+    fn lock_waiting(&self) -> MutexGuard<'_, HashMap<ProcessId, watch::Sender<()>>> {
+        // Single inserts/removes only, as for `jobs`.
+        self.waiting.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Adds a job. Its first published state gets `seq` 1.
@@ -83,7 +130,7 @@ impl JobStore {
         initial.seq = 1;
         initial.percent = sanitize_percent(initial.percent, 0.0);
         initial.updated_at_ms = now_ms();
-        let (tx, _) = watch::channel(initial.clone());
+        let (tx, _) = watch::channel(Published::new(initial.clone()));
         let now = Instant::now();
         let finished_at = initial.is_terminal().then_some(now);
         jobs.insert(
@@ -94,8 +141,10 @@ impl JobStore {
                 created_at: now,
             },
         );
+        let early = self.lock_waiting().remove(&initial.process_id);
         drop(jobs);
-        self.created.send_modify(|n| *n = n.wrapping_add(1));
+        // Dropping the signal wakes the sockets that asked for this id early.
+        drop(early);
         let _ = self.updates.send(initial.clone());
         Ok(initial)
     }
@@ -113,11 +162,11 @@ impl JobStore {
     ) -> Result<Progress, StoreError> {
         let mut jobs = self.lock();
         let entry = jobs.get_mut(id).ok_or(StoreError::Unknown)?;
-        let current = entry.tx.borrow().clone();
+        let current = Arc::clone(&entry.tx.borrow().progress);
         if current.is_terminal() {
             return Err(StoreError::Finished);
         }
-        let mut next = current.clone();
+        let mut next = Progress::clone(&current);
         change(&mut next);
         next.process_id = current.process_id.clone();
         next.seq = current.seq.saturating_add(1);
@@ -126,7 +175,7 @@ impl JobStore {
         if next.is_terminal() {
             entry.finished_at = Some(Instant::now());
         }
-        entry.tx.send_replace(next.clone());
+        entry.tx.send_replace(Published::new(next.clone()));
         drop(jobs);
         let _ = self.updates.send(next.clone());
         Ok(next)
@@ -134,17 +183,36 @@ impl JobStore {
 
     /// The job's latest state.
     pub fn get(&self, id: &ProcessId) -> Option<Progress> {
-        self.lock().get(id).map(|e| e.tx.borrow().clone())
+        self.lock()
+            .get(id)
+            .map(|e| Progress::clone(&e.tx.borrow().progress))
     }
 
     /// A receiver of the job's latest state; `None` for an unknown id.
-    pub fn subscribe(&self, id: &ProcessId) -> Option<watch::Receiver<Progress>> {
+    pub fn subscribe(&self, id: &ProcessId) -> Option<watch::Receiver<Published>> {
         self.lock().get(id).map(|e| e.tx.subscribe())
     }
 
-    /// Changes whenever a job is created.
-    pub fn watch_created(&self) -> watch::Receiver<u64> {
-        self.created.subscribe()
+    /// The job's channel, or for an unknown id a signal that fires when a
+    /// job with that id is created.
+    pub fn subscribe_or_wait(&self, id: &ProcessId) -> Subscription {
+        let jobs = self.lock();
+        if let Some(entry) = jobs.get(id) {
+            return Subscription::Job(entry.tx.subscribe());
+        }
+        let mut waiting = self.lock_waiting();
+        if let Some(tx) = waiting.get(id) {
+            return Subscription::Pending(tx.subscribe());
+        }
+        // Ids nobody waits for any more are dropped whenever the map doubles
+        // (and by `sweep`): it stays bounded by the sockets actually waiting,
+        // at an amortised constant cost per insert.
+        if waiting.len() >= 64 && waiting.len().is_power_of_two() {
+            waiting.retain(|_, tx| tx.receiver_count() > 0);
+        }
+        let (tx, rx) = watch::channel(());
+        waiting.insert(id.clone(), tx);
+        Subscription::Pending(rx)
     }
 
     /// Every update of every job (lagging receivers must resync with [`Self::active`]).
@@ -158,7 +226,7 @@ impl JobStore {
         let mut list: Vec<(Instant, Progress)> = jobs
             .values()
             .filter(|e| e.finished_at.is_none())
-            .map(|e| (e.created_at, e.tx.borrow().clone()))
+            .map(|e| (e.created_at, Progress::clone(&e.tx.borrow().progress)))
             .collect();
         list.sort_by_key(|(t, _)| *t);
         list.into_iter().map(|(_, p)| p).collect()
@@ -195,6 +263,7 @@ impl JobStore {
     /// Drops finished jobs older than the TTL; returns how many went.
     pub fn sweep(&self) -> usize {
         let mut jobs = self.lock();
+        self.lock_waiting().retain(|_, tx| tx.receiver_count() > 0);
         Self::evict_finished(&mut jobs, self.ttl, usize::MAX)
     }
 
@@ -258,7 +327,7 @@ mod tests {
             .create(Progress::unknown(id("r"), 0))
             .expect("created");
         let mut rx = store.subscribe(&id("r")).expect("subscribed");
-        let mut last = rx.borrow_and_update().clone();
+        let mut last = Progress::clone(&rx.borrow_and_update().progress);
         // A fixed xorshift sequence: reproducible, yet far from monotonic input.
         let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
         for _ in 0..1000 {
@@ -277,7 +346,39 @@ mod tests {
             assert!(next.percent >= last.percent && (0.0..=100.0).contains(&next.percent));
             last = next;
         }
-        assert_eq!(rx.borrow_and_update().seq, last.seq);
+        let published = rx.borrow_and_update().clone();
+        assert_eq!(published.progress.seq, last.seq);
+        // The shared frame is exactly what a socket would have serialised.
+        let expected = serde_json::to_string(&ServerMessage::Progress { progress: last })
+            .expect("serialisable");
+        assert_eq!(published.frame.as_str(), expected);
+    }
+
+    #[tokio::test]
+    async fn early_subscribers_wake_only_for_their_own_id() {
+        let store = JobStore::new(10, Duration::from_secs(60));
+        let Subscription::Pending(mut early) = store.subscribe_or_wait(&id("a")) else {
+            panic!("no job yet, so the subscriber must wait");
+        };
+        store
+            .create(Progress::unknown(id("b"), 0))
+            .expect("created");
+        assert!(
+            matches!(early.has_changed(), Ok(false)),
+            "another id must not wake it"
+        );
+        store
+            .create(Progress::unknown(id("a"), 0))
+            .expect("created");
+        assert!(early.changed().await.is_err(), "its own id must wake it");
+        assert!(matches!(
+            store.subscribe_or_wait(&id("a")),
+            Subscription::Job(_)
+        ));
+        // Ids nobody waits for any more are swept.
+        drop(store.subscribe_or_wait(&id("c")));
+        store.sweep();
+        assert!(store.lock_waiting().is_empty());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::clock::{now_ms, now_s};
 use crate::limits::RateWindow;
 use crate::state::{Control, Shared};
 use crate::stats::Counters;
+use crate::store::{Published, Subscription};
 
 /// How long to wait for the peer's close reply after we close.
 const CLOSE_LINGER: Duration = Duration::from_secs(1);
@@ -92,12 +93,15 @@ impl Conn {
             let left = s.saturating_mul(1000).saturating_sub(now_ms());
             tokio::time::Instant::now() + Duration::from_millis(left)
         });
-        // Subscribe to job creation before looking the id up, so a job
-        // created in between is not missed (the subscribe-before-upload race).
-        let mut created = self.state.store.watch_created();
-        let mut job = self.state.store.subscribe(id);
+        // For an id that does not exist yet (the subscribe-before-upload
+        // race) the store hands out a signal for that id alone, registered
+        // under the same lock as the lookup, so its creation is never missed.
+        let (mut job, mut early) = match self.state.store.subscribe_or_wait(id) {
+            Subscription::Job(rx) => (Some(rx), None),
+            Subscription::Pending(rx) => (None, Some(rx)),
+        };
         let first = match job.as_mut() {
-            Some(rx) => rx.borrow_and_update().clone(),
+            Some(rx) => Progress::clone(&rx.borrow_and_update().progress),
             None => Progress::unknown(id.clone(), now_ms()),
         };
         if let Flow::Stop = self.open_with(first).await {
@@ -118,21 +122,25 @@ impl Conn {
                 _ = self.stall.changed() => Flow::Continue,
                 incoming = self.socket.recv() => self.on_incoming(incoming).await,
                 changed = wait_job(job.as_mut()) => match changed {
-                    Some(progress) => self.send_progress(progress).await,
+                    Some(published) => self.send_progress(published).await,
                     None => {
                         // The job left the store (evicted) before finishing.
                         self.fail(code::UNKNOWN_PROCESS, "unknown_process", "the job is no longer available").await;
                         Flow::Stop
                     }
                 },
-                _ = created.changed(), if waiting => {
-                    match self.state.store.subscribe(id) {
-                        Some(mut rx) => {
-                            let progress = rx.borrow_and_update().clone();
+                () = wait_created(early.as_mut()), if waiting => {
+                    match self.state.store.subscribe_or_wait(id) {
+                        Subscription::Job(mut rx) => {
+                            let published = rx.borrow_and_update().clone();
                             job = Some(rx);
-                            self.send_progress(progress).await
+                            early = None;
+                            self.send_progress(published).await
                         }
-                        None => Flow::Continue,
+                        Subscription::Pending(rx) => {
+                            early = Some(rx);
+                            Flow::Continue
+                        }
                     }
                 }
                 _ = tokio::time::sleep_until(grace_end), if waiting => {
@@ -169,13 +177,9 @@ impl Conn {
         Flow::Continue
     }
 
-    async fn send_progress(&mut self, progress: Progress) -> Flow {
-        let terminal = progress.is_terminal();
-        if self
-            .send_json(&ServerMessage::Progress { progress })
-            .await
-            .is_err()
-        {
+    async fn send_progress(&mut self, published: Published) -> Flow {
+        let terminal = published.progress.is_terminal();
+        if self.send(Message::Text(published.frame)).await.is_err() {
             return Flow::Stop;
         }
         if terminal {
@@ -461,11 +465,23 @@ impl Conn {
 
 /// Waits for the job's next state; `None` when the job left the store.
 /// Without a job yet, never resolves.
-async fn wait_job(job: Option<&mut watch::Receiver<Progress>>) -> Option<Progress> {
+async fn wait_job(job: Option<&mut watch::Receiver<Published>>) -> Option<Published> {
     match job {
         Some(rx) => {
             rx.changed().await.ok()?;
             Some(rx.borrow_and_update().clone())
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves once the job a socket waits for has been created (the store
+/// drops the signal's sender then). Without a signal, never resolves.
+async fn wait_created(early: Option<&mut watch::Receiver<()>>) {
+    match early {
+        Some(rx) => {
+            // Only an error (sender dropped) can end this: nobody sends on it.
+            let _ = rx.changed().await;
         }
         None => std::future::pending().await,
     }
