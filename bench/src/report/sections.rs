@@ -199,7 +199,11 @@ pub fn fanout(sets: &[(FanoutResult, Option<FanoutResult>)]) -> String {
          - Memory per connection: server `VmRSS` (`/proc/PID/status`) with everyone connected minus \
          before anyone connected, divided by N. CPU: `utime + stime` of the server (`/proc/PID/stat`) \
          over the job window. Latency: client receipt time minus the `updated_at_ms` the server stamped \
-         on the update (same clock, ms resolution). Delivery: subscribers holding the final state, and \
+         on the update (same clock, ms resolution). The two stamp at different points of a burst: \
+         Socket.IO's single thread stamps a job's update only after the previous jobs' writes are done, \
+         so its figure covers one job's fan-out; ours stamps every job's update when its timer fires, \
+         and since every job steps in the same millisecond, the figure also covers the queue of every \
+         other job's frames (N per step) in the server and in the one-process load generator. Delivery: subscribers holding the final state, and \
          distinct seqs received over seqs emitted × subscribers (the protocol promises the latest and \
          the final state, not every intermediate one). Our server keeps only the newest state per \
          job, so updates emitted back to back (the last step of a stage and the start of the next; \
