@@ -95,6 +95,12 @@ pub async fn upload(http_base: &str, file: &web_sys::File) -> Result<StartedJob,
         .send()
         .await
         .map_err(|e| e.to_string())?;
+    started_job(response).await
+}
+
+/// Reads the `202 {"process_id","token","expires_in_s"}` answer that both
+/// ways of starting a job give, or the server's error.
+async fn started_job(response: Response) -> Result<StartedJob, String> {
     if !response.ok() {
         return Err(error_text(response).await);
     }
@@ -119,14 +125,7 @@ pub async fn scripted_job(
         .send()
         .await
         .map_err(|e| e.to_string())?;
-    if !response.ok() {
-        return Err(error_text(response).await);
-    }
-    let accepted: UploadAccepted = response.json().await.map_err(|e| e.to_string())?;
-    Ok(StartedJob {
-        process_id: accepted.process_id.to_string(),
-        token: accepted.token,
-    })
+    started_job(response).await
 }
 
 /// Asks for a fresh token (`POST /api/uploads/{id}/token`).
