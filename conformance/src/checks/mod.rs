@@ -1,0 +1,293 @@
+//! The checks, their names and the order they run in.
+
+mod http_poll;
+mod input;
+mod job;
+mod socket_ids;
+
+use std::future::Future;
+
+use crate::wire::{Progress, ServerMessage};
+
+use crate::http::Http;
+use crate::ids::Ids;
+use crate::options::Options;
+use crate::report::Report;
+use crate::socket::{Event, Socket};
+
+/// Every check, in run order, with the section of PROTOCOL.md it holds the server to.
+pub const CHECKS: &[(&str, &str)] = &[
+    ("http.reachable", "the server answers HTTP at the base URL"),
+    (
+        "http.unknown_id_404",
+        "6.3: an unknown id polls as 404 unknown_process, JSON error",
+    ),
+    (
+        "http.invalid_id_400",
+        "2, 6.3: an invalid id polls as 400 invalid_process_id, JSON error",
+    ),
+    (
+        "ws.invalid_id_4400",
+        "2, 4.9: an invalid id is upgraded and closed 4400, no snapshot",
+    ),
+    (
+        "job.snapshot_first",
+        "4.2: the first frame on a socket is a snapshot",
+    ),
+    (
+        "job.progress_shape",
+        "3.1: every state is a well-formed Progress of the job",
+    ),
+    (
+        "job.seq_increases",
+        "3.2: seq strictly increases over a whole job",
+    ),
+    (
+        "job.percent_never_decreases",
+        "3.2: percent never decreases over a whole job",
+    ),
+    (
+        "job.close_1000_after_terminal",
+        "3.3, 4.4: a terminal state is final and followed by close 1000",
+    ),
+    (
+        "http.progress_etag",
+        "6.1: a poll gives {\"progress\"}, ETag \"<seq>\", Cache-Control no-store",
+    ),
+    (
+        "http.if_none_match_304",
+        "6.2: If-None-Match with the current ETag gives 304",
+    ),
+    (
+        "ws.late_join_final_snapshot",
+        "4.4: a socket opened after the end gets the final snapshot, then close 1000",
+    ),
+    (
+        "ws.pending_then_running",
+        "4.5: an id subscribed before its job gets a pending seq 0 snapshot, then the job",
+    ),
+    (
+        "ws.ping_pong",
+        "4.6: every ping {id} is answered by a pong with the same id",
+    ),
+    (
+        "ws.malformed_json_error",
+        "4.8: malformed JSON gets an error frame bad_message",
+    ),
+    (
+        "ws.unknown_type_error",
+        "4.8: a message of an unknown type gets an error frame bad_message",
+    ),
+    (
+        "ws.oversized_1009",
+        "4.8: a message over 64 KiB gets close 1009",
+    ),
+    (
+        "ws.server_survives_bad_input",
+        "4.8: after bad input a fresh socket gets its snapshot and pongs",
+    ),
+    (
+        "ws.unknown_id_4404_after_grace",
+        "4.5: an id that never gets a job is closed 4404 after the grace",
+    ),
+];
+
+/// What every check gets: the options, an HTTP client and fresh ids.
+pub struct Ctx {
+    /// The run's options.
+    pub opts: Options,
+    /// HTTP client with the run's timeout.
+    pub http: Http,
+    /// Id generator.
+    pub ids: Ids,
+}
+
+impl Ctx {
+    /// `GET` URL of a job's progress.
+    pub fn progress_url(&self, id: &str) -> String {
+        format!("{}/ws/progress/{id}", self.opts.base())
+    }
+
+    /// Socket URL of a job's progress.
+    pub fn ws_url(&self, id: &str) -> String {
+        format!("{}/ws/progress/{id}", self.opts.ws_base())
+    }
+
+    /// Opens a job socket.
+    pub async fn open(&self, id: &str) -> Result<Socket, String> {
+        Socket::connect(&self.ws_url(id), self.opts.timeout).await
+    }
+
+    /// Opens a job socket and reads its first frame, which must be a snapshot.
+    pub async fn open_with_snapshot(&self, id: &str) -> Result<(Socket, Progress), String> {
+        let mut socket = self.open(id).await?;
+        match socket.next().await {
+            Event::Frame(ServerMessage::Snapshot { progress }) => Ok((socket, progress)),
+            other => Err(format!(
+                "PROTOCOL.md 4.2: the first frame must be a snapshot; got {}",
+                other.describe()
+            )),
+        }
+    }
+}
+
+/// Runs every check against the server in `opts` and returns the report.
+///
+/// Never panics on a misbehaving server: every wait is bounded by the
+/// options' timeouts and every problem becomes a failed check.
+pub async fn run(opts: Options) -> Report {
+    let mut report = Report::new(opts.echo);
+    if let Err(why) = opts.validate() {
+        report.record("http.reachable", Err(why));
+        return report;
+    }
+    let http = match Http::new(opts.timeout) {
+        Ok(http) => http,
+        Err(why) => {
+            report.record("http.reachable", Err(why));
+            return report;
+        }
+    };
+    let ctx = Ctx {
+        opts,
+        http,
+        ids: Ids::new(),
+    };
+
+    let reachable = http_poll::reachable(&ctx).await;
+    let up = reachable.is_ok();
+    report.record("http.reachable", reachable);
+    if !up {
+        report.note("the server could not be reached, so no other check ran");
+        return report;
+    }
+    step(
+        &mut report,
+        &ctx,
+        "http.unknown_id_404",
+        http_poll::unknown_id_404(&ctx),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "http.invalid_id_400",
+        http_poll::invalid_id_400(&ctx),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "ws.invalid_id_4400",
+        socket_ids::invalid_id_4400(&ctx),
+    )
+    .await;
+
+    // One whole job, followed from a socket, feeds the next eight checks.
+    let trace = job::follow(&ctx).await;
+    for (name, result) in job::judge(&trace) {
+        record_unless_skipped(&mut report, &ctx, name, result);
+    }
+    step(
+        &mut report,
+        &ctx,
+        "http.progress_etag",
+        http_poll::progress_etag(&ctx, &trace),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "http.if_none_match_304",
+        http_poll::if_none_match_304(&ctx, &trace),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "ws.late_join_final_snapshot",
+        job::late_join(&ctx, &trace),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "ws.pending_then_running",
+        job::pending_then_running(&ctx),
+    )
+    .await;
+
+    // The input checks share one long job so their sockets stay open.
+    let slow = input::SlowJob::start(&ctx).await;
+    step(
+        &mut report,
+        &ctx,
+        "ws.ping_pong",
+        input::ping_pong(&ctx, &slow),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "ws.malformed_json_error",
+        input::malformed_json(&ctx, &slow),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "ws.unknown_type_error",
+        input::unknown_type(&ctx, &slow),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "ws.oversized_1009",
+        input::oversized(&ctx, &slow),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "ws.server_survives_bad_input",
+        input::survives(&ctx, &slow),
+    )
+    .await;
+
+    step(
+        &mut report,
+        &ctx,
+        "ws.unknown_id_4404_after_grace",
+        socket_ids::unknown_id_4404(&ctx),
+    )
+    .await;
+    report
+}
+
+/// Runs one check unless it was asked to be skipped.
+async fn step(
+    report: &mut Report,
+    ctx: &Ctx,
+    name: &'static str,
+    check: impl Future<Output = Result<(), String>>,
+) {
+    if ctx.opts.skips(name) {
+        report.skip(name, "skipped with --skip");
+    } else {
+        report.record(name, check.await);
+    }
+}
+
+fn record_unless_skipped(
+    report: &mut Report,
+    ctx: &Ctx,
+    name: &'static str,
+    result: Result<(), String>,
+) {
+    if ctx.opts.skips(name) {
+        report.skip(name, "skipped with --skip");
+    } else {
+        report.record(name, result);
+    }
+}
