@@ -1,0 +1,268 @@
+"""A minimal FastAPI backend of the upload progress wire protocol v1 (PROTOCOL.md).
+
+Jobs live in memory. POST /ws/test/{id} starts a scripted four-stage job,
+like the dev server's; progress is served over WebSocket and HTTP polling on
+/ws/progress/{id}. Run it with:
+
+    python app.py --addr 127.0.0.1:8000      # prints "listening on http://..."
+
+GRACE_MS (default 10000) is how long a socket for an unknown id waits for
+its job before close 4404.
+"""
+
+import argparse
+import asyncio
+import copy
+import json
+import os
+import re
+import socket
+import sys
+import time
+
+import uvicorn
+from fastapi import FastAPI, Request, WebSocket
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
+STAGES = [("upload", "Upload received"), ("text_extraction", "Text extraction"),
+          ("indexing", "Indexing"), ("finalize", "Finalize")]
+TERMINAL = {"completed", "failed", "cancelled"}
+MAX_MESSAGE_BYTES = 64 * 1024
+GRACE_S = int(os.environ.get("GRACE_MS", "10000")) / 1000
+
+
+def now_ms():
+    return int(time.time() * 1000)
+
+
+def valid_id(pid):
+    return ID_RE.fullmatch(pid) is not None
+
+
+def placeholder(pid):
+    """The seq 0 snapshot of a valid id without a job (PROTOCOL.md 4.5)."""
+    return {"process_id": pid, "seq": 0, "state": "pending", "stage": None,
+            "stage_index": 0, "stage_count": 0, "stages": [], "percent": 0.0,
+            "message": "", "error": None, "updated_at_ms": now_ms()}
+
+
+class Store:
+    """The only writer of job state: seq +1 per change, percent never lower."""
+
+    def __init__(self):
+        self.jobs = {}
+        self.changed = asyncio.Condition()
+
+    async def create(self, progress):
+        async with self.changed:
+            progress.update(seq=1, updated_at_ms=now_ms())
+            self.jobs[progress["process_id"]] = progress
+            self.changed.notify_all()
+
+    async def update(self, pid, change):
+        async with self.changed:
+            current = self.jobs[pid]
+            if current["state"] in TERMINAL:
+                return
+            nxt = copy.deepcopy(current)
+            change(nxt)
+            nxt["seq"] = current["seq"] + 1
+            nxt["percent"] = min(100.0, max(float(nxt["percent"]), current["percent"]))
+            nxt["updated_at_ms"] = max(now_ms(), current["updated_at_ms"])
+            self.jobs[pid] = nxt
+            self.changed.notify_all()
+
+    async def newer_than(self, pid, seq):
+        """Waits until job `pid` exists with a seq above `seq`; returns that state."""
+        async with self.changed:
+            await self.changed.wait_for(lambda: self.jobs.get(pid, {"seq": -1})["seq"] > seq)
+            return self.jobs[pid]
+
+
+store = Store()
+app = FastAPI(title="upload progress protocol v1 example")
+background = set()
+
+
+def error(status, code, message, headers=None):
+    return JSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)
+
+
+@app.exception_handler(HTTPException)
+async def http_error(_request, exc):
+    return error(exc.status_code, "not_found" if exc.status_code == 404 else "http_error", str(exc.detail))
+
+
+@app.exception_handler(RequestValidationError)
+async def bad_query(_request, exc):
+    return error(400, "bad_query", str(exc.errors()))
+
+
+@app.get("/ws/health")
+async def health():
+    return {"status": "healthy"}
+
+
+@app.get("/ws/progress/{pid}")
+async def poll(pid: str, request: Request):
+    if not valid_id(pid):
+        return error(400, "invalid_process_id", "process_id must be 1..=128 of [A-Za-z0-9_-]")
+    progress = store.jobs.get(pid)
+    if progress is None:
+        return error(404, "unknown_process", "no job with this process_id")
+    etag = f'"{progress["seq"]}"'
+    headers = {"ETag": etag, "Cache-Control": "no-store"}
+    tags = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
+    if any(t == "*" or t.removeprefix("W/") == etag for t in tags):
+        return Response(status_code=304, headers=headers)
+    return JSONResponse({"progress": progress}, headers=headers)
+
+
+@app.post("/ws/test/{pid}", status_code=202)
+async def test_job(pid: str, step_ms: int = 400, steps_per_stage: int = 5, fail_at_stage: int | None = None):
+    if not valid_id(pid):
+        return error(400, "invalid_process_id", "process_id must be 1..=128 of [A-Za-z0-9_-]")
+    if not (0 <= step_ms <= 60000 and 1 <= steps_per_stage <= 1000):
+        return error(400, "bad_query", "step_ms must be 0..=60000 and steps_per_stage 1..=1000")
+    if pid in store.jobs:
+        return error(409, "process_exists", "a job with this process_id already exists")
+    progress = placeholder(pid)
+    progress.update(state="running", stage_count=len(STAGES), stages=[
+        {"name": n, "label": label, "status": "pending"} for n, label in STAGES])
+    enter_stage(progress, 0)
+    await store.create(progress)
+    task = asyncio.create_task(run_job(pid, step_ms / 1000, steps_per_stage, fail_at_stage))
+    background.add(task)
+    task.add_done_callback(background.discard)
+    return {"process_id": pid}
+
+
+def enter_stage(p, index):
+    for i, stage in enumerate(p["stages"]):
+        stage["status"] = "done" if i < index else "active" if i == index else "pending"
+    p.update(stage_index=index, stage=STAGES[index][0], message=f"{STAGES[index][1]}...")
+
+
+def fail_stage(p, index):
+    for i, stage in enumerate(p["stages"]):
+        stage["status"] = "done" if i < index else "failed" if i == index else "skipped"
+    p.update(stage_index=index, stage=STAGES[index][0], state="failed",
+             message=f"{STAGES[index][1]} failed", error=f"scripted failure at stage {index}")
+
+
+def finish(p):
+    for stage in p["stages"]:
+        stage["status"] = "done"
+    p.update(state="completed", percent=100.0, message="Done")
+
+
+async def run_job(pid, step_s, steps, fail_at):
+    total = len(STAGES) * steps
+    for index in range(len(STAGES)):
+        if index == fail_at:
+            await store.update(pid, lambda p: fail_stage(p, index))
+            return
+        if index > 0:
+            await store.update(pid, lambda p: enter_stage(p, index))
+        for step in range(1, steps + 1):
+            await asyncio.sleep(step_s)
+            percent = (index * steps + step) * 100.0 / total
+            await store.update(pid, lambda p: p.update(percent=percent))
+    await store.update(pid, finish)
+
+
+async def send(ws, lock, frame):
+    async with lock:
+        await ws.send_text(json.dumps(frame))
+
+
+async def read_client(ws, lock):
+    """Answers pings; refuses anything else without closing (oversized: 1009)."""
+    while True:
+        msg = await ws.receive()
+        if msg["type"] == "websocket.disconnect":
+            return
+        text, data = msg.get("text"), msg.get("bytes")
+        size = len(text.encode()) if text is not None else len(data or b"")
+        if size > MAX_MESSAGE_BYTES:
+            await send(ws, lock, {"type": "error", "code": "message_too_big",
+                                  "message": f"messages are limited to {MAX_MESSAGE_BYTES} bytes"})
+            await ws.close(1009)
+            return
+        if text is None:
+            await send(ws, lock, {"type": "error", "code": "unsupported_frame",
+                                  "message": "binary frames are not supported"})
+            continue
+        try:
+            m = json.loads(text)
+        except ValueError:
+            m = None
+        ping_id = m.get("id") if isinstance(m, dict) and m.get("type") == "ping" else None
+        if isinstance(ping_id, int) and not isinstance(ping_id, bool) and 0 <= ping_id < 2**64:
+            await send(ws, lock, {"type": "pong", "id": ping_id, "server_ts_ms": now_ms()})
+        else:
+            await send(ws, lock, {"type": "error", "code": "bad_message",
+                                  "message": "expected {\"type\":\"ping\",\"id\":<u64>}"})
+
+
+@app.websocket("/ws/progress/{pid}")
+async def progress_socket(ws: WebSocket, pid: str):
+    await ws.accept()
+    lock = asyncio.Lock()
+    if not valid_id(pid):
+        await send(ws, lock, {"type": "error", "code": "invalid_process_id",
+                              "message": "process_id must be 1..=128 of [A-Za-z0-9_-]"})
+        await ws.close(4400)
+        return
+    current = store.jobs.get(pid) or placeholder(pid)
+    await send(ws, lock, {"type": "snapshot", "progress": current})
+    if current["state"] in TERMINAL:
+        await ws.close(1000)
+        return
+    grace_end = None if pid in store.jobs else asyncio.get_running_loop().time() + GRACE_S
+    reader = asyncio.create_task(read_client(ws, lock))
+    seq = current["seq"]
+    try:
+        while True:
+            waiter = asyncio.create_task(store.newer_than(pid, seq))
+            timeout = None if grace_end is None else max(0.0, grace_end - asyncio.get_running_loop().time())
+            done, _ = await asyncio.wait({reader, waiter}, timeout=timeout,
+                                         return_when=asyncio.FIRST_COMPLETED)
+            if waiter not in done:
+                waiter.cancel()
+                if reader not in done:  # the grace ran out
+                    await send(ws, lock, {"type": "error", "code": "unknown_process",
+                                          "message": "no job with this process_id appeared in time"})
+                    await ws.close(4404)
+                return
+            progress, grace_end = waiter.result(), None
+            seq = progress["seq"]
+            await send(ws, lock, {"type": "progress", "progress": progress})
+            if progress["state"] in TERMINAL:
+                await ws.close(1000)
+                return
+    except Exception:  # the peer went away mid-send: nothing left to do
+        return
+    finally:
+        reader.cancel()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--addr", default="127.0.0.1:8000", help="ip:port; port 0 picks a free one")
+    args = parser.parse_args()
+    host, _, port = args.addr.rpartition(":")
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, int(port)))
+    bound_host, bound_port = sock.getsockname()[:2]
+    print(f"listening on http://{bound_host}:{bound_port}", flush=True)
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_max_size=4 * MAX_MESSAGE_BYTES))
+    server.run(sockets=[sock])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
