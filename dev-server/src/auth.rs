@@ -3,6 +3,10 @@
 //! A token is `<expiry_unix_s>.<base64url(HMAC-SHA256(key, process_id "\n" expiry))>`.
 //! Binding the id into the MAC means a token for one job opens no other job;
 //! the readable expiry lets a client see when to refresh without a round trip.
+//!
+//! A refresh credential has the same shape but a MAC over
+//! `"refresh\n" process_id "\n" expiry`, so it never opens a progress
+//! endpoint and a job token is never mistaken for one.
 
 use axum::http::{header, HeaderMap};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -61,19 +65,61 @@ impl TokenSigner {
         Self { keyed }
     }
 
-    fn mac(&self, id: &ProcessId, expiry_s: u64) -> HmacSha256 {
+    fn mac(&self, kind: Kind, id: &ProcessId, expiry_s: u64) -> HmacSha256 {
         let mut mac = self.keyed.clone();
+        if kind == Kind::Refresh {
+            mac.update(b"refresh\n");
+        }
         mac.update(id.as_str().as_bytes());
         mac.update(b"\n");
         mac.update(expiry_s.to_string().as_bytes());
         mac
     }
 
+    fn sign(&self, kind: Kind, id: &ProcessId, now_s: u64, ttl_s: u64) -> String {
+        let expiry = now_s.saturating_add(ttl_s);
+        let sig = self.mac(kind, id, expiry).finalize().into_bytes();
+        format!("{expiry}.{}", URL_SAFE_NO_PAD.encode(sig))
+    }
+
     /// A token for `id` valid until `now_s + ttl_s`.
     pub fn issue(&self, id: &ProcessId, now_s: u64, ttl_s: u64) -> String {
-        let expiry = now_s.saturating_add(ttl_s);
-        let sig = self.mac(id, expiry).finalize().into_bytes();
-        format!("{expiry}.{}", URL_SAFE_NO_PAD.encode(sig))
+        self.sign(Kind::Access, id, now_s, ttl_s)
+    }
+
+    /// A refresh credential for `id` valid until `now_s + ttl_s`: it can only
+    /// buy fresh tokens for `id` (`POST /api/uploads/{id}/token`).
+    pub fn issue_refresh(&self, id: &ProcessId, now_s: u64, ttl_s: u64) -> String {
+        self.sign(Kind::Refresh, id, now_s, ttl_s)
+    }
+
+    /// What `token` is with respect to job `id` (job tokens).
+    pub fn inspect(&self, token: Option<&str>, id: &ProcessId) -> Inspected {
+        self.inspect_kind(Kind::Access, token, id)
+    }
+
+    /// What `token` is with respect to job `id` (refresh credentials).
+    pub fn inspect_refresh(&self, token: Option<&str>, id: &ProcessId) -> Inspected {
+        self.inspect_kind(Kind::Refresh, token, id)
+    }
+
+    fn inspect_kind(&self, kind: Kind, token: Option<&str>, id: &ProcessId) -> Inspected {
+        let Some(token) = token.filter(|t| !t.is_empty()) else {
+            return Inspected::Missing;
+        };
+        let parsed = token.split_once('.').and_then(|(expiry, sig)| {
+            let expiry: u64 = expiry.parse().ok()?;
+            let sig = URL_SAFE_NO_PAD.decode(sig).ok()?;
+            Some((expiry, sig))
+        });
+        let Some((expiry, sig)) = parsed else {
+            return Inspected::Malformed;
+        };
+        // verify_slice compares in constant time.
+        match self.mac(kind, id, expiry).verify_slice(&sig) {
+            Ok(()) => Inspected::Signed { expiry_s: expiry },
+            Err(_) => Inspected::NotForThisJob,
+        }
     }
 
     /// Checks `token` for `id` at `now_s`; returns its expiry time.
@@ -83,21 +129,37 @@ impl TokenSigner {
         id: &ProcessId,
         now_s: u64,
     ) -> Result<u64, TokenError> {
-        let token = token.filter(|t| !t.is_empty()).ok_or(TokenError::Missing)?;
-        let (expiry, sig) = token.split_once('.').ok_or(TokenError::Invalid)?;
-        let expiry: u64 = expiry.parse().map_err(|_| TokenError::Invalid)?;
-        let sig = URL_SAFE_NO_PAD
-            .decode(sig)
-            .map_err(|_| TokenError::Invalid)?;
-        // verify_slice compares in constant time.
-        self.mac(id, expiry)
-            .verify_slice(&sig)
-            .map_err(|_| TokenError::Invalid)?;
-        if expiry <= now_s {
-            return Err(TokenError::Expired);
+        match self.inspect(token, id) {
+            Inspected::Missing => Err(TokenError::Missing),
+            Inspected::Malformed | Inspected::NotForThisJob => Err(TokenError::Invalid),
+            Inspected::Signed { expiry_s } if expiry_s <= now_s => Err(TokenError::Expired),
+            Inspected::Signed { expiry_s } => Ok(expiry_s),
         }
-        Ok(expiry)
     }
+}
+
+/// Which of the two credentials a MAC is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Access,
+    Refresh,
+}
+
+/// A presented credential, checked against one job but not yet against the clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inspected {
+    /// Nothing was presented.
+    Missing,
+    /// Not in the token shape at all.
+    Malformed,
+    /// Well formed, but not signed by this server for this job (another
+    /// job's token, or a forgery).
+    NotForThisJob,
+    /// Signed by this server for this job; valid until `expiry_s`.
+    Signed {
+        /// Unix seconds at which it stops being valid.
+        expiry_s: u64,
+    },
 }
 
 /// The token of an `Authorization: Bearer <t>` header, if present.
@@ -187,6 +249,31 @@ mod tests {
             other.verify(Some(&t), &id("a"), 105),
             Err(TokenError::Invalid)
         );
+    }
+
+    #[test]
+    fn refresh_credentials_are_a_separate_kind() {
+        let signer = TokenSigner::new(Some("k"));
+        let refresh = signer.issue_refresh(&id("a"), 100, 10);
+        let access = signer.issue(&id("a"), 100, 10);
+        assert_eq!(
+            signer.inspect_refresh(Some(&refresh), &id("a")),
+            Inspected::Signed { expiry_s: 110 }
+        );
+        assert_eq!(
+            signer.inspect(Some(&refresh), &id("a")),
+            Inspected::NotForThisJob
+        );
+        assert_eq!(
+            signer.inspect_refresh(Some(&access), &id("a")),
+            Inspected::NotForThisJob
+        );
+        assert_eq!(
+            signer.inspect_refresh(Some(&refresh), &id("b")),
+            Inspected::NotForThisJob
+        );
+        assert_eq!(signer.inspect(Some("nope"), &id("a")), Inspected::Malformed);
+        assert_eq!(signer.inspect(Some(""), &id("a")), Inspected::Missing);
     }
 
     #[test]

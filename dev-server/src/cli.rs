@@ -14,8 +14,9 @@ const LONG_ABOUT: &str = "\
 Reference and demo server for the UploadProgressRobust wire protocol v1.
 
 Prints `listening on http://ADDR` as the first line on stdout; logs go to stderr
-(filter with RUST_LOG). SIGINT/SIGTERM: every socket gets `server_shutdown` and
-close 1012, then the process exits.";
+(filter with RUST_LOG). SIGINT/SIGTERM: every socket gets `server_shutdown`
+(retry_after_ms spread over --shutdown-spread-ms) and close 1012, then the
+process exits. The origins of the listen address are always allowed.";
 
 const AFTER_HELP: &str = "\
 ENDPOINTS
@@ -27,12 +28,14 @@ ENDPOINTS
   GET  /ws/progress               every active job
   GET  /ws/health                 {\"status\":\"healthy\"}
   GET  /ws/status                 health, connection statistics, active faults
-  GET  /ws/stats                  counters;  /ws/stats/detailed adds per-job and per-IP activity
+  GET  /ws/stats                  counters;  /ws/stats/detailed (admin) adds per-job and per-IP activity
   GET  /ws/stats/rate-limit       message limits and how often they were hit
   POST /ws/cleanup                (admin) sweep finished jobs past their TTL
   POST /ws/test/{id}?step_ms=&steps_per_stage=&fail_at_stage=   scripted 4-stage job -> 202
   POST /api/uploads               multipart field `file` -> 202 {process_id, token, expires_in_s}
-  POST /api/uploads/{id}/token?ttl_s=   fresh token for a job
+  POST /api/uploads/{id}/token?ttl_s=   fresh token for a job; needs its current token (Bearer,
+                                  or expired less than --token-refresh-grace-s ago), its
+                                  refresh cookie, or the admin token
   POST /ws/admin/faults           (admin, --faults) JSON {\"action\": ...}; GET lists active faults
   GET  /*                         static files from --dist, index.html fallback
 
@@ -118,6 +121,10 @@ pub struct ServerArgs {
         help = "Also allow any http://127.0.0.1:*, http://localhost:* and http://[::1]:* origin"
     )]
     pub allow_loopback_origins: bool,
+    /// A host name (or name:port) requests may address the server by, besides IP
+    /// literals, localhost and the hosts of --allow-origin (repeatable).
+    #[arg(long = "allow-host", value_name = "HOST")]
+    pub allow_host: Vec<String>,
     /// Enable fault injection (POST /ws/admin/faults).
     #[arg(long)]
     pub faults: bool,
@@ -133,6 +140,9 @@ pub struct ServerArgs {
     /// Lifetime of issued job tokens, in seconds.
     #[arg(long, default_value_t = 900)]
     pub token_ttl_s: u64,
+    /// How long after its expiry a job token still buys a fresh one, in seconds.
+    #[arg(long, default_value_t = 600)]
+    pub token_refresh_grace_s: u64,
     /// Pipeline speed: time per progress step, in milliseconds.
     #[arg(long, default_value_t = 400)]
     pub stage_ms: u64,
@@ -173,8 +183,19 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = 60_000)]
     pub idle_timeout_ms: u64,
     /// Longest time one outgoing frame may take, in milliseconds.
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub send_timeout_ms: u64,
+    /// Time a connection has to send a complete request head (also bounds idle
+    /// keep-alive connections), in milliseconds.
+    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_read_timeout_ms: u64,
+    /// Lowest retry_after_ms announced to sockets on shutdown.
+    #[arg(long, default_value_t = 1_000)]
+    pub shutdown_retry_after_ms: u64,
+    /// On shutdown each socket announces retry_after_ms uniform in
+    /// [--shutdown-retry-after-ms, that + this], in milliseconds.
+    #[arg(long, default_value_t = 4_000)]
+    pub shutdown_spread_ms: u64,
 }
 
 impl ServerArgs {
@@ -184,11 +205,14 @@ impl ServerArgs {
             dist: self.dist.clone(),
             allowed_origins: self.allow_origin.clone(),
             allow_loopback_origins: self.allow_loopback_origins,
+            allowed_hosts: self.allow_host.clone(),
             faults: self.faults,
             admin_token: self.admin_token.clone().filter(|t| !t.is_empty()),
             require_token: self.require_token,
             token_secret: self.token_secret.clone().filter(|t| !t.is_empty()),
             token_ttl: Duration::from_secs(self.token_ttl_s),
+            token_refresh_grace: Duration::from_secs(self.token_refresh_grace_s),
+            refresh_ttl: Config::default().refresh_ttl,
             stage_ms: self.stage_ms,
             steps_per_stage: self.steps_per_stage,
             max_connections: self.max_connections,
@@ -203,7 +227,9 @@ impl ServerArgs {
             ping_interval: Duration::from_millis(self.ping_interval_ms),
             idle_timeout: Duration::from_millis(self.idle_timeout_ms),
             send_timeout: Duration::from_millis(self.send_timeout_ms),
-            shutdown_retry_after_ms: 1000,
+            shutdown_retry_after_ms: self.shutdown_retry_after_ms,
+            shutdown_retry_spread_ms: self.shutdown_spread_ms,
+            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
         }
     }
 }

@@ -12,6 +12,9 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// Also allow any `http://127.0.0.1:*`, `http://localhost:*` and `http://[::1]:*` origin.
     pub allow_loopback_origins: bool,
+    /// Host names (optionally `name:port`) requests may address besides IP
+    /// literals, `localhost` and the hosts of `allowed_origins`.
+    pub allowed_hosts: Vec<String>,
     /// Enable the fault-injection admin endpoint.
     pub faults: bool,
     /// Bearer token for admin endpoints; `None` makes them answer 403.
@@ -22,6 +25,10 @@ pub struct Config {
     pub token_secret: Option<String>,
     /// Lifetime of issued job tokens.
     pub token_ttl: Duration,
+    /// How long after its expiry a job token still buys a fresh one.
+    pub token_refresh_grace: Duration,
+    /// Lifetime of the refresh cookie set with every started job.
+    pub refresh_ttl: Duration,
     /// Time per progress step of the upload pipeline.
     pub stage_ms: u64,
     /// Progress steps per pipeline stage.
@@ -50,8 +57,16 @@ pub struct Config {
     pub idle_timeout: Duration,
     /// Longest time one outgoing frame may take before the client counts as dead.
     pub send_timeout: Duration,
-    /// `retry_after_ms` announced in `server_shutdown` frames.
+    /// Lowest `retry_after_ms` announced in `server_shutdown` frames on shutdown.
     pub shutdown_retry_after_ms: u64,
+    /// Width of the window `retry_after_ms` is spread over on shutdown: each
+    /// socket gets its own value, uniform in `[base, base + spread]`, so the
+    /// clients of a drained server do not all come back at the same instant.
+    pub shutdown_retry_spread_ms: u64,
+    /// An HTTP connection must deliver a complete request head within this
+    /// time, counted from when the server starts waiting for it (so it also
+    /// bounds how long an idle keep-alive connection is held).
+    pub header_read_timeout: Duration,
 }
 
 impl Default for Config {
@@ -60,11 +75,14 @@ impl Default for Config {
             dist: PathBuf::from("dist"),
             allowed_origins: Vec::new(),
             allow_loopback_origins: false,
+            allowed_hosts: Vec::new(),
             faults: false,
             admin_token: None,
             require_token: false,
             token_secret: None,
             token_ttl: Duration::from_secs(900),
+            token_refresh_grace: Duration::from_secs(600),
+            refresh_ttl: Duration::from_secs(24 * 3600),
             stage_ms: 400,
             steps_per_stage: 5,
             max_connections: 100,
@@ -80,8 +98,54 @@ impl Default for Config {
             ping_interval: Duration::from_secs(25),
             // Two missed pings plus slack.
             idle_timeout: Duration::from_secs(60),
-            send_timeout: Duration::from_secs(10),
+            send_timeout: Duration::from_secs(5),
             shutdown_retry_after_ms: 1000,
+            shutdown_retry_spread_ms: 4000,
+            header_read_timeout: Duration::from_secs(10),
         }
+    }
+}
+
+/// The origins of pages this server serves itself when listening on `addr`:
+/// `http://<addr>`, plus the `localhost` and other loopback spellings for a
+/// loopback or unspecified address. The binary adds these to the allowlist,
+/// so the demo page it serves may call it; nothing is same-origin implicitly.
+pub fn own_origins(addr: std::net::SocketAddr) -> Vec<String> {
+    let port = addr.port();
+    let mut origins = Vec::new();
+    if !addr.ip().is_unspecified() {
+        origins.push(format!("http://{addr}"));
+    }
+    if addr.ip().is_loopback() || addr.ip().is_unspecified() {
+        for host in ["127.0.0.1", "localhost", "[::1]"] {
+            let origin = format!("http://{host}:{port}");
+            if !origins.contains(&origin) {
+                origins.push(origin);
+            }
+        }
+    }
+    origins
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_origins_of_listen_addresses() {
+        let loopback = own_origins("127.0.0.1:8080".parse().expect("addr"));
+        assert_eq!(
+            loopback,
+            [
+                "http://127.0.0.1:8080",
+                "http://localhost:8080",
+                "http://[::1]:8080"
+            ]
+        );
+        let public = own_origins("192.0.2.7:80".parse().expect("addr"));
+        assert_eq!(public, ["http://192.0.2.7:80"]);
+        let any = own_origins("0.0.0.0:9000".parse().expect("addr"));
+        assert_eq!(any.len(), 3);
+        assert!(any.contains(&"http://localhost:9000".to_owned()));
     }
 }

@@ -19,7 +19,6 @@ pub mod stats;
 pub mod store;
 pub mod ws;
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,16 +27,16 @@ use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
-use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
-pub use config::Config;
+pub use config::{own_origins, Config};
 pub use state::ServerHandle;
 
 use crate::error::ApiError;
+use crate::origin::Refused;
 use crate::state::{AppState, Shared};
 use crate::stats::Counters;
 
@@ -46,8 +45,9 @@ const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
 /// The whole service for `config`.
 ///
-/// Serve it with [`serve`] (or `into_make_service_with_connect_info::<SocketAddr>()`):
-/// without peer addresses every client shares one per-IP connection budget.
+/// Serve it with [`serve`] or [`serve_with`] (or any server that inserts
+/// `ConnectInfo<SocketAddr>`): without peer addresses every client shares
+/// one per-IP connection budget.
 pub fn app(config: Config) -> Router {
     app_with_handle(config).0
 }
@@ -101,17 +101,28 @@ pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
     (router, ServerHandle { state })
 }
 
-/// Refuses requests from a foreign `Origin` with 403 before any handler (or upgrade) runs.
+/// Refuses requests from a foreign `Origin`, or addressed to an unknown host
+/// name, with 403 before any handler (or upgrade) runs.
 async fn check_origin(State(state): State<Shared>, req: Request, next: Next) -> Response {
     match state.origins.check(req.headers()) {
         Ok(()) => next.run(req).await,
-        Err(origin) => {
+        Err(Refused::Origin(origin)) => {
             Counters::bump(&state.stats.counters.refused_origin);
             tracing::info!(%origin, "refused foreign origin");
             ApiError::new(
                 StatusCode::FORBIDDEN,
                 "origin_not_allowed",
                 format!("origin {origin} is not allowed"),
+            )
+            .into_response()
+        }
+        Err(Refused::Host(host)) => {
+            Counters::bump(&state.stats.counters.refused_origin);
+            tracing::info!(%host, "refused unknown host name");
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "host_not_allowed",
+                format!("host {host} is not allowed"),
             )
             .into_response()
         }
@@ -141,25 +152,117 @@ fn spawn_sweeper(state: &Shared) {
     });
 }
 
-/// Serves `router` on `listener` with peer addresses (needed for per-IP limits).
+/// How [`serve_with`] treats HTTP connections.
+#[derive(Debug, Clone, Copy)]
+pub struct ServeOptions {
+    /// A connection must deliver a complete request head within this time,
+    /// counted from when the server starts waiting for one: right after
+    /// accept, and again after each response on a keep-alive connection. A
+    /// client that trickles its headers (slowloris) or idles between requests
+    /// is closed after it. Default 10 s ([`Config::header_read_timeout`]).
+    pub header_read_timeout: Duration,
+    /// After the shutdown future resolves, how long in-flight HTTP requests
+    /// may take to finish before the server stops anyway. Default 5 s.
+    pub drain_timeout: Duration,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        Self::from(&Config::default())
+    }
+}
+
+impl From<&Config> for ServeOptions {
+    fn from(config: &Config) -> Self {
+        Self {
+            header_read_timeout: config.header_read_timeout,
+            drain_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Serves `router` on `listener` with peer addresses (needed for per-IP
+/// limits) and the default [`ServeOptions`].
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    // Progress frames are small writes that must leave at once; with Nagle
-    // on, a frame written while an earlier one is still unacknowledged
-    // (back-to-back updates, a pong after a frame, a close after the final
-    // state) waits for the peer's delayed ACK, up to 40 ms on Linux.
-    let listener = listener.tap_io(|tcp| {
+    serve_with(listener, router, ServeOptions::default(), shutdown).await
+}
+
+/// Serves `router` on `listener` until `shutdown` resolves, then lets open
+/// requests finish (up to [`ServeOptions::drain_timeout`]).
+///
+/// HTTP/1.1 only (browsers speak nothing else over plain TCP; put TLS and
+/// HTTP/2 in a proxy in front), with WebSocket upgrades and a header read
+/// timeout on every connection.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    options: ServeOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(hyper_util::rt::TokioTimer::new())
+        .header_read_timeout(options.header_read_timeout)
+        .keep_alive(true);
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    // Every connection task holds a clone; `recv` answers `None` once all are gone.
+    let (alive, mut all_gone) = tokio::sync::mpsc::channel::<()>(1);
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (tcp, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(err) => {
+                    // Out of file descriptors or a connection reset before
+                    // accept: neither is fatal; back off a little.
+                    tracing::debug!(%err, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        // Progress frames are small writes that must leave at once; with Nagle
+        // on, a frame written while an earlier one is still unacknowledged
+        // (back-to-back updates, a pong after a frame, a close after the final
+        // state) waits for the peer's delayed ACK, up to 40 ms on Linux.
         if let Err(err) = tcp.set_nodelay(true) {
             tracing::debug!(%err, "cannot set TCP_NODELAY");
         }
-    });
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await
+        let service = hyper_util::service::TowerToHyperService::new(
+            tower_http::add_extension::AddExtension::new(
+                router.clone(),
+                axum::extract::ConnectInfo(peer),
+            ),
+        );
+        let conn = http
+            .serve_connection(hyper_util::rt::TokioIo::new(tcp), service)
+            .with_upgrades();
+        let mut stopping = stopping.clone();
+        let alive = alive.clone();
+        tokio::spawn(async move {
+            let _alive = alive;
+            let mut conn = std::pin::pin!(conn);
+            tokio::select! {
+                result = conn.as_mut() => {
+                    if let Err(err) = result {
+                        tracing::debug!(%err, %peer, "connection ended");
+                    }
+                }
+                _ = stopping.changed() => {
+                    // Finish the request in flight, close an idle connection now.
+                    conn.as_mut().graceful_shutdown();
+                    let _ = conn.await;
+                }
+            }
+        });
+    }
+    drop(listener);
+    let _ = stop.send(true);
+    drop(alive);
+    let _ = tokio::time::timeout(options.drain_timeout, all_gone.recv()).await;
+    Ok(())
 }

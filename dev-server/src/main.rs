@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Parser;
 use tokio::net::TcpListener;
 use upload_progress_server::cli::{Cli, Command};
-use upload_progress_server::{app_with_handle, serve};
+use upload_progress_server::{app_with_handle, own_origins, serve_with, ServeOptions};
 
 mod fault_client;
 
@@ -46,13 +46,22 @@ async fn main() -> ExitCode {
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "listening on http://{addr}");
     let _ = stdout.flush();
-    let (router, handle) = app_with_handle(cli.server.to_config());
+    let mut config = cli.server.to_config();
+    // The page this server serves (`--dist`) calls it from its own origin;
+    // allow exactly that, nothing by comparison with `Host`.
+    for origin in own_origins(addr) {
+        if !config.allowed_origins.contains(&origin) {
+            config.allowed_origins.push(origin);
+        }
+    }
+    let options = ServeOptions::from(&config);
+    let (router, handle) = app_with_handle(config);
     let shutdown = async move {
         wait_for_signal().await;
         tracing::info!("shutting down");
         handle.shutdown(SHUTDOWN_WAIT).await;
     };
-    match serve(listener, router, shutdown).await {
+    match serve_with(listener, router, options, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("server error: {err}");

@@ -22,8 +22,11 @@ use crate::store::JobStore;
 pub enum Control {
     /// Send `server_shutdown {retry_after_ms}`, then close 1012.
     Restart {
-        /// Announced reconnect delay.
+        /// Lowest announced reconnect delay.
         retry_after_ms: u64,
+        /// Each socket adds its own uniform random share of this to
+        /// `retry_after_ms`, so reconnects spread over the window.
+        spread_ms: u64,
     },
 }
 
@@ -64,9 +67,10 @@ impl AppState {
             faults: Faults::new(config.faults),
             stats: Stats::default(),
             tokens: TokenSigner::new(config.token_secret.as_deref()),
-            origins: Arc::new(OriginPolicy::new(
+            origins: Arc::new(OriginPolicy::with_hosts(
                 &config.allowed_origins,
                 config.allow_loopback_origins,
+                &config.allowed_hosts,
             )),
             control,
             shutting_down: AtomicBool::new(false),
@@ -75,10 +79,14 @@ impl AppState {
         }
     }
 
-    /// Tells every socket to announce a restart and close with 1012.
-    pub fn restart_sockets(&self, retry_after_ms: u64) -> usize {
+    /// Tells every socket to announce a restart and close with 1012; each
+    /// announces a delay uniform in `[retry_after_ms, retry_after_ms + spread_ms]`.
+    pub fn restart_sockets(&self, retry_after_ms: u64, spread_ms: u64) -> usize {
         self.control
-            .send(Control::Restart { retry_after_ms })
+            .send(Control::Restart {
+                retry_after_ms,
+                spread_ms,
+            })
             .unwrap_or(0)
     }
 
@@ -104,10 +112,17 @@ pub struct ServerHandle {
 impl ServerHandle {
     /// Announces shutdown on every socket (`server_shutdown`, then close 1012),
     /// refuses new sockets, and waits up to `wait` for sockets to finish.
+    ///
+    /// Each socket announces its own `retry_after_ms`, uniform in
+    /// `[shutdown_retry_after_ms, shutdown_retry_after_ms + shutdown_retry_spread_ms]`
+    /// (see [`Config`]): a drained server's clients come back spread over
+    /// that window instead of all at once.
     pub async fn shutdown(&self, wait: Duration) {
         self.state.shutting_down.store(true, Ordering::Relaxed);
-        self.state
-            .restart_sockets(self.state.config.shutdown_retry_after_ms);
+        self.state.restart_sockets(
+            self.state.config.shutdown_retry_after_ms,
+            self.state.config.shutdown_retry_spread_ms,
+        );
         let deadline = tokio::time::Instant::now() + wait;
         while self.state.conns.active() > 0 && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;

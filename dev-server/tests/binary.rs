@@ -138,3 +138,24 @@ fn fault_subcommand_reaches_the_admin_endpoint() {
         .expect("run");
     assert!(!denied.status.success());
 }
+
+#[tokio::test]
+async fn the_binary_allows_its_own_origin_and_no_other() {
+    let (_running, addr) = spawn(&[]);
+    let http = reqwest::Client::new();
+    let port = addr.rsplit(':').next().expect("port");
+    for (origin, status) in [
+        (format!("http://{addr}"), 200),
+        (format!("http://localhost:{port}"), 200),
+        ("http://127.0.0.1:1".to_owned(), 403),
+        ("https://evil.example".to_owned(), 403),
+    ] {
+        let resp = http
+            .get(format!("http://{addr}/ws/status"))
+            .header("origin", &origin)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(resp.status().as_u16(), status, "{origin}");
+    }
+}

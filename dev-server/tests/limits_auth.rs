@@ -114,6 +114,7 @@ async fn token_expiry_closes_4401_and_polling_answers_401() {
     let refreshed: serde_json::Value = server
         .http
         .post(server.url("/api/uploads/tok_exp/token?ttl_s=1"))
+        .bearer_auth("admin-secret")
         .send()
         .await
         .expect("post")
@@ -154,6 +155,7 @@ async fn token_refresh_validates() {
     let unknown = server
         .http
         .post(server.url("/api/uploads/missing/token"))
+        .bearer_auth("admin-secret")
         .send()
         .await
         .expect("post");
@@ -162,6 +164,7 @@ async fn token_refresh_validates() {
     let bad = server
         .http
         .post(server.url("/api/uploads/tok_ref/token?ttl_s=0"))
+        .bearer_auth("admin-secret")
         .send()
         .await
         .expect("post");
@@ -216,7 +219,7 @@ async fn thousand_connect_disconnect_cycles_leave_no_connection_behind() {
         }
     }
     server.wait_active(0).await;
-    let detailed = server.get_json("/ws/stats/detailed").await;
+    let detailed = server.get_admin_json("/ws/stats/detailed").await;
     assert_eq!(detailed["connections"]["total"], 1000);
     assert_eq!(detailed["processes"]["churn"]["ws_opened"], 1000);
     assert_eq!(detailed["processes"]["churn"]["ws_active"], 0);
@@ -231,7 +234,9 @@ async fn graceful_shutdown_announces_and_closes_1012() {
     let handle = server.handle.clone();
     let shutdown = tokio::spawn(async move { handle.shutdown(Duration::from_secs(5)).await });
     match next_frame(&mut ws).await {
-        ServerMessage::ServerShutdown { retry_after_ms } => assert_eq!(retry_after_ms, 1000),
+        ServerMessage::ServerShutdown { retry_after_ms } => {
+            assert!((1000..=5000).contains(&retry_after_ms), "{retry_after_ms}")
+        }
         other => panic!("expected server_shutdown, got {other:?}"),
     }
     assert_eq!(expect_close(&mut ws).await, code::RESTARTING);

@@ -121,11 +121,12 @@ impl ServerApi {
             .unwrap_or(0)
     }
 
-    /// `POST /api/uploads/{id}/token`: a fresh job token.
+    /// `POST /api/uploads/{id}/token`: a fresh job token (as the admin).
     pub async fn fresh_token(&self, id: &str) -> Result<String> {
         let response = self
             .http
             .post(format!("{}/api/uploads/{id}/token", self.base))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .await?;
         let body = Self::json(response, "POST /api/uploads/{id}/token").await?;
@@ -150,11 +151,12 @@ impl ServerApi {
         Ok(response.status().as_u16())
     }
 
-    /// `GET /ws/stats/detailed`.
+    /// `GET /ws/stats/detailed` (admin only).
     pub async fn detailed_stats(&self) -> Result<Value> {
         let response = self
             .http
             .get(format!("{}/ws/stats/detailed", self.base))
+            .bearer_auth(ADMIN_TOKEN)
             .send()
             .await?;
         Self::json(response, "GET /ws/stats/detailed").await

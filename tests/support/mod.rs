@@ -90,7 +90,13 @@ struct Fresh {
 /// A token for `id` living `ttl_s` seconds, or `None` when refused.
 pub async fn fresh_token(id: &str, ttl_s: u64) -> Option<String> {
     let url = format!("{}/api/uploads/{id}/token?ttl_s={ttl_s}", server());
-    let response = Request::post(&url).send().await.ok()?;
+    // The tests stand in for the application, which vouches for its users
+    // with the admin token; a browser would present the job's own token.
+    let response = Request::post(&url)
+        .header("Authorization", &format!("Bearer {}", admin_token()))
+        .send()
+        .await
+        .ok()?;
     if !response.ok() {
         return None;
     }
@@ -119,7 +125,7 @@ pub async fn clear_faults() {
     fault(serde_json::json!({"action": "clear"})).await;
 }
 
-/// Per-job counters from `GET /ws/stats/detailed`.
+/// Per-job counters from `GET /ws/stats/detailed` (admin only).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Deserialize)]
 pub struct JobStats {
     /// Sockets open now.
@@ -136,6 +142,7 @@ pub struct JobStats {
 /// The whole detailed stats document.
 pub async fn stats_document() -> serde_json::Value {
     Request::get(&format!("{}/ws/stats/detailed", server()))
+        .header("Authorization", &format!("Bearer {}", admin_token()))
         .send()
         .await
         .expect("GET /ws/stats/detailed")

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::faults::FaultRequest;
 use crate::state::Shared;
 
-fn require_admin(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn require_admin(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     match check_admin(state.config.admin_token.as_deref(), headers) {
         AdminCheck::Allowed => Ok(()),
         AdminCheck::Disabled => Err(ApiError::new(
@@ -64,7 +64,7 @@ pub async fn faults_post(
     }
     let affected = match request {
         FaultRequest::DropSockets => state.conns.abort_all(),
-        FaultRequest::Restart { retry_after_ms } => state.restart_sockets(retry_after_ms),
+        FaultRequest::Restart { retry_after_ms } => state.restart_sockets(retry_after_ms, 0),
         _ => 0,
     };
     state.faults.apply(&request);

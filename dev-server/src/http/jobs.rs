@@ -12,10 +12,12 @@ use serde::Deserialize;
 use serde_json::json;
 use upload_progress_core::{ProcessId, UploadAccepted};
 
+use crate::auth::{bearer, secrets_equal, Inspected};
 use crate::clock::now_s;
 use crate::error::ApiError;
 use crate::pipeline::{self, Plan};
 use crate::state::Shared;
+use crate::stats::Counters;
 use crate::store::StoreError;
 
 /// A fresh job id: `auto_proc_<16 hex>_<unix seconds>`.
@@ -52,9 +54,11 @@ fn start_job(state: &Shared, id: ProcessId, plan: Plan, status: StatusCode) -> R
     }
     tokio::spawn(pipeline::run(Arc::clone(&state.store), id.clone(), plan));
     let ttl = state.config.token_ttl.as_secs();
-    let token = state.tokens.issue(&id, now_s(), ttl);
+    let now = now_s();
+    let token = state.tokens.issue(&id, now, ttl);
     (
         status,
+        [(header::SET_COOKIE, refresh_cookie(state, &id, now))],
         Json(UploadAccepted {
             process_id: id,
             token,
@@ -199,18 +203,135 @@ pub struct TokenTtlQuery {
     ttl_s: Option<u64>,
 }
 
+/// Name of the cookie holding the refresh credential of job `id`.
+pub fn refresh_cookie_name(id: &ProcessId) -> String {
+    format!("upr_refresh_{}", id.as_str())
+}
+
+/// `Set-Cookie` value carrying a refresh credential for `id`: readable by no
+/// script (`HttpOnly`), sent only to this job's token endpoint (`Path`) and
+/// never on cross-site requests (`SameSite=Strict`).
+fn refresh_cookie(state: &Shared, id: &ProcessId, now: u64) -> String {
+    let ttl = state.config.refresh_ttl.as_secs();
+    let value = state.tokens.issue_refresh(id, now, ttl);
+    format!(
+        "{}={value}; Path=/api/uploads/{}/token; Max-Age={ttl}; HttpOnly; SameSite=Strict",
+        refresh_cookie_name(id),
+        id.as_str()
+    )
+}
+
+/// The value of cookie `name` in the request, if any.
+fn cookie<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find_map(|(k, v)| (k == name).then_some(v))
+}
+
+/// Who earned a fresh token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Caller {
+    /// The admin token: any job, any lifetime up to a day.
+    Admin,
+    /// A holder of this job's token or refresh credential.
+    JobHolder,
+}
+
+fn refused(status: StatusCode, code: &'static str, message: &str) -> ApiError {
+    ApiError::new(status, code, message)
+}
+
+/// Checks one presented credential for job `id` at `now`.
+fn judge(inspected: Inspected, now: u64, grace_s: u64) -> Option<Result<Caller, ApiError>> {
+    match inspected {
+        Inspected::Missing => None,
+        Inspected::Malformed => Some(Err(refused(
+            StatusCode::UNAUTHORIZED,
+            "token_invalid",
+            "the presented credential is not a token",
+        ))),
+        Inspected::NotForThisJob => Some(Err(refused(
+            StatusCode::FORBIDDEN,
+            "token_forbidden",
+            "the presented credential does not grant access to this job",
+        ))),
+        Inspected::Signed { expiry_s } if expiry_s.saturating_add(grace_s) <= now => {
+            Some(Err(refused(
+                StatusCode::UNAUTHORIZED,
+                "token_expired",
+                "the presented credential expired too long ago to be renewed",
+            )))
+        }
+        Inspected::Signed { .. } => Some(Ok(Caller::JobHolder)),
+    }
+}
+
+/// Who may have a fresh token for `id`: the admin token, or this job's
+/// current token (or one expired less than the refresh grace ago) as
+/// `Authorization: Bearer`, or this job's refresh cookie.
+fn authorize_refresh(
+    state: &Shared,
+    id: &ProcessId,
+    headers: &HeaderMap,
+    now: u64,
+) -> Result<Caller, ApiError> {
+    let presented = bearer(headers).filter(|t| !t.is_empty());
+    if let (Some(admin), Some(got)) = (state.config.admin_token.as_deref(), presented) {
+        if secrets_equal(admin, got) {
+            return Ok(Caller::Admin);
+        }
+    }
+    let grace = state.config.token_refresh_grace.as_secs();
+    let by_bearer = judge(state.tokens.inspect(presented, id), now, grace);
+    if let Some(Ok(caller)) = by_bearer {
+        return Ok(caller);
+    }
+    let jar = cookie(headers, &refresh_cookie_name(id));
+    // The refresh credential has its own lifetime and no grace.
+    let by_cookie = judge(state.tokens.inspect_refresh(jar, id), now, 0);
+    if let Some(Ok(caller)) = by_cookie {
+        return Ok(caller);
+    }
+    // Report what the caller deliberately presented first.
+    match by_bearer.or(by_cookie) {
+        Some(Err(err)) => Err(err),
+        _ => Err(refused(
+            StatusCode::UNAUTHORIZED,
+            "token_missing",
+            "a fresh token needs this job's current token (Authorization: Bearer), \
+             its refresh cookie, or the admin token",
+        )),
+    }
+}
+
 /// `POST /api/uploads/{id}/token`: a fresh token for an existing job.
 ///
-/// This stands in for the application's own sign-in: in production the app
-/// decides who may watch a job; here any allowed origin may.
+/// A fresh token has to be earned: see [`authorize_refresh`]. A job holder
+/// gets at most the configured token lifetime; the admin may ask for up to a
+/// day. Credentials are checked before the job's existence, so an anonymous
+/// caller learns nothing about which jobs exist.
 pub async fn refresh_token(
     State(state): State<Shared>,
     Path(raw_id): Path<String>,
+    headers: HeaderMap,
     query: Result<Query<TokenTtlQuery>, QueryRejection>,
 ) -> Response {
     let id = match ProcessId::parse(&raw_id) {
         Ok(id) => id,
         Err(err) => return ApiError::invalid_id(err).into_response(),
+    };
+    let now = now_s();
+    let caller = match authorize_refresh(&state, &id, &headers, now) {
+        Ok(caller) => caller,
+        Err(err) => {
+            Counters::bump(&state.stats.counters.unauthorized);
+            tracing::info!(process_id = %id.as_str(), code = err.code, "token refresh refused");
+            return err.into_response();
+        }
     };
     let ttl = match query {
         Ok(Query(q)) => q.ttl_s.unwrap_or(state.config.token_ttl.as_secs()),
@@ -230,6 +351,10 @@ pub async fn refresh_token(
     if !state.store.contains(&id) {
         return ApiError::unknown_process().into_response();
     }
-    let token = state.tokens.issue(&id, now_s(), ttl);
+    let ttl = match caller {
+        Caller::Admin => ttl,
+        Caller::JobHolder => ttl.min(state.config.token_ttl.as_secs().max(1)),
+    };
+    let token = state.tokens.issue(&id, now, ttl);
     Json(json!({ "token": token, "expires_in_s": ttl })).into_response()
 }

@@ -1,6 +1,7 @@
 //! Health, status and statistics.
 
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -65,8 +66,14 @@ pub async fn stats(State(state): State<Shared>) -> Response {
     Json(stats_body(&state)).into_response()
 }
 
-/// `GET /ws/stats/detailed`: counters plus per-job and per-IP activity.
-pub async fn stats_detailed(State(state): State<Shared>) -> Response {
+/// `GET /ws/stats/detailed` (admin): counters plus per-job and per-IP activity.
+///
+/// Job ids and client addresses are an operator's view: a job id is half of
+/// what it takes to read a job, so this needs the admin token.
+pub async fn stats_detailed(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    if let Err(err) = super::admin::require_admin(&state, &headers) {
+        return err.into_response();
+    }
     let mut body = stats_body(&state);
     let per_ip: serde_json::Map<String, serde_json::Value> = state
         .conns

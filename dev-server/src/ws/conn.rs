@@ -297,7 +297,11 @@ impl Conn {
 
     async fn on_control(&mut self, ctl: Result<Control, broadcast::error::RecvError>) -> Flow {
         match ctl {
-            Ok(Control::Restart { retry_after_ms }) => {
+            Ok(Control::Restart {
+                retry_after_ms,
+                spread_ms,
+            }) => {
+                let retry_after_ms = jittered(retry_after_ms, spread_ms);
                 let _ = self
                     .send_json(&ServerMessage::ServerShutdown { retry_after_ms })
                     .await;
@@ -461,6 +465,15 @@ impl Conn {
         })
         .await;
     }
+}
+
+/// `base` plus this socket's own uniform share of `spread`: the value lies
+/// in `[base, base + spread]`.
+fn jittered(base: u64, spread: u64) -> u64 {
+    if spread == 0 {
+        return base;
+    }
+    base.saturating_add(rand::random_range(0..=spread))
 }
 
 /// Waits for the job's next state; `None` when the job left the store.

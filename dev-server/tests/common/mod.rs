@@ -16,7 +16,7 @@ use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use upload_progress_core::{Progress, ServerMessage};
-use upload_progress_server::{app_with_handle, serve, Config, ServerHandle};
+use upload_progress_server::{app_with_handle, serve_with, Config, ServeOptions, ServerHandle};
 
 /// Upper bound for any single wait; only hit when something is broken.
 pub const WAIT: Duration = Duration::from_secs(15);
@@ -59,9 +59,10 @@ pub async fn start(config: Config) -> TestServer {
         .await
         .expect("bind");
     let addr = listener.local_addr().expect("addr");
+    let options = ServeOptions::from(&config);
     let (router, handle) = app_with_handle(config);
     let (stop, stopped) = oneshot::channel::<()>();
-    tokio::spawn(serve(listener, router, async move {
+    tokio::spawn(serve_with(listener, router, options, async move {
         let _ = stopped.await;
     }));
     TestServer {
@@ -143,6 +144,19 @@ impl TestServer {
             .expect("json")
     }
 
+    /// GET with the admin token (e.g. `/ws/stats/detailed`).
+    pub async fn get_admin_json(&self, path: &str) -> serde_json::Value {
+        self.http
+            .get(self.url(path))
+            .bearer_auth("admin-secret")
+            .send()
+            .await
+            .expect("get")
+            .json()
+            .await
+            .expect("json")
+    }
+
     /// Waits until the server reports `n` open sockets.
     pub async fn wait_active(&self, n: usize) {
         tokio::time::timeout(WAIT, async {
@@ -163,7 +177,7 @@ impl TestServer {
     pub async fn wait_job_sockets(&self, id: &str, n: u64) {
         let result = tokio::time::timeout(WAIT, async {
             loop {
-                let stats = self.get_json("/ws/stats/detailed").await;
+                let stats = self.get_admin_json("/ws/stats/detailed").await;
                 if stats["processes"][id]["ws_active"].as_u64() == Some(n) {
                     return;
                 }
@@ -172,7 +186,7 @@ impl TestServer {
         })
         .await;
         if result.is_err() {
-            let stats = self.get_json("/ws/stats/detailed").await;
+            let stats = self.get_admin_json("/ws/stats/detailed").await;
             panic!("expected {n} open sockets for {id}; stats: {stats}");
         }
     }
