@@ -85,6 +85,8 @@ async fn one_run(cmd: &ServerCmd, w: &Workload, run: u32) -> Result<FanoutRun> {
             ws_base: server.ws_base.clone(),
             http_base: server.http_base.clone(),
             token: None,
+            token_expires_at: None,
+            token_provider: false,
             options: SessionOptions::default(),
         };
         let spec = ClientSpec {

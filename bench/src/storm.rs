@@ -81,6 +81,8 @@ async fn one_run(cmd: &ServerCmd, s: &Storm, jitter: bool, run: u32) -> Result<S
             ws_base: server.ws_base.clone(),
             http_base: server.http_base.clone(),
             token: None,
+            token_expires_at: None,
+            token_provider: false,
             options,
         };
         let seed = (u64::from(run) << 32) | i;

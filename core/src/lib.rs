@@ -27,6 +27,8 @@
 //!     ws_base: "ws://127.0.0.1:8080".into(),
 //!     http_base: "http://127.0.0.1:8080".into(),
 //!     token: None,
+//!     token_expires_at: None,
+//!     token_provider: false,
 //!     options: SessionOptions::default(),
 //! };
 //! // The seed drives retry jitter; a browser would use e.g. the page load time.
@@ -45,6 +47,7 @@
 //!         Action::StatusChanged(status) => {
 //!             assert_eq!(status.connection, Connection::Connecting { attempt: 1 });
 //!         }
+//!         Action::Event(event) => println!("{event:?}"), // what it decided, for logs
 //!         other => panic!("unexpected {other:?}"),
 //!     }
 //! }
@@ -66,6 +69,7 @@
 //!     match action {
 //!         Action::ProgressChanged(p) => shown.push(p.percent), // re-render the bar
 //!         Action::StatusChanged(_) => {}                       // re-render the badge
+//!         Action::Event(_) => {}
 //!         other => panic!("unexpected {other:?}"),
 //!     }
 //! }
@@ -118,6 +122,7 @@ mod close_code;
 mod message;
 mod process_id;
 mod progress;
+pub mod protocol;
 pub mod session;
 
 pub use close_code::{code, CloseClass};

@@ -161,6 +161,8 @@ fn a_stale_poll_answer_is_ignored() {
 fn polls_carry_the_configured_token_as_bearer_and_the_etag() {
     let config = SessionConfig {
         token: Some("secret".into()),
+        token_expires_at: None,
+        token_provider: true,
         ..config(exact())
     };
     let mut shell = Shell::with_config(config, 1);

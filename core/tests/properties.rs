@@ -20,6 +20,12 @@ enum Op {
     Advance(u64),
     /// Time passes in a throttled tab: one late `handle_timeout`.
     Jump(u64),
+    /// Time passes and no timer runs at all; the next input arrives late.
+    Sleep(u64),
+    /// A binary frame on the open socket.
+    Binary,
+    /// The browser refused to create the socket.
+    OpenFailed,
     Open,
     /// `step` moves the server's seq (negative: an old frame replayed).
     Frame {
@@ -155,8 +161,11 @@ fn op(raw: u64) -> Op {
     match kind {
         0..10 => Op::Advance(a % 3_000),
         10..16 => Op::Advance(a % 40_000),
-        16..19 => Op::Jump(a % 120_000),
-        19..30 => Op::Open,
+        16..18 => Op::Jump(a % 120_000),
+        18..20 => Op::Sleep(a % 90_000),
+        20..21 => Op::Binary,
+        21..22 => Op::OpenFailed,
+        22..30 => Op::Open,
         30..45 => Op::Frame {
             step: (a % 6) as i64 - 2,
             snapshot: (a / 6) % 2 == 0,
@@ -253,6 +262,20 @@ impl Run {
                     assert!(next > t, "a due timer survived handle_timeout");
                 }
             }
+            Op::Sleep(ms) => shell.now += ms,
+            Op::Binary => {
+                if let Some(attempt) = shell.socket().filter(|a| shell.sockets[a] == Sock::Open) {
+                    shell.input(Input::SocketBinary { attempt });
+                }
+            }
+            Op::OpenFailed => {
+                if shell
+                    .socket()
+                    .is_some_and(|a| shell.sockets[&a] == Sock::Opening)
+                {
+                    shell.open_failed("blocked");
+                }
+            }
             Op::Open => {
                 if shell
                     .socket()
@@ -319,6 +342,11 @@ impl Run {
             Op::Stale(pick) => {
                 if !shell.dead.is_empty() {
                     let attempt: AttemptId = shell.dead[pick % shell.dead.len()];
+                    // Inputs settle overdue deadlines first; settle them
+                    // here so only the stale input itself is judged.
+                    let now = shell.now;
+                    shell.session.handle_timeout(now);
+                    shell.drain();
                     let before = shell.log.len();
                     shell.input(Input::SocketClosed {
                         attempt,
@@ -363,6 +391,9 @@ impl Run {
                 dead.extend(self.answered.iter().copied());
                 if !dead.is_empty() {
                     let request = dead[pick as usize % dead.len()];
+                    let now = shell.now;
+                    shell.session.handle_timeout(now);
+                    shell.drain();
                     let before = shell.log.len();
                     shell.input(Input::PollFinished {
                         request,
@@ -390,6 +421,41 @@ impl Run {
             }
         }
         self.check();
+    }
+
+    /// Liveness: once the page is visible and online, a session that has
+    /// not ended always makes progress on its own: within a bounded time
+    /// (heartbeat and its timeout, the longest backoff, a poll interval and
+    /// a connect timeout) it opens a socket or polls, even when nothing
+    /// ever answers again.
+    fn check_liveness(&mut self) {
+        let shell = &mut self.shell;
+        shell.input(Input::Online);
+        shell.input(Input::PageShow { persisted: true });
+        let ended =
+            |c: &Connection| matches!(c, Connection::Finished(_) | Connection::Stopped { .. });
+        if ended(&shell.connection()) {
+            return;
+        }
+        let o = SessionOptions::default();
+        let bound = o.heartbeat_interval_ms
+            + o.pong_timeout_ms
+            + o.server_full_retry_ms
+            + o.initial_retry_ms
+            + o.poll_interval_ms
+            + o.connect_timeout_ms;
+        let before = shell.log.len();
+        let start = shell.now;
+        shell.advance(bound);
+        let moved = shell.log[before..]
+            .iter()
+            .any(|(_, a)| matches!(a, Action::OpenSocket { .. } | Action::FetchProgress { .. }));
+        assert!(
+            moved || ended(&shell.connection()),
+            "stuck from {start} to {}: {:?}",
+            shell.now,
+            shell.connection()
+        );
     }
 
     fn check(&mut self) {
@@ -453,6 +519,11 @@ enum Failure {
     Abnormal,
     Internal,
     ConnectTimeout,
+    /// Up less than the stable period, then an abnormal close.
+    DropSoonAfterSnapshot,
+    /// Opens and never sends its snapshot.
+    OpenButSilent,
+    /// Delivers, then goes silent: the heartbeat ping is never answered.
     HeartbeatTimeout,
 }
 
@@ -462,6 +533,8 @@ fn failure() -> impl Strategy<Value = Failure> {
         Just(Failure::Abnormal),
         Just(Failure::Internal),
         Just(Failure::ConnectTimeout),
+        Just(Failure::DropSoonAfterSnapshot),
+        Just(Failure::OpenButSilent),
         Just(Failure::HeartbeatTimeout),
     ]
 }
@@ -483,6 +556,7 @@ proptest! {
         for op in ops {
             run.step(op);
         }
+        run.check_liveness();
     }
 
     #[test]
@@ -492,7 +566,14 @@ proptest! {
         seed in any::<u64>(),
         failures in prop::collection::vec(failure(), 1..12),
     ) {
-        let options = SessionOptions { jitter, max_retries, ..SessionOptions::default() };
+        // A socket up longer than `stable_after_ms` resets the count; the
+        // heartbeat case needs 40 s to die, so stability takes longer here.
+        let options = SessionOptions {
+            jitter,
+            max_retries,
+            stable_after_ms: 60_000,
+            ..SessionOptions::default()
+        };
         let cap = options.max_retry_ms;
         let mut shell = Shell::with_config(config(options), seed);
         shell.input(Input::Start);
@@ -506,7 +587,22 @@ proptest! {
                 Failure::Abnormal => shell.server_close(1006),
                 Failure::Internal => shell.server_close(1011),
                 Failure::ConnectTimeout => shell.advance(10_000),
+                Failure::OpenButSilent => {
+                    shell.open();
+                    shell.advance(10_000);
+                }
                 Failure::HeartbeatTimeout => {
+                    shell.open();
+                    shell.frame(snapshot_frame(running(0, 0.0)));
+                    // Pending, so no stall check: only the heartbeat can tell.
+                    let before = shell.closed.len();
+                    while shell.closed.len() == before {
+                        let next = shell.session.poll_timeout().expect("a deadline");
+                        shell.advance_to(next);
+                    }
+                    prop_assert_eq!(shell.closed.last().map(|c| c.2.as_str()), Some("heartbeat timeout"));
+                }
+                Failure::DropSoonAfterSnapshot => {
                     shell.open();
                     shell.frame(snapshot_frame(running(0, 0.0)));
                     // Open shorter than the stable period, then silent.

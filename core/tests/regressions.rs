@@ -155,6 +155,8 @@ fn status_changes_are_announced_once_each() {
 fn a_debug_printed_session_does_not_show_its_token() {
     let config = upload_progress_core::session::SessionConfig {
         token: Some("s3cret-token".into()),
+        token_expires_at: None,
+        token_provider: true,
         ..config(exact())
     };
     let session = upload_progress_core::Session::new(config, 1);

@@ -137,7 +137,9 @@ pub async fn run_client(shared: Arc<Shared>, spec: ClientSpec) -> ClientReport {
                             .unwrap_or((1005, String::new()));
                         Some(closed(attempt, code, reason, true))
                     }
-                    // Protocol pings are answered inside tungstenite; binary frames are not part of v1.
+                    // Not part of v1, but proof that the connection is alive.
+                    Some(Ok(Message::Binary(_))) => Some(Input::SocketBinary { attempt }),
+                    // Protocol pings are answered inside tungstenite.
                     Some(Ok(_)) => None,
                     Some(Err(_)) | None => {
                         io.socket = None;
@@ -236,9 +238,11 @@ async fn carry_out(
                 io.fetch = None;
             }
         }
-        Action::RefreshToken => {
-            // The bench server runs without --require-token; nothing to refresh.
-        }
+        // The bench server runs without --require-token and the session is
+        // told there is no provider, so no refresh is ever asked for.
+        Action::RefreshToken => {}
+        // Outcomes and decisions are read off the progress and status above.
+        Action::JobCompleted(_) | Action::Failed(_) | Action::Event(_) => {}
         Action::ProgressChanged(progress) => {
             if progress.seq > 0 {
                 report.seqs += 1;

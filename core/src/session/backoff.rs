@@ -128,6 +128,33 @@ mod tests {
     }
 
     #[test]
+    fn jitter_is_spread_uniformly_over_zero_to_the_base_delay() {
+        // Uniform on [0, 2000]: mean 1000, standard deviation about 577,
+        // and each quarter of the range holds about a quarter of the draws.
+        let options = SessionOptions::default();
+        let n = 20_000u64;
+        let draws: Vec<u64> = (0..n)
+            .map(|seed| retry_delay(&options, 1, &mut Rng::new(seed)))
+            .collect();
+        let mean = draws.iter().sum::<u64>() as f64 / n as f64;
+        let var = draws
+            .iter()
+            .map(|d| (*d as f64 - mean).powi(2))
+            .sum::<f64>()
+            / n as f64;
+        assert!((970.0..1030.0).contains(&mean), "mean {mean}");
+        assert!((550.0..605.0).contains(&var.sqrt()), "sd {}", var.sqrt());
+        let mut quarters = [0u64; 4];
+        for d in &draws {
+            quarters[((*d * 4) / 2_001) as usize] += 1;
+        }
+        for q in quarters {
+            assert!((4_600..5_400).contains(&q), "quarters {quarters:?}");
+        }
+        assert!(draws.iter().any(|d| *d < 20) && draws.iter().any(|d| *d > 1_980));
+    }
+
+    #[test]
     fn restart_delay_never_undercuts_the_server_hint() {
         let options = SessionOptions::default();
         let mut rng = Rng::new(3);

@@ -16,6 +16,7 @@ impl ErrorKind {
             Self::Server => "The server is having trouble; progress is retried automatically.",
             Self::Policy => "Reload the page; if this keeps happening, contact support.",
             Self::NotFound => "Check the link, or start the upload again.",
+            Self::Job => "Start the job again, or contact support if it keeps failing.",
         }
     }
 }
@@ -29,6 +30,50 @@ impl StatusError {
             hint: kind.hint().to_owned(),
         }
     }
+}
+
+impl StatusError {
+    /// The error for a job id that is not valid protocol v1 syntax.
+    pub fn invalid_process_id(error: &crate::InvalidProcessId) -> Self {
+        Self {
+            hint: "Check the job id.".to_owned(),
+            ..Self::new(ErrorKind::Policy, error.to_string())
+        }
+    }
+}
+
+pub(super) fn open_failed(reason: &str) -> StatusError {
+    let detail = if reason.is_empty() {
+        String::new()
+    } else {
+        format!(": {reason}")
+    };
+    StatusError::new(
+        ErrorKind::Network,
+        format!("The live connection could not be opened{detail}."),
+    )
+}
+
+pub(super) fn invalid_body(status: u16) -> StatusError {
+    StatusError::new(
+        ErrorKind::Server,
+        format!("The server sent an unreadable progress answer (HTTP {status})."),
+    )
+}
+
+/// A job that ended failed or cancelled, in the job's own words when it has them.
+pub(super) fn job_ended(progress: &crate::Progress) -> StatusError {
+    let own = progress
+        .error
+        .clone()
+        .filter(|e| !e.is_empty())
+        .or_else(|| Some(progress.message.clone()).filter(|m| !m.is_empty()));
+    let message = match (progress.state, own) {
+        (_, Some(text)) => text,
+        (crate::JobState::Cancelled, None) => "The job was cancelled.".to_owned(),
+        _ => "The job failed.".to_owned(),
+    };
+    StatusError::new(ErrorKind::Job, message)
 }
 
 pub(super) fn connection_lost(code: u16) -> StatusError {
@@ -140,12 +185,15 @@ pub(super) fn auto_retry_off(cause: &StatusError) -> StatusError {
 
 /// An `error {code, message}` frame, classified by its machine code.
 pub(super) fn from_server_frame(code: &str, message: &str) -> StatusError {
-    let kind = match code {
-        "unauthorized" | "token_expired" | "invalid_token" => ErrorKind::Auth,
-        "unknown_process" => ErrorKind::NotFound,
-        "invalid_process_id" | "message_too_big" | "rate_limited" | "invalid_message"
-        | "policy" => ErrorKind::Policy,
-        _ => ErrorKind::Server,
+    let wire = crate::protocol::WireErrorCode::parse(code);
+    let kind = if wire.is_auth() {
+        ErrorKind::Auth
+    } else if wire == crate::protocol::WireErrorCode::UnknownProcess {
+        ErrorKind::NotFound
+    } else if wire.is_policy() {
+        ErrorKind::Policy
+    } else {
+        ErrorKind::Server
     };
     let text = if message.is_empty() { code } else { message };
     StatusError::new(kind, format!("The server reported: {text}"))
@@ -163,6 +211,7 @@ mod tests {
             ErrorKind::Server,
             ErrorKind::Policy,
             ErrorKind::NotFound,
+            ErrorKind::Job,
         ] {
             let hint = kind.hint();
             assert!(hint.ends_with('.'), "{kind:?}: {hint}");

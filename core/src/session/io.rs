@@ -28,6 +28,12 @@ pub enum PollOutcome {
         /// `error.code` from the JSON body, if any.
         code: Option<String>,
     },
+    /// The server answered with `status` but the body is not a progress
+    /// answer (a proxy's HTML page, a truncated body).
+    InvalidBody {
+        /// HTTP status code.
+        status: u16,
+    },
     /// No HTTP answer at all (network down, CORS, aborted by the browser).
     Network,
 }
@@ -48,6 +54,20 @@ pub enum Input {
         attempt: AttemptId,
         /// The raw frame.
         text: String,
+    },
+    /// A binary frame arrived on the socket of `attempt`. Protocol v1 sends
+    /// none, but it still proves the connection alive.
+    SocketBinary {
+        /// The attempt that opened the socket.
+        attempt: AttemptId,
+    },
+    /// The socket of `attempt` could not even be created (the browser threw:
+    /// a malformed URL, a blocked port, a mixed-content rule).
+    SocketOpenFailed {
+        /// The attempt that asked for the socket.
+        attempt: AttemptId,
+        /// What the browser said.
+        reason: String,
     },
     /// The socket of `attempt` closed.
     SocketClosed {
@@ -146,4 +166,12 @@ pub enum Action {
     ProgressChanged(Progress),
     /// The status changed (see [`crate::session::Status`]).
     StatusChanged(crate::session::Status),
+    /// The job completed; announced once.
+    JobCompleted(Progress),
+    /// Following ended in an error, or the job failed or was cancelled.
+    /// Announced each time it happens (a Reconnect that ends in the same
+    /// error announces it again).
+    Failed(crate::session::StatusError),
+    /// What the session decided and why, for logs and counters.
+    Event(crate::session::SessionEvent),
 }

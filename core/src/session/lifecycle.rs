@@ -2,7 +2,7 @@
 
 use super::errors;
 use super::session::CLOSE_NORMAL;
-use super::state::{Phase, Resume};
+use super::state::{Link, Phase, Resume};
 use super::{Millis, Session};
 
 /// Lifecycle events often arrive in bursts (`online`, `visibilitychange` and
@@ -38,11 +38,18 @@ impl Session {
         // A manual reconnect starts a fresh streak: full retry budget and a
         // new chance for the credentials.
         self.failures = 0;
-        self.auth_retry_used = false;
+        self.auth = Default::default();
+        // The person pressing it is the better judge: the browser's
+        // online flag can be wrong, and a server's wait hint was advice.
+        self.offline = false;
+        self.not_before = None;
         if self.following_since.is_none() {
             self.following_since = Some(now);
         }
-        let opening = self.socket.as_ref().is_some_and(|s| s.opened_at.is_none());
+        let opening = self
+            .socket
+            .as_ref()
+            .is_some_and(|s| s.link == Link::Opening);
         if self.phase == Phase::Live && opening {
             // A socket is already on its way: a second one would only race it
             // (this is also what makes a double click harmless).
@@ -59,14 +66,17 @@ impl Session {
             match token {
                 Some(token) => {
                     self.token = Some(token);
+                    self.token_expires_at = None;
                     self.resume(resume, now);
                 }
                 None => self.stop_with(errors::token_unavailable()),
             }
         } else if let Some(token) = token {
-            // Unasked-for tokens are kept for the next connection.
+            // Unasked-for tokens (the app changed its token) are kept for
+            // the next connection; nothing open is torn down for them.
             if !self.is_final() {
                 self.token = Some(token);
+                self.token_expires_at = None;
             }
         }
     }
@@ -88,12 +98,15 @@ impl Session {
         let resume = match self.phase {
             Phase::Live | Phase::Backoff { .. } => Resume::Socket,
             Phase::Polling { .. } => Resume::Polling {
-                probe_now: true,
+                // Without automatic retry a page coming back only polls:
+                // a failing probe would otherwise end it with an error.
+                probe_now: self.config.options.auto_retry,
                 next_probe_at: None,
             },
             Phase::AwaitingToken { resume, .. } => resume,
             _ => return,
         };
+        self.bridge = None;
         // An open socket keeps a page out of the back/forward cache, and a
         // cached page cannot react to it anyway.
         self.close_socket(CLOSE_NORMAL, "page hidden");
@@ -108,10 +121,14 @@ impl Session {
     }
 
     /// Skips the wait: a backoff retries now, polling polls now. Not while
-    /// offline, and not twice within `RETRY_NOW_MIN_GAP_MS`.
+    /// offline, not before the server's `retry_after_ms`, and not twice
+    /// within `RETRY_NOW_MIN_GAP_MS`.
     fn retry_now(&mut self, now: Millis) {
-        if self.offline {
+        if self.offline || self.not_before.is_some_and(|at| now < at) {
             return;
+        }
+        if self.bridge.is_some() && self.fetch.is_none() {
+            self.start_poll(now);
         }
         let recent =
             |at: Option<Millis>| at.is_some_and(|t| now.saturating_sub(t) < RETRY_NOW_MIN_GAP_MS);

@@ -52,6 +52,7 @@
 
 mod backoff;
 mod errors;
+mod events;
 mod io;
 mod lifecycle;
 mod options;
@@ -66,6 +67,7 @@ mod timers;
 mod urls;
 mod view;
 
+pub use events::SessionEvent;
 pub use io::{Action, AttemptId, Input, Millis, PollOutcome, RequestId};
 pub use options::{SessionConfig, SessionOptions};
 pub use session::Session;

@@ -13,6 +13,13 @@ pub struct SessionConfig {
     pub http_base: String,
     /// Token to present first, if any (`?token=` on the socket, `Bearer` on HTTP).
     pub token: Option<String>,
+    /// Shell time at which `token` expires, when known (e.g. from an upload
+    /// answer's `expires_in_s`). With a provider, a token about to expire is
+    /// refreshed before the next connection instead of after a refusal.
+    pub token_expires_at: Option<super::Millis>,
+    /// Whether the shell has a token provider to answer `RefreshToken`.
+    /// Without one, a refused token stops the session with an auth error.
+    pub token_provider: bool,
     /// Policy knobs.
     pub options: SessionOptions,
 }
@@ -49,6 +56,18 @@ pub struct SessionOptions {
     pub server_full_retry_ms: u64,
     /// An HTTP poll unanswered for this long is abandoned. Default 10 000.
     pub poll_timeout_ms: u64,
+    /// While a job runs and updates arrive at a rhythm, silence longer than
+    /// `stall_factor` times the usual gap (and at least this long) sends an
+    /// early ping and shows "checking connection". Default 5 000; 0 turns
+    /// stall checks off (the heartbeat still runs).
+    pub stall_check_min_ms: u64,
+    /// How many usual gaps of silence make a stall. Default 3.
+    pub stall_factor: u32,
+    /// An early ping unanswered for this long means the socket is dead. Default 5 000.
+    pub stall_pong_timeout_ms: u64,
+    /// A token expiring within this long is refreshed before a connection
+    /// (needs a provider and a known expiry). Default 30 000.
+    pub token_refresh_margin_ms: u64,
 }
 
 impl Default for SessionOptions {
@@ -68,6 +87,10 @@ impl Default for SessionOptions {
             stable_after_ms: 5_000,
             server_full_retry_ms: 30_000,
             poll_timeout_ms: 10_000,
+            stall_check_min_ms: 5_000,
+            stall_factor: 3,
+            stall_pong_timeout_ms: 5_000,
+            token_refresh_margin_ms: 30_000,
         }
     }
 }

@@ -1,14 +1,9 @@
 //! HTTP poll answers.
 
 use super::errors;
-use super::state::{Phase, Resume};
+use super::state::Phase;
 use super::{Millis, PollOutcome, RequestId, Session, StatusError};
-
-/// How long a `404 unknown_process` is taken as "not there yet" after
-/// following began. A job id is usually handed out before the job is
-/// registered (the upload-versus-subscribe race), and the server itself
-/// grants sockets the same 10 s grace before closing with 4404.
-pub(super) const NOT_FOUND_GRACE_MS: u64 = 10_000;
+use crate::protocol::{WireErrorCode, UNKNOWN_JOB_GRACE_MS};
 
 impl Session {
     pub(super) fn on_poll_finished(
@@ -31,21 +26,10 @@ impl Session {
                 self.heard_from_poll(fetch.sent_at, now);
                 self.schedule_next_poll(now);
             }
-            PollOutcome::Http { status: 401, .. } => {
-                let next_probe_at = match self.phase {
-                    Phase::Polling { next_probe_at, .. } => next_probe_at,
-                    _ => None,
-                };
-                self.auth_failed(
-                    Resume::Polling {
-                        probe_now: false,
-                        next_probe_at,
-                    },
-                    now,
-                );
-            }
+            PollOutcome::Http { status: 401, .. } => self.poll_token_refused(now),
             PollOutcome::Http { status: 404, code }
-                if code.as_deref() == Some("unknown_process") =>
+                if code.as_deref().map(WireErrorCode::parse)
+                    == Some(WireErrorCode::UnknownProcess) =>
             {
                 self.last_heard_at = Some(now);
                 if self.job_should_exist(now) {
@@ -64,6 +48,10 @@ impl Session {
                 self.last_heard_at = Some(now);
                 self.after_poll_failure(errors::http_status(status), now);
             }
+            PollOutcome::InvalidBody { status } => {
+                self.last_heard_at = Some(now);
+                self.after_poll_failure(errors::invalid_body(status), now);
+            }
             PollOutcome::Network => self.after_poll_failure(errors::network(), now),
         }
     }
@@ -72,7 +60,7 @@ impl Session {
         self.last_heard_at = Some(now);
         self.latency_ms = Some(now.saturating_sub(sent_at));
         self.last_error = None;
-        self.auth_retry_used = false;
+        self.auth.http = false;
     }
 
     /// A 404 is final once the job was seen (the server lost it) or the grace is over.
@@ -80,20 +68,26 @@ impl Session {
         let seen = self.progress.as_ref().is_some_and(|p| p.seq > 0);
         let waited = self
             .following_since
-            .is_none_or(|since| now.saturating_sub(since) >= NOT_FOUND_GRACE_MS);
+            .is_none_or(|since| now.saturating_sub(since) >= UNKNOWN_JOB_GRACE_MS);
         seen || waited
     }
 
     /// Polling never gives up on server or network trouble: it is the last resort.
     pub(super) fn after_poll_failure(&mut self, error: StatusError, now: Millis) {
-        self.last_error = Some(error);
+        // While a socket is being replaced, its own error says more.
+        if self.bridge.is_none() {
+            self.last_error = Some(error);
+        }
         self.schedule_next_poll(now);
     }
 
     fn schedule_next_poll(&mut self, now: Millis) {
-        let interval = self.config.options.poll_interval_ms.max(1);
+        let next = now.saturating_add(self.config.options.poll_interval_ms.max(1));
         if let Phase::Polling { next_poll_at, .. } = &mut self.phase {
-            *next_poll_at = Some(now.saturating_add(interval));
+            *next_poll_at = Some(next);
+        }
+        if let Some(bridge) = &mut self.bridge {
+            bridge.next_poll_at = Some(next);
         }
     }
 }

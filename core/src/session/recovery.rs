@@ -4,19 +4,28 @@
 use super::backoff;
 use super::errors;
 use super::session::CLOSE_NORMAL;
-use super::state::{Failure, Phase, Resume};
-use super::{Action, Millis, Session};
+use super::state::{Bridge, Failure, Phase, Resume};
+use super::{Action, Millis, Session, SessionEvent};
 
 impl Session {
-    /// WebSocket mode: open a socket now.
+    /// WebSocket mode: open a socket now (or first refresh a token that is
+    /// about to expire).
     pub(super) fn enter_live(&mut self, now: Millis) {
-        self.cancel_fetch();
+        if self.token_expiring(now) {
+            self.request_token(Resume::Socket, now, true);
+            return;
+        }
+        if self.bridge.is_none() {
+            self.cancel_fetch();
+        }
         self.phase = Phase::Live;
         self.open_socket(now);
     }
 
     /// Polling mode: poll now, probe the socket at `next_probe_at`.
     pub(super) fn enter_polling(&mut self, now: Millis, next_probe_at: Option<Millis>) {
+        // A bridge poll in flight simply becomes the first poll.
+        self.bridge = None;
         self.phase = Phase::Polling {
             next_poll_at: None,
             next_probe_at,
@@ -26,10 +35,21 @@ impl Session {
 
     /// While polling: try the socket; polling goes on until it proves itself.
     pub(super) fn start_probe(&mut self, now: Millis) {
+        if !matches!(self.phase, Phase::Polling { .. }) {
+            return;
+        }
+        if self.token_expiring(now) {
+            let resume = Resume::Polling {
+                probe_now: true,
+                next_probe_at: None,
+            };
+            self.request_token(resume, now, true);
+            return;
+        }
         if let Phase::Polling { next_probe_at, .. } = &mut self.phase {
             *next_probe_at = None;
-            self.open_socket(now);
         }
+        self.open_socket(now);
     }
 
     /// When the next probe happens: never when automatic reconnection is off.
@@ -38,6 +58,30 @@ impl Session {
             .options
             .auto_retry
             .then(|| now.saturating_add(wait))
+    }
+
+    /// The token is known to expire within the margin and can be replaced.
+    fn token_expiring(&self, now: Millis) -> bool {
+        let margin = self.config.options.token_refresh_margin_ms;
+        self.config.token_provider
+            && self
+                .token_expires_at
+                .is_some_and(|at| now.saturating_add(margin) >= at)
+    }
+
+    /// Starts polls that keep the data fresh while the socket is replaced,
+    /// unless polling already runs or nothing was shown yet.
+    fn start_bridge(&mut self, now: Millis) {
+        if self.bridge.is_some() || self.progress.is_none() {
+            return;
+        }
+        self.bridge = Some(Bridge {
+            next_poll_at: Some(now),
+        });
+        self.event(SessionEvent::BridgePolling);
+        if !self.offline {
+            self.start_poll(now);
+        }
     }
 
     /// Decides what follows a socket that failed (its slot is already gone).
@@ -49,12 +93,13 @@ impl Session {
             Failure::Full => errors::server_full(),
         };
         self.last_error = Some(error.clone());
-        if !o.auto_retry {
-            self.stop_with(errors::auto_retry_off(&error));
-            return;
+        if let Failure::Restart(Some(hint)) = failure {
+            self.not_before = Some(now.saturating_add(hint));
         }
         if let Phase::Polling { .. } = self.phase {
-            // A failed probe: polling carries on, the socket waits for the next probe.
+            // A failed probe: polling carries on, the socket waits for the
+            // next probe. Without automatic retry there is none, but the
+            // polls go on until the job's final state is known.
             let wait = match failure {
                 Failure::Transient(_) => {
                     self.failures = self.failures.saturating_add(1);
@@ -63,51 +108,69 @@ impl Session {
                 Failure::Restart(hint) => backoff::restart_delay(&o, hint, &mut self.rng),
                 Failure::Full => o.server_full_retry_ms,
             };
+            let next = self.probe_after(now, wait);
             if let Phase::Polling { next_probe_at, .. } = &mut self.phase {
-                *next_probe_at = Some(now.saturating_add(wait));
+                *next_probe_at = next;
             }
             return;
         }
+        if !o.auto_retry {
+            self.stop_with(errors::auto_retry_off(&error));
+            return;
+        }
+        self.start_bridge(now);
         if self.offline {
             // Failures while the browser is offline say nothing about the
             // server; wait (uncounted) until it is back online.
             self.phase = Phase::Backoff { retry_at: now };
             return;
         }
-        match failure {
+        let delay = match failure {
             Failure::Transient(_) => {
                 self.failures = self.failures.saturating_add(1);
                 if self.failures > o.max_retries {
-                    self.enter_polling(now, Some(now.saturating_add(o.probe_interval_ms)));
-                } else {
-                    let delay = backoff::retry_delay(&o, self.failures, &mut self.rng);
-                    self.phase = Phase::Backoff {
-                        retry_at: now.saturating_add(delay),
-                    };
+                    self.fall_back_to_polling(now, o.probe_interval_ms);
+                    return;
                 }
+                backoff::retry_delay(&o, self.failures, &mut self.rng)
             }
-            Failure::Restart(hint) => {
-                let delay = backoff::restart_delay(&o, hint, &mut self.rng);
-                self.phase = Phase::Backoff {
-                    retry_at: now.saturating_add(delay),
-                };
-            }
+            Failure::Restart(hint) => backoff::restart_delay(&o, hint, &mut self.rng),
             Failure::Full => {
-                self.enter_polling(now, Some(now.saturating_add(o.server_full_retry_ms)));
+                self.fall_back_to_polling(now, o.server_full_retry_ms);
+                return;
             }
-        }
+        };
+        self.phase = Phase::Backoff {
+            retry_at: now.saturating_add(delay),
+        };
+        self.event(SessionEvent::BackoffChosen {
+            delay_ms: delay,
+            attempt: self.failures.max(1),
+            max_attempts: o.max_retries,
+        });
     }
 
-    /// 4401 or HTTP 401: ask for a fresh token once; a second refusal stops.
-    pub(super) fn auth_failed(&mut self, resume: Resume, now: Millis) {
-        if self.auth_retry_used {
+    fn fall_back_to_polling(&mut self, now: Millis, probe_in: u64) {
+        self.enter_polling(now, Some(now.saturating_add(probe_in)));
+        self.event(SessionEvent::FellBackToPolling);
+    }
+
+    /// Asks the shell's provider for a token, then resumes with `resume`.
+    /// Without a provider a refused token ends the session with an auth error.
+    pub(super) fn request_token(&mut self, resume: Resume, now: Millis, ahead_of_expiry: bool) {
+        if !self.config.token_provider {
             self.stop_with(errors::auth_failed());
             return;
         }
-        self.auth_retry_used = true;
+        // An expiry is only known for the first token; the next is asked
+        // for after a refusal, not ahead of time.
+        self.token_expires_at = None;
         self.close_socket(CLOSE_NORMAL, "refreshing token");
         self.cancel_fetch();
-        self.last_error = Some(errors::auth_failed());
+        self.bridge = None;
+        if !ahead_of_expiry {
+            self.last_error = Some(errors::auth_failed());
+        }
         self.phase = Phase::AwaitingToken {
             resume,
             // Reuse the connect timeout: a provider that never answers must
@@ -115,18 +178,50 @@ impl Session {
             deadline: now.saturating_add(self.config.options.connect_timeout_ms),
         };
         self.push(Action::RefreshToken);
+        self.event(SessionEvent::TokenRefresh { ahead_of_expiry });
+    }
+
+    /// HTTP 401 on a poll. While polling, one refresh per streak; a bridge
+    /// poll refused just ends the bridge (the socket path handles auth).
+    pub(super) fn poll_token_refused(&mut self, now: Millis) {
+        match self.phase {
+            Phase::Polling { next_probe_at, .. } => {
+                if self.auth.http {
+                    self.stop_with(errors::auth_failed());
+                    return;
+                }
+                self.auth.http = true;
+                let resume = Resume::Polling {
+                    probe_now: false,
+                    next_probe_at,
+                };
+                self.request_token(resume, now, false);
+            }
+            _ => {
+                self.bridge = None;
+                self.last_error = Some(errors::auth_failed());
+            }
+        }
     }
 
     /// Picks up after a pause or a token refresh.
     pub(super) fn resume(&mut self, resume: Resume, now: Millis) {
         match resume {
-            Resume::Socket => self.enter_live(now),
+            Resume::Socket => match self.not_before.filter(|at| *at > now) {
+                // The server asked for a wait; a page coming back does not cut it short.
+                Some(at) => self.phase = Phase::Backoff { retry_at: at },
+                None => self.enter_live(now),
+            },
             Resume::Polling {
                 probe_now,
                 next_probe_at,
             } => {
-                self.enter_polling(now, next_probe_at);
-                if probe_now {
+                // A probe that was out when polling paused is due again:
+                // polling must never end up with no probe scheduled.
+                let probe_interval = self.config.options.probe_interval_ms;
+                let next = next_probe_at.or_else(|| self.probe_after(now, probe_interval));
+                self.enter_polling(now, next);
+                if probe_now && self.config.options.auto_retry {
                     self.start_probe(now);
                 }
             }

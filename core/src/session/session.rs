@@ -3,10 +3,11 @@
 use std::collections::VecDeque;
 
 use super::backoff::Rng;
-use super::state::{Fetch, Phase, SocketSlot};
+use super::errors;
+use super::state::{AuthRetries, Bridge, Fetch, Phase, SocketSlot};
 use super::{urls, Action, AttemptId, Input, Millis, RequestId, SessionConfig, Status};
-use super::{Connection, Mode, StatusError};
-use crate::Progress;
+use super::{Connection, Mode, SessionEvent, StatusError};
+use crate::{JobState, Progress};
 
 /// Close code the session sends for deliberate closes (stop, finish, page hidden).
 ///
@@ -33,9 +34,15 @@ pub struct Session {
     pub(super) offline: bool,
     /// Consecutive failed socket attempts since the last stable socket.
     pub(super) failures: u32,
-    /// The one token refresh allowed per failure streak has been used.
-    pub(super) auth_retry_used: bool,
+    /// The token refreshes used in the current failure streak.
+    pub(super) auth: AuthRetries,
     pub(super) token: Option<String>,
+    /// When `token` expires, when known.
+    pub(super) token_expires_at: Option<Millis>,
+    /// Polls that keep the data fresh while a lost socket is replaced.
+    pub(super) bridge: Option<Bridge>,
+    /// No socket before this time: the server asked for it (`retry_after_ms`).
+    pub(super) not_before: Option<Millis>,
     pub(super) next_attempt: u64,
     pub(super) next_request: u64,
     pub(super) next_ping: u64,
@@ -76,6 +83,7 @@ impl Session {
     /// `seed` drives the retry jitter; give each page load a different one.
     pub fn new(config: SessionConfig, seed: u64) -> Self {
         let token = config.token.clone();
+        let token_expires_at = config.token_expires_at;
         Self {
             config,
             rng: Rng::new(seed),
@@ -84,8 +92,11 @@ impl Session {
             fetch: None,
             offline: false,
             failures: 0,
-            auth_retry_used: false,
+            auth: AuthRetries::default(),
             token,
+            token_expires_at,
+            bridge: None,
+            not_before: None,
             next_attempt: 1,
             next_request: 1,
             next_ping: 1,
@@ -110,11 +121,20 @@ impl Session {
     }
 
     /// Feeds one event that happened at shell time `now`.
+    ///
+    /// Deadlines that passed before `now` are settled first, in order, so a
+    /// shell whose timers ran late (a throttled tab) gets the same decisions
+    /// as one whose timers ran on time.
     pub fn handle(&mut self, input: Input, now: Millis) {
+        self.settle_before(&input, now);
         match input {
             Input::Start => self.on_start(now),
             Input::SocketOpened { attempt } => self.on_socket_opened(attempt, now),
             Input::SocketMessage { attempt, text } => self.on_socket_message(attempt, &text, now),
+            Input::SocketBinary { attempt } => self.on_socket_binary(attempt, now),
+            Input::SocketOpenFailed { attempt, reason } => {
+                self.on_socket_open_failed(attempt, &reason, now)
+            }
             Input::SocketClosed {
                 attempt,
                 code,
@@ -181,19 +201,35 @@ impl Session {
         self.next_attempt += 1;
         let url = urls::socket_url(&self.config, self.token.as_deref());
         self.push(Action::OpenSocket { attempt, url });
+        let probe = matches!(self.phase, Phase::Polling { .. });
+        self.event(SessionEvent::AttemptOpened {
+            attempt,
+            number: self.failures.saturating_add(1),
+            probe,
+        });
         self.socket = Some(SocketSlot::new(attempt, now));
         self.last_socket_start = Some(now);
     }
 
-    /// Closes the held socket, if any. Its later events become stale.
-    pub(super) fn close_socket(&mut self, code: u16, reason: &str) {
-        if let Some(slot) = self.socket.take() {
-            self.push(Action::CloseSocket {
-                attempt: slot.attempt,
-                code,
-                reason: reason.to_owned(),
-            });
-        }
+    /// Closes the held socket, if any, and hands back its slot. Its later
+    /// events become stale.
+    pub(super) fn close_socket(&mut self, code: u16, reason: &str) -> Option<SocketSlot> {
+        let slot = self.socket.take()?;
+        self.push(Action::CloseSocket {
+            attempt: slot.attempt,
+            code,
+            reason: reason.to_owned(),
+        });
+        self.event(SessionEvent::SocketClosed {
+            attempt: slot.attempt,
+            code,
+            reason: reason.to_owned(),
+        });
+        Some(slot)
+    }
+
+    pub(super) fn event(&mut self, event: SessionEvent) {
+        self.push(Action::Event(event));
     }
 
     /// Starts an HTTP poll unless one is in flight.
@@ -218,6 +254,9 @@ impl Session {
         if let Phase::Polling { next_poll_at, .. } = &mut self.phase {
             *next_poll_at = None;
         }
+        if let Some(bridge) = &mut self.bridge {
+            bridge.next_poll_at = None;
+        }
     }
 
     /// Cancels the fetch in flight, if any. Its answer becomes stale.
@@ -230,21 +269,34 @@ impl Session {
     }
 
     /// Ends everything: nothing is open, nothing is scheduled, nothing restarts.
-    pub(super) fn finish(&mut self, state: crate::JobState) {
+    ///
+    /// Announces the outcome once: `JobCompleted`, or `Failed` for a job
+    /// that failed or was cancelled.
+    pub(super) fn finish(&mut self, state: JobState) {
         self.close_socket(CLOSE_NORMAL, "job finished");
         self.cancel_fetch();
+        self.bridge = None;
         self.phase = Phase::Finished(state);
+        let Some(progress) = self.progress.clone() else {
+            return;
+        };
+        match state {
+            JobState::Completed => self.push(Action::JobCompleted(progress)),
+            _ => self.push(Action::Failed(errors::job_ended(&progress))),
+        }
     }
 
     /// Stops because of `error`; `Input::Reconnect` may start again.
     pub(super) fn stop_with(&mut self, error: StatusError) {
         self.close_socket(CLOSE_NORMAL, "stopped");
         self.cancel_fetch();
+        self.bridge = None;
         self.last_error = Some(error.clone());
         self.phase = Phase::Stopped {
-            error: Some(error),
+            error: Some(error.clone()),
             requested: false,
         };
+        self.push(Action::Failed(error));
     }
 
     /// Applies `progress` when it is newer than what is held; returns whether it was.

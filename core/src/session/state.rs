@@ -44,20 +44,60 @@ pub(super) enum Resume {
     },
 }
 
+/// How far a socket has come. Only a socket that delivered its snapshot
+/// counts as a success: one that opens and stays silent (a proxy in front of
+/// a hung backend) is a failed attempt once the connect timeout passes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Link {
+    /// Asked for; not open yet.
+    Opening,
+    /// Open, no snapshot yet.
+    Open { opened_at: Millis },
+    /// Open and its snapshot arrived. `stable` once it has also been up
+    /// `stable_after_ms`, which resets the failure count (once per socket).
+    Proven { opened_at: Millis, stable: bool },
+}
+
+impl Link {
+    pub(super) fn opened_at(self) -> Option<Millis> {
+        match self {
+            Self::Opening => None,
+            Self::Open { opened_at } | Self::Proven { opened_at, .. } => Some(opened_at),
+        }
+    }
+
+    pub(super) fn is_proven(self) -> bool {
+        matches!(self, Self::Proven { .. })
+    }
+}
+
 /// The one socket the session may have opening or open.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct SocketSlot {
     pub(super) attempt: AttemptId,
     pub(super) started_at: Millis,
-    pub(super) opened_at: Option<Millis>,
-    /// The first snapshot arrived: the socket is proven useful.
-    pub(super) snapshot_seen: bool,
-    /// Up long enough to reset the failure count (done once per socket).
-    pub(super) stable: bool,
+    pub(super) link: Link,
     pub(super) next_ping_at: Option<Millis>,
+    /// The newest ping not yet answered by its pong, for the latency.
     pub(super) ping: Option<PendingPing>,
+    /// Nothing at all arrived since a ping went out; the socket is dead at
+    /// this time unless a frame arrives first.
+    pub(super) silent_deadline: Option<Millis>,
+    /// The ping out is an early one, sent because updates stopped flowing.
+    pub(super) checking: bool,
+    /// When the last progress frame arrived, and the smoothed gap between
+    /// progress frames while the job runs: the rhythm a stall is judged by.
+    pub(super) rhythm: Option<Rhythm>,
     /// `retry_after_ms` from a `server_shutdown` frame, for the close that follows.
     pub(super) restart_hint: Option<u64>,
+}
+
+/// The rhythm of progress frames on one socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Rhythm {
+    pub(super) last_at: Millis,
+    /// Smoothed gap between frames; `None` after the first frame.
+    pub(super) gap_ms: Option<u64>,
 }
 
 impl SocketSlot {
@@ -65,22 +105,37 @@ impl SocketSlot {
         Self {
             attempt,
             started_at: now,
-            opened_at: None,
-            snapshot_seen: false,
-            stable: false,
+            link: Link::Opening,
             next_ping_at: None,
             ping: None,
+            silent_deadline: None,
+            checking: false,
+            rhythm: None,
             restart_hint: None,
         }
     }
 }
 
-/// A heartbeat ping waiting for its pong (or any frame).
+/// A heartbeat ping waiting for its pong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct PendingPing {
     pub(super) id: u64,
     pub(super) sent_at: Millis,
-    pub(super) deadline: Millis,
+}
+
+/// HTTP polls that bridge the gap while a lost socket is being replaced, so
+/// what is on screen never gets older than the poll interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Bridge {
+    pub(super) next_poll_at: Option<Millis>,
+}
+
+/// The one token refresh allowed per failure streak, per transport: a
+/// token the HTTP endpoint accepts says nothing about the socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct AuthRetries {
+    pub(super) socket: bool,
+    pub(super) http: bool,
 }
 
 /// The one HTTP poll the session may have in flight.

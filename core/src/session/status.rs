@@ -27,6 +27,8 @@ pub enum ErrorKind {
     Policy,
     /// The job does not exist.
     NotFound,
+    /// The job itself failed or was cancelled; the connection was fine.
+    Job,
 }
 
 /// An error shown to the user.
@@ -50,8 +52,11 @@ pub enum Connection {
         /// 1-based attempt number since the last stable connection.
         attempt: u32,
     },
-    /// The socket is open and healthy.
+    /// The socket is open and delivering.
     Connected,
+    /// The socket is open but updates stopped at their usual rhythm; an
+    /// early ping is out to check it.
+    Checking,
     /// Waiting before the next socket attempt.
     Reconnecting {
         /// 1-based number of the attempt that will be made.
@@ -92,4 +97,32 @@ pub struct Status {
     pub latency_ms: Option<u64>,
     /// The last error seen, kept while the session recovers from it.
     pub last_error: Option<StatusError>,
+}
+
+impl Status {
+    /// A status that is stopped by `error` before anything started (for
+    /// example an invalid job id).
+    pub fn stopped(error: StatusError) -> Self {
+        Self {
+            mode: Mode::None,
+            connection: Connection::Stopped {
+                error: Some(error.clone()),
+            },
+            last_update_at: None,
+            last_heard_at: None,
+            latency_ms: None,
+            last_error: Some(error),
+        }
+    }
+
+    /// Whether a UI should offer Reconnect: in every state that is not
+    /// delivering, offline included (the browser's online flag can be
+    /// wrong, so a person must always be able to say "try now"). Not once
+    /// the job finished or following was stopped on request.
+    pub fn offers_reconnect(&self) -> bool {
+        !matches!(
+            self.connection,
+            Connection::Connected | Connection::Finished(_) | Connection::Stopped { error: None }
+        )
+    }
 }

@@ -3,47 +3,56 @@
 
 use super::errors;
 use super::session::CLOSE_UNRESPONSIVE;
-use super::state::{Failure, PendingPing, Phase};
-use super::{Action, Millis, Session};
-use crate::ClientMessage;
+use super::state::{Failure, Link, PendingPing, Phase};
+use super::{Action, Input, Millis, Session, SessionEvent};
+use crate::{ClientMessage, JobState};
 
 /// Every kind of deadline the session can have.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Timer {
     /// The socket has not opened and delivered its snapshot in time.
     Connect,
-    /// The socket stayed up long enough to reset the failure count.
+    /// The socket delivered and stayed up long enough to reset the failure count.
     Stable,
     /// Time to send a heartbeat ping.
     Ping,
-    /// The last ping went unanswered (and nothing else arrived).
-    Pong,
+    /// Nothing arrived since a ping went out.
+    Silent,
+    /// Updates stopped at their usual rhythm: ping early.
+    Stall,
     /// End of a backoff wait.
     Retry,
     /// Time for the next HTTP poll.
     Poll,
     /// Time to try the socket again while polling.
     Probe,
+    /// Time for the next poll while a lost socket is replaced.
+    BridgePoll,
     /// The HTTP poll in flight took too long.
     FetchTimeout,
     /// The token provider did not answer.
     Token,
 }
 
-/// Bound on timers handled in one `handle_timeout` call. Every handler moves
-/// its own deadline past `now`, so this only guards against a zero interval.
+/// Bound on timers handled in one call. Every handler moves its own
+/// deadline past `now`, so this only guards against a zero interval.
 const MAX_TIMERS_PER_CALL: usize = 64;
 
 impl Session {
     /// The earliest deadline and its kind.
     pub(super) fn next_timer(&self) -> Option<(Millis, Timer)> {
+        self.next_timer_except(&[])
+    }
+
+    fn next_timer_except(&self, skip: &[Timer]) -> Option<(Millis, Timer)> {
         self.deadlines()
             .into_iter()
+            .filter(|(_, timer)| !skip.contains(timer))
             .filter_map(|(at, timer)| at.map(|at| (at, timer)))
             .min_by_key(|(at, _)| *at)
     }
 
-    fn deadlines(&self) -> [(Option<Millis>, Timer); 9] {
+    fn deadlines(&self) -> [(Option<Millis>, Timer); 11] {
         let o = &self.config.options;
         let socket = self.socket.as_ref();
         // Retries, polls and probes wait for the network to come back; the
@@ -63,25 +72,34 @@ impl Session {
             Phase::AwaitingToken { deadline, .. } => (None, None, None, Some(*deadline)),
             _ => (None, None, None, None),
         };
+        let bridge = self
+            .bridge
+            .and_then(|b| b.next_poll_at)
+            .filter(|_| !paused && self.fetch.is_none());
         [
             (
                 socket
-                    .filter(|s| !s.snapshot_seen)
+                    .filter(|s| !s.link.is_proven())
                     .map(|s| s.started_at.saturating_add(o.connect_timeout_ms)),
                 Timer::Connect,
             ),
             (
-                socket
-                    .filter(|s| !s.stable)
-                    .and_then(|s| s.opened_at)
-                    .map(|t| t.saturating_add(o.stable_after_ms)),
+                socket.and_then(|s| match s.link {
+                    Link::Proven {
+                        opened_at,
+                        stable: false,
+                    } => Some(opened_at.saturating_add(o.stable_after_ms)),
+                    _ => None,
+                }),
                 Timer::Stable,
             ),
             (socket.and_then(|s| s.next_ping_at), Timer::Ping),
-            (socket.and_then(|s| s.ping).map(|p| p.deadline), Timer::Pong),
+            (socket.and_then(|s| s.silent_deadline), Timer::Silent),
+            (self.stall_deadline(), Timer::Stall),
             (retry, Timer::Retry),
             (poll, Timer::Poll),
             (probe, Timer::Probe),
+            (bridge, Timer::BridgePoll),
             (
                 self.fetch
                     .map(|f| f.sent_at.saturating_add(o.poll_timeout_ms)),
@@ -91,35 +109,107 @@ impl Session {
         ]
     }
 
+    /// When silence on a delivering socket becomes suspicious: only while
+    /// the job runs and updates have a rhythm, and not while a ping is out.
+    fn stall_deadline(&self) -> Option<Millis> {
+        let o = &self.config.options;
+        if o.stall_check_min_ms == 0 {
+            return None;
+        }
+        let running = self
+            .progress
+            .as_ref()
+            .is_some_and(|p| p.state == JobState::Running);
+        let slot = self.socket.as_ref()?;
+        if !running || !slot.link.is_proven() || slot.silent_deadline.is_some() {
+            return None;
+        }
+        let rhythm = slot.rhythm?;
+        let gap = rhythm.gap_ms?;
+        let wait = gap
+            .saturating_mul(u64::from(o.stall_factor.max(1)))
+            .max(o.stall_check_min_ms);
+        let quiet_since = rhythm.last_at.max(self.last_heard_at.unwrap_or(0));
+        Some(quiet_since.saturating_add(wait))
+    }
+
     /// Fires every due timer, earliest first, so a late call catches up in order.
     pub(super) fn run_due_timers(&mut self, now: Millis) {
+        self.run_due_timers_except(now, &[]);
+    }
+
+    fn run_due_timers_except(&mut self, now: Millis, skip: &[Timer]) {
         for _ in 0..MAX_TIMERS_PER_CALL {
-            match self.next_timer() {
+            match self.next_timer_except(skip) {
                 Some((at, timer)) if at <= now => self.fire(timer, now),
                 _ => return,
             }
         }
     }
 
+    /// Settles the deadlines that passed before `input` arrived. A deadline
+    /// the input itself answers is left alone: a frame of the current socket
+    /// that was queued in a throttled tab proves the socket alive, its close
+    /// or error decides its fate on its own, and a late poll answer or
+    /// token is still an answer.
+    pub(super) fn settle_before(&mut self, input: &Input, now: Millis) {
+        let skip: &[Timer] = match input {
+            Input::SocketOpened { attempt }
+            | Input::SocketMessage { attempt, .. }
+            | Input::SocketBinary { attempt }
+                if self.is_current(*attempt) =>
+            {
+                &[Timer::Connect, Timer::Silent, Timer::Stall]
+            }
+            // The socket is already gone: nothing may be sent on it.
+            Input::SocketOpenFailed { attempt, .. }
+            | Input::SocketClosed { attempt, .. }
+            | Input::SocketError { attempt }
+                if self.is_current(*attempt) =>
+            {
+                &[Timer::Connect, Timer::Silent, Timer::Stall, Timer::Ping]
+            }
+            Input::PollFinished { request, .. }
+                if self.fetch.is_some_and(|f| f.request == *request) =>
+            {
+                &[Timer::FetchTimeout]
+            }
+            Input::TokenReady { .. } => &[Timer::Token],
+            // Everything is about to close: opening anything first would be waste.
+            Input::Stop | Input::PageHide => return,
+            _ => &[],
+        };
+        self.run_due_timers_except(now, skip);
+    }
+
     fn fire(&mut self, timer: Timer, now: Millis) {
         match timer {
             Timer::Connect => {
                 self.close_socket(CLOSE_UNRESPONSIVE, "connect timeout");
+                self.event(SessionEvent::ConnectTimeout);
                 self.after_socket_failure(Failure::Transient(errors::connect_timeout()), now);
             }
             Timer::Stable => {
                 if let Some(slot) = &mut self.socket {
-                    slot.stable = true;
+                    if let Link::Proven { stable, .. } = &mut slot.link {
+                        *stable = true;
+                    }
                 }
                 self.failures = 0;
             }
-            Timer::Ping => self.send_ping(now),
-            Timer::Pong => {
+            Timer::Ping => self.send_ping(now, false),
+            Timer::Silent => {
                 self.close_socket(CLOSE_UNRESPONSIVE, "heartbeat timeout");
+                self.event(SessionEvent::HeartbeatTimeout);
                 self.after_socket_failure(Failure::Transient(errors::heartbeat_timeout()), now);
             }
+            Timer::Stall => {
+                let silent_ms = now.saturating_sub(self.last_heard_at.unwrap_or(now));
+                self.event(SessionEvent::StallSuspected { silent_ms });
+                self.send_ping(now, true);
+            }
             Timer::Retry => self.enter_live(now),
-            Timer::Poll => self.start_poll(now),
+            Timer::Poll | Timer::BridgePoll => self.start_poll(now),
             Timer::Probe => self.start_probe(now),
             Timer::FetchTimeout => {
                 self.cancel_fetch();
@@ -129,28 +219,34 @@ impl Session {
         }
     }
 
-    fn send_ping(&mut self, now: Millis) {
-        let interval = self.config.options.heartbeat_interval_ms.max(1);
-        let pong_timeout = self.config.options.pong_timeout_ms;
+    /// Sends a ping. A heartbeat ping waits `pong_timeout_ms` for any frame;
+    /// an early one (a suspected stall) waits `stall_pong_timeout_ms` and
+    /// shows "checking connection" meanwhile.
+    fn send_ping(&mut self, now: Millis, early: bool) {
+        let o = &self.config.options;
+        let interval = o.heartbeat_interval_ms.max(1);
+        let timeout = if early {
+            o.stall_pong_timeout_ms
+        } else {
+            o.pong_timeout_ms
+        };
         let id = self.next_ping;
         let Some(slot) = &mut self.socket else {
             return;
         };
         self.next_ping += 1;
-        slot.next_ping_at = Some(now.saturating_add(interval));
-        // An earlier unanswered ping keeps its deadline: a socket must not
-        // stay "alive" just because pings keep being sent.
-        let deadline = slot
-            .ping
-            .map_or(now.saturating_add(pong_timeout), |p| p.deadline);
-        slot.ping = Some(PendingPing {
-            id,
-            sent_at: now,
-            deadline,
-        });
+        if !early {
+            slot.next_ping_at = Some(now.saturating_add(interval));
+        }
+        // An earlier unanswered ping keeps its (earlier) deadline: a socket
+        // must not stay "alive" just because pings keep being sent.
+        let deadline = now.saturating_add(timeout);
+        slot.silent_deadline = Some(slot.silent_deadline.map_or(deadline, |d| d.min(deadline)));
+        slot.ping = Some(PendingPing { id, sent_at: now });
+        slot.checking |= early;
         let attempt = slot.attempt;
         // Serialising a one-field enum cannot fail; skipping the send would
-        // still let the pong deadline catch a dead socket.
+        // still let the silence deadline catch a dead socket.
         if let Ok(text) = serde_json::to_string(&ClientMessage::Ping { id }) {
             self.push(Action::Send { attempt, text });
         }

@@ -25,9 +25,9 @@ pub(super) fn poll_url(config: &SessionConfig) -> String {
     )
 }
 
-/// The `If-None-Match` value for the newest held `seq`: the server's ETag is `"<seq>"`.
+/// The `If-None-Match` value for the newest held `seq`.
 pub(super) fn etag(seq: u64) -> String {
-    format!("\"{seq}\"")
+    crate::protocol::etag(seq)
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters, so a token
@@ -56,6 +56,8 @@ mod tests {
             ws_base: ws.into(),
             http_base: http.into(),
             token: None,
+            token_expires_at: None,
+            token_provider: false,
             options: SessionOptions::default(),
         }
     }

@@ -18,13 +18,21 @@ impl Session {
 
     fn mode_and_connection(&self) -> (Mode, Connection) {
         let attempt = self.failures.max(1);
-        let socket_open = self.socket.as_ref().is_some_and(|s| s.opened_at.is_some());
+        let socket_open = self
+            .socket
+            .as_ref()
+            .is_some_and(|s| s.link.opened_at().is_some());
+        // Connected means delivering: an open socket that has not sent its
+        // snapshot is still an attempt in progress.
+        let delivering = self.socket.as_ref().is_some_and(|s| s.link.is_proven());
+        let checking = self.socket.as_ref().is_some_and(|s| s.checking);
         // Offline only matters while nothing is connected: an open socket
         // keeps working until it closes, whatever the browser believes.
         let offline = self.offline && !socket_open;
         match &self.phase {
             Phase::Idle | Phase::Paused { .. } => (Mode::None, Connection::Idle),
-            Phase::Live if socket_open => (Mode::WebSocket, Connection::Connected),
+            Phase::Live if delivering && checking => (Mode::WebSocket, Connection::Checking),
+            Phase::Live if delivering => (Mode::WebSocket, Connection::Connected),
             _ if offline && self.is_waiting() => (Mode::None, Connection::Offline),
             Phase::Live => (Mode::WebSocket, Connection::Connecting { attempt }),
             Phase::Backoff { retry_at } => (

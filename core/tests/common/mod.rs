@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use upload_progress_core::session::{
     Action, AttemptId, Connection, Input, Millis, Mode, PollOutcome, RequestId, SessionConfig,
-    SessionOptions, Status,
+    SessionEvent, SessionOptions, Status, StatusError,
 };
 use upload_progress_core::{
     JobState, ProcessId, Progress, ServerMessage, Session, Stage, StageStatus,
@@ -33,6 +33,8 @@ pub fn config(options: SessionOptions) -> SessionConfig {
         ws_base: "ws://server".into(),
         http_base: "http://server".into(),
         token: None,
+        token_expires_at: None,
+        token_provider: true,
         options,
     }
 }
@@ -100,6 +102,12 @@ pub struct Shell {
     pub statuses: Vec<Status>,
     /// Every action, in order.
     pub log: Vec<(Millis, Action)>,
+    /// Every decision the session reported.
+    pub events: Vec<(Millis, SessionEvent)>,
+    /// Every `JobCompleted`.
+    pub completed: Vec<Progress>,
+    /// Every `Failed`.
+    pub failed: Vec<StatusError>,
     /// Attempts the session has ever released (closed by it, or reported closed).
     pub dead: Vec<AttemptId>,
 }
@@ -124,6 +132,9 @@ impl Shell {
             shown: Vec::new(),
             statuses: Vec::new(),
             log: Vec::new(),
+            events: Vec::new(),
+            completed: Vec::new(),
+            failed: Vec::new(),
             dead: Vec::new(),
         }
     }
@@ -231,6 +242,12 @@ impl Shell {
                     assert_eq!(&s, self.session.status());
                     self.statuses.push(s);
                 }
+                Action::JobCompleted(p) => {
+                    assert!(self.completed.is_empty(), "completion announced twice");
+                    self.completed.push(p);
+                }
+                Action::Failed(e) => self.failed.push(e),
+                Action::Event(e) => self.events.push((self.now, e)),
             }
         }
     }
@@ -265,6 +282,17 @@ impl Shell {
             code,
             reason: String::new(),
             was_clean: code != 1006,
+        });
+    }
+
+    /// The browser threw when asked to create the socket.
+    pub fn open_failed(&mut self, reason: &str) {
+        let attempt = self.attempt();
+        self.sockets.remove(&attempt);
+        self.dead.push(attempt);
+        self.input(Input::SocketOpenFailed {
+            attempt,
+            reason: reason.into(),
         });
     }
 
@@ -331,8 +359,12 @@ pub fn fail_until_polling(shell: &mut Shell) -> Vec<Millis> {
             return gaps;
         }
         let before = shell.now;
-        let Connection::Reconnecting { retry_at, .. } = shell.connection() else {
-            panic!("expected a backoff, got {:?}", shell.connection());
+        let retry_at = match shell.connection() {
+            Connection::Reconnecting { retry_at, .. } => retry_at,
+            // A jittered wait of 0 is already over by the close that
+            // follows the error: the retry is under way.
+            Connection::Connecting { .. } if shell.socket().is_some() => shell.now,
+            other => panic!("expected a backoff, got {other:?}"),
         };
         shell.advance_to(retry_at);
         assert!(shell.socket().is_some(), "no retry at {retry_at}");

@@ -1,0 +1,173 @@
+//! Protocol constants both sides must agree on, in one place: the grace for
+//! jobs not registered yet, the ETag format, and the machine codes of error
+//! answers and error frames.
+
+use std::fmt;
+
+/// How long an id with no job is tolerated: the server keeps a socket for
+/// such an id open this long before closing with 4404, and a client treats
+/// `404 unknown_process` as "not yet" for this long after it began following.
+pub const UNKNOWN_JOB_GRACE_MS: u64 = 10_000;
+
+/// The `ETag` of a job's progress at `seq`: the seq as a quoted string.
+pub fn etag(seq: u64) -> String {
+    format!("\"{seq}\"")
+}
+
+/// The seq an `ETag` or `If-None-Match` value names, if it is one of ours
+/// (a weak `W/` prefix is accepted, since proxies may add it).
+pub fn parse_etag(value: &str) -> Option<u64> {
+    let value = value.trim();
+    let value = value.strip_prefix("W/").unwrap_or(value);
+    value.strip_prefix('"')?.strip_suffix('"')?.parse().ok()
+}
+
+/// The machine codes of `{"error":{"code"}}` answers and `error` frames.
+///
+/// Unknown codes from other servers are kept as [`WireErrorCode::Other`] so
+/// a client can still show them.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum WireErrorCode {
+    /// The process id is malformed (HTTP 400, close 4400).
+    InvalidProcessId,
+    /// No such job (HTTP 404, close 4404).
+    UnknownProcess,
+    /// No token was presented where one is required.
+    TokenMissing,
+    /// The token is not valid for this job.
+    TokenInvalid,
+    /// The token has expired.
+    TokenExpired,
+    /// The credential is valid but does not grant this (HTTP 403).
+    TokenForbidden,
+    /// Generic authentication failure.
+    Unauthorized,
+    /// Too many messages or requests.
+    RateLimited,
+    /// A frame over the size limit.
+    MessageTooBig,
+    /// A frame that is not a valid client message.
+    BadMessage,
+    /// A binary frame, which protocol v1 does not use.
+    UnsupportedFrame,
+    /// The server is at its connection limit.
+    ServerFull,
+    /// Too many connections from one address.
+    TooManyConnections,
+    /// The server is shutting down.
+    ShuttingDown,
+    /// The upgrade was refused (fault injection or policy).
+    UpgradeRefused,
+    /// The `Origin` is not allowed.
+    OriginNotAllowed,
+    /// A query string the endpoint cannot use.
+    BadQuery,
+    /// An unusable upload.
+    BadUpload,
+    /// No such resource.
+    NotFound,
+    /// Any other code.
+    Other(String),
+}
+
+impl WireErrorCode {
+    const KNOWN: [(Self, &'static str); 19] = [
+        (Self::InvalidProcessId, "invalid_process_id"),
+        (Self::UnknownProcess, "unknown_process"),
+        (Self::TokenMissing, "token_missing"),
+        (Self::TokenInvalid, "token_invalid"),
+        (Self::TokenExpired, "token_expired"),
+        (Self::TokenForbidden, "token_forbidden"),
+        (Self::Unauthorized, "unauthorized"),
+        (Self::RateLimited, "rate_limited"),
+        (Self::MessageTooBig, "message_too_big"),
+        (Self::BadMessage, "bad_message"),
+        (Self::UnsupportedFrame, "unsupported_frame"),
+        (Self::ServerFull, "server_full"),
+        (Self::TooManyConnections, "too_many_connections"),
+        (Self::ShuttingDown, "shutting_down"),
+        (Self::UpgradeRefused, "upgrade_refused"),
+        (Self::OriginNotAllowed, "origin_not_allowed"),
+        (Self::BadQuery, "bad_query"),
+        (Self::BadUpload, "bad_upload"),
+        (Self::NotFound, "not_found"),
+    ];
+
+    /// The code as it travels.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Other(code) => code,
+            known => Self::KNOWN
+                .iter()
+                .find(|(code, _)| code == known)
+                .map_or("", |(_, text)| text),
+        }
+    }
+
+    /// Reads a code off the wire; never fails.
+    pub fn parse(text: &str) -> Self {
+        Self::KNOWN
+            .iter()
+            .find(|(_, known)| *known == text)
+            .map_or_else(|| Self::Other(text.to_owned()), |(code, _)| code.clone())
+    }
+
+    /// Codes that mean the credentials were refused.
+    pub fn is_auth(&self) -> bool {
+        matches!(
+            self,
+            Self::TokenMissing
+                | Self::TokenInvalid
+                | Self::TokenExpired
+                | Self::TokenForbidden
+                | Self::Unauthorized
+        )
+    }
+
+    /// Codes that mean the client broke a rule it cannot fix by retrying.
+    pub fn is_policy(&self) -> bool {
+        matches!(
+            self,
+            Self::InvalidProcessId
+                | Self::MessageTooBig
+                | Self::RateLimited
+                | Self::BadMessage
+                | Self::UnsupportedFrame
+                | Self::OriginNotAllowed
+                | Self::BadQuery
+        )
+    }
+}
+
+impl fmt::Display for WireErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn etags_round_trip_and_accept_the_weak_form() {
+        assert_eq!(etag(7), "\"7\"");
+        assert_eq!(parse_etag(&etag(7)), Some(7));
+        assert_eq!(parse_etag("W/\"12\""), Some(12));
+        assert_eq!(parse_etag("12"), None);
+        assert_eq!(parse_etag("\"x\""), None);
+    }
+
+    #[test]
+    fn every_known_code_round_trips_and_unknown_codes_are_kept() {
+        for (code, text) in WireErrorCode::KNOWN {
+            assert_eq!(code.as_str(), text);
+            assert_eq!(WireErrorCode::parse(text), code);
+        }
+        assert_eq!(
+            WireErrorCode::parse("teapot"),
+            WireErrorCode::Other("teapot".into())
+        );
+        assert_eq!(WireErrorCode::parse("teapot").as_str(), "teapot");
+    }
+}
