@@ -18,6 +18,8 @@ pub struct Trace {
     pub first: Option<&'static str>,
     /// Every state received, in order.
     pub states: Vec<Progress>,
+    /// The `type` of each of `states`.
+    pub kinds: Vec<&'static str>,
     /// What ended the socket (close, drop, silence, a bad or `error` frame).
     pub end: Option<Event>,
     /// Why the job could not be followed at all.
@@ -53,6 +55,7 @@ pub async fn follow(ctx: &Ctx) -> Trace {
         id: id.clone(),
         first: None,
         states: Vec::new(),
+        kinds: Vec::new(),
         end: None,
         setup: None,
     };
@@ -76,8 +79,14 @@ pub async fn follow(ctx: &Ctx) -> Trace {
             trace.first.get_or_insert(rules::kind(msg));
         }
         match event {
-            Event::Frame(ServerMessage::Snapshot { progress })
-            | Event::Frame(ServerMessage::Progress { progress }) => trace.states.push(progress),
+            Event::Frame(ServerMessage::Snapshot { progress }) => {
+                trace.kinds.push("snapshot");
+                trace.states.push(progress);
+            }
+            Event::Frame(ServerMessage::Progress { progress }) => {
+                trace.kinds.push("progress");
+                trace.states.push(progress);
+            }
             Event::Frame(ServerMessage::Pong { .. }) => {}
             other => {
                 trace.end = Some(other);
@@ -99,8 +108,15 @@ pub fn judge(trace: &Trace) -> Vec<(&'static str, Result<(), String>)> {
         Some(why) => Err(why.clone()),
         None => r,
     };
+    let second_snapshot = trace.kinds.iter().skip(1).position(|k| *k == "snapshot");
     let snapshot_first = match trace.first {
-        Some("snapshot") => Ok(()),
+        Some("snapshot") => match second_snapshot {
+            None => Ok(()),
+            Some(i) => Err(format!(
+                "PROTOCOL.md 4.3: state frame {} was a second `snapshot`; states after the first frame are `progress` frames",
+                i + 2
+            )),
+        },
         Some(kind) => Err(format!(
             "PROTOCOL.md 4.2: the first frame was `{kind}`, not `snapshot`"
         )),
@@ -212,9 +228,8 @@ pub async fn pending_then_running(ctx: &Ctx) -> Result<(), String> {
     }
     let result = loop {
         let event = socket.next().await;
-        match &event {
-            Event::Frame(ServerMessage::Pong { .. }) => continue,
-            _ => {}
+        if matches!(event, Event::Frame(ServerMessage::Pong { .. })) {
+            continue;
         }
         let Some(p) = event.progress() else {
             break Err(format!(
@@ -224,6 +239,12 @@ pub async fn pending_then_running(ctx: &Ctx) -> Result<(), String> {
         };
         if let Err(why) = rules::check_shape(p, &id).and_then(|()| rules::check_seq(&first, p)) {
             break Err(why);
+        }
+        if !matches!(event, Event::Frame(ServerMessage::Progress { .. })) {
+            break Err(format!(
+                "PROTOCOL.md 4.5: once the job started, its state must come as a `progress` frame; got {}",
+                event.describe()
+            ));
         }
         if p.state == JobState::Pending {
             // A server may publish a pending state first; wait for the job to run.
