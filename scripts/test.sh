@@ -28,6 +28,10 @@ cargo test --workspace --exclude upload-progress-e2e
 log "building the dev server for the browser tests"
 cargo build -p upload-progress-server
 SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/upload-progress-server"
+
+log "protocol conformance kit: the dev server and the FastAPI example"
+SERVER_BIN="$SERVER_BIN" bash scripts/conformance.sh
+
 ADMIN_TOKEN=browser-tests-admin
 start_dev_server --allow-loopback-origins --faults --admin-token "$ADMIN_TOKEN" --stage-ms 100 --require-token \
   --max-connections 400 --max-per-ip 200

@@ -258,6 +258,7 @@ def main():
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, int(port)))
+    sock.listen(128)  # connections wait in the backlog until uvicorn serves them
     bound_host, bound_port = sock.getsockname()[:2]
     print(f"listening on http://{bound_host}:{bound_port}", flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", ws_max_size=4 * MAX_MESSAGE_BYTES))
