@@ -50,8 +50,14 @@ impl Http {
         self.finish(url, req).await
     }
 
-    /// Starts a job with id `id` through the start-job template of `opts`.
-    pub async fn start_job(&self, opts: &Options, id: &str, pace: Pace) -> Result<(), String> {
+    /// Starts a job with id `id` through the start-job template of `opts`;
+    /// returns the `token` of the answer when `opts.tokens` is set.
+    pub async fn start_job(
+        &self,
+        opts: &Options,
+        id: &str,
+        pace: Pace,
+    ) -> Result<Option<String>, String> {
         let url = opts.start_job_url(id, pace);
         let mut req = self.client.post(&url);
         if let Some(token) = &opts.start_bearer {
@@ -59,7 +65,17 @@ impl Http {
         }
         let answer = self.finish(&url, req).await?;
         if (200..300).contains(&answer.status) {
-            Ok(())
+            if !opts.tokens {
+                return Ok(None);
+            }
+            let body: serde_json::Value = serde_json::from_str(&answer.body).unwrap_or_default();
+            match body.get("token").and_then(|t| t.as_str()) {
+                Some(token) => Ok(Some(token.to_owned())),
+                None => Err(format!(
+                    "with --tokens the kit reads the job's token from the `token` field of the start-job answer, but POST {url} answered {}",
+                    rules::excerpt(&answer.body)
+                )),
+            }
         } else {
             let hint = rules::html_hint(answer.header("content-type"), &answer.body);
             let body = if hint.is_empty() {

@@ -9,8 +9,8 @@ use clap::Parser;
 use upload_progress_conformance::{run, Options, CHECKS, DEFAULT_START_JOB};
 
 const AFTER_HELP: &str = "\
-The server must run without required job tokens (for the dev server: no
---require-token). Jobs are started by POSTing to --start-job-url, where
+With --tokens the kit presents each job's token from the start-job answer
+(the dev server's --require-token). Jobs are started by POSTing to --start-job-url, where
 {base}, {id}, {step_ms} and {steps} are replaced; a server may ignore the
 pace but its jobs must still be running a second after they start.
 
@@ -44,6 +44,11 @@ struct Cli {
     /// Upper bound for following one whole job, in ms.
     #[arg(long, default_value_t = 60_000)]
     job_timeout_ms: u64,
+    /// The server requires job tokens: take each job's token from the
+    /// `token` field of the start-job answer and present it (?token= on
+    /// sockets, Bearer on polls); checks that need an id without a job are skipped.
+    #[arg(long)]
+    tokens: bool,
     /// Checks to skip, by name or prefix; repeatable or comma-separated.
     #[arg(long, value_delimiter = ',')]
     skip: Vec<String>,
@@ -81,6 +86,7 @@ async fn main() -> ExitCode {
     opts.grace_wait = Duration::from_millis(cli.grace_wait_ms);
     opts.job_timeout = Duration::from_millis(cli.job_timeout_ms.max(1));
     opts.skip = cli.skip;
+    opts.tokens = cli.tokens;
     opts.echo = true;
     println!("protocol v1 conformance of {}", opts.base());
     let started = Instant::now();

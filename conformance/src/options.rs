@@ -24,6 +24,9 @@ pub struct Options {
     pub job_timeout: Duration,
     /// Names (or name prefixes such as `ws.`) of checks to skip.
     pub skip: Vec<String>,
+    /// The server requires job tokens (PROTOCOL.md 7): read each job's
+    /// token from the `token` field of the start-job answer and present it.
+    pub tokens: bool,
     /// Print each result as it is recorded.
     pub echo: bool,
 }
@@ -39,6 +42,7 @@ impl Options {
             grace_wait: Duration::from_secs(15),
             job_timeout: Duration::from_secs(60),
             skip: Vec::new(),
+            tokens: false,
             echo: false,
         }
     }

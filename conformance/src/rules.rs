@@ -148,9 +148,13 @@ pub fn check_error_answer(
     want_code: &str,
 ) -> Result<(), String> {
     if status != want_status {
-        return Err(format!(
-            "PROTOCOL.md 6.3: {what} answered HTTP {status}, expected {want_status} `{want_code}`{}",
+        let hint = if status == 401 {
+            " (the server requires tokens: run the kit with --tokens)".to_owned()
+        } else {
             html_hint(content_type, body)
+        };
+        return Err(format!(
+            "PROTOCOL.md 6.3: {what} answered HTTP {status}, expected {want_status} `{want_code}`{hint}"
         ));
     }
     let is_json = content_type.is_some_and(|ct| ct.to_ascii_lowercase().contains("json"));

@@ -3,25 +3,72 @@
 mod common;
 
 use std::process::Command;
+use std::time::Duration;
 
 use upload_progress_conformance::{run, Outcome, CHECKS};
+use upload_progress_server::Config;
+
+/// The checks that only run with `--tokens`.
+const TOKEN_CHECKS: [&str; 2] = ["ws.token_missing_4401", "http.token_missing_401"];
+/// The checks that need an id without a job, skipped with `--tokens`.
+const JOBLESS_CHECKS: [&str; 3] = [
+    "http.unknown_id_404",
+    "ws.pending_then_running",
+    "ws.unknown_id_4404_after_grace",
+];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_check_passes_on_the_dev_server() {
     let server = common::dev_server().await;
     let report = run(common::quick_options(&server)).await;
-    let failures: Vec<String> = report
-        .results
-        .iter()
-        .filter(|r| !matches!(r.outcome, Outcome::Pass))
-        .map(ToString::to_string)
-        .collect();
-    assert!(failures.is_empty(), "failures: {failures:#?}");
-    assert_eq!(report.passed(), CHECKS.len());
+    for result in &report.results {
+        if TOKEN_CHECKS.contains(&result.name) {
+            assert!(matches!(result.outcome, Outcome::Skip(_)), "{result}");
+        } else {
+            assert_eq!(result.outcome, Outcome::Pass, "{result}");
+        }
+    }
+    assert_eq!(report.results.len(), CHECKS.len());
+    let want = CHECKS.len() - TOKEN_CHECKS.len();
     assert_eq!(
         report.summary(),
-        format!("{} passed, 0 failed", CHECKS.len())
+        format!("{want} passed, 0 failed, 2 skipped")
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_tokens_every_check_that_can_run_passes() {
+    let server = common::dev_server_with(Config {
+        require_token: true,
+        ..Config::default()
+    })
+    .await;
+    let mut opts = common::quick_options(&server);
+    opts.tokens = true;
+    let report = run(opts).await;
+    for result in &report.results {
+        if JOBLESS_CHECKS.contains(&result.name) {
+            assert!(matches!(result.outcome, Outcome::Skip(_)), "{result}");
+        } else {
+            assert_eq!(result.outcome, Outcome::Pass, "{result}");
+        }
+    }
+    assert_eq!(report.results.len(), CHECKS.len());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_tokens_a_token_server_fails_with_a_hint() {
+    let server = common::dev_server_with(Config {
+        require_token: true,
+        ..Config::default()
+    })
+    .await;
+    let mut opts = common::quick_options(&server);
+    opts.grace_wait = Duration::from_secs(1);
+    let report = run(opts).await;
+    assert!(!report.success());
+    let why = report.failure("job.snapshot_first").expect("fails");
+    assert!(why.contains("run the kit with --tokens"), "{why}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -39,14 +86,20 @@ async fn the_binary_prints_a_line_per_check_and_exits_zero() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(out.status.success(), "stdout:\n{stdout}");
     for (name, _) in CHECKS {
+        let want = if TOKEN_CHECKS.contains(name) {
+            format!("SKIP {name}: ")
+        } else {
+            format!("PASS {name}")
+        };
         assert!(
-            stdout.lines().any(|l| l == format!("PASS {name}")),
-            "no PASS line for {name}:\n{stdout}"
+            stdout.lines().any(|l| l.starts_with(&want)),
+            "no line {want:?}:\n{stdout}"
         );
     }
+    let want = CHECKS.len() - TOKEN_CHECKS.len();
     assert_eq!(
         stdout.lines().last(),
-        Some(format!("{} passed, 0 failed", CHECKS.len()).as_str())
+        Some(format!("{want} passed, 0 failed, 2 skipped").as_str())
     );
 }
 
@@ -57,9 +110,8 @@ async fn skipped_checks_are_reported_as_skipped() {
     opts.skip = vec!["ws.".to_owned()];
     let report = run(opts).await;
     assert_eq!(report.failed(), 0, "{:#?}", report.results);
-    let ws_checks = CHECKS.iter().filter(|(n, _)| n.starts_with("ws.")).count();
-    assert_eq!(report.skipped(), ws_checks);
-    assert!(report
-        .summary()
-        .ends_with(&format!(", {ws_checks} skipped")));
+    // Every `ws.` check, plus the HTTP token check that needs --tokens.
+    let skipped = CHECKS.iter().filter(|(n, _)| n.starts_with("ws.")).count() + 1;
+    assert_eq!(report.skipped(), skipped);
+    assert!(report.summary().ends_with(&format!(", {skipped} skipped")));
 }

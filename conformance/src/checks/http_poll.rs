@@ -54,7 +54,8 @@ pub async fn invalid_id_400(ctx: &Ctx) -> Result<(), String> {
 pub async fn progress_etag(ctx: &Ctx, trace: &Trace) -> Result<(), String> {
     let last = trace.final_state()?;
     let url = ctx.progress_url(&trace.id);
-    let a = ctx.http.get(&url, &[]).await?;
+    let auth = ctx.bearer(&trace.id);
+    let a = ctx.http.get(&url, &with_auth(&auth, None)).await?;
     if a.status != 200 {
         return Err(format!(
             "PROTOCOL.md 6.1: GET {url} of a finished job answered HTTP {}, expected 200{}",
@@ -104,10 +105,8 @@ pub async fn if_none_match_304(ctx: &Ctx, trace: &Trace) -> Result<(), String> {
     let last = trace.final_state()?;
     let url = ctx.progress_url(&trace.id);
     let tag = format!("\"{}\"", last.seq);
-    let a = ctx
-        .http
-        .get(&url, &[("if-none-match", tag.as_str())])
-        .await?;
+    let auth = ctx.bearer(&trace.id);
+    let a = ctx.http.get(&url, &with_auth(&auth, Some(&tag))).await?;
     if a.status != 304 {
         return Err(format!(
             "PROTOCOL.md 6.2: GET with If-None-Match: {tag} (the current seq) answered HTTP {}, expected 304",
@@ -121,10 +120,7 @@ pub async fn if_none_match_304(ctx: &Ctx, trace: &Trace) -> Result<(), String> {
         ));
     }
     let stale = format!("\"{}\"", last.seq.saturating_add(1000));
-    let b = ctx
-        .http
-        .get(&url, &[("if-none-match", stale.as_str())])
-        .await?;
+    let b = ctx.http.get(&url, &with_auth(&auth, Some(&stale))).await?;
     if b.status != 200 {
         return Err(format!(
             "PROTOCOL.md 6.2: GET with If-None-Match: {stale} (not the current seq) answered HTTP {}, expected 200",
@@ -132,6 +128,18 @@ pub async fn if_none_match_304(ctx: &Ctx, trace: &Trace) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Request headers: the job's bearer token and an `If-None-Match`, when given.
+fn with_auth<'a>(auth: &'a Option<String>, tag: Option<&'a str>) -> Vec<(&'static str, &'a str)> {
+    let mut headers = Vec::new();
+    if let Some(auth) = auth {
+        headers.push(("authorization", auth.as_str()));
+    }
+    if let Some(tag) = tag {
+        headers.push(("if-none-match", tag));
+    }
+    headers
 }
 
 fn shorten(url: &str) -> String {

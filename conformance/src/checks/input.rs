@@ -19,7 +19,7 @@ impl SlowJob {
     /// Starts the job (or remembers why it could not).
     pub async fn start(ctx: &Ctx) -> SlowJob {
         let id = ctx.ids.fresh("input");
-        let started = ctx.http.start_job(&ctx.opts, &id, Pace::SLOW).await;
+        let started = ctx.start_job(&id, Pace::SLOW).await;
         SlowJob {
             id: started.map(|()| id),
         }

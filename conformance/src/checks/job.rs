@@ -59,7 +59,7 @@ pub async fn follow(ctx: &Ctx) -> Trace {
         end: None,
         setup: None,
     };
-    if let Err(why) = ctx.http.start_job(&ctx.opts, &id, Pace::FAST).await {
+    if let Err(why) = ctx.start_job(&id, Pace::FAST).await {
         trace.setup = Some(why);
         return trace;
     }
@@ -118,7 +118,8 @@ pub fn judge(trace: &Trace) -> Vec<(&'static str, Result<(), String>)> {
             )),
         },
         Some(kind) => Err(format!(
-            "PROTOCOL.md 4.2: the first frame was `{kind}`, not `snapshot`"
+            "PROTOCOL.md 4.2: the first frame was `{kind}`, not `snapshot`{}",
+            token_hint(trace.end.as_ref())
         )),
         None => Err(format!(
             "PROTOCOL.md 4.2: no frame after the upgrade, expected a snapshot: {}",
@@ -152,6 +153,16 @@ pub fn judge(trace: &Trace) -> Vec<(&'static str, Result<(), String>)> {
             setup(close_after_terminal(trace)),
         ),
     ]
+}
+
+/// A hint when the server refused the socket for want of a token.
+fn token_hint(end: Option<&Event>) -> &'static str {
+    match end {
+        Some(Event::Frame(ServerMessage::Error { code, .. })) if code.starts_with("token_") => {
+            " (an error frame about a token: the server requires tokens, run the kit with --tokens)"
+        }
+        _ => "",
+    }
 }
 
 fn close_after_terminal(trace: &Trace) -> Result<(), String> {
@@ -222,7 +233,7 @@ pub async fn pending_then_running(ctx: &Ctx) -> Result<(), String> {
         ));
     }
     rules::check_shape(&first, &id)?;
-    if let Err(why) = ctx.http.start_job(&ctx.opts, &id, Pace::FAST).await {
+    if let Err(why) = ctx.start_job(&id, Pace::FAST).await {
         socket.close().await;
         return Err(why);
     }

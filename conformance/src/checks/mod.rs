@@ -4,14 +4,17 @@ mod http_poll;
 mod input;
 mod job;
 mod socket_ids;
+mod tokens;
 
+use std::collections::HashMap;
 use std::future::Future;
+use std::sync::Mutex;
 
 use crate::wire::{Progress, ServerMessage};
 
 use crate::http::Http;
 use crate::ids::Ids;
-use crate::options::Options;
+use crate::options::{Options, Pace};
 use crate::report::Report;
 use crate::socket::{Event, Socket};
 
@@ -90,6 +93,14 @@ pub const CHECKS: &[(&str, &str)] = &[
         "ws.unknown_id_4404_after_grace",
         "4.5: an id that never gets a job is closed 4404 after the grace",
     ),
+    (
+        "ws.token_missing_4401",
+        "7: with tokens, a socket without one is closed 4401 (--tokens)",
+    ),
+    (
+        "http.token_missing_401",
+        "7, 6.3: with tokens, a poll without one gets 401 token_missing (--tokens)",
+    ),
 ];
 
 /// What every check gets: the options, an HTTP client and fresh ids.
@@ -100,6 +111,8 @@ pub struct Ctx {
     pub http: Http,
     /// Id generator.
     pub ids: Ids,
+    /// Job tokens by id, when the server requires them.
+    tokens: Mutex<HashMap<String, String>>,
 }
 
 impl Ctx {
@@ -108,9 +121,43 @@ impl Ctx {
         format!("{}/ws/progress/{id}", self.opts.base())
     }
 
-    /// Socket URL of a job's progress.
+    /// Socket URL of a job's progress, with `?token=` when the job has one.
     pub fn ws_url(&self, id: &str) -> String {
+        let url = self.bare_ws_url(id);
+        match self.token(id) {
+            Some(token) => format!("{url}?token={token}"),
+            None => url,
+        }
+    }
+
+    /// Socket URL of a job's progress, never with a token.
+    pub fn bare_ws_url(&self, id: &str) -> String {
         format!("{}/ws/progress/{id}", self.opts.ws_base())
+    }
+
+    /// The job's token, if the server gave one.
+    pub fn token(&self, id: &str) -> Option<String> {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(id)
+            .cloned()
+    }
+
+    /// `Authorization: Bearer` value for polls of the job, if it has a token.
+    pub fn bearer(&self, id: &str) -> Option<String> {
+        self.token(id).map(|t| format!("Bearer {t}"))
+    }
+
+    /// Starts a job and keeps its token.
+    pub async fn start_job(&self, id: &str, pace: Pace) -> Result<(), String> {
+        if let Some(token) = self.http.start_job(&self.opts, id, pace).await? {
+            self.tokens
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id.to_owned(), token);
+        }
+        Ok(())
     }
 
     /// Opens a job socket.
@@ -123,6 +170,11 @@ impl Ctx {
         let mut socket = self.open(id).await?;
         match socket.next().await {
             Event::Frame(ServerMessage::Snapshot { progress }) => Ok((socket, progress)),
+            Event::Frame(ServerMessage::Error { code, .. }) if code.starts_with("token_") => {
+                Err(format!(
+                    "PROTOCOL.md 4.2: the first frame must be a snapshot; got an `error` frame `{code}` (the server requires tokens: run the kit with --tokens)"
+                ))
+            }
             other => Err(format!(
                 "PROTOCOL.md 4.2: the first frame must be a snapshot; got {}",
                 other.describe()
@@ -152,6 +204,7 @@ pub async fn run(opts: Options) -> Report {
         opts,
         http,
         ids: Ids::new(),
+        tokens: Mutex::new(HashMap::new()),
     };
 
     let reachable = http_poll::reachable(&ctx).await;
@@ -161,7 +214,7 @@ pub async fn run(opts: Options) -> Report {
         report.note("the server could not be reached, so no other check ran");
         return report;
     }
-    step(
+    jobless(
         &mut report,
         &ctx,
         "http.unknown_id_404",
@@ -209,7 +262,7 @@ pub async fn run(opts: Options) -> Report {
         job::late_join(&ctx, &trace),
     )
     .await;
-    step(
+    jobless(
         &mut report,
         &ctx,
         "ws.pending_then_running",
@@ -255,14 +308,41 @@ pub async fn run(opts: Options) -> Report {
     )
     .await;
 
-    step(
+    jobless(
         &mut report,
         &ctx,
         "ws.unknown_id_4404_after_grace",
         socket_ids::unknown_id_4404(&ctx),
     )
     .await;
+
+    if ctx.opts.tokens {
+        let job = tokens::TokenJob::start(&ctx).await;
+        let without_socket = tokens::socket_without_token(&ctx, &job);
+        step(&mut report, &ctx, "ws.token_missing_4401", without_socket).await;
+        let without_poll = tokens::poll_without_token(&ctx, &job);
+        step(&mut report, &ctx, "http.token_missing_401", without_poll).await;
+    } else {
+        for name in ["ws.token_missing_4401", "http.token_missing_401"] {
+            let why = "the server does not require tokens (use --tokens for one that does)";
+            report.skip(name, why);
+        }
+    }
     report
+}
+
+/// A check that needs an id without a job: with tokens there is no token for it.
+async fn jobless(
+    report: &mut Report,
+    ctx: &Ctx,
+    name: &'static str,
+    check: impl Future<Output = Result<(), String>>,
+) {
+    if ctx.opts.tokens && !ctx.opts.skips(name) {
+        report.skip(name, "with --tokens: an id without a job has no token");
+    } else {
+        step(report, ctx, name, check).await;
+    }
 }
 
 /// Runs one check unless it was asked to be skipped.

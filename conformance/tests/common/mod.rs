@@ -40,10 +40,15 @@ impl Drop for Running {
 
 /// The real dev server on a free port, with a short grace period.
 pub async fn dev_server() -> Running {
-    let config = Config {
+    dev_server_with(Config {
         grace: Duration::from_millis(500),
         ..Config::default()
-    };
+    })
+    .await
+}
+
+/// The real dev server on a free port with `config`.
+pub async fn dev_server_with(config: Config) -> Running {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
