@@ -9,10 +9,11 @@ use clap::Parser;
 use upload_progress_conformance::{run, Options, CHECKS, DEFAULT_START_JOB};
 
 const AFTER_HELP: &str = "\
-With --tokens the kit presents each job's token from the start-job answer
-(the dev server's --require-token). Jobs are started by POSTing to --start-job-url, where
-{base}, {id}, {step_ms} and {steps} are replaced; a server may ignore the
-pace but its jobs must still be running a second after they start.
+Jobs are started by POSTing to --start-job-url, where {base}, {id},
+{step_ms} and {steps} are replaced; a server may ignore the pace, but its
+jobs must still be running a second after they start. With --tokens the kit
+presents each job's token from the start-job answer (for the dev server:
+--require-token).
 
 --list prints the checks; --skip takes their names or a prefix such as `ws.`.
 Exit status: 0 when every check that ran passed, 1 when any failed, 2 for bad usage.";
@@ -32,7 +33,7 @@ struct Cli {
     #[arg(long, default_value = DEFAULT_START_JOB)]
     start_job_url: String,
     /// Bearer token sent with the start-job POST (e.g. an admin token).
-    #[arg(long, env = "UPR_CONFORMANCE_ADMIN_TOKEN")]
+    #[arg(long, env = "UPR_CONFORMANCE_ADMIN_TOKEN", hide_env_values = true)]
     admin_token: Option<String>,
     /// Upper bound of each wait (connect, answer, next frame), in ms.
     #[arg(long, default_value_t = 5_000)]
