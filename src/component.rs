@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use upload_progress_core::session::{SessionOptions, StatusError};
+use upload_progress_core::session::{SessionEvent, SessionOptions, StatusError};
 use upload_progress_core::Progress;
 
 use crate::hook::{use_upload_progress_with_options, UseUploadProgressOptions};
@@ -44,9 +44,15 @@ pub fn UploadProgressRobust(
     /// Called once when the job completes. Default: none.
     #[prop(optional, into)]
     on_complete: Option<Callback<Progress>>,
-    /// Called when following stops with an error, or the job fails. Default: none.
+    /// Called when following stops with an error, or the job fails; again
+    /// each time it happens. Read once at mount. Default: none.
     #[prop(optional, into)]
     on_error: Option<Callback<StatusError>>,
+    /// Called with every decision of the session (attempts, closes, backoff
+    /// delays, fallback, probes, token refreshes), for logs and counters.
+    /// Read once at mount. Default: none.
+    #[prop(optional, into)]
+    on_event: Option<Callback<SessionEvent>>,
     /// Reconnect on its own after a transient failure; when `false` only the
     /// Reconnect button reconnects. Default: `true` (or `session_options`).
     #[prop(optional, into)]
@@ -66,9 +72,14 @@ pub fn UploadProgressRobust(
     /// HTTP polling interval in milliseconds. Default: 3000 (or `session_options`).
     #[prop(optional, into)]
     poll_interval_ms: Option<u64>,
-    /// Token for the job (`?token=` on the socket, `Bearer` on HTTP). Default: none.
+    /// Token for the job (`?token=` on the socket, `Bearer` on HTTP). Read
+    /// once per job. Default: none.
     #[prop(optional, into)]
     token: Option<String>,
+    /// Seconds until `token` expires (an upload answer's `expires_in_s`);
+    /// with a `token_provider` it is refreshed ahead of expiry. Default: unknown.
+    #[prop(optional, into)]
+    token_expires_in_s: Option<u64>,
     /// Async source of a fresh token when the server rejects the current one.
     /// Default: none (an expired token ends with an authentication error).
     #[prop(optional)]
@@ -96,10 +107,12 @@ pub fn UploadProgressRobust(
         ws_base,
         http_base,
         token,
+        token_expires_in_s,
         token_provider,
         session,
         on_complete: on_complete.map(|cb| Rc::new(move |p| cb.run(p)) as Rc<dyn Fn(Progress)>),
         on_error: on_error.map(|cb| Rc::new(move |e| cb.run(e)) as Rc<dyn Fn(StatusError)>),
+        on_event: on_event.map(|cb| Rc::new(move |e| cb.run(e)) as Rc<dyn Fn(SessionEvent)>),
     };
     let job = use_upload_progress_with_options(process_id, options);
     let reconnect = job.reconnect;

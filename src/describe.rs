@@ -35,6 +35,7 @@ pub(crate) fn connection_attr(status: &Status) -> &'static str {
         Connection::Idle => "idle",
         Connection::Connecting { .. } => "connecting",
         Connection::Connected => "connected",
+        Connection::Checking => "checking",
         Connection::Reconnecting { .. } => "reconnecting",
         Connection::Polling { .. } => "polling",
         Connection::Offline => "offline",
@@ -69,6 +70,7 @@ pub(crate) fn connection_text(labels: &Labels, status: &Status, now: Millis) -> 
             &[("attempt", &attempt.to_string())],
         ),
         Connection::Connected => labels.connected.clone(),
+        Connection::Checking => labels.checking.clone(),
         Connection::Reconnecting {
             attempt,
             max_attempts,
@@ -107,6 +109,7 @@ pub(crate) fn error_message(labels: &Labels, error: &StatusError) -> String {
         ErrorKind::Server => labels.error_server.clone(),
         ErrorKind::Policy => labels.error_policy.clone(),
         ErrorKind::NotFound => labels.error_not_found.clone(),
+        ErrorKind::Job => labels.error_job.clone(),
     }
 }
 
@@ -118,6 +121,7 @@ pub(crate) fn error_hint(labels: &Labels, error: &StatusError) -> String {
         ErrorKind::Server => labels.hint_server.clone(),
         ErrorKind::Policy => labels.hint_policy.clone(),
         ErrorKind::NotFound => labels.hint_not_found.clone(),
+        ErrorKind::Job => labels.hint_job.clone(),
     }
 }
 
@@ -143,14 +147,10 @@ pub(crate) fn alert_text(
     Some(fill(&labels.job_failed, &[("error", &reason)]))
 }
 
-/// True when the Reconnect button is offered: whenever the connection is
-/// not live and the job is not over.
-pub(crate) fn shows_reconnect(status: &Status) -> bool {
-    match &status.connection {
-        Connection::Connected | Connection::Finished(_) | Connection::Idle => false,
-        Connection::Connecting { attempt } => *attempt > 1,
-        _ => true,
-    }
+/// The measured round trip, for the indicator's tooltip and screen readers.
+pub(crate) fn latency_text(labels: &Labels, status: &Status) -> Option<String> {
+    let ms = status.latency_ms?;
+    Some(fill(&labels.latency, &[("ms", &ms.to_string())]))
 }
 
 /// Percent as shown: a whole number, clamped to 0..=100.
@@ -292,19 +292,17 @@ mod tests {
     }
 
     #[test]
-    fn reconnect_button_only_when_not_live() {
-        assert!(!shows_reconnect(&with(Connection::Connected)));
-        assert!(!shows_reconnect(&with(Connection::Finished(
-            JobState::Completed
-        ))));
-        assert!(!shows_reconnect(&with(Connection::Connecting {
-            attempt: 1
-        })));
-        assert!(shows_reconnect(&with(Connection::Polling {
-            next_probe_at: None
-        })));
-        assert!(shows_reconnect(&with(Connection::Offline)));
-        assert!(shows_reconnect(&with(Connection::Stopped { error: None })));
+    fn latency_is_described_when_measured() {
+        let labels = Labels::default();
+        assert_eq!(latency_text(&labels, &with(Connection::Connected)), None);
+        let status = Status {
+            latency_ms: Some(42),
+            ..with(Connection::Connected)
+        };
+        assert_eq!(
+            latency_text(&labels, &status).as_deref(),
+            Some("Round trip 42 ms")
+        );
     }
 
     #[test]

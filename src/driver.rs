@@ -15,7 +15,8 @@ use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
 use upload_progress_core::session::{
-    Action, AttemptId, Input, Millis, RequestId, Session, SessionConfig, Status,
+    Action, AttemptId, Input, Millis, RequestId, Session, SessionConfig, SessionEvent, Status,
+    StatusError,
 };
 use upload_progress_core::Progress;
 
@@ -31,6 +32,12 @@ pub(crate) struct Outputs {
     pub(crate) progress: Box<dyn Fn(Progress)>,
     /// A new status.
     pub(crate) status: Box<dyn Fn(Status)>,
+    /// The job completed (once).
+    pub(crate) completed: Box<dyn Fn(Progress)>,
+    /// Following ended in an error, or the job failed.
+    pub(crate) failed: Box<dyn Fn(StatusError)>,
+    /// A decision of the session, for the app's logs.
+    pub(crate) event: Box<dyn Fn(SessionEvent)>,
 }
 
 /// Owns a running session. Dropping it stops the session and releases the
@@ -194,6 +201,7 @@ impl Inner {
                     let input = match event {
                         SocketEvent::Open => Input::SocketOpened { attempt },
                         SocketEvent::Message(text) => Input::SocketMessage { attempt, text },
+                        SocketEvent::Binary => Input::SocketBinary { attempt },
                         SocketEvent::Closed {
                             code,
                             reason,
@@ -213,18 +221,10 @@ impl Inner {
                 drop(old);
                 match Socket::open(&url, sink) {
                     Ok(socket) => this.state.borrow_mut().socket = Some((attempt, socket)),
-                    Err(reason) => {
-                        // The browser refused before any network activity;
-                        // report it the way a failed handshake looks.
-                        this.queue
-                            .borrow_mut()
-                            .push_back(Work::Input(Input::SocketClosed {
-                                attempt,
-                                code: upload_progress_core::code::ABNORMAL,
-                                reason,
-                                was_clean: false,
-                            }));
-                    }
+                    Err(reason) => this
+                        .queue
+                        .borrow_mut()
+                        .push_back(Work::Input(Input::SocketOpenFailed { attempt, reason })),
                 }
             }
             Action::CloseSocket {
@@ -273,8 +273,9 @@ impl Inner {
                 let poll = this.state.borrow_mut().polls.remove(&request);
                 drop(poll);
             }
-            Action::RefreshToken => match &this.token_provider {
-                Some(provider) => {
+            // The session only asks when it was told a provider exists.
+            Action::RefreshToken => {
+                if let Some(provider) = &this.token_provider {
                     let future = provider.fetch();
                     let weak = Rc::downgrade(this);
                     wasm_bindgen_futures::spawn_local(async move {
@@ -284,13 +285,12 @@ impl Inner {
                         }
                     });
                 }
-                None => this
-                    .queue
-                    .borrow_mut()
-                    .push_back(Work::Input(Input::TokenReady { token: None })),
-            },
+            }
             Action::ProgressChanged(progress) => (this.outputs.progress)(progress),
             Action::StatusChanged(status) => (this.outputs.status)(status),
+            Action::JobCompleted(progress) => (this.outputs.completed)(progress),
+            Action::Failed(error) => (this.outputs.failed)(error),
+            Action::Event(event) => (this.outputs.event)(event),
         }
     }
 

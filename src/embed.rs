@@ -6,7 +6,7 @@ use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
 use leptos::prelude::*;
-use upload_progress_core::session::{ErrorKind, SessionOptions, StatusError};
+use upload_progress_core::session::{ErrorKind, SessionEvent, SessionOptions, StatusError};
 use upload_progress_core::Progress;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -84,7 +84,9 @@ struct EmbedOptions {
 /// `initialRetryMs` (2000), `maxRetryMs` (16000), `heartbeatIntervalMs`
 /// (30000), `pongTimeoutMs` (10000), `connectTimeoutMs` (10000),
 /// `probeIntervalMs` (30000), `labels` (an object of [`Labels`] fields),
-/// `onComplete(progress)` and `onError({kind, message, hint})`.
+/// `tokenExpiresInS` (seconds the token has left, so it is refreshed ahead),
+/// `onComplete(progress)`, `onError({kind, message, hint})` and
+/// `onEvent({type, ...})` (every decision of the session, for logs).
 ///
 /// Throws a `TypeError`-like error when the options are unusable.
 #[wasm_bindgen]
@@ -208,7 +210,22 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
             let _ = f.call1(&JsValue::NULL, &error_object(&e));
         }) as Rc<dyn Fn(StatusError)>
     });
+    let on_event = get_function(options, "onEvent")?.map(|f| {
+        Rc::new(move |e: SessionEvent| {
+            let value = serde_wasm_bindgen::to_value(&e).unwrap_or(JsValue::NULL);
+            let _ = f.call1(&JsValue::NULL, &value);
+        }) as Rc<dyn Fn(SessionEvent)>
+    });
     let token_provider = get_function(options, "tokenProvider")?.map(js_token_provider);
+    let token_expires_in_s = match get(options, "tokenExpiresInS") {
+        None => None,
+        Some(v) => Some(
+            v.as_f64()
+                .filter(|s| s.is_finite() && *s >= 0.0)
+                .map(|s| s as u64)
+                .ok_or("option `tokenExpiresInS` must be a non-negative number")?,
+        ),
+    };
     Ok(EmbedOptions {
         process_id,
         filename: get_string(options, "filename")?.unwrap_or_default(),
@@ -216,10 +233,12 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
             ws_base: get_string(options, "wsBase")?,
             http_base: get_string(options, "httpBase")?,
             token: get_string(options, "token")?,
+            token_expires_in_s,
             token_provider,
             session,
             on_complete,
             on_error,
+            on_event,
         },
         labels,
     })
@@ -247,6 +266,7 @@ fn error_object(e: &StatusError) -> JsValue {
         ErrorKind::Server => "server",
         ErrorKind::Policy => "policy",
         ErrorKind::NotFound => "not_found",
+        ErrorKind::Job => "job",
     };
     let obj = Object::new();
     let _ = Reflect::set(&obj, &"kind".into(), &kind.into());

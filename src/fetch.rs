@@ -87,10 +87,7 @@ async fn run(request: &PollRequest, signal: Option<&web_sys::AbortSignal>) -> Po
     if status == 200 {
         return match serde_json::from_str::<ProgressResponse>(&body) {
             Ok(parsed) => PollOutcome::Progress(parsed.progress),
-            Err(_) => PollOutcome::Http {
-                status,
-                code: Some("invalid_body".to_owned()),
-            },
+            Err(_) => PollOutcome::InvalidBody { status },
         };
     }
     PollOutcome::Http {

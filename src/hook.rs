@@ -1,14 +1,13 @@
 //! `use_upload_progress`: follow one job from a Leptos component.
 
-use std::cell::Cell;
 use std::fmt;
 use std::rc::Rc;
 
 use leptos::prelude::*;
 use upload_progress_core::session::{
-    Connection, ErrorKind, Input, SessionConfig, SessionOptions, Status, StatusError,
+    Input, SessionConfig, SessionEvent, SessionOptions, Status, StatusError,
 };
-use upload_progress_core::{JobState, ProcessId, Progress};
+use upload_progress_core::{ProcessId, Progress};
 
 use crate::describe::idle_status;
 use crate::driver::{Driver, Outputs};
@@ -19,6 +18,9 @@ use crate::urls;
 pub type CompleteCallback = Rc<dyn Fn(Progress)>;
 /// Called when following stops with an error or the job fails.
 pub type ErrorCallback = Rc<dyn Fn(StatusError)>;
+/// Called with every decision the session makes (attempts, closes, backoff
+/// delays, fallback, probes, token refreshes, heartbeat timeouts).
+pub type EventCallback = Rc<dyn Fn(SessionEvent)>;
 
 /// Options of [`use_upload_progress_with_options`].
 ///
@@ -35,6 +37,10 @@ pub struct UseUploadProgressOptions {
     /// Token for the job (`?token=` on the socket, `Authorization: Bearer` on HTTP).
     /// Default: none.
     pub token: Option<String>,
+    /// Seconds until `token` expires, when known (an upload answer's
+    /// `expires_in_s`). With a `token_provider`, the token is refreshed
+    /// before a connection once it is about to expire. Default: unknown.
+    pub token_expires_in_s: Option<u64>,
     /// Asked for a fresh token when the server rejects the current one.
     /// Default: none (an expired token stops the session with an auth error).
     pub token_provider: Option<TokenProvider>,
@@ -44,8 +50,12 @@ pub struct UseUploadProgressOptions {
     pub session: SessionOptions,
     /// Called once when the job completes. Default: none.
     pub on_complete: Option<CompleteCallback>,
-    /// Called when following stops with an error, or the job fails. Default: none.
+    /// Called when following stops with an error, or the job fails; again
+    /// each time it happens. Default: none.
     pub on_error: Option<ErrorCallback>,
+    /// Called with every decision of the session, for logs and counters.
+    /// Default: none.
+    pub on_event: Option<EventCallback>,
 }
 
 impl fmt::Debug for UseUploadProgressOptions {
@@ -58,6 +68,7 @@ impl fmt::Debug for UseUploadProgressOptions {
             .field("session", &self.session)
             .field("on_complete", &self.on_complete.is_some())
             .field("on_error", &self.on_error.is_some())
+            .field("on_event", &self.on_event.is_some())
             .finish()
     }
 }
@@ -132,18 +143,8 @@ pub fn use_upload_progress_with_options(
         let process_id = match ProcessId::parse(&raw) {
             Ok(id) => id,
             Err(e) => {
-                let error = StatusError {
-                    kind: ErrorKind::Policy,
-                    message: e.to_string(),
-                    hint: "Check the job id.".to_owned(),
-                };
-                set_status.try_set(Status {
-                    connection: Connection::Stopped {
-                        error: Some(error.clone()),
-                    },
-                    last_error: Some(error.clone()),
-                    ..idle_status()
-                });
+                let error = StatusError::invalid_process_id(&e);
+                set_status.try_set(Status::stopped(error.clone()));
                 if let Some(cb) = &opts.on_error {
                     cb(error);
                 }
@@ -156,52 +157,37 @@ pub fn use_upload_progress_with_options(
             ws_base: urls::trim_base(opts.ws_base.as_deref().unwrap_or(&page_ws)),
             http_base: urls::trim_base(opts.http_base.as_deref().unwrap_or(&page_http)),
             token: opts.token.clone(),
+            token_expires_at: opts
+                .token_expires_in_s
+                .map(|s| crate::clock::now().saturating_add(s.saturating_mul(1_000))),
+            token_provider: opts.token_provider.is_some(),
             options: opts.session.clone(),
         };
-        let completed = Rc::new(Cell::new(false));
+        // The session decides what counts as completion or failure; the
+        // hook only forwards its announcements.
         let on_complete = opts.on_complete.clone();
-        let on_job_error = opts.on_error.clone();
-        let on_status_error = opts.on_error.clone();
-        let last_error = Rc::new(std::cell::RefCell::new(None::<StatusError>));
+        let on_error = opts.on_error.clone();
+        let on_event = opts.on_event.clone();
         let outputs = Outputs {
             progress: Box::new(move |p: Progress| {
-                let state = p.state;
-                let reason = p.error.clone().unwrap_or_else(|| p.message.clone());
-                let snapshot = p.clone();
                 set_progress.try_set(Some(p));
-                if state.is_terminal() && !completed.replace(true) {
-                    match state {
-                        JobState::Completed => {
-                            if let Some(cb) = &on_complete {
-                                cb(snapshot);
-                            }
-                        }
-                        _ => {
-                            if let Some(cb) = &on_job_error {
-                                cb(StatusError {
-                                    kind: ErrorKind::Server,
-                                    message: reason,
-                                    hint: String::new(),
-                                });
-                            }
-                        }
-                    }
-                }
             }),
             status: Box::new(move |s: Status| {
-                let error = match &s.connection {
-                    Connection::Stopped { error: Some(e) } => Some(e.clone()),
-                    _ => None,
-                };
                 set_status.try_set(s);
-                if let Some(e) = error {
-                    let fresh = last_error.borrow().as_ref() != Some(&e);
-                    if fresh {
-                        *last_error.borrow_mut() = Some(e.clone());
-                        if let Some(cb) = &on_status_error {
-                            cb(e);
-                        }
-                    }
+            }),
+            completed: Box::new(move |p| {
+                if let Some(cb) = &on_complete {
+                    cb(p);
+                }
+            }),
+            failed: Box::new(move |e| {
+                if let Some(cb) = &on_error {
+                    cb(e);
+                }
+            }),
+            event: Box::new(move |e| {
+                if let Some(cb) = &on_event {
+                    cb(e);
                 }
             }),
         };

@@ -100,6 +100,14 @@ pub struct Labels {
     pub waiting_for_data: String,
     /// The Reconnect button.
     pub reconnect: String,
+    /// Updates stopped at their usual rhythm and the connection is being checked.
+    pub checking: String,
+    /// The measured round trip; `{ms}`.
+    pub latency: String,
+    /// The job itself failed or was cancelled.
+    pub error_job: String,
+    /// What to do about a failed job.
+    pub hint_job: String,
 }
 
 impl Default for Labels {
@@ -145,6 +153,10 @@ impl Default for Labels {
             updated_minutes: s("Updated {minutes} min ago"),
             waiting_for_data: s("Waiting for the first update…"),
             reconnect: s("Reconnect"),
+            checking: s("No updates for a while; checking the connection…"),
+            latency: s("Round trip {ms} ms"),
+            error_job: s("The job did not finish."),
+            hint_job: s("Start the job again; if it keeps failing, contact support."),
         }
     }
 }

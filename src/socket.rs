@@ -15,6 +15,8 @@ pub(crate) enum SocketEvent {
     Open,
     /// A text frame.
     Message(String),
+    /// A binary frame (not used by protocol v1, but proof of life).
+    Binary,
     /// `close`.
     Closed {
         /// `CloseEvent.code`.
@@ -59,9 +61,10 @@ impl Socket {
         let on_open = Closure::<dyn FnMut(Event)>::new(move |_: Event| s(SocketEvent::Open));
         let s = sink.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
-            // Protocol v1 is text only; a binary frame carries nothing we understand.
-            if let Some(text) = e.data().as_string() {
-                s(SocketEvent::Message(text));
+            // Protocol v1 is text only; a binary frame is still a sign of life.
+            match e.data().as_string() {
+                Some(text) => s(SocketEvent::Message(text)),
+                None => s(SocketEvent::Binary),
             }
         });
         let s = sink.clone();

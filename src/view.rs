@@ -91,6 +91,9 @@ pub fn UploadProgressView(
         })
     };
     let l = labels.clone();
+    let latency = move || status.with(|s| describe::latency_text(&l, s));
+    let latency_title = latency.clone();
+    let l = labels.clone();
     let age_text = move || status.with(|s| describe::age_text(&l, s.last_update_at, now()));
     let l = labels.clone();
     let alert = move || progress.with(|p| status.with(|s| describe::alert_text(&l, p.as_ref(), s)));
@@ -163,15 +166,16 @@ pub fn UploadProgressView(
                 {move || progress.with(|p| p.as_ref().map(|p| p.message.clone()).unwrap_or_default())}
             </p>
             <div class="upr__status">
-                <div class="upr__connection">
+                <div class="upr__connection" title=latency_title>
                     <span class="upr__dot" aria-hidden="true"></span>
                     <span class="upr__connection-text" aria-hidden="true">{connection_text}</span>
                     <span class="upr__announce upr__sr-only" aria-live="polite" aria-atomic="true">
                         {announced}
                     </span>
+                    <span class="upr__latency upr__sr-only">{latency}</span>
                 </div>
                 <span class="upr__age">{age_text}</span>
-                <Show when=move || status.with(describe::shows_reconnect)>
+                <Show when=move || status.with(Status::offers_reconnect)>
                     <button
                         type="button"
                         class="upr__reconnect"

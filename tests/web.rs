@@ -416,6 +416,68 @@ async fn unmount_stops_polling() {
 }
 
 #[wasm_bindgen_test]
+async fn a_parent_that_rebuilds_the_widget_leaves_exactly_one_socket() {
+    clear_faults().await;
+    let id = unique_id("rebuild");
+    let token = start_job(&id, 300, 10).await;
+    let host = container();
+    let (renders, set_renders) = signal(0u32);
+    let widget_id = id.clone();
+    // The closure re-runs on every change of `renders` and builds a new
+    // widget each time: the old one must let go of its socket.
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        let widget_id = widget_id.clone();
+        let token = token.clone();
+        view! {
+            {move || {
+                let n = renders.get();
+                view! {
+                    <div class="parent" data-renders=n.to_string()>
+                        <UploadProgressRobust
+                            process_id=widget_id.clone()
+                            token=token.clone()
+                            ws_base=ws_base()
+                            http_base=server()
+                            session_options=fast_options()
+                        />
+                    </div>
+                }
+            }}
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+    for i in 1..=3 {
+        set_renders.set(i);
+        let want = i.to_string();
+        wait_for("the parent to rebuild the widget", 5_000.0, || {
+            let shown = host
+                .query_selector(".parent")
+                .ok()
+                .flatten()
+                .and_then(|p| p.get_attribute("data-renders"));
+            if shown.as_deref() == Some(want.as_str()) {
+                Ok(())
+            } else {
+                Err(format!("{shown:?}"))
+            }
+        })
+        .await;
+        wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+    }
+    let s = wait_for_stats("one socket after the rebuilds", &id, 5_000.0, |s| {
+        s.ws_active == 1
+    })
+    .await;
+    assert_eq!(s.ws_opened, 4, "one socket per widget built: {s:?}");
+    drop(handle);
+    wait_for_stats("no socket after unmount", &id, 5_000.0, |s| {
+        s.ws_active == 0
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
 async fn mount_unmount_remount_leaves_exactly_one_socket() {
     clear_faults().await;
     let id = unique_id("remount");
@@ -431,9 +493,17 @@ async fn mount_unmount_remount_leaves_exactly_one_socket() {
         s.ws_active == 1
     })
     .await;
+    let settled = stats(&id).await;
     sleep(500).await;
     let s = stats(&id).await;
     assert_eq!(s.ws_active, 1, "still exactly one socket: {s:?}");
+    // At most one socket per mount (the first two may be closed before
+    // their upgrade reaches the server), and none opened afterwards.
+    assert!(s.ws_opened <= 3, "one socket per mount at most: {s:?}");
+    assert_eq!(
+        s.ws_opened, settled.ws_opened,
+        "no socket after settling: {s:?}"
+    );
     drop(third);
     wait_for_stats("no socket after the last unmount", &id, 5_000.0, |s| {
         s.ws_active == 0

@@ -128,10 +128,17 @@ pub async fn scripted_job(
     started_job(response).await
 }
 
-/// Asks for a fresh token (`POST /api/uploads/{id}/token`).
-pub async fn fresh_token(http_base: &str, process_id: &str) -> Option<String> {
+/// Asks for a fresh token (`POST /api/uploads/{id}/token`), presenting the
+/// job's current token (the server renews one that expired a short while
+/// ago; the refresh cookie set with the job is sent along by the browser
+/// when the page and the server share an origin).
+pub async fn fresh_token(http_base: &str, process_id: &str, current: &str) -> Option<String> {
     let url = format!("{http_base}/api/uploads/{process_id}/token");
-    let response = Request::post(&url).send().await.ok()?;
+    let response = Request::post(&url)
+        .header("Authorization", &format!("Bearer {current}"))
+        .send()
+        .await
+        .ok()?;
     if !response.ok() {
         return None;
     }

@@ -133,10 +133,19 @@ pub fn DemoApp() -> impl IntoView {
                         let remove_id = job.process_id.clone();
                         let base = http_base();
                         let provider_id = job.process_id.clone();
+                        // The newest token this widget holds: a fresh one is
+                        // earned by presenting it.
+                        let current = std::rc::Rc::new(std::cell::RefCell::new(job.token.clone()));
                         let provider = TokenProvider::new(move || {
                             let base = base.clone();
                             let id = provider_id.clone();
-                            async move { api::fresh_token(&base, &id).await }
+                            let current = current.clone();
+                            async move {
+                                let held = current.borrow().clone();
+                                let fresh = api::fresh_token(&base, &id, &held).await?;
+                                *current.borrow_mut() = fresh.clone();
+                                Some(fresh)
+                            }
                         });
                         let (ws, http) = bases_for_server(&http_base());
                         view! {

@@ -1,9 +1,15 @@
 //! What the session decided and why, as typed events an app can log or count.
 
+use serde::Serialize;
+
 use super::{AttemptId, Millis};
 
 /// One decision of the session. Emitted as `Action::Event`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Serialises as `{"type": "backoff_chosen", "delay_ms": 3200, ...}` for
+/// logs and the JavaScript API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
 pub enum SessionEvent {
     /// A socket attempt started.
     AttemptOpened {

@@ -7,7 +7,8 @@ pub type Millis = u64;
 
 /// Identifies one socket attempt. Every socket event carries the id of the
 /// attempt that opened it, so events of a replaced socket are recognised and dropped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize)]
+#[serde(transparent)]
 pub struct AttemptId(pub u64);
 
 /// Identifies one HTTP poll, so a late answer to a cancelled poll is dropped.

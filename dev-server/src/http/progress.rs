@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
+use upload_progress_core::protocol::{etag, parse_etag};
 use upload_progress_core::{ProcessId, ProgressResponse};
 
 use crate::auth::bearer;
@@ -74,10 +75,10 @@ fn poll(
         }
     }
     let progress = state.store.get(&id).ok_or_else(ApiError::unknown_process)?;
-    let etag = format!("\"{}\"", progress.seq);
+    let etag = etag(progress.seq);
     let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\""));
     let no_store = (header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    if if_none_match(headers, &etag) {
+    if if_none_match(headers, progress.seq) {
         return Ok((
             StatusCode::NOT_MODIFIED,
             [(header::ETAG, etag_value), no_store],
@@ -91,15 +92,15 @@ fn poll(
         .into_response())
 }
 
-/// True when an `If-None-Match` entry equals `etag` (weak or strong) or is `*`.
-fn if_none_match(headers: &HeaderMap, etag: &str) -> bool {
+/// True when an `If-None-Match` entry names `seq` (weak or strong) or is `*`.
+fn if_none_match(headers: &HeaderMap, seq: u64) -> bool {
     headers
         .get_all(header::IF_NONE_MATCH)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .map(|tag| tag.trim())
-        .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
+        .any(|tag| tag == "*" || parse_etag(tag) == Some(seq))
 }
 
 /// `GET /ws/progress`: all active jobs, as a socket or one answer.
