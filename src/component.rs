@@ -42,6 +42,7 @@ pub fn UploadProgressRobust(
     #[prop(optional, into)]
     filename: Signal<String>,
     /// Called once when the job completes. Default: none.
+    /// Read once at mount.
     #[prop(optional, into)]
     on_complete: Option<Callback<Progress>>,
     /// Called when following stops with an error, or the job fails; again
@@ -55,41 +56,50 @@ pub fn UploadProgressRobust(
     on_event: Option<Callback<SessionEvent>>,
     /// Reconnect on its own after a transient failure; when `false` only the
     /// Reconnect button reconnects. Default: `true` (or `session_options`).
+    /// Read once at mount.
     #[prop(optional, into)]
     auto_retry: Option<bool>,
     /// Failed socket attempts before falling back to HTTP polling.
     /// Default: 3 (or `session_options`).
+    /// Read once at mount.
     #[prop(optional, into)]
     max_retries: Option<u32>,
-    /// Base of the socket URL, e.g. `wss://api.example.com`. Default: the
-    /// page's host, `wss:` on `https:` pages, `ws:` otherwise.
+    /// Base of the socket URL, e.g. `wss://api.example.com`. Reactive: a
+    /// change restarts the session. Default: the page's host, `wss:` on
+    /// `https:` pages, `ws:` otherwise.
     #[prop(optional, into)]
-    ws_base: Option<String>,
+    ws_base: MaybeProp<String>,
     /// Base of the HTTP polling URL, e.g. `https://api.example.com`.
-    /// Default: the page's origin.
+    /// Reactive: a change restarts the session. Default: the page's origin.
     #[prop(optional, into)]
-    http_base: Option<String>,
+    http_base: MaybeProp<String>,
     /// HTTP polling interval in milliseconds. Default: 3000 (or `session_options`).
+    /// Read once at mount.
     #[prop(optional, into)]
     poll_interval_ms: Option<u64>,
-    /// Token for the job (`?token=` on the socket, `Bearer` on HTTP). Read
-    /// once per job. Default: none.
+    /// Token for the job (`?token=` on the socket, `Bearer` on HTTP).
+    /// Reactive: a new value is used from the next connection on, with no
+    /// teardown; a new job starts with the value current then. Default: none.
     #[prop(optional, into)]
-    token: Option<String>,
+    token: MaybeProp<String>,
     /// Seconds until `token` expires (an upload answer's `expires_in_s`);
     /// with a `token_provider` it is refreshed ahead of expiry. Default: unknown.
+    /// Read once at mount.
     #[prop(optional, into)]
     token_expires_in_s: Option<u64>,
     /// Async source of a fresh token when the server rejects the current one.
     /// Default: none (an expired token ends with an authentication error).
+    /// Read once at mount.
     #[prop(optional)]
     token_provider: Option<TokenProvider>,
     /// Visible strings, for translation. Default: `Labels::default()` (English).
+    /// Read once at mount.
     #[prop(optional)]
     labels: Option<Labels>,
     /// Every reconnect, fallback and heartbeat knob; `auto_retry`,
     /// `max_retries` and `poll_interval_ms` override their fields.
     /// Default: `SessionOptions::default()`.
+    /// Read once at mount.
     #[prop(optional)]
     session_options: Option<SessionOptions>,
 ) -> impl IntoView {

@@ -2,7 +2,8 @@
 //!
 //! A tiny JS class forwards the element's lifecycle to the embed API:
 //! `connectedCallback` mounts, `disconnectedCallback` unmounts, a new
-//! `process-id` remounts and a new `filename` only relabels.
+//! `process-id`, `ws-base` or `http-base` remounts, a new `filename` only
+//! relabels and a new `token` is used from the next connection on.
 
 use std::cell::RefCell;
 
@@ -26,12 +27,15 @@ function numberAttr(el, name) {
 export function define_upload_progress_element(tag, mount) {
   if (customElements.get(tag)) return false;
   class UploadProgressRobustElement extends HTMLElement {
-    static get observedAttributes() { return ["process-id", "filename"]; }
+    static get observedAttributes() {
+      return ["process-id", "filename", "token", "ws-base", "http-base"];
+    }
     connectedCallback() { this._mount(); }
     disconnectedCallback() { this._unmount(); }
     attributeChangedCallback(name, before, after) {
       if (!this._handle || before === after) return;
       if (name === "filename") { this._handle.setFilename(after || ""); return; }
+      if (name === "token") { this._handle.setToken(after || undefined); return; }
       this._unmount();
       this._mount();
     }

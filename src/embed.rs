@@ -31,6 +31,7 @@ pub struct UploadProgressHandle {
 struct Controls {
     reconnect: Option<Rc<dyn Fn()>>,
     set_filename: Option<Rc<dyn Fn(String)>>,
+    set_token: Option<Rc<dyn Fn(Option<String>)>>,
 }
 
 #[wasm_bindgen]
@@ -60,6 +61,15 @@ impl UploadProgressHandle {
         }
     }
 
+    /// Changes the token used from the next connection on; never reconnects.
+    #[wasm_bindgen(js_name = setToken)]
+    pub fn set_token(&self, token: Option<String>) {
+        let set = self.controls.borrow().set_token.clone();
+        if let Some(set) = set {
+            set(token.filter(|t| !t.is_empty()));
+        }
+    }
+
     /// True until `unmount()` is called.
     #[wasm_bindgen(getter)]
     pub fn mounted(&self) -> bool {
@@ -71,6 +81,7 @@ impl UploadProgressHandle {
 struct EmbedOptions {
     process_id: String,
     filename: String,
+    token: Option<String>,
     hook: UseUploadProgressOptions,
     labels: Labels,
 }
@@ -97,6 +108,7 @@ pub fn mount_upload_progress(
     let EmbedOptions {
         process_id,
         filename,
+        token,
         hook,
         labels,
     } = parse_options(&options).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
@@ -104,6 +116,11 @@ pub fn mount_upload_progress(
     let shared = controls.clone();
     let mounted = leptos::mount::mount_to(element, move || {
         let (name, set_name) = signal(filename);
+        let (current_token, set_current_token) = signal(token);
+        let hook = UseUploadProgressOptions {
+            token: current_token.into(),
+            ..hook
+        };
         let job = use_upload_progress_with_options(process_id, hook);
         let reconnect = job.reconnect;
         {
@@ -111,6 +128,9 @@ pub fn mount_upload_progress(
             c.reconnect = Some(Rc::new(reconnect.clone()));
             c.set_filename = Some(Rc::new(move |n| {
                 set_name.try_set(n);
+            }));
+            c.set_token = Some(Rc::new(move |t| {
+                set_current_token.try_set(t);
             }));
         }
         view! {
@@ -229,10 +249,11 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
     Ok(EmbedOptions {
         process_id,
         filename: get_string(options, "filename")?.unwrap_or_default(),
+        token: get_string(options, "token")?,
         hook: UseUploadProgressOptions {
-            ws_base: get_string(options, "wsBase")?,
-            http_base: get_string(options, "httpBase")?,
-            token: get_string(options, "token")?,
+            ws_base: get_string(options, "wsBase")?.into(),
+            http_base: get_string(options, "httpBase")?.into(),
+            token: MaybeProp::default(),
             token_expires_in_s,
             token_provider,
             session,

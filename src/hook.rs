@@ -24,19 +24,23 @@ pub type EventCallback = Rc<dyn Fn(SessionEvent)>;
 
 /// Options of [`use_upload_progress_with_options`].
 ///
-/// Changing an option after the hook started has no effect on the running
-/// session; only a new `process_id` starts a new one.
+/// `ws_base`, `http_base` and `token` are reactive (pass a signal): a new
+/// base restarts the session, like a new `process_id`; a new token is used
+/// from the next connection on, with nothing torn down. Everything else is
+/// read once, when a session starts.
 #[derive(Clone, Default)]
 pub struct UseUploadProgressOptions {
-    /// Base of the socket URL, e.g. `wss://api.example.com`.
+    /// Base of the socket URL, e.g. `wss://api.example.com`. Reactive: a
+    /// change restarts the session.
     /// Default: the page's own host, `wss:` on `https:` pages and `ws:` otherwise.
-    pub ws_base: Option<String>,
+    pub ws_base: MaybeProp<String>,
     /// Base of the HTTP polling URL, e.g. `https://api.example.com`.
-    /// Default: the page's own origin.
-    pub http_base: Option<String>,
+    /// Reactive: a change restarts the session. Default: the page's own origin.
+    pub http_base: MaybeProp<String>,
     /// Token for the job (`?token=` on the socket, `Authorization: Bearer` on HTTP).
-    /// Default: none.
-    pub token: Option<String>,
+    /// Reactive: a new value is used from the next connection or poll on;
+    /// a new job starts with the value current at that moment. Default: none.
+    pub token: MaybeProp<String>,
     /// Seconds until `token` expires, when known (an upload answer's
     /// `expires_in_s`). With a `token_provider`, the token is refreshed
     /// before a connection once it is about to expire. Default: unknown.
@@ -63,7 +67,10 @@ impl fmt::Debug for UseUploadProgressOptions {
         f.debug_struct("UseUploadProgressOptions")
             .field("ws_base", &self.ws_base)
             .field("http_base", &self.http_base)
-            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "token",
+                &self.token.get_untracked().as_ref().map(|_| "<redacted>"),
+            )
             .field("token_provider", &self.token_provider)
             .field("session", &self.session)
             .field("on_complete", &self.on_complete.is_some())
@@ -71,6 +78,14 @@ impl fmt::Debug for UseUploadProgressOptions {
             .field("on_event", &self.on_event.is_some())
             .finish()
     }
+}
+
+/// What one session follows: a change of any part starts a new session.
+#[derive(Clone, PartialEq)]
+struct Target {
+    process_id: String,
+    ws_base: Option<String>,
+    http_base: Option<String>,
 }
 
 /// What [`use_upload_progress_with_options`] returns: signals to read,
@@ -130,9 +145,17 @@ pub fn use_upload_progress_with_options(
     let (status, set_status) = signal(idle_status());
     let options = StoredValue::new_local(options);
     let driver: StoredValue<Option<Driver>, LocalStorage> = StoredValue::new_local(None);
-    let following = StoredValue::new(None::<String>);
+    let following = StoredValue::new(None::<Target>);
+    let (ws_base, http_base, token) = options
+        .try_with_value(|o| (o.ws_base, o.http_base, o.token))
+        .unwrap_or_default();
 
-    let start = move |raw: String| {
+    let start = move |target: Target| {
+        let Target {
+            process_id: raw,
+            ws_base,
+            http_base,
+        } = target;
         // The old session goes first, so there is never more than one socket.
         let old = driver.try_update_value(|d| d.take()).flatten();
         drop(old);
@@ -154,9 +177,11 @@ pub fn use_upload_progress_with_options(
         let (page_ws, page_http) = urls::page_bases().unwrap_or_default();
         let config = SessionConfig {
             process_id,
-            ws_base: urls::trim_base(opts.ws_base.as_deref().unwrap_or(&page_ws)),
-            http_base: urls::trim_base(opts.http_base.as_deref().unwrap_or(&page_http)),
-            token: opts.token.clone(),
+            ws_base: urls::trim_base(ws_base.as_deref().unwrap_or(&page_ws)),
+            http_base: urls::trim_base(http_base.as_deref().unwrap_or(&page_http)),
+            // The token current now: a new job never inherits a token that
+            // a provider fetched for the previous one.
+            token: token.get_untracked(),
             token_expires_at: opts
                 .token_expires_in_s
                 .map(|s| crate::clock::now().saturating_add(s.saturating_mul(1_000))),
@@ -196,12 +221,33 @@ pub fn use_upload_progress_with_options(
     };
 
     Effect::new(move |_| {
-        let raw = process_id.get();
-        let same = following.try_with_value(|f| f.as_deref() == Some(raw.as_str()));
+        let target = Target {
+            process_id: process_id.get(),
+            ws_base: ws_base.get(),
+            http_base: http_base.get(),
+        };
+        let same = following.try_with_value(|f| f.as_ref() == Some(&target));
         if same != Some(true) {
-            following.try_set_value(Some(raw.clone()));
-            start(raw);
+            following.try_set_value(Some(target.clone()));
+            start(target);
         }
+    });
+
+    // A new token goes to the running session, which keeps it for its next
+    // connection; the first run only records the starting value.
+    Effect::new(move |previous: Option<Option<String>>| {
+        let current = token.get();
+        if let (Some(previous), Some(fresh)) = (previous, current.clone()) {
+            if previous.as_ref() != Some(&fresh) {
+                let handle = driver
+                    .try_with_value(|d| d.as_ref().map(Driver::handle))
+                    .flatten();
+                if let Some(handle) = handle {
+                    handle.send(Input::TokenReady { token: Some(fresh) });
+                }
+            }
+        }
+        current
     });
 
     on_cleanup(move || {

@@ -941,3 +941,117 @@ async fn page_lifecycle_events_pause_close_and_resume_the_session() {
     assert_eq!(s.ws_opened, 3, "pageshow opened one new socket: {s:?}");
     drop(handle);
 }
+
+#[wasm_bindgen_test]
+async fn a_new_token_is_used_from_the_next_connection_without_teardown() {
+    clear_faults().await;
+    let id = unique_id("newtoken");
+    let token = start_job(&id, 400, 10).await;
+    let host = container();
+    let (current, set_current) = signal(token);
+    let widget_id = id.clone();
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! {
+            <UploadProgressRobust
+                process_id=widget_id.clone()
+                token=current
+                ws_base=ws_base()
+                http_base=server()
+                session_options=fast_options()
+            />
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+    // A token the server refuses: nothing happens until the next connection.
+    set_current.set("not-a-valid-token".to_owned());
+    sleep(300).await;
+    let s = stats(&id).await;
+    assert_eq!((s.ws_opened, s.ws_active), (1, 1), "no teardown: {s:?}");
+    assert_eq!(attr(&host, "data-connection").unwrap(), "connected");
+    fault(json!({"action": "drop_sockets"})).await;
+    // The reconnect presents the new token; without a provider that ends
+    // in an auth error, which proves which token was used.
+    wait_attr(&host, "data-connection", "error", 10_000.0).await;
+    assert!(
+        text(&host, ".upr__error").contains(&Labels::default().error_auth),
+        "{}",
+        text(&host, ".upr__error")
+    );
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn a_new_socket_base_restarts_the_session_once() {
+    clear_faults().await;
+    let id = unique_id("newbase");
+    let token = start_job(&id, 400, 10).await;
+    let host = container();
+    let (base, set_base) = signal(ws_base());
+    let widget_id = id.clone();
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! {
+            <UploadProgressRobust
+                process_id=widget_id.clone()
+                token=token.clone()
+                ws_base=base
+                http_base=server()
+                session_options=fast_options()
+            />
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+    // The same server spelled differently is still a new base.
+    set_base.set(format!("{}/", ws_base()));
+    let s = wait_for_stats("a second socket after the change", &id, 10_000.0, |s| {
+        s.ws_opened == 2 && s.ws_active == 1
+    })
+    .await;
+    sleep(500).await;
+    assert_eq!(stats(&id).await, s, "exactly one restart: {s:?}");
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn the_custom_element_follows_its_token_and_base_attributes() {
+    clear_faults().await;
+    let id = unique_id("elattrs");
+    let token = start_job(&id, 400, 10).await;
+    register_upload_progress_element();
+    let document = web_sys::window().unwrap().document().unwrap();
+    let element = document.create_element("upload-progress-robust").unwrap();
+    element.set_attribute("process-id", &id).unwrap();
+    element.set_attribute("token", &token).unwrap();
+    element.set_attribute("ws-base", &ws_base()).unwrap();
+    element.set_attribute("http-base", &server()).unwrap();
+    document.body().unwrap().append_child(&element).unwrap();
+    wait_attr(&element, "data-connection", "connected", 10_000.0).await;
+
+    // A new base remounts: one more socket, still one open.
+    element
+        .set_attribute("ws-base", &format!("{}/", ws_base()))
+        .unwrap();
+    wait_for_stats("the remount after a new ws-base", &id, 10_000.0, |s| {
+        s.ws_opened == 2 && s.ws_active == 1
+    })
+    .await;
+    wait_attr(&element, "data-connection", "connected", 10_000.0).await;
+
+    // A new token is kept for the next connection, without a reconnect.
+    element.set_attribute("token", "not-a-valid-token").unwrap();
+    sleep(300).await;
+    assert_eq!(
+        stats(&id).await.ws_opened,
+        2,
+        "a token change does not reconnect"
+    );
+    fault(json!({"action": "drop_sockets"})).await;
+    wait_attr(&element, "data-connection", "error", 10_000.0).await;
+
+    element.remove();
+    wait_for_stats("no socket after removal", &id, 5_000.0, |s| {
+        s.ws_active == 0
+    })
+    .await;
+}
