@@ -71,3 +71,60 @@ prepare_browser_run() {
   export UPR_GECKODRIVER=${UPR_GECKODRIVER:-$(command -v geckodriver || echo "$HOME/.cargo/bin/geckodriver")}
   export UPR_FIREFOX=${UPR_FIREFOX:-$(command -v firefox-esr || command -v firefox || echo firefox)}
 }
+
+# The FastAPI example (examples/fastapi/). Its virtual environment lives in
+# $FASTAPI_VENV (default $UPR_FASTAPI_VENV, else target/fastapi-venv) and is
+# only reinstalled when examples/fastapi/requirements.txt changes; python3 and
+# python3-venv come from apt when missing (Debian splits venv and ensurepip out).
+prepare_fastapi_venv() {
+  FASTAPI_VENV=${UPR_FASTAPI_VENV:-${CARGO_TARGET_DIR:-$ROOT/target}/fastapi-venv}
+  local requirements="$ROOT/examples/fastapi/requirements.txt" want
+  if ! command -v python3 >/dev/null || ! python3 -c 'import venv, ensurepip' 2>/dev/null; then
+    log "installing Debian packages: python3 python3-venv"
+    local sudo=
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      python3 python3-venv >/dev/null
+  fi
+  want=$(sha256sum "$requirements" | cut -d' ' -f1)
+  if [ ! -x "$FASTAPI_VENV/bin/python" ] || [ "$(cat "$FASTAPI_VENV/.requirements.sha256" 2>/dev/null)" != "$want" ]; then
+    log "FastAPI example: virtual environment in $FASTAPI_VENV"
+    [ -x "$FASTAPI_VENV/bin/python" ] || python3 -m venv "$FASTAPI_VENV"
+    "$FASTAPI_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$requirements"
+    echo "$want" >"$FASTAPI_VENV/.requirements.sha256"
+  fi
+  export FASTAPI_VENV
+}
+
+# Starts examples/fastapi/app.py (after prepare_fastapi_venv) on a free
+# loopback port with the given flags; the environment (GRACE_MS) passes
+# through. Waits until it prints its address; sets FASTAPI_URL and FASTAPI_PID.
+start_fastapi() {
+  local out
+  out=$(mktemp)
+  "$FASTAPI_VENV/bin/python" "$ROOT/examples/fastapi/app.py" --addr 127.0.0.1:0 "$@" >"$out" 2>"$out.err" &
+  FASTAPI_PID=$!
+  FASTAPI_URL=
+  for _ in $(seq 1 300); do
+    FASTAPI_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$out" | head -n 1)
+    [ -n "$FASTAPI_URL" ] && break
+    if ! kill -0 "$FASTAPI_PID" 2>/dev/null; then
+      cat "$out.err" >&2
+      echo "the FastAPI example exited before listening" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  [ -n "$FASTAPI_URL" ] || { echo "the FastAPI example did not report its address" >&2; return 1; }
+  FASTAPI_LOG="$out.err"
+  export FASTAPI_URL FASTAPI_PID FASTAPI_LOG
+}
+
+stop_fastapi() {
+  if [ -n "${FASTAPI_PID:-}" ] && kill -0 "$FASTAPI_PID" 2>/dev/null; then
+    kill "$FASTAPI_PID" 2>/dev/null || true
+    wait "$FASTAPI_PID" 2>/dev/null || true
+  fi
+  FASTAPI_PID=
+}

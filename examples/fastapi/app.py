@@ -7,7 +7,10 @@ like the dev server's; progress is served over WebSocket and HTTP polling on
     python app.py --addr 127.0.0.1:8000      # prints "listening on http://..."
 
 GRACE_MS (default 10000) is how long a socket for an unknown id waits for
-its job before close 4404.
+its job before close 4404. Browser pages on other origins need
+--allow-origin ORIGIN (repeatable) or --allow-loopback-origins; a request
+from any other origin gets 403 origin_not_allowed. --test-endpoints turns on
+POST /test/drop-sockets and GET /test/stats/{id}, for tests only.
 """
 
 import argparse
@@ -23,7 +26,9 @@ import time
 import uvicorn
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
+from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
 ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -32,6 +37,7 @@ STAGES = [("upload", "Upload received"), ("text_extraction", "Text extraction"),
 TERMINAL = {"completed", "failed", "cancelled"}
 MAX_MESSAGE_BYTES = 64 * 1024
 GRACE_S = int(os.environ.get("GRACE_MS", "10000")) / 1000
+LOOPBACK_ORIGIN = r"http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?"
 
 
 def now_ms():
@@ -82,7 +88,21 @@ class Store:
             return self.jobs[pid]
 
 
+class Sockets:
+    """The open progress sockets, and per-job counters once the test endpoints are on."""
+
+    def __init__(self):
+        self.open = set()  # one asyncio.Event per socket; setting it drops the socket
+        self.counts = None
+
+    def count(self, pid, key, delta=1):
+        if self.counts is not None:
+            job = self.counts.setdefault(pid, {"ws_opened": 0, "ws_active": 0, "http_requests": 0})
+            job[key] += delta
+
+
 store = Store()
+sockets = Sockets()
 app = FastAPI(title="upload progress protocol v1 example")
 background = set()
 
@@ -110,6 +130,7 @@ async def health():
 async def poll(pid: str, request: Request):
     if not valid_id(pid):
         return error(400, "invalid_process_id", "process_id must be 1..=128 of [A-Za-z0-9_-]")
+    sockets.count(pid, "http_requests")
     progress = store.jobs.get(pid)
     if progress is None:
         return error(404, "unknown_process", "no job with this process_id")
@@ -217,22 +238,29 @@ async def progress_socket(ws: WebSocket, pid: str):
                               "message": "process_id must be 1..=128 of [A-Za-z0-9_-]"})
         await ws.close(4400)
         return
-    current = store.jobs.get(pid) or placeholder(pid)
-    await send(ws, lock, {"type": "snapshot", "progress": current})
-    if current["state"] in TERMINAL:
-        await ws.close(1000)
-        return
-    grace_end = None if pid in store.jobs else asyncio.get_running_loop().time() + GRACE_S
-    reader = asyncio.create_task(read_client(ws, lock))
-    seq = current["seq"]
+    dropped = asyncio.Event()
+    sockets.open.add(dropped)
+    sockets.count(pid, "ws_opened")
+    sockets.count(pid, "ws_active")
+    tasks = {}  # the reader, the drop watch and the current wait for news, cancelled at the end
     try:
+        current = store.jobs.get(pid) or placeholder(pid)
+        await send(ws, lock, {"type": "snapshot", "progress": current})
+        if current["state"] in TERMINAL:
+            await ws.close(1000)
+            return
+        grace_end = None if pid in store.jobs else asyncio.get_running_loop().time() + GRACE_S
+        reader = tasks["reader"] = asyncio.create_task(read_client(ws, lock))
+        dropper = tasks["dropper"] = asyncio.create_task(dropped.wait())
+        seq = current["seq"]
         while True:
-            waiter = asyncio.create_task(store.newer_than(pid, seq))
+            waiter = tasks["waiter"] = asyncio.create_task(store.newer_than(pid, seq))
             timeout = None if grace_end is None else max(0.0, grace_end - asyncio.get_running_loop().time())
-            done, _ = await asyncio.wait({reader, waiter}, timeout=timeout,
+            done, _ = await asyncio.wait({reader, waiter, dropper}, timeout=timeout,
                                          return_when=asyncio.FIRST_COMPLETED)
+            if dropper in done:  # returning without a close frame: uvicorn cuts the TCP connection
+                return
             if waiter not in done:
-                waiter.cancel()
                 if reader not in done:  # the grace ran out
                     await send(ws, lock, {"type": "error", "code": "unknown_process",
                                           "message": "no job with this process_id appeared in time"})
@@ -247,13 +275,60 @@ async def progress_socket(ws: WebSocket, pid: str):
     except Exception:  # the peer went away mid-send: nothing left to do
         return
     finally:
-        reader.cancel()
+        for task in tasks.values():
+            task.cancel()
+        sockets.open.discard(dropped)
+        sockets.count(pid, "ws_active", -1)
+
+
+async def drop_sockets():
+    """Test endpoint: ends every progress socket abruptly, with no close frame."""
+    for dropped in sockets.open:
+        dropped.set()
+    return {"dropped": len(sockets.open)}
+
+
+async def job_stats(pid: str):
+    """Test endpoint: the sockets opened and open now, and the polls, of one job."""
+    return sockets.counts.get(pid, {"ws_opened": 0, "ws_active": 0, "http_requests": 0})
+
+
+class OriginCheck:
+    """Refuses requests and socket upgrades whose Origin header is not allowed
+    (403 origin_not_allowed); requests without one are not from a browser page."""
+
+    def __init__(self, app, allowed):
+        self.app, self.allowed = app, allowed
+
+    async def __call__(self, scope, receive, send):
+        origin = Headers(scope=scope).get("origin") if scope["type"] in ("http", "websocket") else None
+        if origin is None or self.allowed(origin):
+            return await self.app(scope, receive, send)
+        if scope["type"] == "websocket" and "websocket.http.response" not in scope.get("extensions", {}):
+            return await send({"type": "websocket.close", "code": 1008})
+        await error(403, "origin_not_allowed", f"origin {origin} is not allowed")(scope, receive, send)
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--addr", default="127.0.0.1:8000", help="ip:port; port 0 picks a free one")
+    parser.add_argument("--allow-origin", action="append", default=[], metavar="ORIGIN",
+                        help="a browser origin allowed to use the API, e.g. https://app.example.com")
+    parser.add_argument("--allow-loopback-origins", action="store_true",
+                        help="also allow any http://127.0.0.1:*, http://localhost:*, http://[::1]:* origin")
+    parser.add_argument("--test-endpoints", action="store_true",
+                        help="POST /test/drop-sockets and GET /test/stats/{id}; never in production")
     args = parser.parse_args()
+    origins = {o.rstrip("/") for o in args.allow_origin}
+    loopback = LOOPBACK_ORIGIN if args.allow_loopback_origins else None
+    app.add_middleware(OriginCheck, allowed=lambda o: o in origins or bool(loopback and re.fullmatch(loopback, o)))
+    app.add_middleware(CORSMiddleware, allow_origins=sorted(origins), allow_origin_regex=loopback,
+                       allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type", "If-None-Match"],
+                       expose_headers=["ETag"])
+    if args.test_endpoints:
+        sockets.counts = {}
+        app.add_api_route("/test/drop-sockets", drop_sockets, methods=["POST"])
+        app.add_api_route("/test/stats/{pid}", job_stats, methods=["GET"])
     host, _, port = args.addr.rpartition(":")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
