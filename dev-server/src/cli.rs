@@ -202,6 +202,9 @@ impl ServerArgs {
     /// The runtime settings these flags describe.
     pub fn to_config(&self) -> Config {
         Config {
+            uploads: true,
+            test_jobs: true,
+            static_files: true,
             dist: self.dist.clone(),
             allowed_origins: self.allow_origin.clone(),
             allow_loopback_origins: self.allow_loopback_origins,

@@ -3,9 +3,18 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-/// Everything [`crate::app`] needs to know. `Default` gives the documented CLI defaults.
+/// Everything [`crate::app`] needs to know. `Default` gives the documented
+/// CLI defaults (the demo binary's settings); [`crate::ProgressServer::builder`]
+/// starts from the same values but with the demo parts (uploads, scripted
+/// jobs, static files) off.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Serve `POST /api/uploads` and its processing pipeline.
+    pub uploads: bool,
+    /// Serve `POST /ws/test/{id}`, the scripted demo job.
+    pub test_jobs: bool,
+    /// Serve the files of `dist` at `/` (unknown paths get its `index.html`).
+    pub static_files: bool,
     /// Directory served at `/` (trunk output), with `index.html` as the fallback page.
     pub dist: PathBuf,
     /// Exact origins (e.g. `https://app.example.com`) allowed to call the API and open sockets.
@@ -72,6 +81,9 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
+            uploads: true,
+            test_jobs: true,
+            static_files: true,
             dist: PathBuf::from("dist"),
             allowed_origins: Vec::new(),
             allow_loopback_origins: false,

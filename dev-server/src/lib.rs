@@ -1,10 +1,19 @@
-//! Reference and demo server for the UploadProgressRobust wire protocol v1.
+//! Reference and demo server for the UploadProgressRobust wire protocol v1,
+//! and a library to add the protocol to an axum application.
 //!
-//! [`app`] builds the whole HTTP/WebSocket service from a [`Config`]; the
-//! binary only parses flags and serves it. See the README for every
-//! endpoint, flag, close code and fault mode.
+//! In an application: [`ProgressServer::builder`] configures the endpoints
+//! (every setting documented with its default), [`ProgressServer::router`]
+//! is merged into the app's router, and [`Reporter::start`] gives the app's
+//! pipeline a [`JobHandle`], the only writer of its job. Serve with
+//! [`serve_with`] for peer addresses and the header read timeout. See
+//! `examples/axum_app.rs`.
+//!
+//! [`app`] builds the whole service from a [`Config`] (the demo binary's
+//! way); the binary only parses flags and serves it. See the README for
+//! every endpoint, flag, close code and fault mode.
 
 pub mod auth;
+pub mod builder;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -14,6 +23,7 @@ pub mod http;
 pub mod limits;
 pub mod origin;
 pub mod pipeline;
+pub mod reporter;
 pub mod state;
 pub mod stats;
 pub mod store;
@@ -32,7 +42,9 @@ use tokio::net::TcpListener;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
+pub use builder::{ProgressServer, ProgressServerBuilder};
 pub use config::{own_origins, Config};
+pub use reporter::{JobHandle, ReportError, Reporter};
 pub use state::ServerHandle;
 
 use crate::error::ApiError;
@@ -57,7 +69,7 @@ pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
     let state: Shared = Arc::new(AppState::new(config));
     spawn_sweeper(&state);
     let upload_limit = http::body_limit(state.config.max_upload_bytes);
-    let api = Router::new()
+    let mut api = Router::new()
         .route("/ws/progress/{id}", get(http::progress_by_id))
         .route("/ws/progress", get(http::progress_all))
         .route("/ws/health", get(http::health))
@@ -70,12 +82,17 @@ pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
             "/ws/admin/faults",
             post(http::faults_post).get(http::faults_get),
         )
-        .route("/ws/test/{id}", post(http::test_job))
-        .route(
+        .route("/api/uploads/{id}/token", post(http::refresh_token));
+    if state.config.test_jobs {
+        api = api.route("/ws/test/{id}", post(http::test_job));
+    }
+    if state.config.uploads {
+        api = api.route(
             "/api/uploads",
             post(http::upload).layer(DefaultBodyLimit::max(upload_limit)),
-        )
-        .route("/api/uploads/{id}/token", post(http::refresh_token))
+        );
+    }
+    let api = api
         // Unknown API paths answer JSON 404 instead of falling through to the page.
         .route("/ws/{*rest}", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
@@ -84,10 +101,13 @@ pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
             Arc::clone(&state),
             check_origin,
         ));
-    let dist = state.config.dist.clone();
-    let static_files = ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html")));
+    let api = if state.config.static_files {
+        let dist = state.config.dist.clone();
+        api.fallback_service(ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html"))))
+    } else {
+        api
+    };
     let router = api
-        .fallback_service(static_files)
         .layer(state.origins.cors_layer())
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // Tokens travel in the query of socket URLs; never log them.
@@ -153,7 +173,7 @@ fn spawn_sweeper(state: &Shared) {
 }
 
 /// How [`serve_with`] treats HTTP connections.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ServeOptions {
     /// A connection must deliver a complete request head within this time,
     /// counted from when the server starts waiting for one: right after

@@ -135,6 +135,11 @@ impl ServerHandle {
     pub fn active_connections(&self) -> usize {
         self.state.conns.active()
     }
+
+    /// Starts jobs on this server and hands out their writers.
+    pub fn reporter(&self) -> crate::reporter::Reporter {
+        crate::reporter::Reporter::new(Arc::clone(&self.state))
+    }
 }
 
 /// The peer address, or 0.0.0.0 when the server was not started with connect info.

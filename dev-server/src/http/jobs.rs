@@ -21,7 +21,7 @@ use crate::stats::Counters;
 use crate::store::StoreError;
 
 /// A fresh job id: `auto_proc_<16 hex>_<unix seconds>`.
-fn new_process_id() -> ProcessId {
+pub(crate) fn new_process_id() -> ProcessId {
     // The format only uses [a-z0-9_], so the first parse always succeeds;
     // looping instead of unwrapping keeps this path free of panics.
     loop {

@@ -1,0 +1,272 @@
+//! Building the protocol's endpoints into an application.
+//!
+//! ```no_run
+//! use upload_progress_server::ProgressServer;
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! let progress = ProgressServer::builder()
+//!     .allow_origin("https://app.example.com")
+//!     .require_token(true)
+//!     .admin_token("change-me")
+//!     .build();
+//! let reporter = progress.reporter(); // hand this to the pipeline
+//! let app = axum::Router::new()
+//!     .route("/", axum::routing::get(|| async { "my app" }))
+//!     .merge(progress.router());
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! upload_progress_server::serve_with(listener, app, progress.serve_options(), async {
+//!     let _ = tokio::signal::ctrl_c().await;
+//! })
+//! .await
+//! # }
+//! ```
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use axum::Router;
+
+use crate::config::Config;
+use crate::reporter::Reporter;
+use crate::state::ServerHandle;
+use crate::{app_with_handle, ServeOptions};
+
+/// Settings of the progress endpoints, each with its default.
+///
+/// The defaults are the CLI's (see the README's flag table) except that the
+/// demo parts (uploads, scripted jobs, static files) are off.
+#[derive(Debug, Clone)]
+pub struct ProgressServerBuilder {
+    config: Config,
+}
+
+impl Default for ProgressServerBuilder {
+    fn default() -> Self {
+        Self {
+            config: Config {
+                uploads: false,
+                test_jobs: false,
+                static_files: false,
+                ..Config::default()
+            },
+        }
+    }
+}
+
+impl ProgressServerBuilder {
+    /// Allows a browser origin, e.g. `https://app.example.com`. Default: none
+    /// (only clients that send no `Origin`, i.e. not browsers). Its host is
+    /// also accepted in `Host`.
+    pub fn allow_origin(mut self, origin: impl Into<String>) -> Self {
+        self.config.allowed_origins.push(origin.into());
+        self
+    }
+
+    /// Allows any `http://127.0.0.1:*`, `http://localhost:*`, `http://[::1]:*`
+    /// origin (development). Default: off.
+    pub fn allow_loopback_origins(mut self, on: bool) -> Self {
+        self.config.allow_loopback_origins = on;
+        self
+    }
+
+    /// Accepts requests addressed to this host name (`name` or `name:port`)
+    /// besides IP literals, `localhost` and the hosts of allowed origins.
+    /// Default: none.
+    pub fn allow_host(mut self, host: impl Into<String>) -> Self {
+        self.config.allowed_hosts.push(host.into());
+        self
+    }
+
+    /// Requires a job token on the progress endpoints (`?token=` on sockets,
+    /// `Authorization: Bearer` on HTTP). Default: off.
+    pub fn require_token(mut self, on: bool) -> Self {
+        self.config.require_token = on;
+        self
+    }
+
+    /// Key of job tokens; share it between instances. Default: random per start.
+    pub fn token_secret(mut self, secret: impl Into<String>) -> Self {
+        self.config.token_secret = Some(secret.into());
+        self
+    }
+
+    /// Lifetime of issued job tokens. Default: 900 s.
+    pub fn token_ttl(mut self, ttl: Duration) -> Self {
+        self.config.token_ttl = ttl;
+        self
+    }
+
+    /// How long after its expiry a job token still buys a fresh one. Default: 600 s.
+    pub fn token_refresh_grace(mut self, grace: Duration) -> Self {
+        self.config.token_refresh_grace = grace;
+        self
+    }
+
+    /// Bearer token of the admin endpoints (`/ws/stats/detailed`,
+    /// `/ws/cleanup`, the all-jobs view with tokens on). Default: none, and
+    /// those endpoints answer 403.
+    pub fn admin_token(mut self, token: impl Into<String>) -> Self {
+        self.config.admin_token = Some(token.into());
+        self
+    }
+
+    /// Most WebSocket connections at once. Default: 100.
+    pub fn max_connections(mut self, n: usize) -> Self {
+        self.config.max_connections = n;
+        self
+    }
+
+    /// Most WebSocket connections at once from one IP address. Default: 10.
+    pub fn max_per_ip(mut self, n: usize) -> Self {
+        self.config.max_per_ip = n;
+        self
+    }
+
+    /// Largest client message, in bytes (close 1009 above). Default: 65 536.
+    pub fn max_message_bytes(mut self, n: usize) -> Self {
+        self.config.max_message_bytes = n;
+        self
+    }
+
+    /// Client messages per window (close 1008 above). Default: 120 per 60 s.
+    pub fn rate_limit(mut self, messages: u32, window: Duration) -> Self {
+        self.config.rate_limit = messages;
+        self.config.rate_window = window;
+        self
+    }
+
+    /// How long a socket for an unknown job waits for it (then 4404). Default: 10 s.
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.config.grace = grace;
+        self
+    }
+
+    /// Most jobs held; finished ones are evicted first. Default: 1000.
+    pub fn max_jobs(mut self, n: usize) -> Self {
+        self.config.max_jobs = n;
+        self
+    }
+
+    /// How long a finished job stays readable. Default: 600 s.
+    pub fn job_ttl(mut self, ttl: Duration) -> Self {
+        self.config.job_ttl = ttl;
+        self
+    }
+
+    /// Server-side ping interval and the silence after which a socket is
+    /// dropped. Default: 25 s and 60 s.
+    pub fn heartbeat(mut self, ping_interval: Duration, idle_timeout: Duration) -> Self {
+        self.config.ping_interval = ping_interval;
+        self.config.idle_timeout = idle_timeout;
+        self
+    }
+
+    /// Longest time one outgoing frame may take. Default: 5 s.
+    pub fn send_timeout(mut self, timeout: Duration) -> Self {
+        self.config.send_timeout = timeout;
+        self
+    }
+
+    /// Time an HTTP connection has to send a complete request head (also
+    /// bounds idle keep-alive connections). Default: 10 s. Applies when
+    /// served with [`crate::serve_with`] and [`ProgressServer::serve_options`].
+    pub fn header_read_timeout(mut self, timeout: Duration) -> Self {
+        self.config.header_read_timeout = timeout;
+        self
+    }
+
+    /// `retry_after_ms` announced on shutdown: uniform in `[base, base + spread]`
+    /// per socket. Default: 1000 ms and 4000 ms.
+    pub fn shutdown_retry(mut self, base_ms: u64, spread_ms: u64) -> Self {
+        self.config.shutdown_retry_after_ms = base_ms;
+        self.config.shutdown_retry_spread_ms = spread_ms;
+        self
+    }
+
+    /// Serves `POST /api/uploads` and its demo pipeline. Default: off.
+    pub fn uploads(mut self, on: bool) -> Self {
+        self.config.uploads = on;
+        self
+    }
+
+    /// Serves `POST /ws/test/{id}`, the scripted demo job. Default: off.
+    pub fn test_jobs(mut self, on: bool) -> Self {
+        self.config.test_jobs = on;
+        self
+    }
+
+    /// Serves the files of `dir` at `/`, `index.html` for unknown paths.
+    /// Default: no static files (merge the router into your own).
+    pub fn static_files(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.config.static_files = true;
+        self.config.dist = dir.into();
+        self
+    }
+
+    /// Any other setting, on the underlying [`Config`].
+    pub fn configure(mut self, change: impl FnOnce(&mut Config)) -> Self {
+        change(&mut self.config);
+        self
+    }
+
+    /// The settings as they stand.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Builds the endpoints. Call inside a Tokio runtime (finished jobs are
+    /// swept by a background task).
+    pub fn build(self) -> ProgressServer {
+        let options = ServeOptions::from(&self.config);
+        let (router, handle) = app_with_handle(self.config);
+        ProgressServer {
+            router,
+            handle,
+            options,
+        }
+    }
+}
+
+/// The protocol's endpoints plus the handles an application needs.
+#[derive(Clone)]
+pub struct ProgressServer {
+    router: Router,
+    handle: ServerHandle,
+    options: ServeOptions,
+}
+
+impl std::fmt::Debug for ProgressServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProgressServer")
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ProgressServer {
+    /// A builder with the documented defaults.
+    pub fn builder() -> ProgressServerBuilder {
+        ProgressServerBuilder::default()
+    }
+
+    /// The endpoints (`/ws/...`, `/api/uploads/{id}/token`, and the demo
+    /// parts turned on), to merge into the application's router.
+    pub fn router(&self) -> Router {
+        self.router.clone()
+    }
+
+    /// Starts jobs and hands out their writers.
+    pub fn reporter(&self) -> Reporter {
+        self.handle.reporter()
+    }
+
+    /// Graceful shutdown and connection counts.
+    pub fn handle(&self) -> ServerHandle {
+        self.handle.clone()
+    }
+
+    /// Connection settings for [`crate::serve_with`].
+    pub fn serve_options(&self) -> ServeOptions {
+        self.options
+    }
+}
