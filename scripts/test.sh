@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source scripts/lib.sh
-trap stop_dev_server EXIT
+trap 'stop_dev_server; stop_fastapi' EXIT
 start=$(date +%s)
 
 bash scripts/setup.sh test
@@ -37,7 +37,12 @@ start_dev_server --allow-loopback-origins --faults --admin-token "$ADMIN_TOKEN" 
   --max-connections 400 --max-per-ip 200
 log "dev server at $SERVER_URL"
 
-export UPR_TEST_SERVER="$SERVER_URL" UPR_TEST_ADMIN_TOKEN="$ADMIN_TOKEN"
+# One browser test follows a job on the FastAPI example (examples/fastapi/).
+prepare_fastapi_venv
+start_fastapi --allow-loopback-origins --test-endpoints
+log "FastAPI example at $FASTAPI_URL"
+
+export UPR_TEST_SERVER="$SERVER_URL" UPR_TEST_ADMIN_TOKEN="$ADMIN_TOKEN" UPR_TEST_FASTAPI="$FASTAPI_URL"
 export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
 export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
 export WASM_BINDGEN_TEST_DRIVER_TIMEOUT=${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-60}
@@ -49,6 +54,7 @@ log "browser tests: headless Firefox"
 GECKODRIVER=$(command -v geckodriver) cargo test --target wasm32-unknown-unknown -p upload-progress-robust
 
 stop_dev_server
+stop_fastapi
 
 log "release build of the demo (trunk build --release)"
 trunk build --release

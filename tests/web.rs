@@ -1055,3 +1055,106 @@ async fn the_custom_element_follows_its_token_and_base_attributes() {
     })
     .await;
 }
+
+// ---- The FastAPI example (examples/fastapi/) as the backend: `UPR_TEST_FASTAPI`. ----
+
+#[wasm_bindgen_test]
+async fn a_job_on_the_fastapi_backend_survives_a_dropped_socket() {
+    let id = unique_id("fastapi");
+    // 24 steps of 150 ms: the job is still running well after the drop.
+    start_fastapi_job(&id, 150, 6).await;
+    let host = container();
+    let widget_id = id.clone();
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! {
+            <UploadProgressRobust
+                process_id=widget_id.clone()
+                filename="report.pdf"
+                ws_base=ws_base_of(&fastapi())
+                http_base=fastapi()
+                session_options=fast_options()
+            />
+        }
+    });
+    let host: Element = host.into();
+    let root = wait_for("widget", 5_000.0, || widget(&host)).await;
+    let seqs = AttrHistory::watch(&root, "data-seq");
+    let percents = AttrHistory::watch(&root, "data-percent");
+    let connections = AttrHistory::watch(&root, "data-connection");
+
+    wait_for("a few updates over the FastAPI socket", 10_000.0, || {
+        let seq: u64 = attr(&host, "data-seq")?
+            .parse()
+            .map_err(|_| "seq".to_owned())?;
+        let conn = attr(&host, "data-connection")?;
+        if seq >= 2 && conn == "connected" {
+            Ok(())
+        } else {
+            Err(format!("seq {seq}, connection {conn}"))
+        }
+    })
+    .await;
+    let before = fastapi_stats(&id).await;
+    assert_eq!(
+        before.ws_opened, 1,
+        "one socket before the drop: {before:?}"
+    );
+    let dropped = fastapi_drop_sockets().await;
+    assert!(
+        dropped >= 1,
+        "the FastAPI example dropped {dropped} sockets"
+    );
+
+    wait_attr(&host, "data-state", "completed", 30_000.0).await;
+    wait_attr(&host, "data-connection", "finished", 5_000.0).await;
+
+    // The widget shows the server's own final state, not an earlier one.
+    let truth = fastapi_progress(&id).await;
+    assert_eq!(
+        truth["state"], "completed",
+        "the job ended on the server: {truth}"
+    );
+    assert_eq!(
+        attr(&host, "data-seq").unwrap(),
+        truth["seq"].to_string(),
+        "the widget shows the final seq"
+    );
+    let bar = root.query_selector("[role=progressbar]").unwrap().unwrap();
+    assert_eq!(bar.get_attribute("aria-valuenow").as_deref(), Some("100"));
+    let stages = root.query_selector_all(".upr__stage").unwrap();
+    assert_eq!(stages.length(), 4, "every stage is listed");
+    for i in 0..stages.length() {
+        let stage: Element = stages.item(i).unwrap().unchecked_into();
+        assert_eq!(
+            stage.get_attribute("data-status").as_deref(),
+            Some("done"),
+            "stage {i} is done"
+        );
+    }
+
+    assert_increasing("rendered seq", &parse_seqs(&seqs.values()), true);
+    assert_increasing("rendered percent", &parse_seqs(&percents.values()), false);
+    let connection_values = connections.values();
+    let after_first_connect: Vec<&String> = connection_values
+        .iter()
+        .skip_while(|c| *c != "connected")
+        .collect();
+    assert!(
+        after_first_connect
+            .iter()
+            .any(|c| !["connected", "finished"].contains(&c.as_str())),
+        "the widget noticed the dropped socket: {connection_values:?}"
+    );
+    assert!(
+        !connection_values
+            .iter()
+            .any(|c| c == "error" || c == "stopped"),
+        "no error on the way: {connection_values:?}"
+    );
+    let s = fastapi_stats(&id).await;
+    assert!(
+        s.ws_opened >= 2,
+        "the FastAPI example saw the socket reopened after the drop: {s:?}"
+    );
+    drop(handle);
+}

@@ -30,7 +30,11 @@ pub fn server() -> String {
 
 /// The socket base of the server under test.
 pub fn ws_base() -> String {
-    let http = server();
+    ws_base_of(&server())
+}
+
+/// The socket base (`ws://` or `wss://`) of an `http://` or `https://` base URL.
+pub fn ws_base_of(http: &str) -> String {
     match http.strip_prefix("https://") {
         Some(rest) => format!("wss://{rest}"),
         None => format!("ws://{}", http.trim_start_matches("http://")),
@@ -347,4 +351,74 @@ impl Drop for AttrHistory {
     fn drop(&mut self) {
         self.observer.disconnect();
     }
+}
+
+/// The FastAPI example under test (`examples/fastapi/app.py` started with
+/// `--allow-loopback-origins --test-endpoints`), e.g. `http://127.0.0.1:8000`.
+///
+/// Like [`server`], fails the test when the URL was not given at build time.
+pub fn fastapi() -> String {
+    match option_env!("UPR_TEST_FASTAPI") {
+        Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_owned(),
+        _ => panic!(
+            "UPR_TEST_FASTAPI is not set: build the tests with UPR_TEST_FASTAPI=http://127.0.0.1:PORT \
+             pointing at examples/fastapi/app.py started with --allow-loopback-origins --test-endpoints"
+        ),
+    }
+}
+
+/// Sends `request` to the FastAPI example and returns its JSON answer,
+/// failing the test unless the status is `want`.
+async fn fastapi_json(
+    request: gloo_net::http::RequestBuilder,
+    what: &str,
+    want: u16,
+) -> serde_json::Value {
+    let response = request.send().await.unwrap_or_else(|e| {
+        panic!(
+            "cannot reach the FastAPI example at {} for {what}: {e}",
+            fastapi()
+        )
+    });
+    let status = response.status();
+    let body = response.text().await.unwrap_or_default();
+    assert_eq!(
+        status, want,
+        "{what} answered {status}: {body} (is the FastAPI example running with --test-endpoints?)"
+    );
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("{what} answered no JSON ({e}): {body}"))
+}
+
+/// Starts a scripted 4-stage job on the FastAPI example (it needs no token).
+pub async fn start_fastapi_job(id: &str, step_ms: u64, steps_per_stage: u32) {
+    let url = format!(
+        "{}/ws/test/{id}?step_ms={step_ms}&steps_per_stage={steps_per_stage}",
+        fastapi()
+    );
+    fastapi_json(Request::post(&url), &format!("POST /ws/test/{id}"), 202).await;
+}
+
+/// Makes the FastAPI example drop every progress socket without a close
+/// frame (`POST /test/drop-sockets`); returns how many it dropped.
+pub async fn fastapi_drop_sockets() -> u64 {
+    let url = format!("{}/test/drop-sockets", fastapi());
+    let answer = fastapi_json(Request::post(&url), "POST /test/drop-sockets", 200).await;
+    answer["dropped"]
+        .as_u64()
+        .unwrap_or_else(|| panic!("POST /test/drop-sockets answered {answer}"))
+}
+
+/// The FastAPI example's own counters of one job (`GET /test/stats/{id}`).
+pub async fn fastapi_stats(id: &str) -> JobStats {
+    let url = format!("{}/test/stats/{id}", fastapi());
+    let answer = fastapi_json(Request::get(&url), &format!("GET /test/stats/{id}"), 200).await;
+    serde_json::from_value(answer.clone())
+        .unwrap_or_else(|e| panic!("GET /test/stats/{id} answered {answer}: {e}"))
+}
+
+/// The job's current state on the FastAPI example, as a poll sees it.
+pub async fn fastapi_progress(id: &str) -> serde_json::Value {
+    let url = format!("{}/ws/progress/{id}", fastapi());
+    let answer = fastapi_json(Request::get(&url), &format!("GET /ws/progress/{id}"), 200).await;
+    answer["progress"].clone()
 }
