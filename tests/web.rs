@@ -4,7 +4,9 @@
 //! (`UPR_TEST_SERVER`, and `UPR_TEST_ADMIN_TOKEN` for fault injection); they
 //! fail with a clear message when it is missing. Each one checks the DOM and
 //! the server's own per-job counters (`GET /ws/stats/detailed`). The render
-//! tests at the end need no server.
+//! tests need no server. The last test follows a job on the FastAPI example
+//! (`examples/fastapi/`, started with `--allow-loopback-origins
+//! --test-endpoints`, its URL in `UPR_TEST_FASTAPI`) and fails without it.
 #![cfg(target_arch = "wasm32")]
 
 mod support;
