@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End-to-end suite: headless Chromium and Firefox drive the trunk-built demo
-# and embed pages, served by the dev server, while it injects faults.
+# End-to-end suite: headless Chromium and Firefox, and WebKitGTK under Xvfb,
+# drive the trunk-built demo and embed pages, served by the dev server, while
+# it injects faults.
 #
 # Usage: scripts/e2e.sh [cargo test filter and flags after --], e.g.
 #   scripts/e2e.sh                      # everything, both browsers
@@ -27,5 +28,11 @@ fi
 
 log "end-to-end suite (soak ${UPR_SOAK_SECS} s)"
 start=$(date +%s)
-cargo test -p upload-progress-e2e -- --test-threads=1 "${filter[@]}" "$@"
+# MiniBrowser (WebKit) has no headless mode: the suite gets a virtual X
+# display; Chromium and Firefox run headless and ignore it.
+run=()
+if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then
+  run=(xvfb-run -a -s "-screen 0 1280x2000x24")
+fi
+"${run[@]}" cargo test -p upload-progress-e2e -- --test-threads=1 "${filter[@]}" "$@"
 log "end-to-end suite passed in $(( $(date +%s) - start )) s"

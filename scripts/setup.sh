@@ -32,6 +32,9 @@ if [ "$want_browsers" = 1 ]; then
   command -v chromium >/dev/null || apt_pkgs+=(chromium)
   command -v chromedriver >/dev/null || apt_pkgs+=(chromium-driver)
   command -v firefox-esr >/dev/null || command -v firefox >/dev/null || apt_pkgs+=(firefox-esr)
+  # WebKit: WebKitGTK's WebDriver and MiniBrowser, which needs an X display (Xvfb).
+  command -v WebKitWebDriver >/dev/null || apt_pkgs+=(webkit2gtk-driver)
+  command -v xvfb-run >/dev/null || apt_pkgs+=(xvfb xauth)
 fi
 if [ "${#apt_pkgs[@]}" -gt 0 ]; then
   log "installing Debian packages: ${apt_pkgs[*]}"

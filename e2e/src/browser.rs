@@ -19,6 +19,9 @@ pub enum BrowserKind {
     Chromium,
     /// Headless Firefox through geckodriver.
     Firefox,
+    /// WebKitGTK's MiniBrowser through WebKitWebDriver, on the X display
+    /// in `DISPLAY` (Xvfb): the engine of Safari and every iOS browser.
+    WebKit,
 }
 
 impl fmt::Display for BrowserKind {
@@ -26,6 +29,7 @@ impl fmt::Display for BrowserKind {
         f.write_str(match self {
             BrowserKind::Chromium => "chromium",
             BrowserKind::Firefox => "firefox",
+            BrowserKind::WebKit => "webkit",
         })
     }
 }
@@ -128,6 +132,13 @@ fn capabilities(kind: BrowserKind, paths: &Paths) -> serde_json::Map<String, Val
                 ],
             },
         }),
+        BrowserKind::WebKit => json!({
+            "browserName": "MiniBrowser",
+            "webkitgtk:browserOptions": {
+                "binary": paths.minibrowser,
+                "args": ["--automation"],
+            },
+        }),
         BrowserKind::Firefox => json!({
             "browserName": "firefox",
             "moz:firefoxOptions": {
@@ -158,6 +169,15 @@ impl Browser {
             BrowserKind::Firefox => {
                 Paths::require(&paths.firefox, "firefox", "UPR_FIREFOX")?;
                 WebDriverProcess::start(DriverKind::Gecko, &paths.geckodriver).await?
+            }
+            BrowserKind::WebKit => {
+                Paths::require(&paths.minibrowser, "MiniBrowser", "UPR_MINIBROWSER")?;
+                if std::env::var_os("DISPLAY").is_none() {
+                    return Err(fail(
+                        "webkit: MiniBrowser needs an X display; run under xvfb-run",
+                    ));
+                }
+                WebDriverProcess::start(DriverKind::WebKit, &paths.webkit_driver).await?
             }
         };
         let mut connector = HttpConnector::new();
@@ -214,6 +234,9 @@ impl Browser {
                 }
                 Ok(OfflineMethod::FirefoxIoOffline)
             }
+            BrowserKind::WebKit => Err(fail(
+                "webkit: WebKitWebDriver has no way to take the browser offline",
+            )),
         }
     }
 

@@ -17,6 +17,11 @@ pub struct Paths {
     pub geckodriver: PathBuf,
     /// Firefox (`UPR_FIREFOX`, default: `firefox-esr` or `firefox` on `PATH`).
     pub firefox: PathBuf,
+    /// WebKitGTK's WebDriver (`UPR_WEBKITDRIVER`, default `/usr/bin/WebKitWebDriver`).
+    pub webkit_driver: PathBuf,
+    /// WebKitGTK's MiniBrowser (`UPR_MINIBROWSER`, default: Debian's path).
+    /// It has no headless mode: the suite runs under Xvfb (`DISPLAY`).
+    pub minibrowser: PathBuf,
 }
 
 fn var(name: &str) -> Option<PathBuf> {
@@ -64,6 +69,11 @@ impl Paths {
             firefox: var("UPR_FIREFOX")
                 .or_else(|| which(&["firefox-esr", "firefox"]))
                 .unwrap_or_else(|| PathBuf::from("firefox")),
+            webkit_driver: var("UPR_WEBKITDRIVER")
+                .unwrap_or_else(|| PathBuf::from("/usr/bin/WebKitWebDriver")),
+            minibrowser: var("UPR_MINIBROWSER").unwrap_or_else(|| {
+                PathBuf::from("/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser")
+            }),
         }
     }
 

@@ -32,6 +32,20 @@ pub fn fail(message: impl Into<String>) -> BoxError {
 /// `async fn(BrowserKind) -> Result<()>`.
 #[macro_export]
 macro_rules! browser_tests {
+    ($scenario:path => $chromium:ident, $firefox:ident, $webkit:ident) => {
+        $crate::browser_tests!($scenario => $chromium, $firefox);
+
+        #[doc = "The scenario in WebKitGTK's MiniBrowser (under Xvfb)."]
+        #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+        async fn $webkit() -> $crate::Result<()> {
+            $crate::scenario::run(
+                stringify!($scenario),
+                $crate::browser::BrowserKind::WebKit,
+                $scenario,
+            )
+            .await
+        }
+    };
     ($scenario:path => $chromium:ident, $firefox:ident) => {
         #[doc = "The scenario in headless Chromium."]
         #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -92,9 +92,11 @@ pub enum DriverKind {
     Chrome,
     /// geckodriver.
     Gecko,
+    /// WebKitWebDriver (WebKitGTK).
+    WebKit,
 }
 
-/// A running ChromeDriver or geckodriver, in a process group of its own so
+/// A running WebDriver server, in a process group of its own so
 /// the browsers it starts go with it.
 pub struct WebDriverProcess {
     child: Child,
@@ -109,6 +111,7 @@ impl WebDriverProcess {
         let (what, env_name) = match kind {
             DriverKind::Chrome => ("chromedriver", "UPR_CHROMEDRIVER"),
             DriverKind::Gecko => ("geckodriver", "UPR_GECKODRIVER"),
+            DriverKind::WebKit => ("WebKitWebDriver", "UPR_WEBKITDRIVER"),
         };
         Paths::require(binary, what, env_name)?;
         let port = free_port()?;
@@ -122,6 +125,10 @@ impl WebDriverProcess {
                 // System access lets the suite flip Firefox's offline switch.
                 cmd.args(["--host", "127.0.0.1", "--port", &port.to_string()]);
                 cmd.arg("--allow-system-access");
+            }
+            DriverKind::WebKit => {
+                cmd.arg(format!("--port={port}"));
+                cmd.arg("--host=127.0.0.1");
             }
         }
         cmd.stdin(Stdio::null())

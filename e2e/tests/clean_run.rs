@@ -48,4 +48,4 @@ async fn clean_run(kind: BrowserKind) -> Result<()> {
     Ok(())
 }
 
-browser_tests!(clean_run => clean_run_chromium, clean_run_firefox);
+browser_tests!(clean_run => clean_run_chromium, clean_run_firefox, clean_run_webkit);

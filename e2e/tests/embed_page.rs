@@ -138,4 +138,4 @@ async fn embed_page(kind: BrowserKind) -> Result<()> {
     Ok(())
 }
 
-browser_tests!(embed_page => embed_page_chromium, embed_page_firefox);
+browser_tests!(embed_page => embed_page_chromium, embed_page_firefox, embed_page_webkit);

@@ -88,4 +88,4 @@ async fn fault_schedule(kind: BrowserKind) -> Result<()> {
     Ok(())
 }
 
-browser_tests!(fault_schedule => fault_schedule_chromium, fault_schedule_firefox);
+browser_tests!(fault_schedule => fault_schedule_chromium, fault_schedule_firefox, fault_schedule_webkit);
