@@ -9,12 +9,12 @@ use super::SessionOptions;
 
 /// SplitMix64: small, fast, and good enough to spread retries. Not for secrets.
 #[derive(Debug, Clone)]
-pub(super) struct Rng {
+pub(crate) struct Rng {
     state: u64,
 }
 
 impl Rng {
-    pub(super) fn new(seed: u64) -> Self {
+    pub(crate) fn new(seed: u64) -> Self {
         Self { state: seed }
     }
 
@@ -57,7 +57,7 @@ pub(super) fn base_delay(options: &SessionOptions, failures: u32) -> u64 {
 }
 
 /// The delay actually waited before retry number `failures`.
-pub(super) fn retry_delay(options: &SessionOptions, failures: u32, rng: &mut Rng) -> u64 {
+pub(crate) fn retry_delay(options: &SessionOptions, failures: u32, rng: &mut Rng) -> u64 {
     let base = base_delay(options, failures);
     if options.jitter {
         // Full jitter: spreads a crowd of clients over the whole window,
@@ -155,12 +155,41 @@ mod tests {
     }
 
     #[test]
+    fn the_generator_is_splitmix64() {
+        // The published first outputs of SplitMix64 seeded with 0.
+        let mut rng = Rng::new(0);
+        assert_eq!(rng.next_u64(), 0xE220_A839_7B1D_CDAF);
+        assert_eq!(rng.next_u64(), 0x6E78_9E6A_A1B9_65F4);
+        assert_eq!(rng.next_u64(), 0x06C4_5D18_8009_454F);
+    }
+
+    #[test]
+    fn restart_delay_without_a_hint_spreads_over_the_upper_half_of_the_first_delay() {
+        let options = SessionOptions::default();
+        let draws: Vec<u64> = (0..2_000)
+            .map(|seed| restart_delay(&options, None, &mut Rng::new(seed)))
+            .collect();
+        assert!(draws.iter().all(|d| (1_000..=2_000).contains(d)));
+        assert!(draws.iter().any(|d| *d < 1_050) && draws.iter().any(|d| *d > 1_950));
+        let exact = SessionOptions {
+            jitter: false,
+            ..options
+        };
+        assert_eq!(restart_delay(&exact, None, &mut Rng::new(1)), 2_000);
+        assert_eq!(restart_delay(&exact, Some(700), &mut Rng::new(1)), 700);
+    }
+
+    #[test]
     fn restart_delay_never_undercuts_the_server_hint() {
         let options = SessionOptions::default();
         let mut rng = Rng::new(3);
-        for _ in 0..100 {
-            let d = restart_delay(&options, Some(1_000), &mut rng);
-            assert!((1_000..=2_000).contains(&d));
-        }
+        let draws: Vec<u64> = (0..500)
+            .map(|_| restart_delay(&options, Some(1_000), &mut rng))
+            .collect();
+        assert!(draws.iter().all(|d| (1_000..=2_000).contains(d)));
+        assert!(
+            draws.iter().any(|d| *d > 1_900),
+            "jitter adds up to half the first delay"
+        );
     }
 }

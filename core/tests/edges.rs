@@ -1,0 +1,211 @@
+//! Boundaries and small rules: exact limits of the lifecycle shortcuts, the
+//! wording of outcomes, and what happens while paused or offline.
+
+mod common;
+
+use common::*;
+use upload_progress_core::session::{
+    Connection, ErrorKind, Input, Mode, PollOutcome, SessionEvent, SessionOptions,
+};
+use upload_progress_core::JobState;
+
+#[test]
+fn a_cancelled_job_without_words_says_it_was_cancelled() {
+    let mut shell = Shell::live(exact(), running(1, 50.0));
+    let mut p = progress(2, 50.0, JobState::Cancelled);
+    p.message = String::new();
+    p.error = Some(String::new());
+    shell.frame(progress_frame(p));
+    assert_eq!(shell.failed.len(), 1);
+    assert_eq!(shell.failed[0].message, "The job was cancelled.");
+    assert_eq!(shell.failed[0].kind, ErrorKind::Job);
+}
+
+#[test]
+fn a_failed_job_with_an_empty_error_uses_its_message() {
+    let mut shell = Shell::live(exact(), running(1, 50.0));
+    let mut p = progress(2, 50.0, JobState::Failed);
+    p.message = "Disk full".into();
+    p.error = Some(String::new());
+    shell.frame(progress_frame(p));
+    assert_eq!(shell.failed[0].message, "Disk full");
+    let mut bare = Shell::live(exact(), running(1, 50.0));
+    let mut p = progress(2, 50.0, JobState::Failed);
+    p.message = String::new();
+    p.error = None;
+    bare.frame(progress_frame(p));
+    assert_eq!(bare.failed[0].message, "The job failed.");
+}
+
+#[test]
+fn waiting_for_a_job_that_is_not_registered_yet_has_its_own_hint() {
+    let mut shell = Shell::started(exact());
+    fail_until_polling(&mut shell);
+    shell.now = 5_000.max(shell.now);
+    let mut cfg_shell = Shell::started(exact());
+    cfg_shell.server_close(1000); // polls at once, 0 s into following
+    cfg_shell.reply(PollOutcome::Http {
+        status: 404,
+        code: Some("unknown_process".into()),
+    });
+    let error = cfg_shell.status().last_error.clone().unwrap();
+    assert_eq!(error.kind, ErrorKind::NotFound);
+    assert_ne!(error.hint, ErrorKind::NotFound.hint(), "{error:?}");
+    assert!(matches!(cfg_shell.connection(), Connection::Polling { .. }));
+}
+
+#[test]
+fn a_pending_snapshot_does_not_count_as_having_seen_the_job() {
+    // seq 0 is the placeholder for an id whose job is not registered yet.
+    let mut shell = Shell::live(exact(), progress(0, 0.0, JobState::Pending));
+    shell.server_close(1000);
+    shell.reply(PollOutcome::Http {
+        status: 404,
+        code: Some("unknown_process".into()),
+    });
+    assert!(
+        matches!(shell.connection(), Connection::Polling { .. }),
+        "{:?}",
+        shell.connection()
+    );
+}
+
+#[test]
+fn page_hide_while_waiting_for_a_token_pauses_and_page_show_asks_again_later() {
+    let mut shell = Shell::started(exact());
+    shell.open();
+    shell.server_close(4401);
+    assert_eq!(shell.refreshes, 1);
+    shell.input(Input::PageHide);
+    assert_eq!(shell.connection(), Connection::Idle);
+    assert_eq!(
+        shell.session.poll_timeout(),
+        None,
+        "nothing runs while hidden"
+    );
+    shell.advance(60_000);
+    shell.input(Input::PageShow { persisted: true });
+    assert!(shell.socket().is_some(), "resumes where it was");
+}
+
+#[test]
+fn a_lifecycle_burst_costs_one_retry_and_the_gap_is_exact() {
+    let mut shell = Shell::started(exact());
+    shell.fail();
+    shell.advance(999);
+    shell.input(Input::Online);
+    assert_eq!(shell.opens(), 1, "within a second of the last attempt");
+    shell.advance(1);
+    shell.input(Input::Visible);
+    assert_eq!(shell.opens(), 2, "a second later it skips the backoff");
+    shell.input(Input::Online);
+    assert_eq!(shell.opens(), 2, "the rest of the burst costs nothing");
+}
+
+#[test]
+fn visible_while_polling_polls_once_per_second_at_most() {
+    let mut shell = Shell::started(exact());
+    fail_until_polling(&mut shell);
+    shell.reply(PollOutcome::NotModified);
+    let polls = shell.fetched.len();
+    shell.advance(999);
+    shell.input(Input::Visible);
+    assert_eq!(
+        shell.fetched.len(),
+        polls,
+        "the last poll was under a second ago"
+    );
+    shell.advance(1);
+    shell.input(Input::Visible);
+    assert_eq!(shell.fetched.len(), polls + 1);
+    // A poll in flight is never doubled.
+    shell.advance(1_500);
+    shell.input(Input::Visible);
+    assert_eq!(shell.fetched.len(), polls + 1);
+}
+
+#[test]
+fn the_restart_hint_ends_exactly_at_its_time() {
+    let mut shell = Shell::live(exact(), running(1, 10.0));
+    shell.frame(r#"{"type":"server_shutdown","retry_after_ms":3000}"#.into());
+    shell.server_close(1012);
+    shell.input(Input::PageHide);
+    shell.now = 2_999;
+    shell.input(Input::PageShow { persisted: true });
+    assert_eq!(shell.opens(), 1, "one millisecond early");
+    let mut on_time = Shell::live(exact(), running(1, 10.0));
+    on_time.frame(r#"{"type":"server_shutdown","retry_after_ms":3000}"#.into());
+    on_time.server_close(1012);
+    on_time.input(Input::PageHide);
+    on_time.now = 3_000;
+    on_time.input(Input::PageShow { persisted: true });
+    assert_eq!(on_time.opens(), 2, "at the hint, at once");
+}
+
+#[test]
+fn visible_before_the_restart_hint_waits_and_at_it_retries() {
+    let mut shell = Shell::live(exact(), running(1, 10.0));
+    shell.frame(r#"{"type":"server_shutdown","retry_after_ms":3000}"#.into());
+    shell.server_close(1012);
+    shell.now = 2_999;
+    shell.input(Input::Visible);
+    assert_eq!(shell.opens(), 1);
+    shell.session.handle(Input::Visible, 3_000);
+    shell.drain();
+    assert_eq!(shell.opens(), 2);
+}
+
+#[test]
+fn without_auto_retry_a_page_show_while_polling_only_polls() {
+    let mut shell = Shell::started(SessionOptions {
+        auto_retry: false,
+        ..exact()
+    });
+    shell.open();
+    shell.frame(snapshot_frame(running(1, 10.0)));
+    shell.server_close(1000);
+    assert_eq!(shell.mode(), Mode::HttpPolling);
+    shell.input(Input::PageHide);
+    shell.input(Input::PageShow { persisted: true });
+    assert!(shell.socket().is_none(), "no probe without automatic retry");
+    assert_eq!(shell.fetches.len(), 1);
+}
+
+#[test]
+fn offline_socket_loss_starts_no_poll_until_online() {
+    let mut shell = Shell::live(exact(), running(1, 10.0));
+    shell.input(Input::Offline);
+    shell.fail();
+    assert!(shell.fetches.is_empty(), "no poll while offline");
+    assert!(shell
+        .events
+        .iter()
+        .any(|(_, e)| *e == SessionEvent::BridgePolling));
+    shell.input(Input::Online);
+    assert_eq!(
+        shell.fetches.len(),
+        1,
+        "the bridge poll goes out once online"
+    );
+}
+
+#[test]
+fn a_refresh_ahead_of_expiry_is_not_reported_as_an_auth_error() {
+    let mut cfg = config(exact());
+    cfg.token = Some("old".into());
+    cfg.token_expires_at = Some(10_000);
+    let mut shell = Shell::with_config(cfg, 1);
+    shell.input(Input::Start);
+    assert_eq!(shell.refreshes, 1, "expires within the margin: asked first");
+    assert_eq!(shell.status().last_error, None);
+    shell.input(Input::TokenReady {
+        token: Some("new".into()),
+    });
+    shell.open();
+    shell.server_close(4401);
+    assert_eq!(
+        shell.status().last_error.as_ref().map(|e| e.kind),
+        Some(ErrorKind::Auth),
+        "a refusal is"
+    );
+}
