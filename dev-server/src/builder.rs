@@ -195,6 +195,46 @@ impl ProgressServerBuilder {
         self
     }
 
+    /// Largest upload accepted by `POST /api/uploads`, in bytes. Default: 10 MiB.
+    pub fn max_upload_bytes(mut self, n: usize) -> Self {
+        self.config.max_upload_bytes = n;
+        self
+    }
+
+    /// Pace of the scripted demo job: time per stage and steps per stage.
+    /// Default: 400 ms and 5.
+    pub fn test_job_timing(mut self, stage_ms: u64, steps_per_stage: u32) -> Self {
+        self.config.stage_ms = stage_ms;
+        self.config.steps_per_stage = steps_per_stage.max(1);
+        self
+    }
+
+    /// Serves `POST /ws/admin/faults` (admin token needed) to inject
+    /// failures for tests. Default: off.
+    pub fn faults(mut self, on: bool) -> Self {
+        self.config.faults = on;
+        self
+    }
+
+    /// Shares jobs with every instance on the same Redis (e.g.
+    /// `redis://127.0.0.1:6379/0`): any instance then serves any job. Give
+    /// every instance the same [`Self::token_secret`] when tokens are
+    /// required. Default: none, jobs stay in this process.
+    #[cfg(feature = "redis")]
+    pub fn redis_url(mut self, url: impl Into<String>) -> Self {
+        self.config.redis_url = Some(url.into());
+        self
+    }
+
+    /// Prefix of the Redis keys and channel (instances that share jobs
+    /// share it; different prefixes keep apps apart on one Redis).
+    /// Default: `upr:`.
+    #[cfg(feature = "redis")]
+    pub fn redis_key_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.config.redis_prefix = prefix.into();
+        self
+    }
+
     /// Serves the files of `dir` at `/`, `index.html` for unknown paths.
     /// Default: no static files (merge the router into your own).
     pub fn static_files(mut self, dir: impl Into<PathBuf>) -> Self {

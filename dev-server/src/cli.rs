@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::config::Config;
+use crate::builder::{ProgressServer, ProgressServerBuilder};
 
 const ABOUT: &str = "Reference and demo server for the UploadProgressRobust wire protocol v1.";
 
@@ -196,44 +196,66 @@ pub struct ServerArgs {
     /// [--shutdown-retry-after-ms, that + this], in milliseconds.
     #[arg(long, default_value_t = 4_000)]
     pub shutdown_spread_ms: u64,
+    /// Share jobs through this Redis (redis://[user:password@]host[:port][/db]) so that
+    /// every instance on it serves every job; give them all the same --token-secret
+    #[cfg(feature = "redis")]
+    #[arg(long, env = "UPR_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Prefix of the Redis keys and channel (instances sharing jobs share it)
+    #[cfg(feature = "redis")]
+    #[arg(long, default_value = "upr:")]
+    pub redis_prefix: String,
 }
 
 impl ServerArgs {
-    /// The runtime settings these flags describe.
-    pub fn to_config(&self) -> Config {
-        Config {
-            uploads: true,
-            test_jobs: true,
-            static_files: true,
-            dist: self.dist.clone(),
-            allowed_origins: self.allow_origin.clone(),
-            allow_loopback_origins: self.allow_loopback_origins,
-            allowed_hosts: self.allow_host.clone(),
-            faults: self.faults,
-            admin_token: self.admin_token.clone().filter(|t| !t.is_empty()),
-            require_token: self.require_token,
-            token_secret: self.token_secret.clone().filter(|t| !t.is_empty()),
-            token_ttl: Duration::from_secs(self.token_ttl_s),
-            token_refresh_grace: Duration::from_secs(self.token_refresh_grace_s),
-            refresh_ttl: Config::default().refresh_ttl,
-            stage_ms: self.stage_ms,
-            steps_per_stage: self.steps_per_stage,
-            max_connections: self.max_connections,
-            max_per_ip: self.max_per_ip,
-            max_message_bytes: usize::try_from(self.max_message_bytes).unwrap_or(65536),
-            rate_limit: self.rate_limit,
-            rate_window: Duration::from_millis(self.rate_window_ms),
-            grace: Duration::from_millis(self.grace_ms),
-            max_upload_bytes: self.max_upload_bytes,
-            max_jobs: self.max_jobs,
-            job_ttl: Duration::from_secs(self.job_ttl_s),
-            ping_interval: Duration::from_millis(self.ping_interval_ms),
-            idle_timeout: Duration::from_millis(self.idle_timeout_ms),
-            send_timeout: Duration::from_millis(self.send_timeout_ms),
-            shutdown_retry_after_ms: self.shutdown_retry_after_ms,
-            shutdown_retry_spread_ms: self.shutdown_spread_ms,
-            header_read_timeout: Duration::from_millis(self.header_read_timeout_ms),
+    /// A builder with every flag applied: the demo parts (uploads, scripted
+    /// jobs, static files from `--dist`) on.
+    pub fn builder(&self) -> ProgressServerBuilder {
+        let mut b = ProgressServer::builder()
+            .uploads(true)
+            .test_jobs(true)
+            .static_files(self.dist.clone())
+            .allow_loopback_origins(self.allow_loopback_origins)
+            .faults(self.faults)
+            .require_token(self.require_token)
+            .token_ttl(Duration::from_secs(self.token_ttl_s))
+            .token_refresh_grace(Duration::from_secs(self.token_refresh_grace_s))
+            .test_job_timing(self.stage_ms, self.steps_per_stage)
+            .max_connections(self.max_connections)
+            .max_per_ip(self.max_per_ip)
+            .max_message_bytes(usize::try_from(self.max_message_bytes).unwrap_or(65536))
+            .rate_limit(self.rate_limit, Duration::from_millis(self.rate_window_ms))
+            .grace(Duration::from_millis(self.grace_ms))
+            .max_upload_bytes(self.max_upload_bytes)
+            .max_jobs(self.max_jobs)
+            .job_ttl(Duration::from_secs(self.job_ttl_s))
+            .heartbeat(
+                Duration::from_millis(self.ping_interval_ms),
+                Duration::from_millis(self.idle_timeout_ms),
+            )
+            .send_timeout(Duration::from_millis(self.send_timeout_ms))
+            .header_read_timeout(Duration::from_millis(self.header_read_timeout_ms))
+            .shutdown_retry(self.shutdown_retry_after_ms, self.shutdown_spread_ms);
+        for origin in &self.allow_origin {
+            b = b.allow_origin(origin.clone());
         }
+        for host in &self.allow_host {
+            b = b.allow_host(host.clone());
+        }
+        if let Some(token) = self.admin_token.as_ref().filter(|t| !t.is_empty()) {
+            b = b.admin_token(token.clone());
+        }
+        if let Some(secret) = self.token_secret.as_ref().filter(|t| !t.is_empty()) {
+            b = b.token_secret(secret.clone());
+        }
+        #[cfg(feature = "redis")]
+        {
+            if let Some(url) = self.redis_url.as_ref().filter(|u| !u.is_empty()) {
+                b = b.redis_url(url.clone());
+            }
+            b = b.redis_key_prefix(self.redis_prefix.clone());
+        }
+        b
     }
 }
 

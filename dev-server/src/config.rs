@@ -76,6 +76,11 @@ pub struct Config {
     /// time, counted from when the server starts waiting for it (so it also
     /// bounds how long an idle keep-alive connection is held).
     pub header_read_timeout: Duration,
+    /// Redis URL of the shared job store (feature `redis`); `None`: jobs
+    /// stay in this process.
+    pub redis_url: Option<String>,
+    /// Prefix of the Redis keys and channel; instances sharing jobs share it.
+    pub redis_prefix: String,
 }
 
 impl Default for Config {
@@ -114,6 +119,8 @@ impl Default for Config {
             shutdown_retry_after_ms: 1000,
             shutdown_retry_spread_ms: 4000,
             header_read_timeout: Duration::from_secs(10),
+            redis_url: None,
+            redis_prefix: "upr:".to_owned(),
         }
     }
 }

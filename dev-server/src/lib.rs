@@ -13,6 +13,7 @@
 //! every endpoint, flag, close code and fault mode.
 
 pub mod auth;
+pub mod backend;
 pub mod builder;
 pub mod cli;
 pub mod clock;
@@ -68,6 +69,9 @@ pub fn app(config: Config) -> Router {
 pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
     let state: Shared = Arc::new(AppState::new(config));
     spawn_sweeper(&state);
+    if tokio::runtime::Handle::try_current().is_ok() {
+        state.backend.attach(&state.store);
+    }
     let upload_limit = http::body_limit(state.config.max_upload_bytes);
     let mut api = Router::new()
         .route("/ws/progress/{id}", get(http::progress_by_id))

@@ -1,4 +1,5 @@
-//! `upload-progress-server`: parses flags and serves [`upload_progress_server::app`].
+//! `upload-progress-server`: parses flags into a [`upload_progress_server::ProgressServer`]
+//! builder and serves it.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -7,7 +8,7 @@ use std::time::Duration;
 use clap::Parser;
 use tokio::net::TcpListener;
 use upload_progress_server::cli::{Cli, Command};
-use upload_progress_server::{app_with_handle, own_origins, serve_with, ServeOptions};
+use upload_progress_server::{own_origins, serve_with};
 
 mod fault_client;
 
@@ -46,16 +47,30 @@ async fn main() -> ExitCode {
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "listening on http://{addr}");
     let _ = stdout.flush();
-    let mut config = cli.server.to_config();
+    #[cfg(feature = "redis")]
+    if cli.server.redis_url.is_some()
+        && cli.server.require_token
+        && cli.server.token_secret.is_none()
+    {
+        tracing::warn!(
+            "--require-token with --redis-url but no --token-secret: tokens issued by \
+             another instance will not verify here"
+        );
+    }
     // The page this server serves (`--dist`) calls it from its own origin;
     // allow exactly that, nothing by comparison with `Host`.
+    let mut builder = cli.server.builder();
     for origin in own_origins(addr) {
-        if !config.allowed_origins.contains(&origin) {
-            config.allowed_origins.push(origin);
+        if !cli.server.allow_origin.contains(&origin) {
+            builder = builder.allow_origin(origin);
         }
     }
-    let options = ServeOptions::from(&config);
-    let (router, handle) = app_with_handle(config);
+    let progress = builder.build();
+    let (router, handle, options) = (
+        progress.router(),
+        progress.handle(),
+        progress.serve_options(),
+    );
     let shutdown = async move {
         wait_for_signal().await;
         tracing::info!("shutting down");

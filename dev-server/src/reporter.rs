@@ -51,7 +51,7 @@ impl From<StoreError> for ReportError {
         match err {
             StoreError::Full => Self::Full,
             StoreError::Exists => Self::Exists,
-            StoreError::Unknown | StoreError::Finished => Self::Gone,
+            StoreError::Unknown | StoreError::Finished | StoreError::Replica => Self::Gone,
         }
     }
 }

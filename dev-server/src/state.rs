@@ -10,6 +10,7 @@ use axum::http::request::Parts;
 use tokio::sync::broadcast;
 
 use crate::auth::TokenSigner;
+use crate::backend::Backend;
 use crate::config::Config;
 use crate::faults::Faults;
 use crate::limits::Connections;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub faults: Faults,
     /// Counters.
     pub stats: Stats,
+    /// Where jobs are shared with other instances (or not).
+    pub backend: Arc<dyn Backend>,
     /// Job tokens.
     pub tokens: TokenSigner,
     /// Allowed origins.
@@ -66,6 +69,7 @@ impl AppState {
             conns: Arc::new(Connections::new(config.max_connections, config.max_per_ip)),
             faults: Faults::new(config.faults),
             stats: Stats::default(),
+            backend: backend_for(&config),
             tokens: TokenSigner::new(config.token_secret.as_deref()),
             origins: Arc::new(OriginPolicy::with_hosts(
                 &config.allowed_origins,
@@ -90,6 +94,14 @@ impl AppState {
             .unwrap_or(0)
     }
 
+    /// The job's latest state, from this instance or the shared backend.
+    pub async fn lookup(
+        &self,
+        id: &upload_progress_core::ProcessId,
+    ) -> Option<upload_progress_core::Progress> {
+        crate::backend::lookup(&self.store, self.backend.as_ref(), id).await
+    }
+
     /// True once shutdown started.
     pub fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Relaxed)
@@ -101,6 +113,27 @@ impl AppState {
         let stats = self.stats.forget_idle(|id| self.store.contains(id));
         (jobs, stats)
     }
+}
+
+/// The backend `config` asks for.
+fn backend_for(config: &Config) -> Arc<dyn Backend> {
+    #[cfg(feature = "redis")]
+    if let Some(url) = &config.redis_url {
+        return Arc::new(crate::backend::redis::RedisBackend::new(
+            crate::backend::redis::RedisSettings {
+                url: url.clone(),
+                prefix: config.redis_prefix.clone(),
+                // A quiet stage must not lose a running job's state.
+                running_ttl: config.job_ttl.max(Duration::from_secs(3600)),
+                finished_ttl: config.job_ttl,
+            },
+        ));
+    }
+    #[cfg(not(feature = "redis"))]
+    if config.redis_url.is_some() {
+        tracing::error!("built without the `redis` feature: jobs stay on this instance");
+    }
+    Arc::new(crate::backend::Memory)
 }
 
 /// Lets the embedding program stop the server gracefully.

@@ -5,9 +5,16 @@
 //! channel keeps only the newest value, so a slow subscriber never builds a
 //! backlog and never slows the pipeline: it simply reads the newest snapshot
 //! when it gets round to it.
+//!
+//! Jobs are *owned* (created here: this instance's [`JobStore::create`] and
+//! [`JobStore::update`] assign their `seq`) or *replicas* (copied from a
+//! shared backend with [`JobStore::apply_remote`], which only ever moves a
+//! replica to a higher `seq`). Owned jobs' states go to the
+//! [`JobStore::set_sink`] callback, which a shared backend uses to publish
+//! them; see [`crate::backend`].
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::ws::Utf8Bytes;
@@ -31,6 +38,9 @@ pub enum StoreError {
     /// The job is in a terminal state and never changes again.
     #[error("the job has finished")]
     Finished,
+    /// The job is a copy of one owned by another instance.
+    #[error("the job is written by another instance")]
+    Replica,
 }
 
 /// One published state of a job, with its `progress` frame.
@@ -65,7 +75,14 @@ struct Entry {
     tx: watch::Sender<Published>,
     finished_at: Option<Instant>,
     created_at: Instant,
+    /// Created here (its `seq` is assigned here), not a replica.
+    owned: bool,
+    /// Last change, to drop replicas whose owner went quiet.
+    touched: Instant,
 }
+
+/// Receives every state of every owned job, right after it is published.
+pub type Sink = Arc<dyn Fn(&Progress) + Send + Sync>;
 
 /// What a subscriber gets for an id.
 pub enum Subscription {
@@ -88,6 +105,7 @@ pub struct JobStore {
     updates: broadcast::Sender<Progress>,
     max_jobs: usize,
     ttl: Duration,
+    sink: OnceLock<Sink>,
 }
 
 impl JobStore {
@@ -100,6 +118,20 @@ impl JobStore {
             updates,
             max_jobs: max_jobs.max(1),
             ttl,
+            sink: OnceLock::new(),
+        }
+    }
+
+    /// Sets the callback that gets every state of every owned job (once;
+    /// later calls are ignored). It runs on the writer's thread, so it must
+    /// not block.
+    pub fn set_sink(&self, sink: Sink) {
+        let _ = self.sink.set(sink);
+    }
+
+    fn to_sink(&self, progress: &Progress) {
+        if let Some(sink) = self.sink.get() {
+            sink(progress);
         }
     }
 
@@ -139,12 +171,15 @@ impl JobStore {
                 tx,
                 finished_at,
                 created_at: now,
+                owned: true,
+                touched: now,
             },
         );
         let early = self.lock_waiting().remove(&initial.process_id);
         drop(jobs);
         // Dropping the signal wakes the sockets that asked for this id early.
         drop(early);
+        self.to_sink(&initial);
         let _ = self.updates.send(initial.clone());
         Ok(initial)
     }
@@ -162,6 +197,9 @@ impl JobStore {
     ) -> Result<Progress, StoreError> {
         let mut jobs = self.lock();
         let entry = jobs.get_mut(id).ok_or(StoreError::Unknown)?;
+        if !entry.owned {
+            return Err(StoreError::Replica);
+        }
         let current = Arc::clone(&entry.tx.borrow().progress);
         if current.is_terminal() {
             return Err(StoreError::Finished);
@@ -176,9 +214,94 @@ impl JobStore {
             entry.finished_at = Some(Instant::now());
         }
         entry.tx.send_replace(Published::new(next.clone()));
+        entry.touched = Instant::now();
         drop(jobs);
+        self.to_sink(&next);
         let _ = self.updates.send(next.clone());
         Ok(next)
+    }
+
+    /// Takes a state of a job owned elsewhere (from a shared backend).
+    ///
+    /// A held replica moves only to a higher `seq`; an owned job is never
+    /// touched (its own echo, or a stale copy). An id not held is added
+    /// when `force` (a client asked for it) or when a socket here waits for
+    /// it, else ignored: an instance keeps copies only of jobs its clients
+    /// follow. Returns true when the state was taken.
+    pub fn apply_remote(&self, progress: Progress, force: bool) -> bool {
+        let mut jobs = self.lock();
+        let now = Instant::now();
+        let terminal = progress.is_terminal();
+        if let Some(entry) = jobs.get_mut(&progress.process_id) {
+            if entry.owned || progress.seq <= entry.tx.borrow().progress.seq {
+                return false;
+            }
+            if terminal && entry.finished_at.is_none() {
+                entry.finished_at = Some(now);
+            }
+            entry.touched = now;
+            entry.tx.send_replace(Published::new(progress.clone()));
+            drop(jobs);
+            let _ = self.updates.send(progress);
+            return true;
+        }
+        let waited = self
+            .lock_waiting()
+            .get(&progress.process_id)
+            .is_some_and(|tx| tx.receiver_count() > 0);
+        if !(force || waited) {
+            return false;
+        }
+        if jobs.len() >= self.max_jobs {
+            Self::evict_finished(&mut jobs, Duration::ZERO, 1);
+            if jobs.len() >= self.max_jobs {
+                return false;
+            }
+        }
+        let (tx, _) = watch::channel(Published::new(progress.clone()));
+        jobs.insert(
+            progress.process_id.clone(),
+            Entry {
+                tx,
+                finished_at: terminal.then_some(now),
+                created_at: now,
+                owned: false,
+                touched: now,
+            },
+        );
+        let early = self.lock_waiting().remove(&progress.process_id);
+        drop(jobs);
+        drop(early);
+        let _ = self.updates.send(progress);
+        true
+    }
+
+    /// Latest states of every owned job (to publish again after a backend
+    /// lost them, e.g. a restarted Redis).
+    pub fn owned(&self) -> Vec<Progress> {
+        self.lock()
+            .values()
+            .filter(|e| e.owned)
+            .map(|e| Progress::clone(&e.tx.borrow().progress))
+            .collect()
+    }
+
+    /// Ids whose newest state may be elsewhere: unfinished replicas and ids
+    /// sockets here wait for (to read again after missing updates).
+    pub fn followed_elsewhere(&self) -> Vec<ProcessId> {
+        let jobs = self.lock();
+        let mut ids: Vec<ProcessId> = jobs
+            .iter()
+            .filter(|(_, e)| !e.owned && e.finished_at.is_none())
+            .map(|(id, _)| id.clone())
+            .collect();
+        ids.extend(
+            self.lock_waiting()
+                .iter()
+                .filter(|(_, tx)| tx.receiver_count() > 0)
+                .map(|(id, _)| id.clone()),
+        );
+        ids
     }
 
     /// The job's latest state.
@@ -261,10 +384,23 @@ impl JobStore {
     }
 
     /// Drops finished jobs older than the TTL; returns how many went.
+    ///
+    /// Also drops unfinished replicas nobody follows that have not changed
+    /// for a TTL (their owner stopped; a client asking again reads the
+    /// backend).
     pub fn sweep(&self) -> usize {
         let mut jobs = self.lock();
         self.lock_waiting().retain(|_, tx| tx.receiver_count() > 0);
-        Self::evict_finished(&mut jobs, self.ttl, usize::MAX)
+        let now = Instant::now();
+        let before = jobs.len();
+        jobs.retain(|_, e| {
+            e.owned
+                || e.finished_at.is_some()
+                || e.tx.receiver_count() > 0
+                || now.saturating_duration_since(e.touched) < self.ttl
+        });
+        let quiet = before - jobs.len();
+        quiet + Self::evict_finished(&mut jobs, self.ttl, usize::MAX)
     }
 
     /// Removes up to `limit` finished jobs that finished at least `age` ago, oldest first.

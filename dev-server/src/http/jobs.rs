@@ -348,7 +348,7 @@ pub async fn refresh_token(
         )
         .into_response();
     }
-    if !state.store.contains(&id) {
+    if state.lookup(&id).await.is_none() {
         return ApiError::unknown_process().into_response();
     }
     let ttl = match caller {

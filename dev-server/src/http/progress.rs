@@ -44,11 +44,12 @@ pub async fn progress_by_id(
             Err(resp) => resp,
         },
         Err(_) => poll(&state, &raw_id, token.as_deref(), &headers)
+            .await
             .unwrap_or_else(IntoResponse::into_response),
     }
 }
 
-fn poll(
+async fn poll(
     state: &Shared,
     raw_id: &str,
     query_token: Option<&str>,
@@ -74,7 +75,10 @@ fn poll(
             ));
         }
     }
-    let progress = state.store.get(&id).ok_or_else(ApiError::unknown_process)?;
+    let progress = state
+        .lookup(&id)
+        .await
+        .ok_or_else(ApiError::unknown_process)?;
     let etag = etag(progress.seq);
     let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\""));
     let no_store = (header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -23,6 +23,7 @@ pub async fn status(State(state): State<Shared>) -> Response {
             "cached_processes": state.store.len(),
         },
         "faults": state.faults.snapshot(),
+        "store": state.backend.status(),
     }))
     .into_response()
 }

@@ -98,7 +98,14 @@ impl Conn {
         // under the same lock as the lookup, so its creation is never missed.
         let (mut job, mut early) = match self.state.store.subscribe_or_wait(id) {
             Subscription::Job(rx) => (Some(rx), None),
-            Subscription::Pending(rx) => (None, Some(rx)),
+            Subscription::Pending(rx) => {
+                // Waiting first, then asking the shared backend: a job found
+                // there (or published meanwhile) fires the signal.
+                let state = self.state.clone();
+                let id = id.clone();
+                tokio::spawn(async move { state.lookup(&id).await });
+                (None, Some(rx))
+            }
         };
         let first = match job.as_mut() {
             Some(rx) => Progress::clone(&rx.borrow_and_update().progress),
