@@ -124,6 +124,7 @@ mod process_id;
 mod progress;
 pub mod protocol;
 pub mod session;
+pub mod upload;
 
 pub use close_code::{code, CloseClass};
 pub use message::{

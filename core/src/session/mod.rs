@@ -50,7 +50,7 @@
 //! - **Deliberate closes** use code 1000 (browsers refuse 1001 from scripts)
 //!   with a reason saying why; liveness failures use 4000.
 
-mod backoff;
+pub(crate) mod backoff;
 mod errors;
 mod events;
 mod io;
