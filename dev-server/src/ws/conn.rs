@@ -96,16 +96,19 @@ impl Conn {
         // For an id that does not exist yet (the subscribe-before-upload
         // race) the store hands out a signal for that id alone, registered
         // under the same lock as the lookup, so its creation is never missed.
-        let (mut job, mut early) = match self.state.store.subscribe_or_wait(id) {
-            Subscription::Job(rx) => (Some(rx), None),
-            Subscription::Pending(rx) => {
-                // Waiting first, then asking the shared backend: a job found
-                // there (or published meanwhile) fires the signal.
-                let state = self.state.clone();
-                let id = id.clone();
-                tokio::spawn(async move { state.lookup(&id).await });
-                (None, Some(rx))
+        let mut subscription = self.state.store.subscribe_or_wait(id);
+        if let Subscription::Pending(_) = subscription {
+            // Not held here: another instance may own it (shared backend).
+            // Asked while already waiting, so a job published meanwhile is
+            // not missed either; and asked before the snapshot, so a client
+            // moving here from another instance never gets an older one.
+            if self.state.lookup(id).await.is_some() {
+                subscription = self.state.store.subscribe_or_wait(id);
             }
+        }
+        let (mut job, mut early) = match subscription {
+            Subscription::Job(rx) => (Some(rx), None),
+            Subscription::Pending(rx) => (None, Some(rx)),
         };
         let first = match job.as_mut() {
             Some(rx) => Progress::clone(&rx.borrow_and_update().progress),
