@@ -37,6 +37,37 @@ stop_dev_server() {
   fi
 }
 
+# Starts one redis-server on a free loopback port, with no persistence (its
+# working directory is a fresh temporary one), and sets REDIS_URL and REDIS_PID.
+start_redis() {
+  REDIS_DIR=$(mktemp -d)
+  local port
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --dir "$REDIS_DIR" \
+    >"$REDIS_DIR/log" 2>&1 &
+  REDIS_PID=$!
+  for _ in $(seq 1 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    if ! kill -0 "$REDIS_PID" 2>/dev/null; then
+      cat "$REDIS_DIR/log" >&2
+      echo "redis-server exited before listening" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  REDIS_URL="redis://127.0.0.1:$port"
+  export REDIS_URL REDIS_PID
+}
+
+stop_redis() {
+  if [ -n "${REDIS_PID:-}" ] && kill -0 "$REDIS_PID" 2>/dev/null; then
+    kill "$REDIS_PID" 2>/dev/null || true
+    wait "$REDIS_PID" 2>/dev/null || true
+  fi
+  [ -n "${REDIS_DIR:-}" ] && rm -rf "$REDIS_DIR"
+  REDIS_PID=
+}
+
 # Prints raw and gzipped sizes of the release bundle in dist/.
 report_bundle_size() {
   local wasm js

@@ -28,6 +28,8 @@ rustup component list --installed 2>/dev/null | grep -q '^rustfmt' || rustup com
 
 apt_pkgs=()
 command -v node >/dev/null || apt_pkgs+=(nodejs npm)
+# The Redis tests of the dev server start their own redis-server (no system service).
+command -v redis-server >/dev/null || apt_pkgs+=(redis-server)
 if [ "$want_browsers" = 1 ]; then
   command -v chromium >/dev/null || apt_pkgs+=(chromium)
   command -v chromedriver >/dev/null || apt_pkgs+=(chromium-driver)

@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source scripts/lib.sh
-trap 'stop_dev_server; stop_fastapi' EXIT
+trap 'stop_dev_server; stop_fastapi; stop_redis' EXIT
 start=$(date +%s)
 
 bash scripts/setup.sh test
@@ -22,6 +22,11 @@ cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-tar
 log "native tests"
 # The end-to-end crate needs the release build and browsers; it runs last.
 cargo test --workspace --exclude upload-progress-e2e
+
+log "dev server: three instances on one real redis-server"
+start_redis
+UPR_TEST_REDIS_URL="$REDIS_URL" cargo test -p upload-progress-server --test redis_cluster -- --ignored
+stop_redis
 
 # The debug server built for the native tests serves the browser tests too:
 # a release build would cost minutes and measure nothing here.
