@@ -189,6 +189,14 @@ impl ProgressServerBuilder {
         self
     }
 
+    /// Serves resumable uploads over tus 1.0.0 at `/api/uploads/tus`, each
+    /// starting a job that runs the demo pipeline once its last byte
+    /// arrives. Default: off.
+    pub fn tus(mut self, tus: crate::tus::TusConfig) -> Self {
+        self.config.tus = Some(tus);
+        self
+    }
+
     /// Serves `POST /ws/test/{id}`, the scripted demo job. Default: off.
     pub fn test_jobs(mut self, on: bool) -> Self {
         self.config.test_jobs = on;

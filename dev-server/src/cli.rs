@@ -33,6 +33,8 @@ ENDPOINTS
   POST /ws/cleanup                (admin) sweep finished jobs past their TTL
   POST /ws/test/{id}?step_ms=&steps_per_stage=&fail_at_stage=   scripted 4-stage job -> 202
   POST /api/uploads               multipart field `file` -> 202 {process_id, token, expires_in_s}
+  tus  /api/uploads/tus           (--tus) resumable uploads, tus 1.0.0 core + creation + termination;
+                                  the 201 carries Upload-Process-Id (and Upload-Token with tokens)
   POST /api/uploads/{id}/token?ttl_s=   fresh token for a job; needs its current token (Bearer,
                                   or expired less than --token-refresh-grace-s ago), its
                                   refresh cookie, or the admin token
@@ -170,6 +172,18 @@ pub struct ServerArgs {
     /// Largest upload, in bytes (bigger: 413).
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     pub max_upload_bytes: usize,
+    /// Serve resumable uploads over tus 1.0.0 at /api/uploads/tus
+    #[arg(long)]
+    pub tus: bool,
+    /// Directory of unfinished tus uploads (implies --tus); default: upload-progress-tus in the temp dir
+    #[arg(long)]
+    pub tus_dir: Option<PathBuf>,
+    /// Most bytes all unfinished tus uploads may claim together
+    #[arg(long, default_value_t = 4 * 1024 * 1024 * 1024)]
+    pub tus_max_total_bytes: u64,
+    /// Seconds after which an untouched tus upload is removed
+    #[arg(long, default_value_t = 3600)]
+    pub tus_expiry_s: u64,
     /// Most jobs kept in memory (finished ones are evicted first).
     #[arg(long, default_value_t = 1000)]
     pub max_jobs: usize,
@@ -241,6 +255,16 @@ impl ServerArgs {
         }
         for host in &self.allow_host {
             b = b.allow_host(host.clone());
+        }
+        if self.tus || self.tus_dir.is_some() {
+            let mut tus = match &self.tus_dir {
+                Some(dir) => crate::tus::TusConfig::new(dir),
+                None => crate::tus::TusConfig::in_temp_dir(),
+            };
+            tus.max_size = self.max_upload_bytes as u64;
+            tus.max_total_bytes = self.tus_max_total_bytes;
+            tus.expiry = Duration::from_secs(self.tus_expiry_s);
+            b = b.tus(tus);
         }
         if let Some(token) = self.admin_token.as_ref().filter(|t| !t.is_empty()) {
             b = b.admin_token(token.clone());

@@ -81,6 +81,8 @@ pub struct Config {
     pub redis_url: Option<String>,
     /// Prefix of the Redis keys and channel; instances sharing jobs share it.
     pub redis_prefix: String,
+    /// Resumable uploads over tus 1.0.0 at `/api/uploads/tus`; `None`: off.
+    pub tus: Option<crate::tus::TusConfig>,
 }
 
 impl Default for Config {
@@ -121,6 +123,7 @@ impl Default for Config {
             header_read_timeout: Duration::from_secs(10),
             redis_url: None,
             redis_prefix: "upr:".to_owned(),
+            tus: None,
         }
     }
 }

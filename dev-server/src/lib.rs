@@ -28,6 +28,7 @@ pub mod reporter;
 pub mod state;
 pub mod stats;
 pub mod store;
+pub mod tus;
 pub mod ws;
 
 use std::sync::Arc;
@@ -96,6 +97,12 @@ pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
             post(http::upload).layer(DefaultBodyLimit::max(upload_limit)),
         );
     }
+    if let Some(tus_config) = &state.config.tus {
+        match tus::routes(tus_config) {
+            Ok(routes) => api = api.merge(routes),
+            Err(err) => tracing::error!(%err, dir = %tus_config.dir.display(), "tus uploads off"),
+        }
+    }
     let api = api
         // Unknown API paths answer JSON 404 instead of falling through to the page.
         .route("/ws/{*rest}", any(api_not_found))
@@ -112,7 +119,15 @@ pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
         api
     };
     let router = api
-        .layer(state.origins.cors_layer())
+        .layer(match state.config.tus {
+            Some(_) => tus::cors_layer(&state.origins),
+            None => state.origins.cors_layer(),
+        })
+        // Outside CORS, which would take every OPTIONS for a preflight.
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            tus::discovery,
+        ))
         .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
             // Tokens travel in the query of socket URLs; never log them.
             tracing::info_span!(

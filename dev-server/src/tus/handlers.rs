@@ -1,0 +1,377 @@
+//! The tus endpoints: `OPTIONS`, `POST` (creation), `HEAD`, `PATCH`, `DELETE`
+//! (termination), and the job that follows each upload.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Extension;
+use http_body_util::BodyExt;
+use upload_progress_core::{JobState, ProcessId, StageStatus};
+
+use super::headers::{self, *};
+use super::storage::{CreateError, Missing, PatchError, Storage, WriteError};
+use crate::clock::now_s;
+use crate::error::ApiError;
+use crate::pipeline::{self, Plan};
+use crate::state::Shared;
+
+/// Where uploads are created; an upload lives at `{BASE}/{id}`.
+pub const BASE: &str = "/api/uploads/tus";
+
+fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
+    ApiError::new(status, code, message).into_response()
+}
+
+fn missing(why: Missing) -> Response {
+    match why {
+        Missing::Unknown => error(StatusCode::NOT_FOUND, "unknown_upload", "no such upload"),
+        Missing::Expired => error(
+            StatusCode::GONE,
+            "upload_expired",
+            "the upload was abandoned and removed",
+        ),
+    }
+}
+
+fn too_large(max: u64) -> Response {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("uploads are limited to {max} bytes"),
+    )
+}
+
+fn number_value(n: u64) -> HeaderValue {
+    HeaderValue::from(n)
+}
+
+/// Removes abandoned uploads and fails their jobs.
+fn sweep(state: &Shared, storage: &Storage) {
+    for id in storage.sweep() {
+        let _ = state.store.update(&id, |p| {
+            p.state = JobState::Failed;
+            p.error = Some("the upload was abandoned".to_owned());
+            p.message = "Upload abandoned".to_owned();
+            for stage in &mut p.stages {
+                if stage.status == StageStatus::Active {
+                    stage.status = StageStatus::Failed;
+                }
+            }
+        });
+    }
+}
+
+/// The answer to `OPTIONS`: what this server speaks.
+pub fn options_for(max_size: u64) -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    let h = response.headers_mut();
+    h.insert(TUS_VERSION, HeaderValue::from_static(VERSION));
+    h.insert(TUS_EXTENSION, HeaderValue::from_static(EXTENSIONS));
+    h.insert(TUS_MAX_SIZE, number_value(max_size));
+    response
+}
+
+/// `POST`: creates an upload and its `pending` job.
+pub async fn create(
+    State(state): State<Shared>,
+    Extension(storage): Extension<Arc<Storage>>,
+    request_headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = check_resumable(&request_headers) {
+        return *refused;
+    }
+    sweep(&state, &storage);
+    if request_headers.contains_key(&UPLOAD_DEFER_LENGTH) {
+        return headers::bad_request("Upload-Defer-Length is not supported");
+    }
+    let len = match number(&request_headers, &UPLOAD_LENGTH) {
+        Ok(Some(len)) => len,
+        Ok(None) => return headers::bad_request("Upload-Length is required"),
+        Err(refused) => return *refused,
+    };
+    if len > storage.max_size() {
+        return too_large(storage.max_size());
+    }
+    let raw_metadata = match request_headers.get(&UPLOAD_METADATA) {
+        Some(value) => match value.to_str() {
+            Ok(text) => Some(text.to_owned()),
+            Err(_) => return headers::bad_request("Upload-Metadata must be ASCII"),
+        },
+        None => None,
+    };
+    if let Err(reason) = headers::metadata(raw_metadata.as_deref().unwrap_or("")) {
+        return headers::bad_request(reason);
+    }
+    let process_id = crate::http::new_process_id();
+    let id = match storage.create(len, raw_metadata, process_id.clone()) {
+        Ok(id) => id,
+        Err(CreateError::TooLarge) => return too_large(storage.max_size()),
+        Err(CreateError::Full) => {
+            return error(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "storage_full",
+                "too many bytes in unfinished uploads; try again later",
+            )
+        }
+        Err(CreateError::Io) => {
+            return error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "storage_error",
+                "cannot store the upload",
+            )
+        }
+    };
+    let mut pending = pipeline::initial_progress(process_id.clone());
+    pending.state = JobState::Pending;
+    pending.message = format!("Waiting for the upload (0 of {len} bytes)");
+    if state.store.create(pending).is_err() {
+        let _ = storage.delete(&id);
+        return error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_full",
+            "too many jobs in progress; try again later",
+        );
+    }
+    let mut response = StatusCode::CREATED.into_response();
+    let h = response.headers_mut();
+    if let Ok(location) = HeaderValue::from_str(&format!("{BASE}/{id}")) {
+        h.insert(header::LOCATION, location);
+    }
+    if let Ok(value) = HeaderValue::from_str(process_id.as_str()) {
+        h.insert(UPLOAD_PROCESS_ID, value);
+    }
+    if state.config.require_token {
+        let token = state
+            .tokens
+            .issue(&process_id, now_s(), state.config.token_ttl.as_secs());
+        if let Ok(value) = HeaderValue::from_str(&token) {
+            h.insert(UPLOAD_TOKEN, value);
+        }
+    }
+    if len == 0 {
+        start_processing(&state, &storage, &id, process_id).await;
+    }
+    response
+}
+
+/// `HEAD`: the server's offset.
+pub async fn head(
+    State(state): State<Shared>,
+    Extension(storage): Extension<Arc<Storage>>,
+    Path(id): Path<String>,
+    request_headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = check_resumable(&request_headers) {
+        return *refused;
+    }
+    sweep(&state, &storage);
+    match storage.info(&id) {
+        Ok(info) => {
+            let mut response = StatusCode::OK.into_response();
+            let h = response.headers_mut();
+            h.insert(UPLOAD_OFFSET, number_value(info.offset));
+            h.insert(UPLOAD_LENGTH, number_value(info.len));
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            if let Some(raw) = info
+                .raw_metadata
+                .and_then(|m| HeaderValue::from_str(&m).ok())
+            {
+                h.insert(UPLOAD_METADATA, raw);
+            }
+            if let Ok(value) = HeaderValue::from_str(info.process_id.as_str()) {
+                h.insert(UPLOAD_PROCESS_ID, value);
+            }
+            response
+        }
+        // HEAD answers carry no body; the status says it all.
+        Err(why) => {
+            let status = missing(why).status();
+            let mut response = status.into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+    }
+}
+
+/// `PATCH`: appends the body at `Upload-Offset`.
+pub async fn patch(
+    State(state): State<Shared>,
+    Extension(storage): Extension<Arc<Storage>>,
+    Path(id): Path<String>,
+    request_headers: HeaderMap,
+    body: Body,
+) -> Response {
+    if let Err(refused) = check_resumable(&request_headers) {
+        return *refused;
+    }
+    let content_type = request_headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    if content_type != Some(OFFSET_STREAM) {
+        return error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "bad_content_type",
+            format!("PATCH bodies must be {OFFSET_STREAM}"),
+        );
+    }
+    let offset = match number(&request_headers, &UPLOAD_OFFSET) {
+        Ok(Some(offset)) => offset,
+        Ok(None) => return headers::bad_request("Upload-Offset is required"),
+        Err(refused) => return *refused,
+    };
+    sweep(&state, &storage);
+    let mut writer = match storage.begin(&id, offset) {
+        Ok(writer) => writer,
+        Err(PatchError::Missing(why)) => return missing(why),
+        Err(PatchError::Conflict(actual)) => {
+            let mut response = error(
+                StatusCode::CONFLICT,
+                "offset_mismatch",
+                format!("the upload is at offset {actual}, not {offset}"),
+            );
+            response
+                .headers_mut()
+                .insert(UPLOAD_OFFSET, number_value(actual));
+            return response;
+        }
+        Err(PatchError::Busy) => {
+            return error(
+                StatusCode::LOCKED,
+                "upload_busy",
+                "another PATCH of this upload is still running",
+            )
+        }
+    };
+    let declared = number(&request_headers, &header::CONTENT_LENGTH)
+        .ok()
+        .flatten();
+    if declared.is_some_and(|n| offset.saturating_add(n) > writer.upload_len()) {
+        return past_length(writer.upload_len());
+    }
+    let mut body = body;
+    let mut cut = false;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            // The connection broke: what arrived stays, the client asks HEAD.
+            cut = true;
+            break;
+        };
+        let Ok(data) = frame.into_data() else {
+            continue; // trailers
+        };
+        match writer.write(&data).await {
+            Ok(()) => {}
+            Err(WriteError::PastLength) => {
+                writer.roll_back().await;
+                return past_length(writer.upload_len());
+            }
+            Err(WriteError::Io(err)) => {
+                tracing::warn!(%err, "cannot write upload bytes");
+                return error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "storage_error",
+                    "cannot store the bytes",
+                );
+            }
+        }
+    }
+    let (start, now_at, len) = (writer.start(), writer.offset(), writer.upload_len());
+    drop(writer);
+    if now_at > start {
+        if let Ok(info) = storage.info(&id) {
+            if now_at == len {
+                start_processing(&state, &storage, &id, info.process_id).await;
+            } else {
+                let _ = state.store.update(&info.process_id, |p| {
+                    p.message = format!("Uploading ({now_at} of {len} bytes)");
+                });
+            }
+        }
+    }
+    if cut {
+        return error(StatusCode::BAD_REQUEST, "body_cut", "the body ended early");
+    }
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response
+        .headers_mut()
+        .insert(UPLOAD_OFFSET, number_value(now_at));
+    response
+}
+
+fn past_length(len: u64) -> Response {
+    error(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "past_upload_length",
+        format!("the body goes past Upload-Length {len}; nothing was written"),
+    )
+}
+
+/// `DELETE`: removes the upload and cancels its job.
+pub async fn delete(
+    State(state): State<Shared>,
+    Extension(storage): Extension<Arc<Storage>>,
+    Path(id): Path<String>,
+    request_headers: HeaderMap,
+) -> Response {
+    if let Err(refused) = check_resumable(&request_headers) {
+        return *refused;
+    }
+    match storage.delete(&id) {
+        Ok(info) => {
+            if info.offset < info.len {
+                let _ = state.store.update(&info.process_id, |p| {
+                    p.state = JobState::Cancelled;
+                    p.message = "Upload cancelled".to_owned();
+                });
+            }
+            StatusCode::NO_CONTENT.into_response()
+        }
+        Err(why) => missing(why),
+    }
+}
+
+/// The last byte arrived: the job leaves `pending` and its stages run.
+async fn start_processing(state: &Shared, storage: &Storage, id: &str, process_id: ProcessId) {
+    let bytes = match storage.take_bytes(id).await {
+        Ok(bytes) => bytes,
+        Err(err) => {
+            tracing::warn!(%err, "cannot read a finished upload");
+            let _ = state.store.update(&process_id, |p| {
+                p.state = JobState::Failed;
+                p.error = Some("the uploaded bytes could not be read".to_owned());
+            });
+            return;
+        }
+    };
+    let file_name = storage
+        .info(id)
+        .ok()
+        .and_then(|info| info.raw_metadata)
+        .and_then(|raw| headers::metadata(&raw).ok())
+        .and_then(|pairs| {
+            pairs
+                .into_iter()
+                .find(|(k, _)| k == "filename" || k == "name")
+                .map(|(_, v)| v)
+        });
+    let running = pipeline::initial_progress(process_id.clone());
+    let _ = state.store.update(&process_id, |p| {
+        p.state = JobState::Running;
+        p.stages = running.stages;
+        p.message = running.message;
+    });
+    let plan = Plan {
+        step: Duration::from_millis(state.config.stage_ms),
+        steps_per_stage: state.config.steps_per_stage,
+        fail_at_stage: None,
+        data: Some(Arc::from(bytes)),
+        file_name,
+    };
+    tokio::spawn(pipeline::run(Arc::clone(&state.store), process_id, plan));
+}

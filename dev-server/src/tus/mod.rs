@@ -1,0 +1,153 @@
+//! Resumable uploads over tus 1.0.0: the core protocol plus the creation
+//! and termination extensions, at `/api/uploads/tus`.
+//!
+//! Each upload gets a job at creation (`Upload-Process-Id` in the 201, and
+//! `Upload-Token` when tokens are required). The job is `pending` while
+//! bytes arrive and runs the demo pipeline once the last byte is stored, so
+//! a client can follow it from the start.
+//!
+//! - `headers`: version check, numbers and `Upload-Metadata`;
+//! - `storage`: the bytes on disk, the size cap and expiry;
+//! - `handlers`: the endpoints.
+
+pub mod handlers;
+pub mod headers;
+pub mod storage;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{Request, State};
+use axum::http::{header, HeaderValue, Method};
+use axum::middleware::{map_response, Next};
+use axum::response::Response;
+use axum::routing::{head, post};
+use axum::{Extension, Router};
+use tower_http::cors::{AllowOrigin, CorsLayer};
+
+use crate::origin::OriginPolicy;
+use crate::state::Shared;
+
+/// Settings of the tus endpoints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TusConfig {
+    /// Where unfinished uploads are stored (created if missing).
+    pub dir: PathBuf,
+    /// Largest upload (`Tus-Max-Size`); larger ones get 413. Default 1 GiB.
+    pub max_size: u64,
+    /// Most bytes all unfinished uploads may claim together; a creation
+    /// beyond it gets 507. Default 4 GiB.
+    pub max_total_bytes: u64,
+    /// An upload untouched this long is removed (then 410) and its job
+    /// fails. Default 1 hour.
+    pub expiry: Duration,
+}
+
+impl TusConfig {
+    /// Defaults, storing in `dir`.
+    pub fn new(dir: impl Into<PathBuf>) -> Self {
+        Self {
+            dir: dir.into(),
+            max_size: 1024 * 1024 * 1024,
+            max_total_bytes: 4 * 1024 * 1024 * 1024,
+            expiry: Duration::from_secs(3600),
+        }
+    }
+
+    /// Defaults, storing in `upload-progress-tus` under the system's temp directory.
+    pub fn in_temp_dir() -> Self {
+        Self::new(std::env::temp_dir().join("upload-progress-tus"))
+    }
+}
+
+/// The tus routes, to merge into the API router.
+pub fn routes(config: &TusConfig) -> std::io::Result<Router<Shared>> {
+    let storage = Arc::new(storage::Storage::open(config)?);
+    let item = format!("{}/{{id}}", handlers::BASE);
+    Ok(Router::new()
+        .route(handlers::BASE, post(handlers::create))
+        .route(
+            &item,
+            head(handlers::head)
+                .patch(handlers::patch)
+                .delete(handlers::delete),
+        )
+        .layer(map_response(resumable))
+        .layer(Extension(storage)))
+}
+
+/// Answers a plain `OPTIONS` (not a CORS preflight) on the tus paths with
+/// what the server speaks; everything else passes through.
+pub async fn discovery(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let tus_path = request.uri().path() == handlers::BASE
+        || request
+            .uri()
+            .path()
+            .strip_prefix(handlers::BASE)
+            .is_some_and(|rest| rest.starts_with('/'));
+    let preflight = request
+        .headers()
+        .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    match &state.config.tus {
+        Some(tus) if tus_path && request.method() == Method::OPTIONS && !preflight => {
+            let mut response = handlers::options_for(tus.max_size);
+            response.headers_mut().insert(
+                headers::TUS_RESUMABLE,
+                HeaderValue::from_static(headers::VERSION),
+            );
+            response
+        }
+        _ => next.run(request).await,
+    }
+}
+
+/// Every tus answer says which version it speaks.
+async fn resumable(mut response: Response) -> Response {
+    response.headers_mut().insert(
+        headers::TUS_RESUMABLE,
+        HeaderValue::from_static(headers::VERSION),
+    );
+    response
+}
+
+/// CORS for allowed origins with the tus methods and headers added to the
+/// progress endpoints' (the tus answers' headers readable by scripts).
+pub fn cors_layer(origins: &Arc<OriginPolicy>) -> CorsLayer {
+    let policy = Arc::clone(origins);
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::predicate(move |origin: &HeaderValue, _| {
+            origin.to_str().is_ok_and(|o| policy.allows(o))
+        }))
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::HEAD,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::IF_NONE_MATCH,
+            headers::TUS_RESUMABLE,
+            headers::UPLOAD_LENGTH,
+            headers::UPLOAD_OFFSET,
+            headers::UPLOAD_METADATA,
+            headers::UPLOAD_DEFER_LENGTH,
+        ])
+        .expose_headers([
+            header::ETAG,
+            header::LOCATION,
+            headers::UPLOAD_OFFSET,
+            headers::UPLOAD_LENGTH,
+            headers::UPLOAD_METADATA,
+            headers::TUS_RESUMABLE,
+            headers::TUS_VERSION,
+            headers::TUS_EXTENSION,
+            headers::TUS_MAX_SIZE,
+            headers::UPLOAD_PROCESS_ID,
+            headers::UPLOAD_TOKEN,
+        ])
+}
