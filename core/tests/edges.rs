@@ -209,3 +209,95 @@ fn a_refresh_ahead_of_expiry_is_not_reported_as_an_auth_error() {
         "a refusal is"
     );
 }
+
+#[test]
+fn stability_is_counted_from_the_open_not_from_the_snapshot() {
+    let mut shell = Shell::started(exact());
+    shell.fail();
+    shell.advance_to(2_000);
+    shell.open();
+    assert_eq!(
+        shell.status().last_heard_at,
+        Some(2_000),
+        "the open is news"
+    );
+    shell.advance(2_000);
+    shell.frame(snapshot_frame(running(1, 1.0)));
+    // Up 5 s at 7 000 (snapshot at 4 000): the count is reset by then.
+    shell.advance_to(7_000);
+    shell.fail();
+    assert!(
+        matches!(
+            shell.connection(),
+            Connection::Reconnecting { attempt: 1, .. }
+        ),
+        "{:?}",
+        shell.connection()
+    );
+}
+
+#[test]
+fn an_open_socket_without_its_snapshot_is_still_connecting_when_offline() {
+    let mut shell = Shell::started(exact());
+    shell.input(Input::Offline);
+    assert_eq!(shell.connection(), Connection::Offline, "nothing open yet");
+    shell.open();
+    assert_eq!(
+        shell.connection(),
+        Connection::Connecting { attempt: 1 },
+        "an open socket works whatever the browser believes"
+    );
+}
+
+#[test]
+fn the_rhythm_ignores_the_wait_before_the_job_ran() {
+    // Pending for a while, then updates every second: a stall is judged
+    // by the running rhythm, so the check comes 5 s after the last update.
+    let mut shell = Shell::live(exact(), progress(1, 0.0, JobState::Pending));
+    shell.advance(5_000);
+    for seq in 2..6 {
+        shell.advance(1_000);
+        shell.frame(progress_frame(running(seq, seq as f64)));
+    }
+    let sent = shell.sent.len();
+    shell.advance(5_000);
+    assert_eq!(shell.sent.len(), sent + 1, "the early ping");
+    assert_eq!(shell.connection(), Connection::Checking);
+}
+
+#[test]
+fn the_stall_threshold_follows_the_smoothed_gap() {
+    // Updates every 2 s: three gaps make 6 s, more than the 5 s minimum.
+    let mut shell = Shell::live(exact(), running(1, 1.0));
+    for seq in 2..12 {
+        shell.advance(2_000);
+        shell.frame(progress_frame(running(seq, seq as f64)));
+    }
+    let sent = shell.sent.len();
+    shell.advance(5_999);
+    assert_eq!(shell.sent.len(), sent, "not before 3 x 2 s");
+    shell.advance(1);
+    assert_eq!(shell.sent.len(), sent + 1);
+}
+
+#[test]
+fn a_job_that_stops_running_gets_no_stall_checks() {
+    let mut shell = Shell::live(exact(), running(1, 1.0));
+    for seq in 2..6 {
+        shell.advance(1_000);
+        shell.frame(progress_frame(running(seq, seq as f64)));
+    }
+    shell.frame(progress_frame(progress(6, 5.0, JobState::Pending)));
+    let sent = shell.sent.len();
+    shell.advance(20_000);
+    assert_eq!(shell.sent.len(), sent, "waiting jobs are quiet by nature");
+}
+
+#[test]
+fn bridge_polls_wait_for_the_network_while_offline() {
+    let mut shell = Shell::live(exact(), running(1, 10.0));
+    shell.input(Input::Offline);
+    shell.fail();
+    shell.advance(10_000);
+    assert!(shell.fetched.is_empty(), "no poll while offline");
+}
