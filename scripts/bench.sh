@@ -2,7 +2,9 @@
 # Runs the benchmark suite and writes BENCHMARKS.md (plus bench/storm.svg):
 #   1. bundle size of the component and of a bare Leptos counter (raw, gzip, brotli, twiggy);
 #   2-3. server fan-out at several subscriber counts, ours against a Socket.IO 4 peer;
+#   2b. the same fan-out on two instances sharing jobs through Redis (a local redis-server);
 #   4. reconnect storm (server killed and restarted), jitter on and off;
+#   4b. graceful drain (SIGTERM and restart) with and without the shutdown spread;
 #   5. browser-side figures in headless Chromium.
 # Installs what is missing first (tools via setup.sh, twiggy, npm packages).
 #
@@ -19,6 +21,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source scripts/lib.sh
+trap 'stop_redis' EXIT
 started=$(date +%s)
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -95,6 +98,7 @@ sizes() {
 }
 
 fanout() {
+  start_redis
   for n in $FANOUT_SIZES; do
     log "fan-out, $n subscribers: ours"
     "$BENCH" fanout "${SERVER_ARGS[@]}" --clients "$n" --per-job "$PER_JOB" --step-ms "$STEP_MS" \
@@ -102,7 +106,12 @@ fanout() {
     log "fan-out, $n subscribers: Socket.IO"
     node bench/socketio/load.js --clients "$n" --per-job "$PER_JOB" --step-ms "$STEP_MS" \
       --steps-per-stage "$STEPS_PER_STAGE" --runs "$RUNS" --out "$RESULTS/fanout-socketio-$n.json"
+    log "fan-out, $n subscribers: two instances on Redis"
+    "$BENCH" fanout "${SERVER_ARGS[@]}" --clients "$n" --per-job "$PER_JOB" --step-ms "$STEP_MS" \
+      --steps-per-stage "$STEPS_PER_STAGE" --runs "$RUNS" --redis-url "$REDIS_URL" \
+      --out "$RESULTS/fanout-redis-$n.json"
   done
+  stop_redis
 }
 
 storm() {
@@ -110,6 +119,13 @@ storm() {
     --down-ms "$STORM_DOWN_MS" --runs "$RUNS" --out "$RESULTS/storm-jitter.json"
   "$BENCH" storm "${SERVER_ARGS[@]}" --clients "$STORM_CLIENTS" --per-job "$PER_JOB" --jitter false \
     --down-ms "$STORM_DOWN_MS" --runs "$RUNS" --out "$RESULTS/storm-nojitter.json"
+  log "graceful drain (SIGTERM), shutdown spread on and off"
+  "$BENCH" storm "${SERVER_ARGS[@]}" --server-arg=--shutdown-spread-ms=4000 --graceful \
+    --clients "$STORM_CLIENTS" --per-job "$PER_JOB" --down-ms "$STORM_DOWN_MS" --runs "$RUNS" \
+    --out "$RESULTS/storm-drain-spread.json"
+  "$BENCH" storm "${SERVER_ARGS[@]}" --server-arg=--shutdown-spread-ms=0 --graceful \
+    --clients "$STORM_CLIENTS" --per-job "$PER_JOB" --down-ms "$STORM_DOWN_MS" --runs "$RUNS" \
+    --out "$RESULTS/storm-drain-nospread.json"
 }
 
 client() {

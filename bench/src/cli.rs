@@ -58,6 +58,10 @@ pub struct FanoutArgs {
     /// Subscribers connected together.
     #[arg(long, default_value_t = 500)]
     pub ramp_batch: u64,
+    /// Run two server instances sharing jobs through this Redis: jobs start
+    /// on the first, subscribers alternate between both.
+    #[arg(long)]
+    pub redis_url: Option<String>,
     /// Repetitions, each on a fresh server.
     #[arg(long, default_value_t = 3)]
     pub runs: u32,
@@ -81,6 +85,10 @@ pub struct StormArgs {
     /// `SessionOptions.jitter` of every subscriber.
     #[arg(long, action = clap::ArgAction::Set, default_value_t = true)]
     pub jitter: bool,
+    /// Stop the server with SIGTERM (graceful drain: `server_shutdown` with
+    /// its `retry_after_ms`, close 1012) instead of SIGKILL.
+    #[arg(long)]
+    pub graceful: bool,
     /// Pause between the kill and the restart, ms.
     #[arg(long, default_value_t = 0)]
     pub down_ms: u64,

@@ -31,6 +31,9 @@ pub struct Workload {
     pub steps_per_stage: u64,
     /// Subscribers started together while connecting.
     pub ramp_batch: u64,
+    /// Two instances sharing jobs through this Redis instead of one alone:
+    /// jobs start on the first, subscribers alternate between both.
+    pub redis_url: Option<String>,
 }
 
 /// Runs the workload `runs` times, each on a fresh server.
@@ -47,8 +50,13 @@ pub async fn run(cmd: &ServerCmd, w: &Workload, runs: u32) -> Result<FanoutResul
         );
         out.push(r);
     }
+    let implementation = if w.redis_url.is_some() {
+        "upload-progress-server, 2 instances on Redis"
+    } else {
+        "upload-progress-server"
+    };
     Ok(FanoutResult {
-        implementation: "upload-progress-server".into(),
+        implementation: implementation.into(),
         per_job: w.per_job,
         step_ms: w.step_ms,
         steps_per_stage: w.steps_per_stage,
@@ -57,13 +65,38 @@ pub async fn run(cmd: &ServerCmd, w: &Workload, runs: u32) -> Result<FanoutResul
 }
 
 async fn one_run(cmd: &ServerCmd, w: &Workload, run: u32) -> Result<FanoutRun> {
-    let server = cmd.start("127.0.0.1:0").await?;
+    // One instance, or two sharing jobs through Redis (a key prefix of
+    // their own per run, so runs never see each other's jobs).
+    let servers = match &w.redis_url {
+        None => vec![cmd.start("127.0.0.1:0").await?],
+        Some(url) => {
+            let prefix = format!(
+                "bench:{}:{run}:",
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_millis())
+                    .unwrap_or_default()
+            );
+            let shared = cmd.with_args(&[
+                format!("--redis-url={url}"),
+                format!("--redis-prefix={prefix}"),
+            ]);
+            vec![
+                shared.start("127.0.0.1:0").await?,
+                shared.start("127.0.0.1:0").await?,
+            ]
+        }
+    };
+    let server = &servers[0];
+    let pids: Vec<u32> = servers.iter().map(|s| s.pid).collect();
+    let rss_all = || -> Result<u64> { pids.iter().map(|p| rss_kib(*p)).sum() };
+    let cpu_all = || -> Result<u64> { pids.iter().map(|p| cpu_ticks(*p)).sum() };
     let http = reqwest::Client::builder()
         .pool_max_idle_per_host(64)
         .build()?;
     // Let the server finish start-up allocations before the baseline.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_before_kib = rss_kib(server.pid)?;
+    let rss_before_kib = rss_all()?;
 
     let (stop_tx, stop) = watch::channel(false);
     let (_fallback_tx, count_fallback) = watch::channel(true);
@@ -80,10 +113,11 @@ async fn one_run(cmd: &ServerCmd, w: &Workload, run: u32) -> Result<FanoutRun> {
     let mut tasks = JoinSet::new();
     let connect_start = Instant::now();
     for i in 0..w.clients {
+        let to = &servers[(i as usize) % servers.len()];
         let config = SessionConfig {
             process_id: ProcessId::parse(&job_id(i / w.per_job))?,
-            ws_base: server.ws_base.clone(),
-            http_base: server.http_base.clone(),
+            ws_base: to.ws_base.clone(),
+            http_base: to.http_base.clone(),
             token: None,
             token_expires_at: None,
             token_provider: false,
@@ -101,9 +135,9 @@ async fn one_run(cmd: &ServerCmd, w: &Workload, run: u32) -> Result<FanoutRun> {
     }
     let connect_ms = connect_start.elapsed().as_millis() as u64;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let rss_after_kib = rss_kib(server.pid)?;
+    let rss_after_kib = rss_all()?;
 
-    let cpu0 = cpu_ticks(server.pid)?;
+    let cpu0 = cpu_all()?;
     let own0 = cpu_ticks(std::process::id())?;
     let window = Instant::now();
     let mut starts = JoinSet::new();
@@ -132,7 +166,7 @@ async fn one_run(cmd: &ServerCmd, w: &Workload, run: u32) -> Result<FanoutRun> {
         }
     }
     let window_s = window.elapsed().as_secs_f64();
-    let cpu_s = (cpu_ticks(server.pid)? - cpu0) as f64 / ticks_per_second() as f64;
+    let cpu_s = (cpu_all()? - cpu0) as f64 / ticks_per_second() as f64;
     let client_cpu_s = (cpu_ticks(std::process::id())? - own0) as f64 / ticks_per_second() as f64;
 
     let mut seqs_sent = 0;
@@ -141,7 +175,9 @@ async fn one_run(cmd: &ServerCmd, w: &Workload, run: u32) -> Result<FanoutRun> {
         let subscribers = w.per_job.min(w.clients - j * w.per_job);
         seqs_sent += seq * subscribers;
     }
-    server.kill().await?;
+    for server in servers {
+        server.kill().await?;
+    }
 
     let mut lat: Vec<u64> = reports
         .iter()

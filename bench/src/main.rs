@@ -25,6 +25,7 @@ async fn main() -> Result<()> {
                 step_ms: a.step_ms,
                 steps_per_stage: a.steps_per_stage,
                 ramp_batch: a.ramp_batch,
+                redis_url: a.redis_url,
             };
             let r = fanout::run(&server_cmd(a.server), &w, a.runs).await?;
             write_json(&a.out, &r)
@@ -36,6 +37,7 @@ async fn main() -> Result<()> {
                 down_ms: a.down_ms,
                 window_ms: a.window_ms,
                 ramp_batch: a.ramp_batch,
+                graceful: a.graceful,
             };
             let r = storm::run(&server_cmd(a.server), &s, a.jitter, a.runs).await?;
             write_json(&a.out, &r)

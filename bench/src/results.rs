@@ -90,6 +90,9 @@ pub struct StormRun {
 pub struct StormResult {
     /// `SessionOptions::jitter`.
     pub jitter: bool,
+    /// Stopped with SIGTERM (graceful drain) rather than SIGKILL.
+    #[serde(default)]
+    pub graceful: bool,
     /// One entry per run.
     pub runs: Vec<StormRun>,
 }

@@ -29,6 +29,13 @@ pub struct Server {
 }
 
 impl ServerCmd {
+    /// The same command with more flags.
+    pub fn with_args(&self, more: &[String]) -> Self {
+        let mut cmd = self.clone();
+        cmd.args.extend_from_slice(more);
+        cmd
+    }
+
     /// Starts the server on `addr` (`127.0.0.1:0` for any port) and waits for its
     /// `listening on http://ADDR` line.
     pub async fn start(&self, addr: &str) -> Result<Server> {
@@ -67,6 +74,21 @@ impl Server {
     /// `host:port` the server listens on.
     pub fn addr(&self) -> &str {
         self.http_base.trim_start_matches("http://")
+    }
+
+    /// SIGTERM, as a rolling deploy stops an instance, and waits for the exit.
+    pub async fn terminate(mut self) -> Result<()> {
+        let status = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.pid.to_string())
+            .status()
+            .await
+            .context("sending SIGTERM")?;
+        if !status.success() {
+            bail!("kill -TERM {} failed", self.pid);
+        }
+        self.child.wait().await.context("waiting for the server")?;
+        Ok(())
     }
 
     /// SIGKILL, like a crash: sockets drop without close frames.

@@ -30,6 +30,8 @@ pub struct Storm {
     pub window_ms: u64,
     /// Subscribers started together while connecting.
     pub ramp_batch: u64,
+    /// Stop with SIGTERM (graceful drain) instead of SIGKILL.
+    pub graceful: bool,
 }
 
 const SAMPLE_MS: u64 = 50;
@@ -47,7 +49,11 @@ pub async fn run(cmd: &ServerCmd, s: &Storm, jitter: bool, runs: u32) -> Result<
         );
         out.push(r);
     }
-    Ok(StormResult { jitter, runs: out })
+    Ok(StormResult {
+        jitter,
+        graceful: s.graceful,
+        runs: out,
+    })
 }
 
 async fn one_run(cmd: &ServerCmd, s: &Storm, jitter: bool, run: u32) -> Result<StormRun> {
@@ -100,7 +106,11 @@ async fn one_run(cmd: &ServerCmd, s: &Storm, jitter: bool, run: u32) -> Result<S
     let failed_at_kill = Counters::get(&shared.counters.failed);
     let _ = fallback_tx.send(true);
     let kill_at = Instant::now();
-    server.kill().await?;
+    if s.graceful {
+        server.terminate().await?;
+    } else {
+        server.kill().await?;
+    }
     tokio::time::sleep(Duration::from_millis(s.down_ms)).await;
     let server = restart(cmd, &addr).await?;
     let down_ms = kill_at.elapsed().as_millis() as u64;

@@ -34,6 +34,10 @@ struct Found {
     bundle_note: Option<String>,
     fanout: Vec<(FanoutResult, Option<FanoutResult>)>,
     storms: Vec<StormResult>,
+    /// One instance in memory against two on Redis, per size.
+    fanout_redis: Vec<(FanoutResult, FanoutResult)>,
+    /// Graceful drain with the shutdown spread, then without.
+    drains: Vec<(String, StormResult)>,
     client: Option<ClientResult>,
 }
 
@@ -61,8 +65,12 @@ fn load(dir: &Path) -> Result<Found> {
         })
         .collect();
     sizes.sort_unstable();
+    let mut fanout_redis = Vec::new();
     for n in sizes {
         let ours: FanoutResult = read_json(&dir.join(format!("fanout-ours-{n}.json")))?;
+        if let Some(p) = opt(&format!("fanout-redis-{n}.json")) {
+            fanout_redis.push((ours.clone(), read_json(&p)?));
+        }
         let theirs = match opt(&format!("fanout-socketio-{n}.json")) {
             Some(p) => Some(read_json(&p)?),
             None => None,
@@ -73,6 +81,15 @@ fn load(dir: &Path) -> Result<Found> {
     for name in ["storm-jitter.json", "storm-nojitter.json"] {
         if let Some(p) = opt(name) {
             storms.push(read_json(&p)?);
+        }
+    }
+    let mut drains = Vec::new();
+    for (name, label) in [
+        ("storm-drain-spread.json", "spread on"),
+        ("storm-drain-nospread.json", "spread off"),
+    ] {
+        if let Some(p) = opt(name) {
+            drains.push((label.to_owned(), read_json(&p)?));
         }
     }
     let bundle_note = match opt("bundle-note.txt") {
@@ -88,6 +105,8 @@ fn load(dir: &Path) -> Result<Found> {
         bundle_note,
         fanout,
         storms,
+        fanout_redis,
+        drains,
         client,
     })
 }
@@ -117,6 +136,8 @@ pub fn write(args: &ReportArgs) -> Result<()> {
             .with_context(|| format!("writing {:?}", args.svg))?;
     }
     md.push_str(&sections::storm(&found.storms, &svg_rel));
+    md.push_str(&sections::drain(&found.drains));
+    md.push_str(&sections::fanout_redis(&found.fanout_redis));
     md.push_str(&sections::client(found.client.as_ref()));
     std::fs::write(&args.out, md).with_context(|| format!("writing {:?}", args.out))
 }

@@ -328,6 +328,87 @@ pub fn storm(storms: &[StormResult], svg_rel: &str) -> String {
     s
 }
 
+/// Graceful drain (SIGTERM) with and without the spread of `retry_after_ms`.
+pub fn drain(drains: &[(String, StormResult)]) -> String {
+    let mut s = String::from("## 4b. Graceful drain: the shutdown spread\n\n");
+    if drains.is_empty() {
+        s.push_str("Not measured in this run.\n\n");
+        return s;
+    }
+    let n = drains[0].1.runs.first().map(|r| r.clients).unwrap_or(0);
+    let _ = writeln!(
+        s,
+        "{n} live subscribers as above (jitter on), but the server is stopped with SIGTERM, as a \
+         rolling deploy does: every socket gets `server_shutdown {{retry_after_ms}}` and close 1012, \
+         then the server is started again on the same port. Spread on: each socket announces its own \
+         `retry_after_ms`, uniform in 1000..=5000 ms (`--shutdown-spread-ms 4000`, the default); spread \
+         off: every socket announces 1000 ms (`--shutdown-spread-ms 0`). \"Server down\" here includes \
+         the drain itself.\n"
+    );
+    let rows: Vec<(String, [(String, String); 6])> = drains
+        .iter()
+        .map(|(label, r)| (label.clone(), storm_rows(&r.runs)))
+        .collect();
+    let _ = write!(s, "| figure |");
+    for (label, _) in &rows {
+        let _ = write!(s, " {label} |");
+    }
+    let _ = writeln!(s, "\n|---|{}", "---:|".repeat(rows.len()));
+    for i in 0..6 {
+        let name = rows[0].1[i].0.replace("kill to", "stop to");
+        let _ = write!(s, "| {name} |");
+        for (_, r) in &rows {
+            let _ = write!(s, " {} |", r[i].1);
+        }
+        s.push('\n');
+    }
+    s.push('\n');
+    s
+}
+
+/// Fan-out of one instance in memory against two instances on Redis.
+pub fn fanout_redis(sets: &[(FanoutResult, FanoutResult)]) -> String {
+    let mut s = String::from("## 2b. Server fan-out: one instance in memory, two on Redis\n\n");
+    if sets.is_empty() {
+        s.push_str("Not measured in this run.\n\n");
+        return s;
+    }
+    s.push_str(
+        "The fan-out workload above, in the same run. One instance: as in section 2–3. Two \
+         instances on Redis: two `upload-progress-server --redis-url` processes on one local \
+         `redis-server`; every job starts on the first, subscribers alternate between the two, so \
+         half of them receive each update through Redis (written by a Lua compare-and-set, \
+         published, copied by the second instance). Memory and CPU are both processes together \
+         (Redis itself not counted); memory per connection divides by all N subscribers.\n\n",
+    );
+    for (one, two) in sets {
+        let n = one.runs.first().map(|r| r.clients).unwrap_or(0);
+        let _ = writeln!(
+            s,
+            "### {n} subscribers ({} runs one instance, {} runs two on Redis)\n",
+            one.runs.len(),
+            two.runs.len()
+        );
+        s.push_str("| figure | 1 instance, memory | 2 instances, Redis |\n|---|---:|---:|\n");
+        let a: Vec<Derived> = one.runs.iter().map(derive).collect();
+        let b: Vec<Derived> = two.runs.iter().map(derive).collect();
+        for (name, digits, pick) in ROWS {
+            let _ = writeln!(
+                s,
+                "| {name} | {} | {} |",
+                cell(Spread::of(a.iter().filter_map(pick)), digits),
+                cell(Spread::of(b.iter().filter_map(pick)), digits)
+            );
+        }
+        let fell: u64 = two.runs.iter().map(|r| r.fell_back).sum();
+        let _ = writeln!(
+            s,
+            "\nSubscribers of the two instances that fell back to HTTP polling: {fell}.\n"
+        );
+    }
+    s
+}
+
 /// Browser-side figures from headless Chromium.
 pub fn client(c: Option<&ClientResult>) -> String {
     let mut s = String::from("## 5. In the browser (headless Chromium)\n\n");
