@@ -37,6 +37,9 @@ SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/upload-progress-server"
 log "protocol conformance kit: the dev server and the FastAPI example"
 SERVER_BIN="$SERVER_BIN" bash scripts/conformance.sh
 
+log "tus interop: tus-js-client and @tus/server (npm)"
+SERVER_BIN="$SERVER_BIN" bash scripts/tus-interop.sh
+
 ADMIN_TOKEN=browser-tests-admin
 start_dev_server --allow-loopback-origins --faults --admin-token "$ADMIN_TOKEN" --stage-ms 100 --require-token \
   --max-connections 400 --max-per-ip 200

@@ -515,8 +515,17 @@ async fn the_multipart_upload_still_works_beside_tus() {
 }
 
 /// Carries out the core upload session's actions with reqwest on real time.
-async fn drive(http: &reqwest::Client, upload: &mut Upload, file: &[u8]) -> UploadState {
+///
+/// The answer of the `PATCH` number `lose_answer_of` (0-based), if any, is
+/// dropped after the server got it, as a cut connection would.
+async fn drive(
+    http: &reqwest::Client,
+    upload: &mut Upload,
+    file: &[u8],
+    lose_answer_of: Option<usize>,
+) -> UploadState {
     let start = Instant::now();
+    let mut patches = 0;
     let now = |start: Instant| start.elapsed().as_millis() as u64;
     upload.handle(Input::Start, now(start));
     loop {
@@ -564,7 +573,12 @@ async fn drive(http: &reqwest::Client, upload: &mut Upload, file: &[u8]) -> Uplo
                         .body(body)
                         .send()
                         .await;
-                    (request, offset_answer(resp))
+                    patches += 1;
+                    if lose_answer_of == Some(patches - 1) {
+                        (request, Answer::Network)
+                    } else {
+                        (request, offset_answer(resp))
+                    }
                 }
                 Action::Head { request, url } => {
                     let resp = http
@@ -633,7 +647,7 @@ async fn the_core_upload_session_uploads_a_file_whose_job_reports_its_sha256() {
         },
     };
     let mut upload = Upload::new(config, 7);
-    let state = drive(&server.http, &mut upload, &file).await;
+    let state = drive(&server.http, &mut upload, &file, None).await;
     let UploadState::Finished {
         process_id: Some(id),
         ..
@@ -660,9 +674,51 @@ async fn the_core_upload_session_gives_up_on_an_oversized_file_with_too_large() 
         options: UploadOptions::default(),
     };
     let mut upload = Upload::new(config, 7);
-    let state = drive(&server.http, &mut upload, &[]).await;
+    let state = drive(&server.http, &mut upload, &[], None).await;
     assert_eq!(
         state,
         UploadState::Failed(upload_progress_core::upload::UploadError::TooLarge)
     );
+}
+
+/// Uploads with the core upload session to the reference tus server
+/// (`@tus/server` + `@tus/file-store`), which scripts/tus-interop.sh starts:
+/// `UPR_TUS_REFERENCE_URL` is its creation endpoint and
+/// `UPR_TUS_REFERENCE_DIR` the directory its file store writes to.
+#[tokio::test]
+#[ignore = "needs the reference tus server; run by scripts/tus-interop.sh"]
+async fn the_core_upload_session_uploads_byte_identical_files_to_the_reference_server() {
+    let endpoint = std::env::var("UPR_TUS_REFERENCE_URL").expect("UPR_TUS_REFERENCE_URL");
+    let dir = PathBuf::from(std::env::var("UPR_TUS_REFERENCE_DIR").expect("UPR_TUS_REFERENCE_DIR"));
+    let http = reqwest::Client::new();
+    // A file that is not a whole number of chunks, and one empty file.
+    for (len, lose) in [(1_000_003usize, Some(3)), (0, None)] {
+        let file: Vec<u8> = (0..len).map(|i| (i * 31 + i / 977) as u8).collect();
+        let config = UploadConfig {
+            endpoint: endpoint.clone(),
+            len: len as u64,
+            metadata: vec![("filename".into(), "interop.bin".into())],
+            resume: None,
+            options: UploadOptions {
+                chunk_size: 128 * 1024,
+                initial_retry_ms: 100,
+                ..UploadOptions::default()
+            },
+        };
+        let mut upload = Upload::new(config, 11);
+        let state = drive(&http, &mut upload, &file, lose).await;
+        assert!(matches!(state, UploadState::Finished { .. }), "{state:?}");
+        let url = upload.url().expect("created").to_owned();
+        let id = url.rsplit('/').next().unwrap();
+        let stored = std::fs::read(dir.join(id)).expect("the stored file");
+        assert!(stored == file, "{len} bytes: the stored file differs");
+        if lose.is_some() {
+            // One lost answer cost one chunk at most.
+            assert!(upload.bytes_sent() <= len as u64 + 128 * 1024);
+        }
+        println!(
+            "reference server: {len} bytes stored identically, {} bytes sent",
+            upload.bytes_sent()
+        );
+    }
 }
