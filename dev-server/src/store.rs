@@ -518,6 +518,58 @@ mod tests {
     }
 
     #[test]
+    fn replicas_only_move_forward_and_owned_jobs_ignore_remote_states() {
+        let store = JobStore::new(10, Duration::from_secs(60));
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&sent);
+        store.set_sink(Arc::new(move |p: &Progress| {
+            log.lock()
+                .expect("unpoisoned")
+                .push((p.process_id.clone(), p.seq));
+        }));
+        let remote = |name: &str, seq: u64| {
+            let mut p = Progress::unknown(id(name), 0);
+            p.seq = seq;
+            p
+        };
+        // Nobody here follows it: not kept.
+        assert!(!store.apply_remote(remote("r", 3), false));
+        assert!(!store.contains(&id("r")));
+        // A client asked for it: kept, then only newer states.
+        assert!(store.apply_remote(remote("r", 3), true));
+        assert!(!store.apply_remote(remote("r", 2), false));
+        assert!(!store.apply_remote(remote("r", 3), false));
+        assert!(store.apply_remote(remote("r", 5), false));
+        assert_eq!(store.get(&id("r")).map(|p| p.seq), Some(5));
+        // Its writer is elsewhere.
+        assert_eq!(
+            store.update(&id("r"), |p| p.percent = 1.0),
+            Err(StoreError::Replica)
+        );
+        assert_eq!(store.followed_elsewhere(), vec![id("r")]);
+        // A job owned here never takes a state from elsewhere.
+        store
+            .create(Progress::unknown(id("o"), 0))
+            .expect("created");
+        assert!(!store.apply_remote(remote("o", 99), true));
+        store.update(&id("o"), |p| p.percent = 5.0).expect("ok");
+        assert_eq!(store.get(&id("o")).map(|p| p.seq), Some(2));
+        assert_eq!(store.owned().len(), 1);
+        // A socket waiting for an id is woken by a state from elsewhere.
+        let Subscription::Pending(early) = store.subscribe_or_wait(&id("w")) else {
+            panic!("no job yet");
+        };
+        assert!(store.followed_elsewhere().contains(&id("w")));
+        assert!(store.apply_remote(remote("w", 7), false));
+        assert!(early.has_changed().is_err(), "its signal fired");
+        // Only owned states go to the sink.
+        assert_eq!(
+            *sent.lock().expect("unpoisoned"),
+            vec![(id("o"), 1), (id("o"), 2)]
+        );
+    }
+
+    #[test]
     fn terminal_jobs_are_frozen_and_evicted_when_full() {
         let store = JobStore::new(1, Duration::from_secs(60));
         store
