@@ -301,3 +301,24 @@ fn bridge_polls_wait_for_the_network_while_offline() {
     shell.advance(10_000);
     assert!(shell.fetched.is_empty(), "no poll while offline");
 }
+
+#[test]
+fn visible_exactly_at_the_restart_hint_cuts_the_jitter_short() {
+    let mut shell = Shell::with_config(config(SessionOptions::default()), 7);
+    shell.input(Input::Start);
+    shell.open();
+    shell.frame(snapshot_frame(running(1, 10.0)));
+    shell.frame(r#"{"type":"server_shutdown","retry_after_ms":3000}"#.into());
+    shell.server_close(1012);
+    let Connection::Reconnecting { retry_at, .. } = shell.connection() else {
+        panic!("{:?}", shell.connection());
+    };
+    assert!(retry_at > 3_000, "jitter adds to the hint: {retry_at}");
+    shell.session.handle(Input::Visible, 3_000);
+    shell.drain();
+    assert_eq!(
+        shell.opens(),
+        2,
+        "the hint has passed: no need to wait for the jitter"
+    );
+}
