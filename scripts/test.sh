@@ -17,7 +17,8 @@ cargo fmt --all -- --check
 log "clippy (native, whole workspace)"
 cargo clippy --workspace --all-targets -- -D warnings
 log "clippy (wasm32, component crate)"
-cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-targets -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-targets --features demo -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-targets --features hydrate -- -D warnings
 
 log "native tests"
 # The end-to-end crate needs the release build and browsers; it runs last.
@@ -56,10 +57,13 @@ export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
 export WASM_BINDGEN_TEST_DRIVER_TIMEOUT=${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-60}
 
 log "browser tests: headless Chromium"
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p upload-progress-robust
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p upload-progress-robust --features csr,embed
+log "hydration of server-rendered markup: headless Chromium"
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p upload-progress-robust --features hydrate --test hydrate
 
 log "browser tests: headless Firefox"
-GECKODRIVER=$(command -v geckodriver) cargo test --target wasm32-unknown-unknown -p upload-progress-robust
+GECKODRIVER=$(command -v geckodriver) cargo test --target wasm32-unknown-unknown -p upload-progress-robust --features csr,embed
+GECKODRIVER=$(command -v geckodriver) cargo test --target wasm32-unknown-unknown -p upload-progress-robust --features hydrate --test hydrate
 
 stop_dev_server
 stop_fastapi
@@ -68,6 +72,10 @@ log "release build of the demo (trunk build --release)"
 trunk build --release
 report_bundle_size
 bash scripts/check-size.sh "$BUNDLE_GZIP_TOTAL"
+
+log "embed package for pages without Leptos (dist/embed/pkg), axe-core on its page"
+bash scripts/embed-package.sh
+SERVER_BIN="$SERVER_BIN" bash scripts/a11y.sh
 
 log "end-to-end suite on the release build (Chromium and Firefox)"
 UPR_SERVER_BIN="$SERVER_BIN" bash scripts/e2e.sh

@@ -8,8 +8,12 @@ use upload_progress_core::session::Millis;
 
 /// Milliseconds since the page started, from `performance.now()`.
 ///
-/// Returns 0 when no `window.performance` exists (never in a browser page).
+/// Returns 0 when no `window.performance` exists (never in a browser page)
+/// and on the server, where no browser API may be called.
 pub(crate) fn now() -> Millis {
+    if !cfg!(target_arch = "wasm32") {
+        return 0;
+    }
     web_sys::window()
         .and_then(|w| w.performance())
         .map(|p| p.now().max(0.0) as Millis)

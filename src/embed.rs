@@ -216,12 +216,15 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
     }
     let labels = match get(options, "labels") {
         None => Labels::default(),
-        Some(v) => serde_wasm_bindgen::from_value(v)
-            .map_err(|e| format!("option `labels` is not usable: {e}"))?,
+        Some(v) => js_sys::JSON::stringify(&v)
+            .ok()
+            .and_then(|text| text.as_string())
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .ok_or("option `labels` must be an object of strings")?,
     };
     let on_complete = get_function(options, "onComplete")?.map(|f| {
         Rc::new(move |p: Progress| {
-            let value = serde_wasm_bindgen::to_value(&p).unwrap_or(JsValue::NULL);
+            let value = to_js(&p);
             let _ = f.call1(&JsValue::NULL, &value);
         }) as Rc<dyn Fn(Progress)>
     });
@@ -232,7 +235,7 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
     });
     let on_event = get_function(options, "onEvent")?.map(|f| {
         Rc::new(move |e: SessionEvent| {
-            let value = serde_wasm_bindgen::to_value(&e).unwrap_or(JsValue::NULL);
+            let value = to_js(&e);
             let _ = f.call1(&JsValue::NULL, &value);
         }) as Rc<dyn Fn(SessionEvent)>
     });
@@ -263,6 +266,15 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
         },
         labels,
     })
+}
+
+/// A plain JS object (through JSON: the serializer is already in the
+/// module for the wire protocol, a second one would only add bytes).
+fn to_js(value: &impl serde::Serialize) -> JsValue {
+    serde_json::to_string(value)
+        .ok()
+        .and_then(|text| js_sys::JSON::parse(&text).ok())
+        .unwrap_or(JsValue::NULL)
 }
 
 /// Wraps a JS function returning a token, or a promise of one.

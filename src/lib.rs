@@ -6,8 +6,16 @@
 //! - [`use_upload_progress`] / [`use_upload_progress_with_options`]: the hook
 //!   under it, for a custom view.
 //! - [`UploadProgressView`]: the view alone, fed by any progress and status.
-//! - [`mount_upload_progress`] and the `<upload-progress-robust>` custom
-//!   element: embedding in pages that do not use Leptos.
+//! - `mount_upload_progress` and the `<upload-progress-robust>` custom
+//!   element (feature `embed`): embedding in pages that do not use Leptos.
+//!
+//! # Features
+//! None is on by default.
+//! - `csr`, `hydrate`, `ssr`: passed through to leptos; an app enables the
+//!   one it is built with. With `ssr` the component renders its initial
+//!   state (file name, pending bar, indicator) and touches no browser API;
+//!   it connects once it runs in the browser.
+//! - `embed`: the JS API for pages without Leptos (`wasm_bindgen` exports).
 //!
 //! # Design
 //! Every reconnect, fallback and liveness decision is made by
@@ -21,7 +29,9 @@ mod clock;
 mod component;
 mod describe;
 mod driver;
+#[cfg(feature = "embed")]
 mod element;
+#[cfg(feature = "embed")]
 mod embed;
 mod fetch;
 mod hook;
@@ -30,13 +40,14 @@ mod lifecycle;
 mod listener;
 mod socket;
 mod token;
+pub mod upload;
 mod urls;
 mod view;
 
-pub mod demo;
-
 pub use component::UploadProgressRobust;
+#[cfg(feature = "embed")]
 pub use element::register_upload_progress_element;
+#[cfg(feature = "embed")]
 pub use embed::{mount_upload_progress, UploadProgressHandle};
 pub use hook::{
     use_upload_progress, use_upload_progress_with_options, CompleteCallback, ErrorCallback,
@@ -44,6 +55,7 @@ pub use hook::{
 };
 pub use labels::Labels;
 pub use token::{TokenFuture, TokenProvider};
+pub use upload::{use_upload, UseUploadOptions, UseUploadReturn};
 pub use upload_progress_core::session::{
     Connection, ErrorKind, Millis, Mode, SessionOptions, Status, StatusError,
 };

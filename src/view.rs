@@ -201,10 +201,15 @@ pub fn UploadProgressView(
 /// with it.
 fn ticking_clock() -> Signal<Millis> {
     let (now, set_now) = signal(clock::now());
-    let interval = Interval::new(TICK_MS, move || {
+    // Effects run only in the browser: a server render starts no timer.
+    let holder = StoredValue::new_local(None::<Interval>);
+    Effect::new(move |_| {
         set_now.try_set(clock::now());
+        let interval = Interval::new(TICK_MS, move || {
+            set_now.try_set(clock::now());
+        });
+        holder.try_set_value(Some(interval));
     });
-    let holder = StoredValue::new_local(Some(interval));
     on_cleanup(move || {
         let interval = holder.try_update_value(|i| i.take()).flatten();
         drop(interval);

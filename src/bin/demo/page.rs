@@ -1,16 +1,13 @@
 //! The demo page: upload files or start scripted jobs, watch them in
 //! widgets side by side, and break the connection on purpose.
 
-mod api;
-
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::component::UploadProgressRobust;
-use crate::token::TokenProvider;
-use crate::urls;
+use upload_progress_robust::{TokenProvider, UploadProgressRobust};
 
-pub use api::Fault;
+use crate::api;
+use crate::api::Fault;
 
 /// One widget on the demo page.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,14 +20,14 @@ struct Job {
 /// The demo application: controls on top, one widget per job below.
 #[component]
 pub fn DemoApp() -> impl IntoView {
-    let page_http = urls::page_bases().map(|(_, http)| http).unwrap_or_default();
+    let page_http = page_origin();
     let (server, set_server) = signal(page_http);
     let (admin_token, set_admin_token) = signal("demo-admin".to_owned());
     let (jobs, set_jobs) = signal(Vec::<Job>::new());
     let (notice, set_notice) = signal(String::new());
     let file_input: NodeRef<leptos::html::Input> = NodeRef::new();
 
-    let http_base = move || urls::trim_base(&server.get_untracked());
+    let http_base = move || trim_base(&server.get_untracked());
     let add_job = move |job: Job| set_jobs.update(|jobs| jobs.push(job));
 
     let upload = move |_| {
@@ -183,7 +180,26 @@ fn bases_for_server(http_base: &str) -> (String, String) {
         Some((scheme, rest)) => (format!("{scheme}:"), rest.to_owned()),
         None => ("http:".to_owned(), http_base.to_owned()),
     };
-    urls::bases_for(&protocol, &host)
+    let secure = protocol.eq_ignore_ascii_case("https:");
+    let (ws, http) = if secure {
+        ("wss", "https")
+    } else {
+        ("ws", "http")
+    };
+    (format!("{ws}://{host}"), format!("{http}://{host}"))
+}
+
+/// The page's own origin (`http://host:port`), where the dev server that
+/// served it answers.
+fn page_origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+/// Removes trailing slashes so `{base}/ws/...` never holds `//`.
+fn trim_base(base: &str) -> String {
+    base.trim().trim_end_matches('/').to_owned()
 }
 
 fn event_value(ev: &leptos::ev::Event) -> String {

@@ -1,0 +1,87 @@
+//! Hydration in the browser: the markup the server rendered
+//! (tests/fixtures/ssr.html, produced natively by tests/ssr-app) is taken
+//! over in place, and only then does the widget connect, with one socket
+//! for the whole job. Built with the `hydrate` feature; needs the dev server
+//! (`UPR_TEST_SERVER`, `UPR_TEST_ADMIN_TOKEN`) like tests/web.rs.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use leptos::prelude::*;
+use support::*;
+use upload_progress_robust::UploadProgressRobust;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// What `render_job_page` in tests/ssr-app renders on the server.
+const SERVER_HTML: &str = include_str!("fixtures/ssr.html");
+
+#[wasm_bindgen_test]
+async fn hydrates_server_markup_then_follows_the_job_with_one_socket() {
+    let id = unique_id("hydrate");
+    let token = start_job(&id, 100, 3).await;
+    let host = container();
+    host.set_inner_html(SERVER_HTML);
+    let server_root = widget(&host).expect("the server markup has a widget");
+    let server_bar = host
+        .query_selector("[role=progressbar]")
+        .unwrap()
+        .expect("the server markup has a progress bar");
+    sleep(300).await;
+    let before = stats(&id).await;
+    assert_eq!(
+        before.ws_opened, 0,
+        "nothing connects before hydration: {before:?}"
+    );
+
+    let handle = {
+        let id = id.clone();
+        leptos::mount::hydrate_from(host.clone(), move || {
+            view! {
+                <UploadProgressRobust
+                    process_id=id
+                    filename="report.pdf"
+                    token=token
+                    ws_base=ws_base()
+                    http_base=server()
+                    session_options=fast_options()
+                />
+            }
+        })
+    };
+
+    wait_attr(&host, "data-state", "completed", 20_000.0).await;
+    wait_attr(&host, "data-connection", "finished", 5_000.0).await;
+
+    // Hydration took over the server's nodes instead of rendering new ones.
+    let roots = host.query_selector_all(".upr").unwrap();
+    assert_eq!(
+        roots.length(),
+        1,
+        "one widget, not a second render beside the first"
+    );
+    let root = widget(&host).unwrap();
+    assert!(
+        root.is_same_node(Some(&server_root)),
+        "the widget root is the server's element"
+    );
+    let bar = host.query_selector("[role=progressbar]").unwrap().unwrap();
+    assert!(
+        bar.is_same_node(Some(&server_bar)),
+        "the bar is the server's element"
+    );
+    assert_eq!(bar.get_attribute("aria-valuenow").as_deref(), Some("100"));
+    assert_eq!(
+        root.get_attribute("data-process-id").as_deref(),
+        Some(id.as_str())
+    );
+    assert_eq!(text(&host, ".upr__filename"), "report.pdf");
+
+    let s = wait_for_stats("the socket to close after completion", &id, 5_000.0, |s| {
+        s.ws_active == 0
+    })
+    .await;
+    assert_eq!(s.ws_opened, 1, "one socket for the whole job: {s:?}");
+    drop(handle);
+}
