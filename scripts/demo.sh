@@ -10,6 +10,7 @@ bash scripts/setup.sh demo
 log "building the demo page (trunk build --release)"
 trunk build --release
 report_bundle_size
+bash scripts/embed-package.sh
 log "building the dev server"
 cargo build --release -p upload-progress-server
 

@@ -91,6 +91,10 @@ prepare_browser_run() {
     log "no build in $UPR_DIST: trunk build --release"
     trunk build --release --dist "$UPR_DIST"
   fi
+  # The embed page loads the embed package (scripts/embed-package.sh).
+  if [ ! -f "$UPR_DIST/embed/pkg/upload_progress_embed.js" ]; then
+    bash "$ROOT/scripts/embed-package.sh" "$UPR_DIST/embed/pkg"
+  fi
   if [ -z "${UPR_SERVER_BIN:-}" ]; then
     log "building the dev server"
     cargo build --release -p upload-progress-server

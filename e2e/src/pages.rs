@@ -85,7 +85,7 @@ pub async fn open_embed(browser: &Browser, base: &str) -> Result<Recorder> {
 const EXPOSE_MODULE_JS: &str = r#"
 const s = document.createElement("script");
 s.type = "module";
-s.textContent = 'import * as m from "/demo.js"; window.__uprModule = m;';
+s.textContent = 'import * as m from "/embed/pkg/upload_progress_embed.js"; window.__uprModule = m;';
 document.head.append(s);
 return true;
 "#;
