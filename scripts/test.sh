@@ -42,7 +42,7 @@ log "tus interop: tus-js-client and @tus/server (npm)"
 SERVER_BIN="$SERVER_BIN" bash scripts/tus-interop.sh
 
 ADMIN_TOKEN=browser-tests-admin
-start_dev_server --allow-loopback-origins --faults --admin-token "$ADMIN_TOKEN" --stage-ms 100 --require-token \
+start_dev_server --allow-loopback-origins --faults --admin-token "$ADMIN_TOKEN" --stage-ms 100 --require-token --tus \
   --max-connections 400 --max-per-ip 200
 log "dev server at $SERVER_URL"
 

@@ -1,0 +1,194 @@
+//! The upload shell in the browser: `use_upload` sends a file over tus to
+//! the dev server (started with `--tus`) with XMLHttpRequest chunks, pauses
+//! and resumes, cancels, and continues an upload after a "reload" (a new
+//! owner choosing the same file) from the server's offset.
+#![cfg(target_arch = "wasm32")]
+
+mod support;
+
+use leptos::prelude::*;
+use support::*;
+use upload_progress_robust::upload::{UploadOptions, UploadState};
+use upload_progress_robust::{use_upload, UseUploadOptions, UseUploadReturn};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn file(name: &str, len: usize) -> web_sys::File {
+    let bytes: Vec<u8> = (0..len).map(|i| b"upload test\n"[i % 12]).collect();
+    let part = js_sys::Uint8Array::from(bytes.as_slice());
+    let parts = js_sys::Array::of1(&part);
+    web_sys::File::new_with_u8_array_sequence(&parts, name).expect("a file")
+}
+
+fn options(chunk_size: u64) -> UseUploadOptions {
+    UseUploadOptions {
+        upload: UploadOptions {
+            chunk_size,
+            initial_retry_ms: 200,
+            ..UploadOptions::default()
+        },
+        ..UseUploadOptions::new(format!("{}/api/uploads/tus", server()))
+    }
+}
+
+async fn wait_state(up: &UseUploadReturn, what: &str, ok: impl Fn(&UploadState) -> bool) {
+    wait_for(what, 20_000.0, || {
+        let state = up.state.get_untracked();
+        if ok(&state) {
+            Ok(())
+        } else {
+            Err(format!("{state:?}"))
+        }
+    })
+    .await;
+}
+
+/// The job's state; `token` is the upload's (the test server requires tokens).
+async fn job_state(id: &str, token: Option<String>) -> serde_json::Value {
+    let mut request = gloo_net::http::Request::get(&format!("{}/ws/progress/{id}", server()));
+    if let Some(token) = token {
+        request = request.header("Authorization", &format!("Bearer {token}"));
+    }
+    let resp = request.send().await.expect("progress answer");
+    let body: serde_json::Value = resp.json().await.expect("json");
+    body["progress"].clone()
+}
+
+async fn wait_job(id: &str, token: Option<String>, state: &str) -> serde_json::Value {
+    let start = js_sys::Date::now();
+    loop {
+        let p = job_state(id, token.clone()).await;
+        if p["state"] == state {
+            return p;
+        }
+        assert!(
+            js_sys::Date::now() - start < 20_000.0,
+            "job never {state}: {p}"
+        );
+        sleep(50).await;
+    }
+}
+
+fn saved_keys() -> usize {
+    let storage = web_sys::window().unwrap().local_storage().unwrap().unwrap();
+    let mut n = 0;
+    for i in 0..storage.length().unwrap() {
+        if storage
+            .key(i)
+            .unwrap()
+            .is_some_and(|k| k.starts_with("upr-tus::"))
+        {
+            n += 1;
+        }
+    }
+    n
+}
+
+#[wasm_bindgen_test]
+async fn uploads_a_file_in_chunks_and_its_job_runs() {
+    let owner = Owner::new();
+    let name = format!("{}.txt", unique_id("whole"));
+    let up = owner.with(|| use_upload(file(&name, 300_000), options(64 * 1024)));
+    wait_state(&up, "finished", |s| {
+        matches!(s, UploadState::Finished { .. })
+    })
+    .await;
+    let progress = up.progress.get_untracked().expect("progress shown");
+    assert_eq!((progress.sent, progress.total), (300_000, 300_000));
+    let id = up.process_id.get_untracked().expect("a job");
+    let done = wait_job(&id, up.token.get_untracked(), "completed").await;
+    let message = done["message"].as_str().unwrap_or_default();
+    assert!(message.contains("300000 bytes"), "{message}");
+    assert_eq!(saved_keys(), 0, "nothing left to resume");
+    owner.cleanup();
+}
+
+#[wasm_bindgen_test]
+async fn pause_stops_and_resume_continues_from_the_servers_offset() {
+    let owner = Owner::new();
+    let name = format!("{}.txt", unique_id("pause"));
+    let up = owner.with(|| use_upload(file(&name, 2_000_000), options(128 * 1024)));
+    wait_for("some bytes", 20_000.0, || {
+        match up.progress.get_untracked() {
+            Some(p) if p.sent > 0 => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    up.pause.run(());
+    assert!(matches!(
+        up.state.get_untracked(),
+        UploadState::Paused { .. }
+    ));
+    let id = up.process_id.get_untracked().expect("a job from creation");
+    assert_eq!(
+        job_state(&id, up.token.get_untracked()).await["state"],
+        "pending"
+    );
+    sleep(300).await;
+    assert!(matches!(
+        up.state.get_untracked(),
+        UploadState::Paused { .. }
+    ));
+    up.resume.run(());
+    wait_state(&up, "finished", |s| {
+        matches!(s, UploadState::Finished { .. })
+    })
+    .await;
+    wait_job(&id, up.token.get_untracked(), "completed").await;
+    owner.cleanup();
+}
+
+#[wasm_bindgen_test]
+async fn a_reloaded_page_continues_the_same_upload() {
+    let name = format!("{}.txt", unique_id("reload"));
+    let the_file = file(&name, 1_000_000);
+    let first = Owner::new();
+    let up = first.with(|| use_upload(the_file.clone(), options(64 * 1024)));
+    wait_for("a few chunks", 20_000.0, || {
+        match up.progress.get_untracked() {
+            Some(p) if p.sent >= 200_000 => Ok(()),
+            other => Err(format!("{other:?}")),
+        }
+    })
+    .await;
+    let id = up.process_id.get_untracked().expect("a job");
+    let token = up.token.get_untracked();
+    first.cleanup(); // the page goes away mid-upload
+    assert_eq!(saved_keys(), 1, "the upload is remembered");
+
+    let second = Owner::new();
+    let again = second.with(|| use_upload(the_file, options(64 * 1024)));
+    wait_state(&again, "finished", |s| {
+        matches!(s, UploadState::Finished { .. })
+    })
+    .await;
+    assert_eq!(
+        again.process_id.get_untracked().as_deref(),
+        Some(id.as_str())
+    );
+    wait_job(&id, token, "completed").await;
+    second.cleanup();
+}
+
+#[wasm_bindgen_test]
+async fn cancel_deletes_the_upload_and_cancels_its_job() {
+    let owner = Owner::new();
+    let name = format!("{}.txt", unique_id("cancel"));
+    let up = owner.with(|| use_upload(file(&name, 2_000_000), options(64 * 1024)));
+    wait_for("the job", 20_000.0, || {
+        up.process_id
+            .get_untracked()
+            .ok_or_else(|| "none".to_owned())
+    })
+    .await;
+    up.cancel.run(());
+    wait_state(&up, "cancelled", |s| *s == UploadState::Cancelled).await;
+    let id = up.process_id.get_untracked().unwrap();
+    assert_eq!(
+        job_state(&id, up.token.get_untracked()).await["state"],
+        "cancelled"
+    );
+    owner.cleanup();
+}
