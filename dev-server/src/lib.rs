@@ -98,7 +98,7 @@ pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
         );
     }
     if let Some(tus_config) = &state.config.tus {
-        match tus::routes(tus_config) {
+        match tus::routes(&state, tus_config) {
             Ok(routes) => api = api.merge(routes),
             Err(err) => tracing::error!(%err, dir = %tus_config.dir.display(), "tus uploads off"),
         }

@@ -277,6 +277,53 @@ async fn abandoned_uploads_expire_with_410_and_their_job_fails() {
 }
 
 #[tokio::test]
+async fn abandoned_uploads_are_swept_without_any_request() {
+    let tus = TusConfig {
+        expiry: Duration::from_millis(150),
+        ..tus_config()
+    };
+    let dir = tus.dir.clone();
+    let server = start_tus(tus, |_| {}).await;
+    let (_, id) = create(&server, 100).await;
+    let deadline = Instant::now() + WAIT;
+    // Only progress reads from here on: no tus request triggers the sweep.
+    while job(&server, &id).await["state"] != "failed" {
+        assert!(Instant::now() < deadline, "never swept");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 0);
+}
+
+#[tokio::test]
+async fn a_silent_patch_body_frees_the_upload_after_the_idle_timeout() {
+    let tus = TusConfig {
+        body_idle_timeout: Duration::from_millis(300),
+        ..tus_config()
+    };
+    let server = start_tus(tus, |_| {}).await;
+    let (url, _) = create(&server, 1_000).await;
+    let path = url.strip_prefix(&server.url("")).unwrap().to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head_text = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n\
+         Content-Type: {OCTETS}\r\nContent-Length: 1000\r\n\r\n",
+        server.addr
+    );
+    tcp.write_all(head_text.as_bytes()).await.unwrap();
+    tcp.write_all(&[7; 100]).await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    while offset_of(&server, &url).await < 100 {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert_eq!(patch(&server, &url, 100, &[7; 10]).await.status(), 423);
+    // The client goes silent, its socket still open.
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(patch(&server, &url, 100, &[7; 900]).await.status(), 204);
+    drop(tcp);
+}
+
+#[tokio::test]
 async fn a_wrong_or_missing_tus_version_is_412() {
     let server = start_tus(tus_config(), |_| {}).await;
     for version in [Some("0.2.2"), None] {

@@ -50,7 +50,7 @@ fn number_value(n: u64) -> HeaderValue {
 }
 
 /// Removes abandoned uploads and fails their jobs.
-fn sweep(state: &Shared, storage: &Storage) {
+pub(crate) fn sweep(state: &Shared, storage: &Storage) {
     for id in storage.sweep() {
         let _ = state.store.update(&id, |p| {
             p.state = JobState::Failed;
@@ -256,7 +256,16 @@ pub async fn patch(
     }
     let mut body = body;
     let mut cut = false;
-    while let Some(frame) = body.frame().await {
+    loop {
+        let frame = match tokio::time::timeout(storage.body_idle_timeout(), body.frame()).await {
+            Ok(Some(frame)) => frame,
+            Ok(None) => break,
+            Err(_) => {
+                // A silent client must not hold the upload forever.
+                cut = true;
+                break;
+            }
+        };
         let Ok(frame) = frame else {
             // The connection broke: what arrived stays, the client asks HEAD.
             cut = true;

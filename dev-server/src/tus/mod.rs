@@ -42,6 +42,10 @@ pub struct TusConfig {
     /// An upload untouched this long is removed (then 410) and its job
     /// fails. Default 1 hour.
     pub expiry: Duration,
+    /// A `PATCH` body that sends nothing for this long is treated as cut:
+    /// what arrived stays and the upload is free for the next `PATCH`.
+    /// Default 30 s.
+    pub body_idle_timeout: Duration,
 }
 
 impl TusConfig {
@@ -52,6 +56,7 @@ impl TusConfig {
             max_size: 1024 * 1024 * 1024,
             max_total_bytes: 4 * 1024 * 1024 * 1024,
             expiry: Duration::from_secs(3600),
+            body_idle_timeout: Duration::from_secs(30),
         }
     }
 
@@ -61,9 +66,12 @@ impl TusConfig {
     }
 }
 
-/// The tus routes, to merge into the API router.
-pub fn routes(config: &TusConfig) -> std::io::Result<Router<Shared>> {
+/// The tus routes, to merge into the API router. Abandoned uploads are
+/// swept in the background too (inside a Tokio runtime), not only when
+/// requests come.
+pub fn routes(state: &Shared, config: &TusConfig) -> std::io::Result<Router<Shared>> {
     let storage = Arc::new(storage::Storage::open(config)?);
+    spawn_sweeper(state, &storage, config.expiry);
     let item = format!("{}/{{id}}", handlers::BASE);
     Ok(Router::new()
         .route(handlers::BASE, post(handlers::create))
@@ -75,6 +83,26 @@ pub fn routes(config: &TusConfig) -> std::io::Result<Router<Shared>> {
         )
         .layer(map_response(resumable))
         .layer(Extension(storage)))
+}
+
+fn spawn_sweeper(state: &Shared, storage: &Arc<storage::Storage>, expiry: Duration) {
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    let every = (expiry / 4).clamp(Duration::from_millis(50), Duration::from_secs(60));
+    let (state, storage) = (Arc::downgrade(state), Arc::downgrade(storage));
+    runtime.spawn(async move {
+        let mut ticker = tokio::time::interval(every);
+        ticker.tick().await;
+        loop {
+            ticker.tick().await;
+            // Stop once the server is gone.
+            let (Some(state), Some(storage)) = (state.upgrade(), storage.upgrade()) else {
+                return;
+            };
+            handlers::sweep(&state, &storage);
+        }
+    });
 }
 
 /// Answers a plain `OPTIONS` (not a CORS preflight) on the tus paths with

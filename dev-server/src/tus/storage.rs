@@ -79,6 +79,7 @@ pub struct Storage {
     max_size: u64,
     max_total: u64,
     expiry: Duration,
+    body_idle_timeout: Duration,
     inner: Mutex<Inner>,
 }
 
@@ -91,8 +92,14 @@ impl Storage {
             max_size: config.max_size,
             max_total: config.max_total_bytes,
             expiry: config.expiry,
+            body_idle_timeout: config.body_idle_timeout,
             inner: Mutex::default(),
         })
+    }
+
+    /// How long a `PATCH` body may send nothing.
+    pub fn body_idle_timeout(&self) -> Duration {
+        self.body_idle_timeout
     }
 
     /// Largest upload accepted (`Tus-Max-Size`).
