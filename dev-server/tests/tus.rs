@@ -769,3 +769,95 @@ async fn the_core_upload_session_uploads_byte_identical_files_to_the_reference_s
         );
     }
 }
+
+/// A loopback proxy to `target` that cuts every connection once, when the
+/// bytes sent through it towards the server pass `cut_at`.
+async fn cutting_proxy(target: std::net::SocketAddr, cut_at: u64) -> std::net::SocketAddr {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let total = Arc::new(AtomicU64::new(0));
+    let cut = Arc::new(AtomicBool::new(false));
+    tokio::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let Ok(server) = tokio::net::TcpStream::connect(target).await else {
+                continue;
+            };
+            let (total, cut) = (Arc::clone(&total), Arc::clone(&cut));
+            tokio::spawn(async move {
+                let (mut client_read, mut client_write) = client.into_split();
+                let (mut server_read, mut server_write) = server.into_split();
+                let upstream = async {
+                    let mut buf = vec![0u8; 16 * 1024];
+                    loop {
+                        let n = match client_read.read(&mut buf).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(n) => n,
+                        };
+                        let before = total.fetch_add(n as u64, Ordering::SeqCst);
+                        if before + n as u64 > cut_at && !cut.swap(true, Ordering::SeqCst) {
+                            return; // the cut: both directions close
+                        }
+                        if server_write.write_all(&buf[..n]).await.is_err() {
+                            return;
+                        }
+                    }
+                };
+                let downstream = tokio::io::copy(&mut server_read, &mut client_write);
+                tokio::select! {
+                    () = upstream => {}
+                    _ = downstream => {}
+                }
+            });
+        }
+    });
+    addr
+}
+
+#[tokio::test]
+async fn a_ten_megabyte_upload_cut_once_mid_chunk_sends_less_than_one_point_two_times_the_file() {
+    let tus = TusConfig {
+        max_size: 20_000_000,
+        ..tus_config()
+    };
+    let server = start_tus(tus, |_| {}).await;
+    let proxy = cutting_proxy(server.addr, 5_500_000).await;
+    let file: Vec<u8> = (0..10 * 1024 * 1024).map(|i| (i % 251) as u8).collect();
+    let config = UploadConfig {
+        endpoint: format!("http://{proxy}{BASE}"),
+        len: file.len() as u64,
+        metadata: vec![("filename".into(), "ten.bin".into())],
+        resume: None,
+        options: UploadOptions {
+            chunk_size: 1024 * 1024,
+            initial_retry_ms: 50,
+            ..UploadOptions::default()
+        },
+    };
+    let mut upload = Upload::new(config, 3);
+    let http = reqwest::Client::new();
+    let state = drive(&http, &mut upload, &file, None).await;
+    let UploadState::Finished {
+        process_id: Some(id),
+        ..
+    } = state
+    else {
+        panic!("ended {state:?}");
+    };
+    let ratio = upload.bytes_sent() as f64 / file.len() as f64;
+    println!(
+        "10 MiB with one cut: {} bytes sent, {ratio:.3} times the file",
+        upload.bytes_sent()
+    );
+    assert!(
+        upload.bytes_sent() > file.len() as u64,
+        "the cut cost something"
+    );
+    assert!(ratio < 1.2, "ratio {ratio}");
+    let done = wait_for_state(&server, &id, "completed").await;
+    assert!(done["message"]
+        .as_str()
+        .unwrap()
+        .contains(&sha256_hex(&file)));
+}
