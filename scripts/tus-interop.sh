@@ -3,7 +3,7 @@
 #  1. tus-js-client (Node) uploads to the dev server, stopping after two
 #     chunks and resuming with a new client; the job that follows the upload
 #     completes with the sha256 of exactly the bytes sent;
-#  2. the core upload session (a Rust driver in dev-server/tests/tus.rs)
+#  2. the core upload state machine (a Rust driver in dev-server/tests/tus.rs)
 #     uploads to @tus/server + @tus/file-store on a loopback port, one answer
 #     lost on the way, and the stored files are byte-identical.
 # Needs node and npm; installs interop/tus with `npm ci`.
@@ -39,7 +39,7 @@ start_dev_server --tus-dir "$WORK/dev-server" --stage-ms 20 --steps-per-stage 1 
 (cd interop/tus && node client.mjs "$SERVER_URL" 1000000)
 stop_dev_server
 
-log "tus interop: core upload session -> @tus/server"
+log "tus interop: core upload state machine -> @tus/server"
 mkdir -p "$WORK/reference"
 (cd interop/tus && exec node server.mjs "$WORK/reference") >"$WORK/reference.out" 2>"$WORK/reference.err" &
 REF_PID=$!

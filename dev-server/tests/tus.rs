@@ -1,5 +1,5 @@
 //! tus 1.0.0 at /api/uploads/tus: every status, the job that follows an
-//! upload, CORS, and the core upload session driving a real server.
+//! upload, CORS, and the core `Upload` state machine driving a real server.
 
 mod common;
 
@@ -561,7 +561,7 @@ async fn the_multipart_upload_still_works_beside_tus() {
     assert_eq!(resp.status(), 202);
 }
 
-/// Carries out the core upload session's actions with reqwest on real time.
+/// Carries out the core `Upload`'s actions with reqwest on real time.
 ///
 /// The answer of the `PATCH` number `lose_answer_of` (0-based), if any, is
 /// dropped after the server got it, as a cut connection would.
@@ -728,7 +728,7 @@ async fn the_core_upload_session_gives_up_on_an_oversized_file_with_too_large() 
     );
 }
 
-/// Uploads with the core upload session to the reference tus server
+/// Uploads with the core `Upload` to the reference tus server
 /// (`@tus/server` + `@tus/file-store`), which scripts/tus-interop.sh starts:
 /// `UPR_TUS_REFERENCE_URL` is its creation endpoint and
 /// `UPR_TUS_REFERENCE_DIR` the directory its file store writes to.

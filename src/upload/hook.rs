@@ -20,7 +20,7 @@ pub struct UseUploadOptions {
     /// Keep the upload's URL in `localStorage` to resume after a reload.
     /// Default: on.
     pub resume_after_reload: bool,
-    /// Chunking and retry policy (5 MiB chunks, the progress session's
+    /// Chunking and retry policy (5 MiB chunks, the job progress
     /// backoff). Default: [`UploadOptions::default()`].
     pub upload: UploadOptions,
 }

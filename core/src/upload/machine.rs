@@ -8,7 +8,7 @@ use super::{ResumeFrom, UploadState};
 use crate::session::backoff::{retry_delay, Rng};
 
 /// `online`, `visible` and the like arrive in bursts; a retry started less
-/// than this long ago is not repeated (the progress session's rule).
+/// than this long ago is not repeated (the same rule as [`crate::Session`]'s).
 const RETRY_NOW_MIN_GAP_MS: Millis = 1_000;
 
 /// The request in flight.

@@ -1,4 +1,4 @@
-//! The upload session: one state machine that sends a file over tus 1.0.0
+//! Uploads: one state machine that sends a file over tus 1.0.0
 //! (core protocol, creation and termination) and owns every retry decision.
 //!
 //! API (sans-IO, like [`crate::session`]):
@@ -20,7 +20,7 @@
 //!   from the server's offset. The server's `Upload-Offset` in the answer is
 //!   the truth: any byte it accepted ends a failure streak.
 //! - **Transient failures** (no answer, 5xx, 408, 423, 429, or a request
-//!   silent for `stall_timeout_ms`) wait like the progress session's
+//!   silent for `stall_timeout_ms`) wait like [`crate::Session`]'s
 //!   retries: `initial_retry_ms` (2 s) ×2 up to `max_retry_ms` (16 s), each
 //!   drawn uniformly from `[0, delay]` with jitter on. Then the upload asks
 //!   for the server's offset (`HEAD`) and continues from there, so a

@@ -34,7 +34,7 @@ pub struct ResumeFrom {
 pub struct UploadOptions {
     /// Bytes per `PATCH`. Default 5 MiB. A failure costs at most one chunk.
     pub chunk_size: u64,
-    /// Delay before the first retry. Default 2 000, as the progress session.
+    /// Delay before the first retry. Default 2 000, as for job progress.
     pub initial_retry_ms: u64,
     /// Largest retry delay. Default 16 000.
     pub max_retry_ms: u64,
@@ -52,13 +52,13 @@ pub struct UploadOptions {
 
 impl Default for UploadOptions {
     fn default() -> Self {
-        let session = SessionOptions::default();
+        let progress = SessionOptions::default();
         Self {
             chunk_size: 5 * 1024 * 1024,
-            initial_retry_ms: session.initial_retry_ms,
-            max_retry_ms: session.max_retry_ms,
-            backoff_factor: session.backoff_factor,
-            jitter: session.jitter,
+            initial_retry_ms: progress.initial_retry_ms,
+            max_retry_ms: progress.max_retry_ms,
+            backoff_factor: progress.backoff_factor,
+            jitter: progress.jitter,
             stall_timeout_ms: 30_000,
             max_failures: None,
         }
