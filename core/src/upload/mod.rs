@@ -38,6 +38,59 @@
 //!   and continues (it also retries after a transient give-up). **Cancel**
 //!   aborts and deletes the upload on the server; cancelled and finished
 //!   are final.
+//!
+//! # Driving an [`Upload`]
+//!
+//! ```
+//! use upload_progress_core::upload::{
+//!     Action, Answer, Input, Upload, UploadConfig, UploadOptions, UploadState,
+//! };
+//!
+//! let file = vec![7u8; 25];
+//! let config = UploadConfig {
+//!     endpoint: "http://127.0.0.1:8080/api/uploads/tus".into(),
+//!     len: file.len() as u64,
+//!     metadata: vec![("filename".into(), "notes.txt".into())],
+//!     resume: None,
+//!     options: UploadOptions { chunk_size: 10, ..UploadOptions::default() },
+//! };
+//! let mut upload = Upload::new(config, 42); // the seed drives the retry jitter
+//! let mut server: Vec<u8> = Vec::new(); // what a tus server would store
+//! upload.handle(Input::Start, 0);
+//! let mut now = 0;
+//! while let Some(action) = upload.poll_action() {
+//!     now += 5;
+//!     let answer = match action {
+//!         // POST with Upload-Length and Upload-Metadata.
+//!         Action::Create { request, .. } => Some((request, Answer::Created {
+//!             location: "/api/uploads/tus/abc".into(), // resolved against the endpoint
+//!             process_id: Some("auto_proc_abc".into()),
+//!             token: None,
+//!         })),
+//!         // PATCH with Upload-Offset: the shell reads the bytes itself.
+//!         Action::Send { request, url, offset, len } => {
+//!             assert_eq!(url, "http://127.0.0.1:8080/api/uploads/tus/abc");
+//!             assert_eq!(offset, server.len() as u64);
+//!             server.extend_from_slice(&file[offset as usize..(offset + len) as usize]);
+//!             Some((request, Answer::Offset(server.len() as u64)))
+//!         }
+//!         Action::Head { request, .. } => Some((request, Answer::Offset(server.len() as u64))),
+//!         Action::Progress(p) => { println!("{} of {} bytes", p.sent, p.total); None }
+//!         _ => None, // Created, StateChanged, Finished: for the UI
+//!     };
+//!     if let Some((request, answer)) = answer {
+//!         upload.handle(Input::Answered { request, answer }, now);
+//!     }
+//! }
+//! assert_eq!(server, file);
+//! assert_eq!(
+//!     *upload.state(),
+//!     UploadState::Finished { process_id: Some("auto_proc_abc".into()), token: None }
+//! );
+//! // A failed request would instead leave the upload `Waiting` until
+//! // `poll_timeout()`, when `handle_timeout(now)` sends a HEAD.
+//! assert_eq!(upload.poll_timeout(), None);
+//! ```
 
 mod io;
 mod machine;
