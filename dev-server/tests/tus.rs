@@ -768,6 +768,40 @@ async fn the_core_upload_session_uploads_byte_identical_files_to_the_reference_s
             upload.bytes_sent()
         );
     }
+
+    // Through a proxy that cuts the connection once mid-chunk: the upload
+    // goes on from the reference server's offset.
+    let target: std::net::SocketAddr = endpoint
+        .strip_prefix("http://")
+        .and_then(|rest| rest.split('/').next())
+        .and_then(|host| host.parse().ok())
+        .expect("the endpoint is http://IP:PORT/...");
+    let proxy = cutting_proxy(target, 700_000).await;
+    let path = endpoint.splitn(4, '/').nth(3).unwrap_or_default();
+    let len = 2_000_000usize;
+    let file: Vec<u8> = (0..len).map(|i| (i * 13 + i / 4099) as u8).collect();
+    let config = UploadConfig {
+        endpoint: format!("http://{proxy}/{path}"),
+        len: len as u64,
+        metadata: vec![("filename".into(), "cut.bin".into())],
+        resume: None,
+        options: UploadOptions {
+            chunk_size: 256 * 1024,
+            initial_retry_ms: 50,
+            ..UploadOptions::default()
+        },
+    };
+    let mut upload = Upload::new(config, 5);
+    let state = drive(&http, &mut upload, &file, None).await;
+    assert!(matches!(state, UploadState::Finished { .. }), "{state:?}");
+    let url = upload.url().expect("created").to_owned();
+    let stored = std::fs::read(dir.join(url.rsplit('/').next().unwrap())).expect("stored");
+    assert!(stored == file, "cut upload: the stored file differs");
+    assert!(upload.bytes_sent() <= len as u64 + 256 * 1024);
+    println!(
+        "reference server, cut once: {len} bytes stored identically, {} bytes sent",
+        upload.bytes_sent()
+    );
 }
 
 /// A loopback proxy to `target` that cuts every connection once, when the
