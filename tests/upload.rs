@@ -192,3 +192,40 @@ async fn cancel_deletes_the_upload_and_cancels_its_job() {
     );
     owner.cleanup();
 }
+
+#[wasm_bindgen_test]
+async fn offline_holds_the_retries_and_online_retries_at_once() {
+    let owner = Owner::new();
+    let name = format!("{}.txt", unique_id("offline"));
+    // Nothing listens there: every request fails as a network error.
+    let options = UseUploadOptions {
+        endpoint: "http://127.0.0.1:1/api/uploads/tus".to_owned(),
+        ..options(64 * 1024)
+    };
+    let up = owner.with(|| use_upload(file(&name, 1_000), options));
+    wait_state(&up, "waiting after a network error", |s| {
+        matches!(s, UploadState::Waiting { .. })
+    })
+    .await;
+    let window = web_sys::window().unwrap();
+    let event = |name: &str| web_sys::Event::new(name).unwrap();
+    window.dispatch_event(&event("offline")).unwrap();
+    assert!(matches!(
+        up.state.get_untracked(),
+        UploadState::Offline { .. }
+    ));
+    sleep(1_200).await;
+    assert!(
+        matches!(up.state.get_untracked(), UploadState::Offline { .. }),
+        "no retry while offline"
+    );
+    window.dispatch_event(&event("online")).unwrap();
+    assert!(
+        matches!(up.state.get_untracked(), UploadState::Creating { .. }),
+        "online retries at once: {:?}",
+        up.state.get_untracked()
+    );
+    up.cancel.run(());
+    assert_eq!(up.state.get_untracked(), UploadState::Cancelled);
+    owner.cleanup();
+}
