@@ -119,13 +119,15 @@ storm() {
     --down-ms "$STORM_DOWN_MS" --runs "$RUNS" --out "$RESULTS/storm-jitter.json"
   "$BENCH" storm "${SERVER_ARGS[@]}" --clients "$STORM_CLIENTS" --per-job "$PER_JOB" --jitter false \
     --down-ms "$STORM_DOWN_MS" --runs "$RUNS" --out "$RESULTS/storm-nojitter.json"
-  log "graceful drain (SIGTERM), shutdown spread on and off"
-  "$BENCH" storm "${SERVER_ARGS[@]}" --server-arg=--shutdown-spread-ms=4000 --graceful \
+  log "graceful drain (SIGTERM), shutdown spread on and off; jobs kept in Redis"
+  start_redis
+  "$BENCH" storm "${SERVER_ARGS[@]}" --server-arg=--shutdown-spread-ms=4000 --graceful --redis-url "$REDIS_URL" \
     --clients "$STORM_CLIENTS" --per-job "$PER_JOB" --down-ms "$STORM_DOWN_MS" --runs "$RUNS" \
     --out "$RESULTS/storm-drain-spread.json"
-  "$BENCH" storm "${SERVER_ARGS[@]}" --server-arg=--shutdown-spread-ms=0 --graceful \
+  "$BENCH" storm "${SERVER_ARGS[@]}" --server-arg=--shutdown-spread-ms=0 --graceful --redis-url "$REDIS_URL" \
     --clients "$STORM_CLIENTS" --per-job "$PER_JOB" --down-ms "$STORM_DOWN_MS" --runs "$RUNS" \
     --out "$RESULTS/storm-drain-nospread.json"
+  stop_redis
 }
 
 client() {

@@ -89,6 +89,9 @@ pub struct StormArgs {
     /// its `retry_after_ms`, close 1012) instead of SIGKILL.
     #[arg(long)]
     pub graceful: bool,
+    /// Keep jobs in this Redis, so the restarted server still serves them.
+    #[arg(long)]
+    pub redis_url: Option<String>,
     /// Pause between the kill and the restart, ms.
     #[arg(long, default_value_t = 0)]
     pub down_ms: u64,

@@ -38,6 +38,7 @@ async fn main() -> Result<()> {
                 window_ms: a.window_ms,
                 ramp_batch: a.ramp_batch,
                 graceful: a.graceful,
+                redis_url: a.redis_url,
             };
             let r = storm::run(&server_cmd(a.server), &s, a.jitter, a.runs).await?;
             write_json(&a.out, &r)

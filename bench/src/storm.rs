@@ -32,6 +32,9 @@ pub struct Storm {
     pub ramp_batch: u64,
     /// Stop with SIGTERM (graceful drain) instead of SIGKILL.
     pub graceful: bool,
+    /// Keep jobs in this Redis (a key prefix per run), so the restarted
+    /// server still serves them, as in a rolling deploy.
+    pub redis_url: Option<String>,
 }
 
 const SAMPLE_MS: u64 = 50;
@@ -57,6 +60,21 @@ pub async fn run(cmd: &ServerCmd, s: &Storm, jitter: bool, runs: u32) -> Result<
 }
 
 async fn one_run(cmd: &ServerCmd, s: &Storm, jitter: bool, run: u32) -> Result<StormRun> {
+    let shared_cmd;
+    let cmd = match &s.redis_url {
+        None => cmd,
+        Some(url) => {
+            let millis = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.as_millis())
+                .unwrap_or_default();
+            shared_cmd = cmd.with_args(&[
+                format!("--redis-url={url}"),
+                format!("--redis-prefix=storm:{millis}:{run}:"),
+            ]);
+            &shared_cmd
+        }
+    };
     let server = cmd.start("127.0.0.1:0").await?;
     let addr = server.addr().to_owned();
     let http = reqwest::Client::new();

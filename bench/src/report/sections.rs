@@ -340,7 +340,10 @@ pub fn drain(drains: &[(String, StormResult)]) -> String {
         s,
         "{n} live subscribers as above (jitter on), but the server is stopped with SIGTERM, as a \
          rolling deploy does: every socket gets `server_shutdown {{retry_after_ms}}` and close 1012, \
-         then the server is started again on the same port. Spread on: each socket announces its own \
+         then the server is started again on the same port. Jobs are kept in a local Redis \
+         (`--redis-url`), so the restarted server still serves their last state, as in a rolling \
+         deploy (without it, sessions that fell back to polling while the server was away get \
+         404 for their lost job and stop). Spread on: each socket announces its own \
          `retry_after_ms`, uniform in 1000..=5000 ms (`--shutdown-spread-ms 4000`, the default); spread \
          off: every socket announces 1000 ms (`--shutdown-spread-ms 0`). \"Server down\" here includes \
          the drain itself.\n"
