@@ -130,6 +130,7 @@ pub fn write(args: &ReportArgs) -> Result<()> {
         args.budget_gzip,
     ));
     md.push_str(&sections::fanout(&found.fanout));
+    md.push_str(&sections::fanout_redis(&found.fanout_redis));
     let svg_rel = relative(&args.svg, &args.out);
     if !found.storms.is_empty() {
         std::fs::write(&args.svg, svg::storm_plot(&found.storms))
@@ -137,7 +138,6 @@ pub fn write(args: &ReportArgs) -> Result<()> {
     }
     md.push_str(&sections::storm(&found.storms, &svg_rel));
     md.push_str(&sections::drain(&found.drains));
-    md.push_str(&sections::fanout_redis(&found.fanout_redis));
     md.push_str(&sections::client(found.client.as_ref()));
     std::fs::write(&args.out, md).with_context(|| format!("writing {:?}", args.out))
 }
