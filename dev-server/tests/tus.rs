@@ -184,6 +184,15 @@ async fn the_job_is_pending_from_creation_and_runs_once_the_last_byte_arrives() 
 }
 
 #[tokio::test]
+async fn an_empty_upload_is_complete_at_creation_and_its_job_runs() {
+    let server = start_tus(tus_config(), |_| {}).await;
+    let (url, id) = create(&server, 0).await;
+    assert_eq!(offset_of(&server, &url).await, 0);
+    let done = wait_for_state(&server, &id, "completed").await;
+    assert!(done["message"].as_str().unwrap().contains(&sha256_hex(b"")));
+}
+
+#[tokio::test]
 async fn a_wrong_offset_is_a_conflict_that_names_the_servers_offset() {
     let server = start_tus(tus_config(), |_| {}).await;
     let (url, _) = create(&server, 100).await;
