@@ -69,4 +69,12 @@ if ! "$WASM_OPT_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q 
   log "installing wasm-opt (binaryen 132 from npm)"
   (cd "$WASM_OPT_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# Plain `trunk build` / `trunk serve` (without scripts/lib.sh's PATH) look for
+# Trunk.toml's wasm_opt version in trunk's tool cache before downloading it:
+# a link there to the npm binary makes them work offline.
+TRUNK_WASM_OPT="${XDG_CACHE_HOME:-$HOME/.cache}/trunk/wasm-opt-version_132/bin/wasm-opt"
+if [ "$(readlink "$TRUNK_WASM_OPT" 2>/dev/null)" != "$WASM_OPT_DIR/node_modules/.bin/wasm-opt" ]; then
+  mkdir -p "$(dirname "$TRUNK_WASM_OPT")"
+  ln -sfn "$WASM_OPT_DIR/node_modules/.bin/wasm-opt" "$TRUNK_WASM_OPT"
+fi
 log "tools ready"
