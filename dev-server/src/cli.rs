@@ -210,7 +210,7 @@ pub struct ServerArgs {
     /// [--shutdown-retry-after-ms, that + this], in milliseconds.
     #[arg(long, default_value_t = 4_000)]
     pub shutdown_spread_ms: u64,
-    /// Share jobs through this Redis (redis://[user:password@]host[:port][/db]) so that
+    /// Share jobs through this Redis (`redis://[user:password@]host[:port][/db]`) so that
     /// every instance on it serves every job; give them all the same --token-secret
     #[cfg(feature = "redis")]
     #[arg(long, env = "UPR_REDIS_URL", hide_env_values = true)]

@@ -8,6 +8,10 @@
 //! [`serve_with`] for peer addresses and the header read timeout. See
 //! `examples/axum_app.rs`.
 //!
+//! Several instances can share their jobs through Redis (cargo feature
+//! `redis`, on by default; `ProgressServerBuilder::redis_url`): see
+//! [`backend`].
+//!
 //! [`app`] builds the whole service from a [`Config`] (the demo binary's
 //! way); the binary only parses flags and serves it. See the README for
 //! every endpoint, flag, close code and fault mode.

@@ -8,6 +8,12 @@
 //! one each time and `percent` never goes down (a lower value keeps the old
 //! one), whatever the caller passes.
 //!
+//! The job's `seq` is assigned on the instance that started it. With a shared
+//! backend (Redis) the calls still only touch this instance's memory: the new
+//! state is handed to a background writer (newest state per job wins), so a
+//! slow or unreachable Redis never makes a call fail or wait. Job ids must be
+//! unique across instances (`start_new` draws random ones).
+//!
 //! ```no_run
 //! # async fn demo(reporter: upload_progress_server::Reporter) -> Result<(), Box<dyn std::error::Error>> {
 //! let mut job = reporter.start_new(&[("fetch", "Fetching"), ("convert", "Converting")])?;

@@ -95,6 +95,10 @@ async fn refuse_upgrades_answers_503_until_cleared() {
     assert_eq!(server.try_ws("/ws/health", None).await.err(), Some(503));
     let status = server.get_json("/ws/status").await;
     assert!(status["faults"]["refuse_upgrades"].is_object());
+    assert_eq!(
+        status["store"]["backend"], "memory",
+        "one instance, jobs in memory"
+    );
     server.fault(json!({"action": "clear"})).await;
     assert!(server.try_ws("/ws/health", None).await.is_ok());
     let stats = server.get_json("/ws/stats").await;
