@@ -200,7 +200,10 @@ impl Inner {
                     let Some(inner) = weak.upgrade() else { return };
                     let input = match event {
                         SocketEvent::Open => Input::SocketOpened { attempt },
-                        SocketEvent::Message(text) => Input::SocketMessage { attempt, text },
+                        SocketEvent::Message(text) => Input::SocketFrame {
+                            attempt,
+                            message: crate::wire::server_message(&text),
+                        },
                         SocketEvent::Binary => Input::SocketBinary { attempt },
                         SocketEvent::Closed {
                             code,

@@ -4,7 +4,6 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 use upload_progress_core::session::PollOutcome;
-use upload_progress_core::{ErrorResponse, ProgressResponse};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{AbortController, Headers, RequestInit, Response};
@@ -85,15 +84,13 @@ async fn run(request: &PollRequest, signal: Option<&web_sys::AbortSignal>) -> Po
         Err(_) => String::new(),
     };
     if status == 200 {
-        return match serde_json::from_str::<ProgressResponse>(&body) {
-            Ok(parsed) => PollOutcome::Progress(parsed.progress),
-            Err(_) => PollOutcome::InvalidBody { status },
+        return match crate::wire::progress_body(&body) {
+            Some(progress) => PollOutcome::Progress(progress),
+            None => PollOutcome::InvalidBody { status },
         };
     }
     PollOutcome::Http {
         status,
-        code: serde_json::from_str::<ErrorResponse>(&body)
-            .ok()
-            .map(|e| e.error.code),
+        code: crate::wire::error_code(&body),
     }
 }

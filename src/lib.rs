@@ -43,6 +43,7 @@ mod token;
 pub mod upload;
 mod urls;
 mod view;
+mod wire;
 
 pub use component::UploadProgressRobust;
 #[cfg(feature = "embed")]

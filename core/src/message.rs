@@ -50,6 +50,16 @@ pub enum ClientMessage {
     },
 }
 
+impl ClientMessage {
+    /// The frame's JSON text, the same as serde_json gives, written without
+    /// a serializer so a browser build carries none.
+    pub fn to_json(&self) -> String {
+        match self {
+            ClientMessage::Ping { id } => format!(r#"{{"type":"ping","id":{id}}}"#),
+        }
+    }
+}
+
 /// A successful `POST /api/uploads` answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UploadAccepted {
@@ -92,6 +102,19 @@ impl ErrorResponse {
                 code: code.into(),
                 message: message.into(),
             },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ClientMessage;
+
+    #[test]
+    fn ping_text_is_what_serde_json_writes() {
+        for id in [0, 1, 42, u64::MAX] {
+            let ping = ClientMessage::Ping { id };
+            assert_eq!(ping.to_json(), serde_json::to_string(&ping).unwrap());
         }
     }
 }

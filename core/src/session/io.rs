@@ -49,12 +49,24 @@ pub enum Input {
         /// The attempt that opened it.
         attempt: AttemptId,
     },
-    /// A text frame arrived on the socket of `attempt`.
+    /// A text frame arrived on the socket of `attempt` (parsed by the
+    /// session; needs the `json` feature, on by default).
+    #[cfg(feature = "json")]
     SocketMessage {
         /// The attempt that opened the socket.
         attempt: AttemptId,
         /// The raw frame.
         text: String,
+    },
+    /// A text frame arrived on the socket of `attempt`, already parsed by
+    /// the shell (a browser shell can use the browser's JSON parser):
+    /// `None` when it is not a protocol v1 server message. Handled exactly
+    /// like [`Input::SocketMessage`] with the same frame.
+    SocketFrame {
+        /// The attempt that opened the socket.
+        attempt: AttemptId,
+        /// The message, or `None` for an unreadable frame.
+        message: Option<crate::ServerMessage>,
     },
     /// A binary frame arrived on the socket of `attempt`. Protocol v1 sends
     /// none, but it still proves the connection alive.

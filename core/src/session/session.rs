@@ -130,7 +130,9 @@ impl Session {
         match input {
             Input::Start => self.on_start(now),
             Input::SocketOpened { attempt } => self.on_socket_opened(attempt, now),
+            #[cfg(feature = "json")]
             Input::SocketMessage { attempt, text } => self.on_socket_message(attempt, &text, now),
+            Input::SocketFrame { attempt, message } => self.on_socket_frame(attempt, message, now),
             Input::SocketBinary { attempt } => self.on_socket_binary(attempt, now),
             Input::SocketOpenFailed { attempt, reason } => {
                 self.on_socket_open_failed(attempt, &reason, now)

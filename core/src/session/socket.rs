@@ -42,14 +42,25 @@ impl Session {
         }
     }
 
+    #[cfg(feature = "json")]
     pub(super) fn on_socket_message(&mut self, attempt: AttemptId, text: &str, now: Millis) {
+        let message = serde_json::from_str::<ServerMessage>(text).ok();
+        self.on_socket_frame(attempt, message, now);
+    }
+
+    pub(super) fn on_socket_frame(
+        &mut self,
+        attempt: AttemptId,
+        message: Option<ServerMessage>,
+        now: Millis,
+    ) {
         if !self.is_current(attempt) {
             return;
         }
         self.heard_on_socket(now);
         // Unreadable frames are ignored: one bad frame is no reason to drop
         // a working connection, and the heartbeat still judges liveness.
-        let Ok(message) = serde_json::from_str::<ServerMessage>(text) else {
+        let Some(message) = message else {
             return;
         };
         match message {

@@ -155,10 +155,14 @@ impl Session {
     pub(super) fn settle_before(&mut self, input: &Input, now: Millis) {
         let skip: &[Timer] = match input {
             Input::SocketOpened { attempt }
-            | Input::SocketMessage { attempt, .. }
+            | Input::SocketFrame { attempt, .. }
             | Input::SocketBinary { attempt }
                 if self.is_current(*attempt) =>
             {
+                &[Timer::Connect, Timer::Silent, Timer::Stall]
+            }
+            #[cfg(feature = "json")]
+            Input::SocketMessage { attempt, .. } if self.is_current(*attempt) => {
                 &[Timer::Connect, Timer::Silent, Timer::Stall]
             }
             // The socket is already gone: nothing may be sent on it.
@@ -245,10 +249,7 @@ impl Session {
         slot.ping = Some(PendingPing { id, sent_at: now });
         slot.checking |= early;
         let attempt = slot.attempt;
-        // Serialising a one-field enum cannot fail; skipping the send would
-        // still let the silence deadline catch a dead socket.
-        if let Ok(text) = serde_json::to_string(&ClientMessage::Ping { id }) {
-            self.push(Action::Send { attempt, text });
-        }
+        let text = ClientMessage::Ping { id }.to_json();
+        self.push(Action::Send { attempt, text });
     }
 }

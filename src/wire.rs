@@ -1,0 +1,209 @@
+//! Protocol v1 JSON read with the browser's own parser (`JSON.parse`) and
+//! property reads, so the module carries no JSON deserializer. The result
+//! is what serde gives for the same text in `upload-progress-core`: a frame
+//! or body that serde would refuse (a missing or mistyped field, an unknown
+//! `type` or enum name) is `None` here too.
+
+use js_sys::{Array, Reflect, JSON};
+use upload_progress_core::{JobState, ProcessId, Progress, ServerMessage, Stage, StageStatus};
+use wasm_bindgen::{JsCast, JsValue};
+
+/// A server frame (`snapshot`, `progress`, `pong`, `server_shutdown`, `error`).
+pub(crate) fn server_message(text: &str) -> Option<ServerMessage> {
+    let v = JSON::parse(text).ok()?;
+    let message = match string(&v, "type")?.as_str() {
+        "snapshot" => ServerMessage::Snapshot {
+            progress: progress(&field(&v, "progress")?)?,
+        },
+        "progress" => ServerMessage::Progress {
+            progress: progress(&field(&v, "progress")?)?,
+        },
+        "pong" => ServerMessage::Pong {
+            id: uint(&v, "id")?,
+            server_ts_ms: uint(&v, "server_ts_ms")?,
+        },
+        "server_shutdown" => ServerMessage::ServerShutdown {
+            retry_after_ms: uint(&v, "retry_after_ms")?,
+        },
+        "error" => ServerMessage::Error {
+            code: string(&v, "code")?,
+            message: string(&v, "message")?,
+        },
+        _ => return None,
+    };
+    Some(message)
+}
+
+/// The progress in a `GET /ws/progress/{id}` body (`{"progress":{...}}`).
+pub(crate) fn progress_body(text: &str) -> Option<Progress> {
+    let v = JSON::parse(text).ok()?;
+    progress(&field(&v, "progress")?)
+}
+
+/// The code of an HTTP error body (`{"error":{"code","message"}}`).
+pub(crate) fn error_code(text: &str) -> Option<String> {
+    let v = JSON::parse(text).ok()?;
+    let error = field(&v, "error")?;
+    string(&error, "message")?;
+    string(&error, "code")
+}
+
+fn progress(v: &JsValue) -> Option<Progress> {
+    let stages = field(v, "stages")?.dyn_into::<Array>().ok()?;
+    let stages = stages
+        .iter()
+        .map(|s| {
+            Some(Stage {
+                name: string(&s, "name")?,
+                label: string(&s, "label")?,
+                status: stage_status(&string(&s, "status")?)?,
+            })
+        })
+        .collect::<Option<Vec<_>>>()?;
+    Some(Progress {
+        process_id: ProcessId::parse(&string(v, "process_id")?).ok()?,
+        seq: uint(v, "seq")?,
+        state: job_state(&string(v, "state")?)?,
+        stage: optional_string(v, "stage")?,
+        stage_index: u32::try_from(uint(v, "stage_index")?).ok()?,
+        stage_count: u32::try_from(uint(v, "stage_count")?).ok()?,
+        stages,
+        percent: field(v, "percent")?.as_f64()?,
+        message: string(v, "message")?,
+        error: optional_string(v, "error")?,
+        updated_at_ms: uint(v, "updated_at_ms")?,
+    })
+}
+
+fn job_state(name: &str) -> Option<JobState> {
+    Some(match name {
+        "pending" => JobState::Pending,
+        "running" => JobState::Running,
+        "completed" => JobState::Completed,
+        "failed" => JobState::Failed,
+        "cancelled" => JobState::Cancelled,
+        _ => return None,
+    })
+}
+
+fn stage_status(name: &str) -> Option<StageStatus> {
+    Some(match name {
+        "pending" => StageStatus::Pending,
+        "active" => StageStatus::Active,
+        "done" => StageStatus::Done,
+        "failed" => StageStatus::Failed,
+        "skipped" => StageStatus::Skipped,
+        _ => return None,
+    })
+}
+
+/// A property that is present (JSON has no `undefined`).
+fn field(v: &JsValue, key: &str) -> Option<JsValue> {
+    if !v.is_object() || Array::is_array(v) {
+        return None;
+    }
+    Reflect::get(v, &JsValue::from_str(key))
+        .ok()
+        .filter(|f| !f.is_undefined())
+}
+
+fn string(v: &JsValue, key: &str) -> Option<String> {
+    field(v, key)?.as_string()
+}
+
+/// `Some(None)` when missing or null, `None` when present but not a string.
+fn optional_string(v: &JsValue, key: &str) -> Option<Option<String>> {
+    match field(v, key) {
+        None => Some(None),
+        Some(f) if f.is_null() => Some(None),
+        Some(f) => f.as_string().map(Some),
+    }
+}
+
+/// A non-negative integer, as serde reads a `u64`.
+fn uint(v: &JsValue, key: &str) -> Option<u64> {
+    let n = field(v, key)?.as_f64()?;
+    (n >= 0.0 && n.fract() == 0.0 && n < 18_446_744_073_709_551_616.0).then_some(n as u64)
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use upload_progress_core::{ErrorResponse, ProgressResponse, ServerMessage};
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    const PROGRESS: &str = r#"{"process_id":"job_1","seq":7,"state":"running","stage":"indexing","stage_index":2,"stage_count":4,"stages":[{"name":"upload","label":"Upload","status":"done"},{"name":"indexing","label":"Indexing","status":"active"}],"percent":62.5,"message":"Indexing","error":null,"updated_at_ms":1700000000000}"#;
+
+    /// Frames and bodies, well-formed and not: the browser reader must agree
+    /// with serde on every one.
+    fn frames() -> Vec<String> {
+        let mut all: Vec<String> = [
+            r#"{"type":"pong","id":3,"server_ts_ms":12}"#,
+            r#"{"type":"pong","id":-3,"server_ts_ms":12}"#,
+            r#"{"type":"pong","id":1.5,"server_ts_ms":12}"#,
+            r#"{"type":"pong","id":3}"#,
+            r#"{"type":"server_shutdown","retry_after_ms":1500}"#,
+            r#"{"type":"server_shutdown","retry_after_ms":"soon"}"#,
+            r#"{"type":"error","code":"rate_limited","message":"slow down"}"#,
+            r#"{"type":"error","code":"rate_limited"}"#,
+            r#"{"type":"hello"}"#,
+            r#"{"id":3}"#,
+            r#"[1,2]"#,
+            r#""text""#,
+            "not json",
+            "",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        for kind in ["snapshot", "progress"] {
+            all.push(format!(r#"{{"type":"{kind}","progress":{PROGRESS}}}"#));
+            for (from, to) in [
+                (r#""error":null"#, r#""error":"boom""#),
+                (r#""error":null,"#, ""),
+                (r#""stage":"indexing""#, r#""stage":null"#),
+                (r#""state":"running""#, r#""state":"sleeping""#),
+                (r#""status":"done""#, r#""status":"finished""#),
+                (r#""seq":7"#, r#""seq":"7""#),
+                (r#""percent":62.5"#, r#""percent":62"#),
+                (r#""process_id":"job_1""#, r#""process_id":"bad id!""#),
+                (r#""message":"Indexing","#, ""),
+                (r#""stage_index":2"#, r#""stage_index":4294967296"#),
+            ] {
+                let changed = PROGRESS.replacen(from, to, 1);
+                all.push(format!(r#"{{"type":"{kind}","progress":{changed}}}"#));
+            }
+        }
+        all
+    }
+
+    #[wasm_bindgen_test]
+    fn frames_read_as_serde_reads_them() {
+        for text in frames() {
+            let serde = serde_json::from_str::<ServerMessage>(&text).ok();
+            assert_eq!(super::server_message(&text), serde, "{text}");
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn poll_bodies_read_as_serde_reads_them() {
+        let bodies = [
+            format!(r#"{{"progress":{PROGRESS}}}"#),
+            r#"{"progress":{"seq":1}}"#.to_owned(),
+            r#"{"error":{"code":"unknown_process","message":"no such job"}}"#.to_owned(),
+            r#"{"error":{"code":"unknown_process"}}"#.to_owned(),
+            "<html>".to_owned(),
+        ];
+        for text in bodies {
+            let serde = serde_json::from_str::<ProgressResponse>(&text)
+                .ok()
+                .map(|r| r.progress);
+            assert_eq!(super::progress_body(&text), serde, "{text}");
+            let serde = serde_json::from_str::<ErrorResponse>(&text)
+                .ok()
+                .map(|e| e.error.code);
+            assert_eq!(super::error_code(&text), serde, "{text}");
+        }
+    }
+}
