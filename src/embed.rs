@@ -216,11 +216,16 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
     }
     let labels = match get(options, "labels") {
         None => Labels::default(),
-        Some(v) => js_sys::JSON::stringify(&v)
-            .ok()
-            .and_then(|text| text.as_string())
-            .and_then(|text| serde_json::from_str(&text).ok())
-            .ok_or("option `labels` must be an object of strings")?,
+        Some(v) if v.is_object() => {
+            let mut labels = Labels::default();
+            for (name, slot) in labels.named_mut() {
+                if let Some(text) = get_string(&v, name)? {
+                    *slot = text;
+                }
+            }
+            labels
+        }
+        Some(_) => return Err("option `labels` must be an object of strings".to_owned()),
     };
     let on_complete = get_function(options, "onComplete")?.map(|f| {
         Rc::new(move |p: Progress| {

@@ -110,6 +110,65 @@ pub struct Labels {
     pub hint_job: String,
 }
 
+/// Lists every label with its field name, for the readers that set labels
+/// by name without serde (the embed API's `labels` option).
+macro_rules! named_labels {
+    ($($field:ident),* $(,)?) => {
+        impl Labels {
+            #[cfg_attr(not(feature = "embed"), allow(dead_code))]
+            pub(crate) fn named_mut(&mut self) -> Vec<(&'static str, &mut String)> {
+                vec![$((stringify!($field), &mut self.$field)),*]
+            }
+        }
+    };
+}
+
+named_labels!(
+    progress_label,
+    stages_label,
+    untitled,
+    value_text_stage,
+    value_text,
+    value_text_unknown,
+    stage_done,
+    stage_current,
+    stage_pending,
+    stage_failed,
+    stage_skipped,
+    idle,
+    connecting,
+    connecting_attempt,
+    connected,
+    polling,
+    polling_probe,
+    reconnecting,
+    offline,
+    finished_completed,
+    finished_failed,
+    finished_cancelled,
+    stopped,
+    job_failed,
+    error_auth,
+    hint_auth,
+    error_network,
+    hint_network,
+    error_server,
+    hint_server,
+    error_policy,
+    hint_policy,
+    error_not_found,
+    hint_not_found,
+    updated_now,
+    updated_seconds,
+    updated_minutes,
+    waiting_for_data,
+    reconnect,
+    checking,
+    latency,
+    error_job,
+    hint_job,
+);
+
 impl Default for Labels {
     fn default() -> Self {
         let s = |text: &str| text.to_owned();
@@ -172,6 +231,29 @@ pub(crate) fn fill(template: &str, values: &[(&str, &str)]) -> String {
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
+
+    #[test]
+    fn every_label_is_named() {
+        let mut labels = Labels::default();
+        let count = format!("{labels:?}").matches(": \"").count();
+        let named = labels.named_mut();
+        assert_eq!(named.len(), count, "a field is missing from named_labels!");
+        let json = format!(
+            "{{{}}}",
+            named
+                .iter()
+                .map(|(name, _)| format!(r#""{name}":"x {name}""#))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+        let mut by_name = Labels::default();
+        for (name, slot) in by_name.named_mut() {
+            *slot = format!("x {name}");
+        }
+        let by_serde: Labels = serde_json::from_str(&json).unwrap();
+        assert_eq!(by_name, by_serde);
+    }
+
     use super::*;
 
     #[test]

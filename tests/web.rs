@@ -1160,3 +1160,49 @@ async fn a_job_on_the_fastapi_backend_survives_a_dropped_socket() {
     );
     drop(handle);
 }
+
+/// The embed API's `labels` option: known names replace the defaults, the
+/// rest keep theirs, and a value that is not a string is refused.
+#[wasm_bindgen_test]
+fn the_embed_api_takes_labels_by_name() {
+    let labels = js_sys::Object::new();
+    js_sys::Reflect::set(&labels, &"untitled".into(), &"Ohne Namen".into()).unwrap();
+    js_sys::Reflect::set(&labels, &"reconnect".into(), &"Erneut verbinden".into()).unwrap();
+    js_sys::Reflect::set(&labels, &"not_a_label".into(), &"ignored".into()).unwrap();
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"processId".into(), &"labels_job".into()).unwrap();
+    js_sys::Reflect::set(&options, &"httpBase".into(), &"http://127.0.0.1:9".into()).unwrap();
+    js_sys::Reflect::set(&options, &"wsBase".into(), &"ws://127.0.0.1:9".into()).unwrap();
+    js_sys::Reflect::set(&options, &"autoRetry".into(), &false.into()).unwrap();
+    js_sys::Reflect::set(&options, &"labels".into(), &labels).unwrap();
+    let host = container();
+    let mut handle = mount_upload_progress(host.clone(), options.clone().into()).expect("mounts");
+    let host_el: Element = host.clone().into();
+    assert_eq!(text(&host_el, ".upr__filename"), "Ohne Namen");
+    assert_eq!(
+        text(&host_el, "[role=progressbar]"),
+        "",
+        "the bar renders with its labels"
+    );
+    let bar = host_el
+        .query_selector("[role=progressbar]")
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        bar.get_attribute("aria-label").as_deref(),
+        Some(Labels::default().progress_label.as_str()),
+        "labels not given keep their defaults"
+    );
+    handle.unmount();
+
+    js_sys::Reflect::set(&labels, &"reconnect".into(), &3.into()).unwrap();
+    assert!(
+        mount_upload_progress(container(), options.clone().into()).is_err(),
+        "a label that is not a string is refused"
+    );
+    js_sys::Reflect::set(&options, &"labels".into(), &"de".into()).unwrap();
+    assert!(
+        mount_upload_progress(container(), options.into()).is_err(),
+        "labels that are not an object are refused"
+    );
+}
