@@ -66,12 +66,52 @@ pub enum WireErrorCode {
     BadUpload,
     /// No such resource.
     NotFound,
+    /// Admin endpoints are off on this server.
+    AdminDisabled,
+    /// A tus PATCH without `application/offset+octet-stream`.
+    BadContentType,
+    /// An unusable fault-injection request.
+    BadFault,
+    /// A tus request with missing or malformed headers.
+    BadTusRequest,
+    /// A request body that ended early.
+    BodyCut,
+    /// Fault injection is off on this server.
+    FaultsDisabled,
+    /// The `Host` is not one this server answers for.
+    HostNotAllowed,
+    /// A multipart upload without its file.
+    MissingFile,
+    /// A tus PATCH whose `Upload-Offset` is not the upload's offset (409).
+    OffsetMismatch,
+    /// Bytes beyond the declared `Upload-Length`.
+    PastUploadLength,
+    /// A body over the size limit (413).
+    PayloadTooLarge,
+    /// A job with this id already exists.
+    ProcessExists,
+    /// The server could not store the bytes.
+    StorageError,
+    /// The server's upload storage is full (507).
+    StorageFull,
+    /// The server holds as many jobs as it may.
+    StoreFull,
+    /// A `Tus-Resumable` version the server does not speak (412).
+    TusVersion,
+    /// No such tus upload (404).
+    UnknownUpload,
+    /// Another PATCH of this upload is in progress (423).
+    UploadBusy,
+    /// An abandoned upload that expired (410).
+    UploadExpired,
+    /// The server cannot take the request now (503).
+    Unavailable,
     /// Any other code.
     Other(String),
 }
 
 impl WireErrorCode {
-    const KNOWN: [(Self, &'static str); 19] = [
+    const KNOWN: [(Self, &'static str); 39] = [
         (Self::InvalidProcessId, "invalid_process_id"),
         (Self::UnknownProcess, "unknown_process"),
         (Self::TokenMissing, "token_missing"),
@@ -91,6 +131,26 @@ impl WireErrorCode {
         (Self::BadQuery, "bad_query"),
         (Self::BadUpload, "bad_upload"),
         (Self::NotFound, "not_found"),
+        (Self::AdminDisabled, "admin_disabled"),
+        (Self::BadContentType, "bad_content_type"),
+        (Self::BadFault, "bad_fault"),
+        (Self::BadTusRequest, "bad_tus_request"),
+        (Self::BodyCut, "body_cut"),
+        (Self::FaultsDisabled, "faults_disabled"),
+        (Self::HostNotAllowed, "host_not_allowed"),
+        (Self::MissingFile, "missing_file"),
+        (Self::OffsetMismatch, "offset_mismatch"),
+        (Self::PastUploadLength, "past_upload_length"),
+        (Self::PayloadTooLarge, "payload_too_large"),
+        (Self::ProcessExists, "process_exists"),
+        (Self::StorageError, "storage_error"),
+        (Self::StorageFull, "storage_full"),
+        (Self::StoreFull, "store_full"),
+        (Self::TusVersion, "tus_version"),
+        (Self::UnknownUpload, "unknown_upload"),
+        (Self::UploadBusy, "upload_busy"),
+        (Self::UploadExpired, "upload_expired"),
+        (Self::Unavailable, "unavailable"),
     ];
 
     /// The code as it travels.

@@ -15,6 +15,7 @@ use hmac::digest::generic_array::GenericArray;
 use hmac::digest::KeyInit;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
+use upload_progress_core::protocol::WireErrorCode;
 use upload_progress_core::ProcessId;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -35,11 +36,11 @@ pub enum TokenError {
 
 impl TokenError {
     /// Stable machine code for error bodies and frames.
-    pub fn code(self) -> &'static str {
+    pub fn code(self) -> WireErrorCode {
         match self {
-            Self::Missing => "token_missing",
-            Self::Invalid => "token_invalid",
-            Self::Expired => "token_expired",
+            Self::Missing => WireErrorCode::TokenMissing,
+            Self::Invalid => WireErrorCode::TokenInvalid,
+            Self::Expired => WireErrorCode::TokenExpired,
         }
     }
 }

@@ -167,7 +167,7 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate_window_ms: u64,
     /// How long a socket for an unknown (but valid) id waits for the job before close 4404.
-    #[arg(long, default_value_t = 10_000)]
+    #[arg(long, default_value_t = upload_progress_core::protocol::UNKNOWN_JOB_GRACE_MS)]
     pub grace_ms: u64,
     /// Largest upload, in bytes (bigger: 413).
     #[arg(long, default_value_t = 10 * 1024 * 1024)]

@@ -109,7 +109,7 @@ impl Default for Config {
             max_message_bytes: 64 * 1024,
             rate_limit: 120,
             rate_window: Duration::from_secs(60),
-            grace: Duration::from_millis(10_000),
+            grace: Duration::from_millis(upload_progress_core::protocol::UNKNOWN_JOB_GRACE_MS),
             max_upload_bytes: 10 * 1024 * 1024,
             max_jobs: 1000,
             job_ttl: Duration::from_secs(600),

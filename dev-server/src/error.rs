@@ -3,6 +3,7 @@
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use upload_progress_core::protocol::WireErrorCode;
 use upload_progress_core::ErrorResponse;
 
 /// An HTTP error answer.
@@ -11,14 +12,14 @@ pub struct ApiError {
     /// HTTP status.
     pub status: StatusCode,
     /// Stable machine code.
-    pub code: &'static str,
+    pub code: WireErrorCode,
     /// Human explanation.
     pub message: String,
 }
 
 impl ApiError {
     /// Builds an error.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: WireErrorCode, message: impl Into<String>) -> Self {
         Self {
             status,
             code,
@@ -30,7 +31,7 @@ impl ApiError {
     pub fn invalid_id(reason: impl std::fmt::Display) -> Self {
         Self::new(
             StatusCode::BAD_REQUEST,
-            "invalid_process_id",
+            WireErrorCode::InvalidProcessId,
             reason.to_string(),
         )
     }
@@ -39,7 +40,7 @@ impl ApiError {
     pub fn unknown_process() -> Self {
         Self::new(
             StatusCode::NOT_FOUND,
-            "unknown_process",
+            WireErrorCode::UnknownProcess,
             "no job with this process_id",
         )
     }
@@ -49,7 +50,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (
             self.status,
-            Json(ErrorResponse::new(self.code, self.message)),
+            Json(ErrorResponse::new(self.code.as_str(), self.message)),
         )
             .into_response()
     }

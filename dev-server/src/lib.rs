@@ -37,6 +37,7 @@ pub mod ws;
 
 use std::sync::Arc;
 use std::time::Duration;
+use upload_progress_core::protocol::WireErrorCode;
 
 use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
@@ -154,7 +155,7 @@ async fn check_origin(State(state): State<Shared>, req: Request, next: Next) -> 
             tracing::info!(%origin, "refused foreign origin");
             ApiError::new(
                 StatusCode::FORBIDDEN,
-                "origin_not_allowed",
+                WireErrorCode::OriginNotAllowed,
                 format!("origin {origin} is not allowed"),
             )
             .into_response()
@@ -164,7 +165,7 @@ async fn check_origin(State(state): State<Shared>, req: Request, next: Next) -> 
             tracing::info!(%host, "refused unknown host name");
             ApiError::new(
                 StatusCode::FORBIDDEN,
-                "host_not_allowed",
+                WireErrorCode::HostNotAllowed,
                 format!("host {host} is not allowed"),
             )
             .into_response()
@@ -173,7 +174,11 @@ async fn check_origin(State(state): State<Shared>, req: Request, next: Next) -> 
 }
 
 async fn api_not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        WireErrorCode::NotFound,
+        "no such endpoint",
+    )
 }
 
 fn spawn_sweeper(state: &Shared) {

@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
+use upload_progress_core::protocol::WireErrorCode;
 
 use crate::auth::{check_admin, AdminCheck};
 use crate::error::ApiError;
@@ -17,12 +18,12 @@ pub(crate) fn require_admin(state: &Shared, headers: &HeaderMap) -> Result<(), A
         AdminCheck::Allowed => Ok(()),
         AdminCheck::Disabled => Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "admin_disabled",
+            WireErrorCode::AdminDisabled,
             "admin endpoints are off (start the server with --admin-token)",
         )),
         AdminCheck::Unauthorized => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "unauthorized",
+            WireErrorCode::Unauthorized,
             "admin endpoints need Authorization: Bearer <admin token>",
         )),
     }
@@ -55,12 +56,17 @@ pub async fn faults_post(
     let request = match body {
         Ok(Json(r)) => r,
         Err(rej) => {
-            return ApiError::new(StatusCode::BAD_REQUEST, "bad_fault", rej.body_text())
-                .into_response()
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                WireErrorCode::BadFault,
+                rej.body_text(),
+            )
+            .into_response()
         }
     };
     if let Err(msg) = request.validate() {
-        return ApiError::new(StatusCode::BAD_REQUEST, "bad_fault", msg).into_response();
+        return ApiError::new(StatusCode::BAD_REQUEST, WireErrorCode::BadFault, msg)
+            .into_response();
     }
     let affected = match request {
         FaultRequest::DropSockets => state.conns.abort_all(),
@@ -84,7 +90,7 @@ fn faults_allowed(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
     if !state.faults.enabled() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "faults_disabled",
+            WireErrorCode::FaultsDisabled,
             "fault injection is off (start the server with --faults)",
         ));
     }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use upload_progress_core::protocol::WireErrorCode;
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Multipart, Path, Query, State};
@@ -38,7 +39,7 @@ fn start_job(state: &Shared, id: ProcessId, plan: Plan, status: StatusCode) -> R
         Err(StoreError::Exists) => {
             return ApiError::new(
                 StatusCode::CONFLICT,
-                "process_exists",
+                WireErrorCode::ProcessExists,
                 "a job with this process_id already exists",
             )
             .into_response()
@@ -46,7 +47,7 @@ fn start_job(state: &Shared, id: ProcessId, plan: Plan, status: StatusCode) -> R
         Err(_) => {
             return ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
-                "store_full",
+                WireErrorCode::StoreFull,
                 "too many jobs in progress; try again later",
             )
             .into_response()
@@ -78,7 +79,7 @@ pub async fn upload(
     let too_big = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            WireErrorCode::PayloadTooLarge,
             format!("uploads are limited to {limit} bytes"),
         )
         .into_response()
@@ -93,8 +94,12 @@ pub async fn upload(
     let mut multipart = match multipart {
         Ok(m) => m,
         Err(rej) => {
-            return ApiError::new(StatusCode::BAD_REQUEST, "bad_upload", rej.body_text())
-                .into_response()
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                WireErrorCode::BadUpload,
+                rej.body_text(),
+            )
+            .into_response()
         }
     };
     loop {
@@ -103,8 +108,12 @@ pub async fn upload(
             Ok(None) => break,
             Err(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_big(),
             Err(err) => {
-                return ApiError::new(StatusCode::BAD_REQUEST, "bad_upload", err.body_text())
-                    .into_response()
+                return ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    WireErrorCode::BadUpload,
+                    err.body_text(),
+                )
+                .into_response()
             }
         };
         if field.name() != Some("file") {
@@ -116,8 +125,12 @@ pub async fn upload(
             Ok(data) => data,
             Err(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_big(),
             Err(err) => {
-                return ApiError::new(StatusCode::BAD_REQUEST, "bad_upload", err.body_text())
-                    .into_response()
+                return ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    WireErrorCode::BadUpload,
+                    err.body_text(),
+                )
+                .into_response()
             }
         };
         let plan = Plan {
@@ -131,7 +144,7 @@ pub async fn upload(
     }
     ApiError::new(
         StatusCode::BAD_REQUEST,
-        "missing_file",
+        WireErrorCode::MissingFile,
         "the multipart body needs a field named \"file\"",
     )
     .into_response()
@@ -163,8 +176,12 @@ pub async fn test_job(
     let q = match query {
         Ok(Query(q)) => q,
         Err(rej) => {
-            return ApiError::new(StatusCode::BAD_REQUEST, "bad_query", rej.body_text())
-                .into_response()
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                WireErrorCode::BadQuery,
+                rej.body_text(),
+            )
+            .into_response()
         }
     };
     let step_ms = q.step_ms.unwrap_or(state.config.stage_ms);
@@ -172,7 +189,7 @@ pub async fn test_job(
     if step_ms > 60_000 || !(1..=1000).contains(&steps) {
         return ApiError::new(
             StatusCode::BAD_REQUEST,
-            "bad_query",
+            WireErrorCode::BadQuery,
             "step_ms must be at most 60000 and steps_per_stage within 1..=1000",
         )
         .into_response();
@@ -182,7 +199,7 @@ pub async fn test_job(
     {
         return ApiError::new(
             StatusCode::BAD_REQUEST,
-            "bad_query",
+            WireErrorCode::BadQuery,
             format!("fail_at_stage must be below {}", pipeline::STAGES.len()),
         )
         .into_response();
@@ -241,7 +258,7 @@ enum Caller {
     JobHolder,
 }
 
-fn refused(status: StatusCode, code: &'static str, message: &str) -> ApiError {
+fn refused(status: StatusCode, code: WireErrorCode, message: &str) -> ApiError {
     ApiError::new(status, code, message)
 }
 
@@ -251,18 +268,18 @@ fn judge(inspected: Inspected, now: u64, grace_s: u64) -> Option<Result<Caller, 
         Inspected::Missing => None,
         Inspected::Malformed => Some(Err(refused(
             StatusCode::UNAUTHORIZED,
-            "token_invalid",
+            WireErrorCode::TokenInvalid,
             "the presented credential is not a token",
         ))),
         Inspected::NotForThisJob => Some(Err(refused(
             StatusCode::FORBIDDEN,
-            "token_forbidden",
+            WireErrorCode::TokenForbidden,
             "the presented credential does not grant access to this job",
         ))),
         Inspected::Signed { expiry_s } if expiry_s.saturating_add(grace_s) <= now => {
             Some(Err(refused(
                 StatusCode::UNAUTHORIZED,
-                "token_expired",
+                WireErrorCode::TokenExpired,
                 "the presented credential expired too long ago to be renewed",
             )))
         }
@@ -301,7 +318,7 @@ fn authorize_refresh(
         Some(Err(err)) => Err(err),
         _ => Err(refused(
             StatusCode::UNAUTHORIZED,
-            "token_missing",
+            WireErrorCode::TokenMissing,
             "a fresh token needs this job's current token (Authorization: Bearer), \
              its refresh cookie, or the admin token",
         )),
@@ -329,21 +346,25 @@ pub async fn refresh_token(
         Ok(caller) => caller,
         Err(err) => {
             Counters::bump(&state.stats.counters.unauthorized);
-            tracing::info!(process_id = %id.as_str(), code = err.code, "token refresh refused");
+            tracing::info!(process_id = %id.as_str(), code = err.code.as_str(), "token refresh refused");
             return err.into_response();
         }
     };
     let ttl = match query {
         Ok(Query(q)) => q.ttl_s.unwrap_or(state.config.token_ttl.as_secs()),
         Err(rej) => {
-            return ApiError::new(StatusCode::BAD_REQUEST, "bad_query", rej.body_text())
-                .into_response()
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                WireErrorCode::BadQuery,
+                rej.body_text(),
+            )
+            .into_response()
         }
     };
     if !(1..=86_400).contains(&ttl) {
         return ApiError::new(
             StatusCode::BAD_REQUEST,
-            "bad_query",
+            WireErrorCode::BadQuery,
             "ttl_s must be within 1..=86400",
         )
         .into_response();

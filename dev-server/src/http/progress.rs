@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
 use serde_json::json;
+use upload_progress_core::protocol::WireErrorCode;
 use upload_progress_core::protocol::{etag, parse_etag};
 use upload_progress_core::{ProcessId, ProgressResponse};
 
@@ -60,7 +61,7 @@ async fn poll(
     if state.faults.poll_error() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "unavailable",
+            WireErrorCode::Unavailable,
             "polling is failing for now (fault injection)",
         ));
     }
@@ -126,7 +127,7 @@ pub async fn progress_all(
             Counters::bump(&state.stats.counters.unauthorized);
             return ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "token_missing",
+                WireErrorCode::TokenMissing,
                 "the all-jobs view needs the admin token when tokens are required",
             )
             .into_response();

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+use upload_progress_core::protocol::WireErrorCode;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
@@ -22,16 +23,20 @@ use crate::state::Shared;
 /// Where uploads are created; an upload lives at `{BASE}/{id}`.
 pub const BASE: &str = "/api/uploads/tus";
 
-fn error(status: StatusCode, code: &'static str, message: impl Into<String>) -> Response {
+fn error(status: StatusCode, code: WireErrorCode, message: impl Into<String>) -> Response {
     ApiError::new(status, code, message).into_response()
 }
 
 fn missing(why: Missing) -> Response {
     match why {
-        Missing::Unknown => error(StatusCode::NOT_FOUND, "unknown_upload", "no such upload"),
+        Missing::Unknown => error(
+            StatusCode::NOT_FOUND,
+            WireErrorCode::UnknownUpload,
+            "no such upload",
+        ),
         Missing::Expired => error(
             StatusCode::GONE,
-            "upload_expired",
+            WireErrorCode::UploadExpired,
             "the upload was abandoned and removed",
         ),
     }
@@ -40,7 +45,7 @@ fn missing(why: Missing) -> Response {
 fn too_large(max: u64) -> Response {
     error(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        WireErrorCode::PayloadTooLarge,
         format!("uploads are limited to {max} bytes"),
     )
 }
@@ -113,14 +118,14 @@ pub async fn create(
         Err(CreateError::Full) => {
             return error(
                 StatusCode::INSUFFICIENT_STORAGE,
-                "storage_full",
+                WireErrorCode::StorageFull,
                 "too many bytes in unfinished uploads; try again later",
             )
         }
         Err(CreateError::Io) => {
             return error(
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "storage_error",
+                WireErrorCode::StorageError,
                 "cannot store the upload",
             )
         }
@@ -132,7 +137,7 @@ pub async fn create(
         let _ = storage.delete(&id);
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
-            "store_full",
+            WireErrorCode::StoreFull,
             "too many jobs in progress; try again later",
         );
     }
@@ -216,7 +221,7 @@ pub async fn patch(
     if content_type != Some(OFFSET_STREAM) {
         return error(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "bad_content_type",
+            WireErrorCode::BadContentType,
             format!("PATCH bodies must be {OFFSET_STREAM}"),
         );
     }
@@ -232,7 +237,7 @@ pub async fn patch(
         Err(PatchError::Conflict(actual)) => {
             let mut response = error(
                 StatusCode::CONFLICT,
-                "offset_mismatch",
+                WireErrorCode::OffsetMismatch,
                 format!("the upload is at offset {actual}, not {offset}"),
             );
             response
@@ -243,7 +248,7 @@ pub async fn patch(
         Err(PatchError::Busy) => {
             return error(
                 StatusCode::LOCKED,
-                "upload_busy",
+                WireErrorCode::UploadBusy,
                 "another PATCH of this upload is still running",
             )
         }
@@ -284,7 +289,7 @@ pub async fn patch(
                 tracing::warn!(%err, "cannot write upload bytes");
                 return error(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "storage_error",
+                    WireErrorCode::StorageError,
                     "cannot store the bytes",
                 );
             }
@@ -304,7 +309,11 @@ pub async fn patch(
         }
     }
     if cut {
-        return error(StatusCode::BAD_REQUEST, "body_cut", "the body ended early");
+        return error(
+            StatusCode::BAD_REQUEST,
+            WireErrorCode::BodyCut,
+            "the body ended early",
+        );
     }
     let mut response = StatusCode::NO_CONTENT.into_response();
     response
@@ -316,7 +325,7 @@ pub async fn patch(
 fn past_length(len: u64) -> Response {
     error(
         StatusCode::PAYLOAD_TOO_LARGE,
-        "past_upload_length",
+        WireErrorCode::PastUploadLength,
         format!("the body goes past Upload-Length {len}; nothing was written"),
     )
 }

@@ -3,6 +3,7 @@
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
+use upload_progress_core::protocol::WireErrorCode;
 
 use crate::error::ApiError;
 
@@ -42,7 +43,7 @@ pub fn check_resumable(headers: &HeaderMap) -> Result<(), Box<Response>> {
         _ => {
             let mut response = ApiError::new(
                 StatusCode::PRECONDITION_FAILED,
-                "tus_version",
+                WireErrorCode::TusVersion,
                 format!("Tus-Resumable must be {VERSION}"),
             )
             .into_response();
@@ -71,7 +72,12 @@ pub fn number(headers: &HeaderMap, name: &HeaderName) -> Result<Option<u64>, Box
 
 /// A 400 answer.
 pub fn bad_request(message: impl Into<String>) -> Response {
-    ApiError::new(StatusCode::BAD_REQUEST, "bad_tus_request", message).into_response()
+    ApiError::new(
+        StatusCode::BAD_REQUEST,
+        WireErrorCode::BadTusRequest,
+        message,
+    )
+    .into_response()
 }
 
 /// Decoded `Upload-Metadata`: `key` or `key base64value` pairs, comma-separated.

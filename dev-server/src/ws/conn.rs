@@ -1,6 +1,7 @@
 //! The task behind one socket: its event loop, heartbeats, limits and closes.
 
 use std::time::{Duration, Instant};
+use upload_progress_core::protocol::WireErrorCode;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use tokio::sync::{broadcast, watch};
@@ -64,7 +65,7 @@ impl Conn {
             Err(err) => {
                 self.fail(
                     code::INVALID_PROCESS_ID,
-                    "invalid_process_id",
+                    WireErrorCode::InvalidProcessId,
                     &err.to_string(),
                 )
                 .await;
@@ -135,7 +136,7 @@ impl Conn {
                     Some(published) => self.send_progress(published).await,
                     None => {
                         // The job left the store (evicted) before finishing.
-                        self.fail(code::UNKNOWN_PROCESS, "unknown_process", "the job is no longer available").await;
+                        self.fail(code::UNKNOWN_PROCESS, WireErrorCode::UnknownProcess, "the job is no longer available").await;
                         Flow::Stop
                     }
                 },
@@ -154,12 +155,12 @@ impl Conn {
                     }
                 }
                 _ = tokio::time::sleep_until(grace_end), if waiting => {
-                    self.fail(code::UNKNOWN_PROCESS, "unknown_process", "no job with this process_id appeared in time").await;
+                    self.fail(code::UNKNOWN_PROCESS, WireErrorCode::UnknownProcess, "no job with this process_id appeared in time").await;
                     Flow::Stop
                 }
                 _ = sleep_until_opt(expiry_at) => {
                     Counters::bump(&self.state.stats.counters.unauthorized);
-                    self.fail(code::UNAUTHORIZED, "token_expired", "the token has expired").await;
+                    self.fail(code::UNAUTHORIZED, WireErrorCode::TokenExpired, "the token has expired").await;
                     Flow::Stop
                 }
                 _ = ticker.tick() => self.heartbeat().await,
@@ -366,12 +367,16 @@ impl Conn {
                 self.state.config.rate_limit,
                 self.state.config.rate_window.as_secs_f64()
             );
-            self.fail(code::POLICY, "rate_limited", &message).await;
+            self.fail(code::POLICY, WireErrorCode::RateLimited, &message)
+                .await;
             return Flow::Stop;
         }
         let Some(text) = text else {
             return self
-                .reply_error("unsupported_frame", "binary frames are not supported")
+                .reply_error(
+                    WireErrorCode::UnsupportedFrame,
+                    "binary frames are not supported",
+                )
                 .await;
         };
         match serde_json::from_str::<ClientMessage>(text.as_str()) {
@@ -387,8 +392,11 @@ impl Conn {
             }
             Err(err) => {
                 Counters::bump(&self.state.stats.counters.malformed);
-                self.reply_error("bad_message", &format!("unreadable message: {err}"))
-                    .await
+                self.reply_error(
+                    WireErrorCode::BadMessage,
+                    &format!("unreadable message: {err}"),
+                )
+                .await
             }
         }
     }
@@ -411,16 +419,16 @@ impl Conn {
         let limit = self.state.config.max_message_bytes;
         self.fail(
             code::TOO_BIG,
-            "message_too_big",
+            WireErrorCode::MessageTooBig,
             &format!("messages are limited to {limit} bytes"),
         )
         .await;
         Flow::Stop
     }
 
-    async fn reply_error(&mut self, code: &str, message: &str) -> Flow {
+    async fn reply_error(&mut self, code: WireErrorCode, message: &str) -> Flow {
         let frame = ServerMessage::Error {
-            code: code.to_owned(),
+            code: code.to_string(),
             message: message.to_owned(),
         };
         match self.send_json(&frame).await {
@@ -430,9 +438,9 @@ impl Conn {
     }
 
     /// `error` frame, then close with `close_code`.
-    async fn fail(&mut self, close_code: u16, error_code: &str, message: &str) {
-        if let Flow::Continue = self.reply_error(error_code, message).await {
-            self.close(close_code, error_code).await;
+    async fn fail(&mut self, close_code: u16, error_code: WireErrorCode, message: &str) {
+        if let Flow::Continue = self.reply_error(error_code.clone(), message).await {
+            self.close(close_code, error_code.as_str()).await;
         }
     }
 

@@ -9,6 +9,7 @@
 mod conn;
 
 use conn::Conn;
+use upload_progress_core::protocol::WireErrorCode;
 
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::StatusCode;
@@ -46,12 +47,15 @@ pub enum Target {
 /// Checks that happen before an upgrade: shutdown, upgrade faults, connection caps.
 pub async fn admit(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Response> {
     if state.is_shutting_down() {
-        return Err(unavailable("shutting_down", "the server is shutting down"));
+        return Err(unavailable(
+            WireErrorCode::ShuttingDown,
+            "the server is shutting down",
+        ));
     }
     if state.faults.refuse_upgrade() {
         Counters::bump(&state.stats.counters.refused_fault);
         return Err(unavailable(
-            "upgrade_refused",
+            WireErrorCode::UpgradeRefused,
             "upgrades are refused for now (fault injection)",
         ));
     }
@@ -64,19 +68,22 @@ pub async fn admit(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Response> 
         .map_err(|refusal| match refusal {
             Refusal::ServerFull => {
                 Counters::bump(&state.stats.counters.refused_server_full);
-                unavailable("server_full", "too many connections; try again later")
+                unavailable(
+                    WireErrorCode::ServerFull,
+                    "too many connections; try again later",
+                )
             }
             Refusal::PerIpFull => {
                 Counters::bump(&state.stats.counters.refused_per_ip);
                 unavailable(
-                    "too_many_connections",
+                    WireErrorCode::TooManyConnections,
                     "too many connections from this address; try again later",
                 )
             }
         })
 }
 
-fn unavailable(code: &'static str, message: &str) -> Response {
+fn unavailable(code: WireErrorCode, message: &str) -> Response {
     let mut resp = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message).into_response();
     resp.headers_mut().insert(
         axum::http::header::RETRY_AFTER,
