@@ -14,8 +14,12 @@ use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+fn file_bytes(len: usize) -> Vec<u8> {
+    (0..len).map(|i| b"upload test\n"[i % 12]).collect()
+}
+
 fn file(name: &str, len: usize) -> web_sys::File {
-    let bytes: Vec<u8> = (0..len).map(|i| b"upload test\n"[i % 12]).collect();
+    let bytes = file_bytes(len);
     let part = js_sys::Uint8Array::from(bytes.as_slice());
     let parts = js_sys::Array::of1(&part);
     web_sys::File::new_with_u8_array_sequence(&parts, name).expect("a file")
@@ -227,5 +231,94 @@ async fn offline_holds_the_retries_and_online_retries_at_once() {
     );
     up.cancel.run(());
     assert_eq!(up.state.get_untracked(), UploadState::Cancelled);
+    owner.cleanup();
+}
+
+#[wasm_bindgen_test]
+fn the_test_sha256_matches_known_digests() {
+    assert_eq!(
+        sha256_hex(b"abc"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+    assert_eq!(
+        sha256_hex(b""),
+        "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn an_upload_cut_mid_patch_resumes_from_the_servers_offset() {
+    const LEN: usize = 600_000;
+    const CUT: u64 = 200_000;
+    // Faults are server-wide and this file's tests may run side by side:
+    // only PATCH bodies longer than 200 000 bytes are cut, and only this
+    // test sends any (256 KiB chunks). Its first PATCH loses its connection
+    // after 200 000 bytes.
+    fault(serde_json::json!({"action": "cut_uploads", "after_bytes": CUT, "count": 1})).await;
+    let owner = Owner::new();
+    let name = format!("{}.txt", unique_id("cut"));
+    let up = owner.with(|| use_upload(file(&name, LEN), options(256 * 1024)));
+    wait_state(&up, "finished after the cut", |s| {
+        matches!(s, UploadState::Finished { .. })
+    })
+    .await;
+    let id = up.process_id.get_untracked().expect("a job");
+    let seen = upload_counters(&id).await;
+    assert_eq!(seen["cut"], 1, "{seen}");
+    // Every byte arrived exactly once: the bytes before the cut were kept
+    // and the upload went on from them, not from 0.
+    assert_eq!(seen["bytes_received"], LEN as u64, "{seen}");
+    let offsets: Vec<u64> = serde_json::from_value(seen["offsets"].clone()).expect("offsets");
+    assert_eq!(offsets.first(), Some(&0), "{seen}");
+    assert_eq!(
+        offsets.get(1),
+        Some(&CUT),
+        "the next PATCH starts at the cut: {seen}"
+    );
+    assert_eq!(offsets.iter().filter(|&&o| o == 0).count(), 1, "{seen}");
+    let done = wait_job(&id, up.token.get_untracked(), "completed").await;
+    let message = done["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&sha256_hex(&file_bytes(LEN))),
+        "the job got exactly the file: {message}"
+    );
+    owner.cleanup();
+}
+
+#[wasm_bindgen_test]
+async fn refused_patches_are_retried_with_backoff_until_the_upload_completes() {
+    const LEN: usize = 300_000;
+    // Server-wide for 2 s and ending by itself (no `clear`, which would end
+    // faults other tests of this file may be using).
+    fault(serde_json::json!({"action": "refuse_uploads", "duration_ms": 2_000})).await;
+    let started = js_sys::Date::now();
+    let owner = Owner::new();
+    let name = format!("{}.txt", unique_id("refused"));
+    let up = owner.with(|| use_upload(file(&name, LEN), options(64 * 1024)));
+    wait_state(&up, "waiting after a 503", |s| {
+        matches!(s, UploadState::Waiting { .. })
+    })
+    .await;
+    wait_state(&up, "finished once PATCHes are taken again", |s| {
+        matches!(s, UploadState::Finished { .. })
+    })
+    .await;
+    assert!(
+        js_sys::Date::now() - started >= 1_900.0,
+        "nothing was taken while refused"
+    );
+    let id = up.process_id.get_untracked().expect("a job");
+    let seen = upload_counters(&id).await;
+    let refused = seen["refused"].as_u64().unwrap_or_default();
+    // Backoff from 200 ms, doubling: a handful of tries in 2 s, not a storm.
+    assert!((1..=8).contains(&refused), "{seen}");
+    assert_eq!(seen["bytes_received"], LEN as u64, "{seen}");
+    assert_eq!(seen["cut"], 0, "{seen}");
+    let done = wait_job(&id, up.token.get_untracked(), "completed").await;
+    let message = done["message"].as_str().unwrap_or_default();
+    assert!(
+        message.contains(&sha256_hex(&file_bytes(LEN))),
+        "the job got exactly the file: {message}"
+    );
     owner.cleanup();
 }

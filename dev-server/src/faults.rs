@@ -4,6 +4,7 @@
 //! untouched, so a client that recovers must see exactly the progress it
 //! would have seen without the fault.
 
+use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
@@ -15,6 +16,10 @@ use tokio::sync::watch;
 pub const MAX_FAULT_MS: u64 = 600_000;
 /// Longest handshake delay.
 pub const MAX_DELAY_MS: u64 = 60_000;
+/// Most `PATCH`es one `cut_uploads` may cut.
+pub const MAX_CUTS: u32 = 1_000;
+/// Most uploads whose counters are kept (later ones are not counted).
+const MAX_COUNTED_UPLOADS: usize = 10_000;
 
 /// Body of `POST /ws/admin/faults`.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -58,12 +63,35 @@ pub enum FaultRequest {
         #[serde(default = "one_s")]
         retry_after_ms: u64,
     },
+    /// Cut the body of the next `count` tus `PATCH`es longer than
+    /// `after_bytes`: that many bytes are stored, then the connection closes
+    /// without an answer.
+    CutUploads {
+        /// Bytes of each cut body that still arrive (and are kept).
+        #[serde(default = "sixty_four_kib")]
+        after_bytes: u64,
+        /// How many `PATCH`es are cut.
+        #[serde(default = "one_patch")]
+        count: u32,
+    },
+    /// Answer every tus `PATCH` with 503 (and `Retry-After`) for `duration_ms`.
+    RefuseUploads {
+        /// How long the fault lasts.
+        #[serde(default = "ten_s")]
+        duration_ms: u64,
+    },
     /// End every timed fault now.
     Clear,
 }
 
 fn one() -> f64 {
     1.0
+}
+fn sixty_four_kib() -> u64 {
+    64 * 1024
+}
+fn one_patch() -> u32 {
+    1
 }
 fn one_s() -> u64 {
     1_000
@@ -98,7 +126,12 @@ impl FaultRequest {
                 }
                 check_ms("duration_ms", *duration_ms, MAX_FAULT_MS)
             }
-            Self::StallSockets { duration_ms } | Self::PollErrors { duration_ms } => {
+            Self::CutUploads { count, .. } if !(1..=MAX_CUTS).contains(count) => {
+                Err(format!("count must be within 1..={MAX_CUTS}"))
+            }
+            Self::StallSockets { duration_ms }
+            | Self::PollErrors { duration_ms }
+            | Self::RefuseUploads { duration_ms } => {
                 check_ms("duration_ms", *duration_ms, MAX_FAULT_MS)
             }
             Self::DelayHandshake {
@@ -121,6 +154,38 @@ struct Timed {
     refuse: Option<(f64, Instant)>,
     delay: Option<(Duration, Instant)>,
     poll_errors: Option<Instant>,
+    /// `(after_bytes, PATCHes left to cut)`.
+    cut_uploads: Option<(u64, u32)>,
+    refuse_uploads: Option<Instant>,
+}
+
+/// What the tus endpoints saw of one upload, for tests that check how a
+/// client recovered (`GET /ws/admin/uploads/{process_id}`).
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct UploadCounters {
+    /// Body bytes stored, over every `PATCH`.
+    pub bytes_received: u64,
+    /// `PATCH`es that reached the upload (valid offset).
+    pub patches: u64,
+    /// `Upload-Offset` of each such `PATCH`, oldest first (the first 1000).
+    pub offsets: Vec<u64>,
+    /// `PATCH`es cut by `cut_uploads`.
+    pub cut: u64,
+    /// `PATCH`es answered 503 by `refuse_uploads`.
+    pub refused: u64,
+}
+
+/// One thing the tus endpoints report about an upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UploadEvent {
+    /// A `PATCH` at this offset was accepted.
+    Patch(u64),
+    /// This many body bytes were stored.
+    Bytes(u64),
+    /// A `PATCH` was cut by the fault.
+    Cut,
+    /// A `PATCH` was refused by the fault.
+    Refused,
 }
 
 /// The active timed faults.
@@ -129,6 +194,8 @@ pub struct Faults {
     timed: Mutex<Timed>,
     /// `Some(until)` while sockets are stalled; sockets watch it to resume.
     stall: watch::Sender<Option<Instant>>,
+    /// Per-upload counters by process id (only with fault injection on).
+    uploads: Mutex<HashMap<String, UploadCounters>>,
 }
 
 impl Faults {
@@ -139,6 +206,7 @@ impl Faults {
             enabled,
             timed: Mutex::new(Timed::default()),
             stall,
+            uploads: Mutex::new(HashMap::new()),
         }
     }
 
@@ -171,6 +239,12 @@ impl Faults {
             }
             FaultRequest::PollErrors { duration_ms } => {
                 self.lock().poll_errors = Some(until(duration_ms));
+            }
+            FaultRequest::CutUploads { after_bytes, count } => {
+                self.lock().cut_uploads = Some((after_bytes, count));
+            }
+            FaultRequest::RefuseUploads { duration_ms } => {
+                self.lock().refuse_uploads = Some(until(duration_ms));
             }
             FaultRequest::Clear => {
                 *self.lock() = Timed::default();
@@ -205,6 +279,56 @@ impl Faults {
             .is_some_and(|until| Instant::now() < until)
     }
 
+    /// Whether this tus `PATCH` must be cut, and after how many body bytes.
+    /// `body_len` is its declared length: a body no longer than the cut
+    /// point is left alone and does not use up the fault.
+    pub fn take_upload_cut(&self, body_len: Option<u64>) -> Option<u64> {
+        let mut timed = self.lock();
+        let (after, left) = timed.cut_uploads?;
+        if body_len.is_some_and(|len| len <= after) {
+            return None;
+        }
+        timed.cut_uploads = (left > 1).then(|| (after, left - 1));
+        Some(after)
+    }
+
+    /// How long tus `PATCH`es are still refused, if they are.
+    pub fn refuse_upload(&self) -> Option<Duration> {
+        let until = self.lock().refuse_uploads?;
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+
+    /// Counts an event of the upload that feeds job `process_id`
+    /// (nothing is kept when fault injection is off).
+    pub fn count_upload(&self, process_id: &str, event: UploadEvent) {
+        if !self.enabled {
+            return;
+        }
+        let mut uploads = self.uploads.lock().unwrap_or_else(|e| e.into_inner());
+        if !uploads.contains_key(process_id) && uploads.len() >= MAX_COUNTED_UPLOADS {
+            return;
+        }
+        let counters = uploads.entry(process_id.to_owned()).or_default();
+        match event {
+            UploadEvent::Patch(offset) => {
+                counters.patches += 1;
+                if counters.offsets.len() < 1_000 {
+                    counters.offsets.push(offset);
+                }
+            }
+            UploadEvent::Bytes(n) => counters.bytes_received += n,
+            UploadEvent::Cut => counters.cut += 1,
+            UploadEvent::Refused => counters.refused += 1,
+        }
+    }
+
+    /// The counters of one upload, if it was seen.
+    pub fn upload_counters(&self, process_id: &str) -> Option<UploadCounters> {
+        let uploads = self.uploads.lock().unwrap_or_else(|e| e.into_inner());
+        uploads.get(process_id).cloned()
+    }
+
     /// Watches the stall deadline.
     pub fn stall_rx(&self) -> watch::Receiver<Option<Instant>> {
         self.stall.subscribe()
@@ -232,6 +356,18 @@ impl Faults {
         }
         if let Some(until) = timed.poll_errors.filter(|u| *u > now) {
             out.insert("poll_errors".into(), json!({"remaining_ms": left(until)}));
+        }
+        if let Some((after_bytes, count)) = timed.cut_uploads {
+            out.insert(
+                "cut_uploads".into(),
+                json!({"after_bytes": after_bytes, "remaining": count}),
+            );
+        }
+        if let Some(until) = timed.refuse_uploads.filter(|u| *u > now) {
+            out.insert(
+                "refuse_uploads".into(),
+                json!({"remaining_ms": left(until)}),
+            );
         }
         drop(timed);
         if let Some(until) = (*self.stall.borrow()).filter(|u| *u > now) {
@@ -280,5 +416,52 @@ mod tests {
         f.apply(&FaultRequest::Clear);
         assert!(!f.poll_error());
         assert_eq!(f.snapshot(), json!({}));
+    }
+
+    #[test]
+    fn upload_cuts_count_down_and_clear_ends_both_upload_faults() {
+        let r: FaultRequest =
+            serde_json::from_str(r#"{"action":"cut_uploads","after_bytes":10,"count":2}"#)
+                .expect("parse");
+        assert!(r.validate().is_ok());
+        let f = Faults::new(true);
+        f.apply(&r);
+        assert_eq!(f.take_upload_cut(Some(10)), None, "short bodies pass");
+        assert_eq!(f.take_upload_cut(Some(11)), Some(10));
+        assert_eq!(f.snapshot()["cut_uploads"]["remaining"], 1);
+        assert_eq!(f.take_upload_cut(None), Some(10));
+        assert_eq!(f.take_upload_cut(Some(100)), None, "used up");
+        f.apply(&FaultRequest::CutUploads {
+            after_bytes: 0,
+            count: 5,
+        });
+        f.apply(&FaultRequest::RefuseUploads {
+            duration_ms: 60_000,
+        });
+        assert!(f.refuse_upload().is_some());
+        assert!(f.snapshot().get("refuse_uploads").is_some());
+        f.apply(&FaultRequest::Clear);
+        assert_eq!(f.refuse_upload(), None);
+        assert_eq!(f.take_upload_cut(Some(100)), None);
+        assert_eq!(f.snapshot(), json!({}));
+        let zero: FaultRequest =
+            serde_json::from_str(r#"{"action":"cut_uploads","count":0}"#).expect("parse");
+        assert!(zero.validate().is_err());
+    }
+
+    #[test]
+    fn upload_counters_add_up_only_with_faults_on() {
+        let f = Faults::new(true);
+        f.count_upload("p", UploadEvent::Patch(0));
+        f.count_upload("p", UploadEvent::Bytes(5));
+        f.count_upload("p", UploadEvent::Cut);
+        f.count_upload("p", UploadEvent::Patch(5));
+        f.count_upload("p", UploadEvent::Bytes(7));
+        let c = f.upload_counters("p").expect("counted");
+        assert_eq!((c.bytes_received, c.patches, c.cut), (12, 2, 1));
+        assert_eq!(c.offsets, vec![0, 5]);
+        let off = Faults::new(false);
+        off.count_upload("p", UploadEvent::Refused);
+        assert_eq!(off.upload_counters("p"), None);
     }
 }

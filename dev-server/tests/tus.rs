@@ -904,3 +904,84 @@ async fn a_ten_megabyte_upload_cut_once_mid_chunk_sends_less_than_one_point_two_
         .unwrap()
         .contains(&sha256_hex(&file)));
 }
+
+#[tokio::test]
+async fn the_cut_uploads_fault_keeps_the_bytes_before_the_cut_and_closes_the_connection() {
+    let server = start_tus(tus_config(), |c| c.faults = true).await;
+    let bytes = data(5_000);
+    let (url, id) = create(&server, 5_000).await;
+    let answer = server
+        .fault(serde_json::json!({"action": "cut_uploads", "after_bytes": 1_200}))
+        .await;
+    assert_eq!(answer["faults"]["cut_uploads"]["remaining"], 1);
+    let sent = server
+        .http
+        .patch(&url)
+        .header("Tus-Resumable", "1.0.0")
+        .header("Upload-Offset", "0")
+        .header("Content-Type", OCTETS)
+        .body(bytes.clone())
+        .send()
+        .await;
+    // No answer arrives: either sending or reading the answer fails.
+    let failed = match sent {
+        Err(_) => true,
+        Ok(resp) => resp.bytes().await.is_err(),
+    };
+    assert!(
+        failed,
+        "the connection was closed without a complete answer"
+    );
+    assert_eq!(offset_of(&server, &url).await, 1_200);
+    assert!(server.get_json("/ws/status").await["faults"]
+        .get("cut_uploads")
+        .is_none());
+    // The fault is used up: the rest goes through.
+    assert_eq!(
+        patch(&server, &url, 1_200, &bytes[1_200..]).await.status(),
+        204
+    );
+    let done = wait_for_state(&server, &id, "completed").await;
+    assert!(done["message"]
+        .as_str()
+        .unwrap()
+        .contains(&sha256_hex(&bytes)));
+    let counters = server
+        .get_admin_json(&format!("/ws/admin/uploads/{id}"))
+        .await;
+    assert_eq!(counters["bytes_received"], 5_000);
+    assert_eq!(counters["offsets"], serde_json::json!([0, 1_200]));
+    assert_eq!(counters["cut"], 1);
+}
+
+#[tokio::test]
+async fn the_refuse_uploads_fault_answers_503_until_it_ends_or_is_cleared() {
+    let server = start_tus(tus_config(), |c| c.faults = true).await;
+    let bytes = data(100);
+    let (url, id) = create(&server, 100).await;
+    server
+        .fault(serde_json::json!({"action": "refuse_uploads", "duration_ms": 60_000}))
+        .await;
+    let resp = patch(&server, &url, 0, &bytes).await;
+    assert_eq!(resp.status(), 503);
+    assert_eq!(header(&resp, "retry-after").as_deref(), Some("60"));
+    assert_eq!(header(&resp, "tus-resumable").as_deref(), Some("1.0.0"));
+    assert_eq!(offset_of(&server, &url).await, 0, "nothing written");
+    // A short fault ends by itself.
+    server
+        .fault(serde_json::json!({"action": "refuse_uploads", "duration_ms": 100}))
+        .await;
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    assert_eq!(patch(&server, &url, 0, &bytes[..40]).await.status(), 204);
+    server
+        .fault(serde_json::json!({"action": "refuse_uploads", "duration_ms": 60_000}))
+        .await;
+    assert_eq!(patch(&server, &url, 40, &bytes[40..]).await.status(), 503);
+    server.fault(serde_json::json!({"action": "clear"})).await;
+    assert_eq!(patch(&server, &url, 40, &bytes[40..]).await.status(), 204);
+    let counters = server
+        .get_admin_json(&format!("/ws/admin/uploads/{id}"))
+        .await;
+    assert_eq!(counters["refused"], 2);
+    assert_eq!(counters["bytes_received"], 100);
+}

@@ -13,10 +13,12 @@ use axum::Extension;
 use http_body_util::BodyExt;
 use upload_progress_core::{JobState, ProcessId, StageStatus};
 
+use super::fault_hooks;
 use super::headers::{self, *};
 use super::storage::{CreateError, Missing, PatchError, Storage, WriteError};
 use crate::clock::now_s;
 use crate::error::ApiError;
+use crate::faults::UploadEvent;
 use crate::pipeline::{self, Plan};
 use crate::state::Shared;
 
@@ -215,6 +217,22 @@ pub async fn patch(
     if let Err(refused) = check_resumable(&request_headers) {
         return *refused;
     }
+    // Only with fault injection on: the job whose upload's counters move.
+    let counted = state
+        .faults
+        .enabled()
+        .then(|| storage.info(&id).ok())
+        .flatten()
+        .map(|info| info.process_id);
+    let count = |event: UploadEvent| {
+        if let Some(process_id) = &counted {
+            state.faults.count_upload(process_id.as_str(), event);
+        }
+    };
+    if let Some(left) = state.faults.refuse_upload() {
+        count(UploadEvent::Refused);
+        return fault_hooks::refused(left);
+    }
     let content_type = request_headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok());
@@ -259,9 +277,17 @@ pub async fn patch(
     if declared.is_some_and(|n| offset.saturating_add(n) > writer.upload_len()) {
         return past_length(writer.upload_len());
     }
+    count(UploadEvent::Patch(offset));
+    // `cut_uploads`: bytes this body may still bring before the connection closes.
+    let mut cut_budget = state.faults.take_upload_cut(declared);
+    let mut severed = false;
     let mut body = body;
     let mut cut = false;
     loop {
+        if cut_budget == Some(0) {
+            severed = true;
+            break;
+        }
         let frame = match tokio::time::timeout(storage.body_idle_timeout(), body.frame()).await {
             Ok(Some(frame)) => frame,
             Ok(None) => break,
@@ -276,9 +302,14 @@ pub async fn patch(
             cut = true;
             break;
         };
-        let Ok(data) = frame.into_data() else {
+        let Ok(mut data) = frame.into_data() else {
             continue; // trailers
         };
+        if let Some(left) = cut_budget.as_mut() {
+            let keep = usize::try_from(*left).unwrap_or(usize::MAX).min(data.len());
+            data.truncate(keep);
+            *left -= keep as u64;
+        }
         match writer.write(&data).await {
             Ok(()) => {}
             Err(WriteError::PastLength) => {
@@ -297,6 +328,7 @@ pub async fn patch(
     }
     let (start, now_at, len) = (writer.start(), writer.offset(), writer.upload_len());
     drop(writer);
+    count(UploadEvent::Bytes(now_at - start));
     if now_at > start {
         if let Ok(info) = storage.info(&id) {
             if now_at == len {
@@ -307,6 +339,10 @@ pub async fn patch(
                 });
             }
         }
+    }
+    if severed {
+        count(UploadEvent::Cut);
+        return fault_hooks::cut_connection();
     }
     if cut {
         return error(

@@ -8,8 +8,11 @@
 //!
 //! - `headers`: version check, numbers and `Upload-Metadata`;
 //! - `storage`: the bytes on disk, the size cap and expiry;
-//! - `handlers`: the endpoints.
+//! - `handlers`: the endpoints;
+//! - `fault_hooks`: what the `cut_uploads` / `refuse_uploads` faults do
+//!   to them, and the per-upload counters tests read.
 
+pub mod fault_hooks;
 pub mod handlers;
 pub mod headers;
 pub mod storage;
@@ -22,7 +25,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{map_response, Next};
 use axum::response::Response;
-use axum::routing::{head, post};
+use axum::routing::{get, head, post};
 use axum::{Extension, Router};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -81,6 +84,7 @@ pub fn routes(state: &Shared, config: &TusConfig) -> std::io::Result<Router<Shar
                 .patch(handlers::patch)
                 .delete(handlers::delete),
         )
+        .route("/ws/admin/uploads/{process_id}", get(fault_hooks::counters))
         .layer(map_response(resumable))
         .layer(Extension(storage)))
 }
