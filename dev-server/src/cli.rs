@@ -53,7 +53,9 @@ FAULTS (POST /ws/admin/faults, needs --faults and Authorization: Bearer <admin t
   {\"action\":\"delay_handshake\",\"delay_ms\":3000,\"duration_ms\":10000}
   {\"action\":\"poll_errors\",\"duration_ms\":10000}              GET /ws/progress/{id} answers 503
   {\"action\":\"restart\",\"retry_after_ms\":1000}                server_shutdown, then close 1012
-  {\"action\":\"clear\"}                                          end every timed fault
+  {\"action\":\"cut_uploads\",\"after_bytes\":65536,\"count\":1}    next tus PATCHes cut mid-body
+  {\"action\":\"refuse_uploads\",\"duration_ms\":10000}           tus PATCHes answer 503
+  {\"action\":\"clear\"}                                          end every fault
 
 The README (section \"The dev server\") is the full reference.";
 
@@ -79,7 +81,8 @@ pub enum Command {
 /// Arguments of `upload-progress-server fault`.
 #[derive(Debug, clap::Args)]
 pub struct FaultArgs {
-    /// drop_sockets | refuse_upgrades | stall_sockets | delay_handshake | poll_errors | restart | clear
+    /// drop_sockets | refuse_upgrades | stall_sockets | delay_handshake | poll_errors | restart |
+    /// cut_uploads | refuse_uploads | clear
     pub action: String,
     /// Base URL of the server.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
@@ -99,6 +102,12 @@ pub struct FaultArgs {
     /// Announced reconnect delay (restart).
     #[arg(long)]
     pub retry_after_ms: Option<u64>,
+    /// Body bytes kept before each cut (cut_uploads).
+    #[arg(long)]
+    pub after_bytes: Option<u64>,
+    /// How many PATCHes are cut (cut_uploads).
+    #[arg(long)]
+    pub count: Option<u32>,
 }
 
 /// Flags of the server itself.
@@ -295,6 +304,8 @@ impl FaultArgs {
                 "retry_after_ms",
                 self.retry_after_ms.map(serde_json::Value::from),
             ),
+            ("after_bytes", self.after_bytes.map(serde_json::Value::from)),
+            ("count", self.count.map(serde_json::Value::from)),
         ];
         for (name, value) in fields {
             if let Some(value) = value {

@@ -54,6 +54,8 @@ fn help_documents_flags_close_codes_and_faults() {
         "--max-message-bytes",
         "4404",
         "stall_sockets",
+        "cut_uploads",
+        "refuse_uploads",
         "/ws/stats/detailed",
     ] {
         assert!(text.contains(needle), "--help lacks {needle}");
@@ -125,6 +127,26 @@ fn fault_subcommand_reaches_the_admin_endpoint() {
     );
     let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert!(body["faults"]["poll_errors"].is_object());
+    let out = Command::new(BIN)
+        .args([
+            "fault",
+            "cut_uploads",
+            "--after-bytes",
+            "1000",
+            "--count",
+            "3",
+            "--server",
+            &format!("http://{addr}"),
+            "--admin-token",
+            "cli-secret",
+        ])
+        .output()
+        .expect("run");
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(
+        body["faults"]["cut_uploads"],
+        serde_json::json!({"after_bytes": 1000, "remaining": 3})
+    );
     let denied = Command::new(BIN)
         .args([
             "fault",
