@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the demo page with trunk and serves it, with the dev server, on
-# http://127.0.0.1:${PORT:-8080}. Installs any missing tool first.
+# http://127.0.0.1:${PORT:-8080}, resumable (tus) uploads on. Installs any
+# missing tool first.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -18,4 +19,4 @@ PORT=${PORT:-8080}
 log "serving http://127.0.0.1:$PORT  (fault injection on; admin token: demo-admin; Ctrl-C stops)"
 exec "${CARGO_TARGET_DIR:-$ROOT/target}/release/upload-progress-server" \
   --addr "127.0.0.1:$PORT" --dist "$ROOT/dist" \
-  --faults --admin-token demo-admin --stage-ms "${STAGE_MS:-400}" "$@"
+  --faults --tus --admin-token demo-admin --stage-ms "${STAGE_MS:-400}" "$@"
