@@ -7,34 +7,48 @@ export TRUNK_SKIP_VERSION_CHECK=true
 
 log() { printf '\n==> %s\n' "$*" >&2; }
 
-# Starts the dev server ($SERVER_BIN) in the background with the given flags
-# plus an OS-chosen port, waits until it prints its address, and sets
-# SERVER_URL and SERVER_PID.
-start_dev_server() {
-  local out
+# Runs "$@" in the background and waits until it prints
+# `listening on http://...` on stdout; sets LISTEN_URL, LISTEN_PID and
+# LISTEN_LOG (its stderr). $1 names it in error messages.
+start_listening() {
+  local what=$1 out
+  shift
   out=$(mktemp)
-  "$SERVER_BIN" --addr 127.0.0.1:0 "$@" >"$out" 2>"$out.err" &
-  SERVER_PID=$!
+  "$@" >"$out" 2>"$out.err" &
+  LISTEN_PID=$!
+  LISTEN_URL=
   for _ in $(seq 1 300); do
-    SERVER_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$out" | head -n 1)
-    [ -n "$SERVER_URL" ] && break
-    if ! kill -0 "$SERVER_PID" 2>/dev/null; then
+    LISTEN_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$out" | head -n 1)
+    [ -n "$LISTEN_URL" ] && break
+    if ! kill -0 "$LISTEN_PID" 2>/dev/null; then
       cat "$out.err" >&2
-      echo "dev server exited before listening" >&2
+      echo "$what exited before listening" >&2
       return 1
     fi
     sleep 0.1
   done
-  [ -n "$SERVER_URL" ] || { echo "dev server did not report its address" >&2; return 1; }
-  SERVER_LOG="$out.err"
+  [ -n "$LISTEN_URL" ] || { echo "$what did not report its address" >&2; return 1; }
+  LISTEN_LOG="$out.err"
+}
+
+# Stops the background process $1 (a pid, or empty) and waits for it.
+stop_pid() {
+  if [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; then
+    kill "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+  fi
+}
+
+# Starts the dev server ($SERVER_BIN) with the given flags plus an OS-chosen
+# port; sets SERVER_URL, SERVER_PID and SERVER_LOG.
+start_dev_server() {
+  start_listening "dev server" "$SERVER_BIN" --addr 127.0.0.1:0 "$@" || return 1
+  SERVER_URL=$LISTEN_URL SERVER_PID=$LISTEN_PID SERVER_LOG=$LISTEN_LOG
   export SERVER_URL SERVER_PID SERVER_LOG
 }
 
 stop_dev_server() {
-  if [ -n "${SERVER_PID:-}" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
+  stop_pid "${SERVER_PID:-}"
 }
 
 # Starts one redis-server on a free loopback port, with no persistence (its
@@ -60,10 +74,7 @@ start_redis() {
 }
 
 stop_redis() {
-  if [ -n "${REDIS_PID:-}" ] && kill -0 "$REDIS_PID" 2>/dev/null; then
-    kill "$REDIS_PID" 2>/dev/null || true
-    wait "$REDIS_PID" 2>/dev/null || true
-  fi
+  stop_pid "${REDIS_PID:-}"
   [ -n "${REDIS_DIR:-}" ] && rm -rf "$REDIS_DIR"
   REDIS_PID=
 }
@@ -136,30 +147,13 @@ prepare_fastapi_venv() {
 # loopback port with the given flags; the environment (GRACE_MS) passes
 # through. Waits until it prints its address; sets FASTAPI_URL and FASTAPI_PID.
 start_fastapi() {
-  local out
-  out=$(mktemp)
-  "$FASTAPI_VENV/bin/python" "$ROOT/examples/fastapi/app.py" --addr 127.0.0.1:0 "$@" >"$out" 2>"$out.err" &
-  FASTAPI_PID=$!
-  FASTAPI_URL=
-  for _ in $(seq 1 300); do
-    FASTAPI_URL=$(sed -n 's/^listening on \(http:[^ ]*\).*/\1/p' "$out" | head -n 1)
-    [ -n "$FASTAPI_URL" ] && break
-    if ! kill -0 "$FASTAPI_PID" 2>/dev/null; then
-      cat "$out.err" >&2
-      echo "the FastAPI example exited before listening" >&2
-      return 1
-    fi
-    sleep 0.1
-  done
-  [ -n "$FASTAPI_URL" ] || { echo "the FastAPI example did not report its address" >&2; return 1; }
-  FASTAPI_LOG="$out.err"
+  start_listening "the FastAPI example" \
+    "$FASTAPI_VENV/bin/python" "$ROOT/examples/fastapi/app.py" --addr 127.0.0.1:0 "$@" || return 1
+  FASTAPI_URL=$LISTEN_URL FASTAPI_PID=$LISTEN_PID FASTAPI_LOG=$LISTEN_LOG
   export FASTAPI_URL FASTAPI_PID FASTAPI_LOG
 }
 
 stop_fastapi() {
-  if [ -n "${FASTAPI_PID:-}" ] && kill -0 "$FASTAPI_PID" 2>/dev/null; then
-    kill "$FASTAPI_PID" 2>/dev/null || true
-    wait "$FASTAPI_PID" 2>/dev/null || true
-  fi
+  stop_pid "${FASTAPI_PID:-}"
   FASTAPI_PID=
 }
