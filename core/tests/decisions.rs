@@ -119,10 +119,7 @@ fn the_retry_count_and_fallback_are_unchanged_by_bridge_polls() {
 fn the_browser_refusing_to_create_a_socket_is_a_failed_attempt() {
     let mut shell = Shell::started(exact());
     shell.open_failed("SecurityError");
-    assert!(matches!(
-        shell.connection(),
-        Connection::Reconnecting { attempt: 1, .. }
-    ));
+    assert_retrying(&shell, 1);
     let error = shell.status().last_error.clone().unwrap();
     assert!(error.message.contains("SecurityError"), "{}", error.message);
     assert_eq!(error.kind, ErrorKind::Network);

@@ -349,6 +349,16 @@ impl Shell {
     }
 }
 
+/// Asserts that `shell` is waiting to retry, and that the retry will be
+/// attempt `attempt` of the current failure streak.
+#[track_caller]
+pub fn assert_retrying(shell: &Shell, attempt: u32) {
+    match shell.connection() {
+        Connection::Reconnecting { attempt: a, .. } if a == attempt => {}
+        other => panic!("expected a retry as attempt {attempt}, got {other:?}"),
+    }
+}
+
 /// Drives `shell` through failing socket attempts until it polls; returns
 /// the gaps between attempts.
 pub fn fail_until_polling(shell: &mut Shell) -> Vec<Millis> {
