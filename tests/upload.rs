@@ -294,7 +294,12 @@ async fn refused_patches_are_retried_with_backoff_until_the_upload_completes() {
     let started = js_sys::Date::now();
     let owner = Owner::new();
     let name = format!("{}.txt", unique_id("refused"));
-    let up = owner.with(|| use_upload(file(&name, LEN), options(64 * 1024)));
+    // Without jitter the retries come at 200, 600, 1 400 ms...: how many
+    // fit in the 2 s is fixed, not a draw (full jitter can draw near-zero
+    // waits and, rarely, more tries than the bound below).
+    let mut opts = options(64 * 1024);
+    opts.upload.jitter = false;
+    let up = owner.with(|| use_upload(file(&name, LEN), opts));
     wait_state(&up, "waiting after a 503", |s| {
         matches!(s, UploadState::Waiting { .. })
     })
