@@ -8,6 +8,9 @@ cd "$ROOT"
 source scripts/lib.sh
 trap 'stop_dev_server; stop_fastapi; stop_redis' EXIT
 start=$(date +%s)
+# One clean build per run: incremental caches would only add disk use.
+export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
+log "disk before the run: $(df -h --output=avail "$ROOT" | tail -1 | tr -d ' ') free"
 
 bash scripts/setup.sh test
 
@@ -82,4 +85,5 @@ bash scripts/check-size.sh
 log "end-to-end suite on the release build (Chromium and Firefox)"
 UPR_SERVER_BIN="$SERVER_BIN" bash scripts/e2e.sh
 
+log "disk after the run: $(df -h --output=avail "$ROOT" | tail -1 | tr -d ' ') free, target $(du -sh "${CARGO_TARGET_DIR:-$ROOT/target}" | cut -f1)"
 log "all checks passed in $(( $(date +%s) - start )) s"
