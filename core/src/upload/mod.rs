@@ -92,6 +92,7 @@
 //! assert_eq!(upload.poll_timeout(), None);
 //! ```
 
+mod describe;
 mod io;
 mod machine;
 mod metadata;
@@ -99,6 +100,10 @@ mod options;
 mod speed;
 mod state;
 
+pub use describe::{
+    byte_amounts, notice, rate, seconds_until, time_left, upload_percent, upload_status_error,
+    ByteAmounts, TimeLeft, UploadControls, UploadNotice, UploadPhase,
+};
 pub use io::{Action, Answer, Input, Millis, RequestId, UploadProgress};
 pub use machine::Upload;
 pub use metadata::encode_metadata;
