@@ -15,7 +15,7 @@
 #   PER_JOB=100 STEP_MS=250 STEPS_PER_STAGE=5   fan-out workload
 #   STORM_CLIENTS=5000 STORM_DOWN_MS=0          storm size and server downtime
 #   CLIENT_RUNS=$RUNS                browser repetitions
-#   ONLY="sizes fanout storm client" run a subset (the report shows the rest as not measured)
+#   ONLY="sizes fanout storm client shootout" run a subset (the report shows the rest as not measured)
 #   RESULTS=<dir>                    where the JSON results go (default $CARGO_TARGET_DIR/bench-results)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,7 +33,7 @@ STEPS_PER_STAGE=${STEPS_PER_STAGE:-5}
 STORM_CLIENTS=${STORM_CLIENTS:-5000}
 STORM_DOWN_MS=${STORM_DOWN_MS:-0}
 CLIENT_RUNS=${CLIENT_RUNS:-$RUNS}
-ONLY=${ONLY:-"sizes fanout storm client"}
+ONLY=${ONLY:-"sizes fanout storm client shootout"}
 RESULTS=${RESULTS:-$CARGO_TARGET_DIR/bench-results}
 wants() { [[ " $ONLY " == *" $1 "* ]]; }
 
@@ -138,6 +138,7 @@ wants sizes && section "bundle sizes" sizes
 wants fanout && section "server fan-out" fanout
 wants storm && section "reconnect storm" storm
 wants client && section "browser" client
+wants shootout && section "robustness shoot-out (bench/shootout.md)" bash scripts/shootout.sh
 
 log "writing BENCHMARKS.md"
 "$BENCH" report --results "$RESULTS" --out BENCHMARKS.md --svg bench/storm.svg \
