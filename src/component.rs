@@ -1,4 +1,9 @@
-//! `UploadProgressRobust`: the hook and the view in one component.
+//! `UploadProgressRobust`: the hook and the view in one component; with a
+//! file, the upload first, on the same bar.
+
+// Without the `upload` feature the `file` prop can only be `None`, and the
+// compiler calls it unused.
+#![cfg_attr(not(feature = "upload"), allow(unused_variables))]
 
 use std::rc::Rc;
 
@@ -9,11 +14,18 @@ use upload_progress_core::Progress;
 use crate::hook::{use_upload_progress_with_options, UseUploadProgressOptions};
 use crate::labels::Labels;
 use crate::token::TokenProvider;
+use crate::upload_file::UploadFile;
 use crate::view::UploadProgressView;
 
 /// Shows the live progress of one server-side job and keeps showing it when
 /// the WebSocket misbehaves: it reconnects with backoff, falls back to HTTP
 /// polling, climbs back to the socket, and always says how fresh the data is.
+///
+/// Give it either the `process_id` of a running job, or a `file` (feature
+/// `upload`): it then uploads the file over tus, showing bytes sent, speed,
+/// time left and Pause / Resume / Cancel, and follows the job the server
+/// starts for it on the same progress bar, with the process id and token
+/// from the upload's answer.
 ///
 /// # Usage
 /// ```no_run
@@ -31,22 +43,58 @@ use crate::view::UploadProgressView;
 ///     }
 /// }
 /// ```
+///
+/// With a file, e.g. from `<input type="file">` (feature `upload`):
+/// ```no_run
+/// use leptos::prelude::*;
+/// use upload_progress_robust::UploadProgressRobust;
+///
+/// #[component]
+/// fn Upload(file: web_sys::File) -> impl IntoView {
+///     // Uploads to {http_base}/api/uploads/tus (here the page's origin),
+///     // then shows the job's stages.
+///     view! { <UploadProgressRobust file=file /> }
+/// }
+/// ```
+///
+/// To upload another file, render a new component (e.g. inside
+/// `move || file.get().map(|f| view! { <UploadProgressRobust file=f /> })`).
 #[component]
 pub fn UploadProgressRobust(
     /// The job to follow (1..=128 of `[A-Za-z0-9_-]`). Reactive: a new id
-    /// closes the old session and starts a new one. Required.
-    #[prop(into)]
-    process_id: Signal<String>,
+    /// closes the old session and starts a new one. Required unless `file`
+    /// is given (then it is ignored: the upload names the job).
+    #[prop(optional, into)]
+    process_id: MaybeProp<String>,
+    /// A file to upload first (feature `upload`; a `web_sys::File` converts
+    /// into it). The job the server starts for it is followed once the last
+    /// byte arrived. Read once at mount. Default: none. Leptos props cannot
+    /// be cfg'd, so the prop exists without the feature, but nothing
+    /// converts into it then: passing a file does not compile.
+    #[prop(optional, into)]
+    file: Option<UploadFile>,
+    /// The tus creation endpoint for `file`. Read once at mount.
+    /// Default: `{http_base}/api/uploads/tus` (the page's origin without
+    /// `http_base`).
+    #[prop(optional, into)]
+    upload_url: Option<String>,
+    /// Chunk size and retry policy of the upload of `file`. Read once at
+    /// mount. Default: `UploadOptions::default()` (5 MiB chunks, retries
+    /// after 2, 4, 8, 16 s with jitter, never giving up while online).
+    #[prop(optional)]
+    upload_options: Option<upload_progress_core::upload::UploadOptions>,
     /// File name shown in the header. Reactive; changing it never reconnects.
-    /// Default: empty (the `untitled` label is shown).
+    /// Default: the name of `file`; without one, empty (the `untitled`
+    /// label is shown).
     #[prop(optional, into)]
     filename: Signal<String>,
     /// Called once when the job completes. Default: none.
     /// Read once at mount.
     #[prop(optional, into)]
     on_complete: Option<Callback<Progress>>,
-    /// Called when following stops with an error, or the job fails; again
-    /// each time it happens. Read once at mount. Default: none.
+    /// Called when following stops with an error, the job fails, or the
+    /// upload of `file` gives up; again each time it happens. Read once at
+    /// mount. Default: none.
     #[prop(optional, into)]
     on_error: Option<Callback<StatusError>>,
     /// Called with every decision of the session (attempts, closes, backoff
@@ -79,7 +127,8 @@ pub fn UploadProgressRobust(
     poll_interval_ms: Option<u64>,
     /// Token for the job (`?token=` on the socket, `Bearer` on HTTP).
     /// Reactive: a new value is used from the next connection on, with no
-    /// teardown; a new job starts with the value current then. Default: none.
+    /// teardown; a new job starts with the value current then. Default:
+    /// none, or with a `file` the `Upload-Token` of the upload's answer.
     #[prop(optional, into)]
     token: MaybeProp<String>,
     /// Seconds until `token` expires (an upload answer's `expires_in_s`);
@@ -124,6 +173,13 @@ pub fn UploadProgressRobust(
         on_error: on_error.map(|cb| Rc::new(move |e| cb.run(e)) as Rc<dyn Fn(StatusError)>),
         on_event: on_event.map(|cb| Rc::new(move |e| cb.run(e)) as Rc<dyn Fn(SessionEvent)>),
     };
+    let labels = labels.unwrap_or_default();
+    // Without the `upload` feature `UploadFile` has no values, so this
+    // branch is dead and its code is not linked.
+    if let Some(file) = file {
+        return file_widget(file, upload_url, upload_options, options, filename, labels);
+    }
+    let process_id = Signal::derive(move || process_id.get().unwrap_or_default());
     let job = use_upload_progress_with_options(process_id, options);
     let reconnect = job.reconnect;
     view! {
@@ -131,8 +187,60 @@ pub fn UploadProgressRobust(
             progress=job.progress
             status=job.status
             filename=filename
-            labels=labels.unwrap_or_default()
+            labels=labels
             on_reconnect=Callback::new(move |()| reconnect())
         />
     }
+    .into_any()
+}
+
+/// The widget for a file: its upload, then its job.
+#[cfg(feature = "upload")]
+fn file_widget(
+    file: UploadFile,
+    endpoint: Option<String>,
+    upload_options: Option<upload_progress_core::upload::UploadOptions>,
+    options: UseUploadProgressOptions,
+    filename: Signal<String>,
+    labels: Labels,
+) -> AnyView {
+    let upload = crate::upload::FileUpload {
+        file: file.0,
+        endpoint,
+        options: upload_options.unwrap_or_default(),
+    };
+    let story = crate::upload::follow_file(upload, options, std::sync::Arc::new(labels.clone()));
+    let name = story.name;
+    let title = Signal::derive(move || {
+        let given = filename.get();
+        if given.trim().is_empty() {
+            name.clone()
+        } else {
+            given
+        }
+    });
+    view! {
+        <UploadProgressView
+            progress=story.progress
+            status=story.status
+            filename=title
+            labels=labels
+            on_reconnect=story.reconnect
+            lead=story.lead
+        />
+    }
+    .into_any()
+}
+
+/// Without the `upload` feature there is no file to upload.
+#[cfg(not(feature = "upload"))]
+fn file_widget(
+    file: UploadFile,
+    _: Option<String>,
+    _: Option<upload_progress_core::upload::UploadOptions>,
+    _: UseUploadProgressOptions,
+    _: Signal<String>,
+    _: Labels,
+) -> AnyView {
+    match file {}
 }

@@ -8,7 +8,8 @@ use serde::Deserialize;
 /// The visible strings of the component. `Labels::default()` is English.
 ///
 /// Placeholders: `{seconds}`, `{minutes}`, `{attempt}`, `{max}`, `{index}`,
-/// `{count}`, `{stage}`, `{percent}`, `{error}` (each only where listed).
+/// `{count}`, `{stage}`, `{percent}`, `{error}`, and for uploads `{sent}`,
+/// `{total}`, `{unit}`, `{speed}`, `{n}` (each only where listed).
 ///
 /// # Usage
 /// ```
@@ -108,6 +109,50 @@ pub struct Labels {
     pub error_job: String,
     /// What to do about a failed job.
     pub hint_job: String,
+    /// `aria-valuetext` while uploading: `{sent}`, `{total}`, `{unit}`.
+    pub upload_value_text: String,
+    /// `aria-valuetext` of a paused upload: `{sent}`, `{total}`, `{unit}`.
+    pub upload_value_text_paused: String,
+    /// Bytes sent, under the bar: `{sent}`, `{total}`, `{unit}`.
+    pub upload_amount: String,
+    /// Upload speed: `{speed}`, `{unit}`.
+    pub upload_speed: String,
+    /// Time left under a minute: `{n}`.
+    pub upload_left_seconds: String,
+    /// Time left in minutes: `{n}`.
+    pub upload_left_minutes: String,
+    /// Time left in hours: `{n}`.
+    pub upload_left_hours: String,
+    /// Upload status: being created on the server.
+    pub upload_starting: String,
+    /// Upload status: bytes are leaving.
+    pub upload_uploading: String,
+    /// Upload status: a request failed and is retried: `{error}`, `{attempt}`.
+    pub upload_retrying: String,
+    /// Upload status: the browser is offline.
+    pub upload_offline: String,
+    /// Upload status: paused.
+    pub upload_paused: String,
+    /// Upload status: being cancelled.
+    pub upload_cancelling: String,
+    /// Upload status: cancelled.
+    pub upload_cancelled: String,
+    /// Upload status: every byte arrived.
+    pub upload_done: String,
+    /// Upload status: gave up: `{error}`.
+    pub upload_failed: String,
+    /// Upload status: gave up, Resume may help: `{error}`.
+    pub upload_failed_resumable: String,
+    /// Announced when the upload begins.
+    pub upload_started: String,
+    /// Announced when bytes leave again after a pause, a failure or the network.
+    pub upload_resumed: String,
+    /// The upload's Pause button.
+    pub upload_pause: String,
+    /// The upload's Resume button.
+    pub upload_resume: String,
+    /// The upload's Cancel button.
+    pub upload_cancel: String,
 }
 
 /// Lists every label with its field name, for the readers that set labels
@@ -167,6 +212,28 @@ named_labels!(
     latency,
     error_job,
     hint_job,
+    upload_value_text,
+    upload_value_text_paused,
+    upload_amount,
+    upload_speed,
+    upload_left_seconds,
+    upload_left_minutes,
+    upload_left_hours,
+    upload_starting,
+    upload_uploading,
+    upload_retrying,
+    upload_offline,
+    upload_paused,
+    upload_cancelling,
+    upload_cancelled,
+    upload_done,
+    upload_failed,
+    upload_failed_resumable,
+    upload_started,
+    upload_resumed,
+    upload_pause,
+    upload_resume,
+    upload_cancel,
 );
 
 impl Default for Labels {
@@ -216,6 +283,28 @@ impl Default for Labels {
             latency: s("Round trip {ms} ms"),
             error_job: s("The job did not finish."),
             hint_job: s("Start the job again; if it keeps failing, contact support."),
+            upload_value_text: s("Uploading {sent} of {total} {unit}"),
+            upload_value_text_paused: s("Upload paused at {sent} of {total} {unit}"),
+            upload_amount: s("{sent} of {total} {unit}"),
+            upload_speed: s("{speed} {unit}/s"),
+            upload_left_seconds: s("about {n} s left"),
+            upload_left_minutes: s("about {n} min left"),
+            upload_left_hours: s("about {n} h left"),
+            upload_starting: s("Starting the upload…"),
+            upload_uploading: s("Uploading…"),
+            upload_retrying: s("Upload interrupted ({error}); retrying (attempt {attempt})…"),
+            upload_offline: s("Offline. The upload continues when the network is back."),
+            upload_paused: s("Upload paused"),
+            upload_cancelling: s("Cancelling the upload…"),
+            upload_cancelled: s("Upload cancelled"),
+            upload_done: s("Upload complete"),
+            upload_failed: s("Upload failed: {error}"),
+            upload_failed_resumable: s("Upload failed: {error}. Press Resume to try again."),
+            upload_started: s("Upload started"),
+            upload_resumed: s("Upload resumed"),
+            upload_pause: s("Pause"),
+            upload_resume: s("Resume"),
+            upload_cancel: s("Cancel"),
         }
     }
 }

@@ -15,7 +15,11 @@
 //!   one it is built with. With `ssr` the component renders its initial
 //!   state (file name, pending bar, indicator) and touches no browser API;
 //!   it connects once it runs in the browser.
-//! - `embed`: the JS API for pages without Leptos (`wasm_bindgen` exports).
+//! - `embed`: the JS API for pages without Leptos (`wasm_bindgen` exports);
+//!   turns on `upload`.
+//! - `upload`: `UploadProgressRobust` takes a `file`, uploads it (tus) and
+//!   then follows its job; `use_upload` for a custom view. Off, none of the
+//!   upload code is linked.
 //!
 //! # Design
 //! Every reconnect, fallback and liveness decision is made by
@@ -36,11 +40,14 @@ mod embed;
 mod fetch;
 mod hook;
 mod labels;
+mod lead;
 mod lifecycle;
 mod listener;
 mod socket;
 mod token;
+#[cfg(feature = "upload")]
 pub mod upload;
+mod upload_file;
 mod urls;
 mod view;
 mod wire;
@@ -55,8 +62,11 @@ pub use hook::{
     UseUploadProgressOptions, UseUploadProgressReturn,
 };
 pub use labels::Labels;
+pub use lead::{Lead, LeadText};
 pub use token::{TokenFuture, TokenProvider};
+#[cfg(feature = "upload")]
 pub use upload::{use_upload, UseUploadOptions, UseUploadReturn};
+pub use upload_file::UploadFile;
 pub use upload_progress_core::session::{
     Connection, ErrorKind, Millis, Mode, SessionOptions, Status, StatusError,
 };

@@ -13,6 +13,7 @@ use upload_progress_core::Progress;
 use crate::clock;
 use crate::describe;
 use crate::labels::Labels;
+use crate::lead::{told, Lead};
 
 /// How often the data age and countdowns are re-rendered.
 const TICK_MS: u32 = 1_000;
@@ -46,7 +47,13 @@ pub fn UploadProgressView(
     /// milliseconds. Default: a one-second ticker owned by this view.
     #[prop(optional, into)]
     clock: Option<Signal<Millis>>,
+    /// A story told before the job's, on the same bar and status line (the
+    /// upload of the job's file, from `UploadProgressRobust` with a `file`).
+    /// Default: none.
+    #[prop(optional)]
+    lead: Option<Lead>,
 ) -> impl IntoView {
+    let lead_text = lead.as_ref().map(|l| l.text);
     let labels = Arc::new(labels.unwrap_or_default());
     // With its own ticker the view reads the real clock whenever it renders
     // (a status change between ticks must not show a countdown one second
@@ -71,16 +78,28 @@ pub fn UploadProgressView(
             name
         }
     };
-    let percent = move || progress.with(|p| p.as_ref().map(describe::percent_whole));
+    let percent = move || {
+        told(lead_text, |t| t.percent)
+            .unwrap_or_else(|| progress.with(|p| p.as_ref().map(describe::percent_whole)))
+    };
     let l = labels.clone();
-    let value_text = move || progress.with(|p| describe::value_text(&l, p.as_ref()));
+    let value_text = move || {
+        told(lead_text, |t| t.value_text.clone())
+            .unwrap_or_else(|| progress.with(|p| describe::value_text(&l, p.as_ref())))
+    };
     let l = labels.clone();
-    let connection_text = move || status.with(|s| describe::connection_text(&l, s, now()));
+    let connection_text = move || {
+        told(lead_text, |t| t.status_text.clone())
+            .unwrap_or_else(|| status.with(|s| describe::connection_text(&l, s, now())))
+    };
     // The announced sentence follows the status only, not the one-second
     // tick, so a screen reader hears "reconnecting in 8 s" once per change
     // instead of a countdown every second.
     let l = labels.clone();
     let announced = move || {
+        if let Some(news) = told(lead_text, |t| t.announcement.clone()) {
+            return news;
+        }
         status.with(|s| {
             let at = if external {
                 tick.get_untracked()
@@ -159,6 +178,7 @@ pub fn UploadProgressView(
                     style=move || format!("width: {}%", percent().unwrap_or(0))
                 ></div>
             </div>
+            {lead.map(|l| l.panel.run())}
             <ol class="upr__stages" aria-label=stages_label>
                 {stages}
             </ol>

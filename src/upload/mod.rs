@@ -8,10 +8,17 @@
 //! flight. The upload's URL is kept in `localStorage` under a fingerprint
 //! of the file (name, size, last modified, endpoint), so choosing the same
 //! file after a reload continues where the server stopped.
+//!
+//! Behind the `upload` feature (on with `embed` and `demo`). To upload and
+//! then follow the job in one widget, give `UploadProgressRobust` a `file`;
+//! `use_upload` is the hook under it, for a custom view.
 
 mod hook;
 mod resume;
 mod shell;
+mod story;
+mod view;
 
 pub use hook::{use_upload, UseUploadOptions, UseUploadReturn};
+pub(crate) use story::{follow_file, FileUpload};
 pub use upload_progress_core::upload::{UploadError, UploadOptions, UploadProgress, UploadState};

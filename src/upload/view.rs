@@ -1,0 +1,201 @@
+//! The upload's part of the widget: its [`Lead`] (bar, `aria-valuetext`,
+//! status line, announcements) and a panel with bytes, speed, time left and
+//! the Pause / Resume / Cancel buttons. What to say and which buttons to
+//! offer come from the core (`upload::describe`); this only fills labels.
+
+use std::sync::Arc;
+
+use leptos::prelude::*;
+use upload_progress_core::upload::{
+    byte_amounts, notice, rate, time_left, upload_percent, TimeLeft, UploadControls, UploadNotice,
+    UploadPhase,
+};
+
+use super::hook::UseUploadReturn;
+use crate::labels::{fill, Labels};
+use crate::lead::{Lead, LeadText};
+
+/// The lead of an upload of `total` bytes, told until `job_started`.
+pub(crate) fn upload_lead(
+    up: UseUploadReturn,
+    total: u64,
+    job_started: Signal<bool>,
+    labels: Arc<Labels>,
+) -> Lead {
+    let phase = Memo::new(move |_| up.state.with(UploadPhase::of));
+    let sent = Memo::new(move |_| up.progress.with(|p| p.map_or(0, |p| p.sent)));
+    // The announcement changes only with news, so the live region speaks
+    // once per pause, resume, retry or failure, not once per chunk.
+    let l = labels.clone();
+    let news = Memo::new(move |previous: Option<&(UploadPhase, String)>| {
+        let current = phase.get();
+        let text = match notice(previous.map(|(p, _)| p), &current) {
+            Some(n) => notice_text(&l, &n),
+            None => previous.map(|(_, t)| t.clone()).unwrap_or_default(),
+        };
+        (current, text)
+    });
+    let l = labels.clone();
+    let text = Memo::new(move |_| {
+        if job_started.get() {
+            return None;
+        }
+        let phase = phase.get();
+        let sent = sent.get();
+        Some(LeadText {
+            percent: Some(upload_percent(sent, total)),
+            value_text: value_text(&l, &phase, sent, total),
+            status_text: status_text(&l, &phase),
+            announcement: news.with(|(_, t)| t.clone()),
+        })
+    });
+    let panel = ViewFn::from(move || panel(up, phase, total, labels.clone()));
+    Lead {
+        text: text.into(),
+        panel,
+    }
+}
+
+/// Bytes, speed and time left, then the buttons the phase offers. Hidden
+/// once every byte arrived: the job's stages take its place.
+fn panel(
+    up: UseUploadReturn,
+    phase: Memo<UploadPhase>,
+    total: u64,
+    labels: Arc<Labels>,
+) -> impl IntoView {
+    let controls = Memo::new(move |_| phase.with(UploadPhase::controls));
+    let l = labels.clone();
+    let amount = move || {
+        let sent = up.progress.with(|p| p.map_or(0, |p| p.sent));
+        let a = byte_amounts(sent, total);
+        fill(
+            &l.upload_amount,
+            &[("sent", &a.sent), ("total", &a.total), ("unit", a.unit)],
+        )
+    };
+    // Speed and time left only while bytes leave: a paused or waiting
+    // upload has neither.
+    let moving = move || phase.with(|p| *p == UploadPhase::Uploading);
+    let l = labels.clone();
+    let speed = move || {
+        let bytes_per_s = up.progress.with(|p| p.and_then(|p| p.bytes_per_s))?;
+        let (value, unit) = rate(bytes_per_s);
+        moving().then(|| fill(&l.upload_speed, &[("speed", &value), ("unit", unit)]))
+    };
+    let l = labels.clone();
+    let left = move || {
+        let eta = up.progress.with(|p| p.and_then(|p| p.eta_ms))?;
+        moving().then(|| left_text(&l, time_left(eta)))
+    };
+    let button = move |class: &'static str,
+                       text: String,
+                       shown: fn(&UploadControls) -> bool,
+                       action: Callback<()>| {
+        view! {
+            <Show when=move || controls.with(shown)>
+                <button type="button" class=class on:click=move |_| action.run(())>
+                    {text.clone()}
+                </button>
+            </Show>
+        }
+    };
+    view! {
+        <div
+            class="upr__upload"
+            data-upload=move || phase.with(UploadPhase::word)
+            hidden=move || phase.with(|p| *p == UploadPhase::Uploaded)
+        >
+            <span class="upr__upload-amount">{amount}</span>
+            <span class="upr__upload-speed">{speed}</span>
+            <span class="upr__upload-left">{left}</span>
+            <span class="upr__upload-actions">
+                {button("upr__pause", labels.upload_pause.clone(), |c| c.pause, up.pause)}
+                {button("upr__resume", labels.upload_resume.clone(), |c| c.resume, up.resume)}
+                {button("upr__cancel", labels.upload_cancel.clone(), |c| c.cancel, up.cancel)}
+            </span>
+        </div>
+    }
+}
+
+fn left_text(labels: &Labels, left: TimeLeft) -> String {
+    let (template, n) = match left {
+        TimeLeft::Seconds(n) => (&labels.upload_left_seconds, n),
+        TimeLeft::Minutes(n) => (&labels.upload_left_minutes, n),
+        TimeLeft::Hours(n) => (&labels.upload_left_hours, n),
+    };
+    fill(template, &[("n", &n.to_string())])
+}
+
+/// `aria-valuetext`: the bytes while the upload goes on, else its outcome.
+fn value_text(labels: &Labels, phase: &UploadPhase, sent: u64, total: u64) -> String {
+    let template = match phase {
+        UploadPhase::Paused => &labels.upload_value_text_paused,
+        UploadPhase::Uploaded | UploadPhase::Cancelled | UploadPhase::Failed { .. } => {
+            return status_text(labels, phase);
+        }
+        _ => &labels.upload_value_text,
+    };
+    let a = byte_amounts(sent, total);
+    fill(
+        template,
+        &[("sent", &a.sent), ("total", &a.total), ("unit", a.unit)],
+    )
+}
+
+/// The status line for a phase.
+fn status_text(labels: &Labels, phase: &UploadPhase) -> String {
+    match phase {
+        UploadPhase::Starting => labels.upload_starting.clone(),
+        UploadPhase::Uploading => labels.upload_uploading.clone(),
+        UploadPhase::Retrying {
+            failures, error, ..
+        } => fill(
+            &labels.upload_retrying,
+            &[
+                ("error", &error.to_string()),
+                ("attempt", &failures.saturating_add(1).to_string()),
+            ],
+        ),
+        UploadPhase::Offline => labels.upload_offline.clone(),
+        UploadPhase::Paused => labels.upload_paused.clone(),
+        UploadPhase::Cancelling => labels.upload_cancelling.clone(),
+        UploadPhase::Cancelled => labels.upload_cancelled.clone(),
+        UploadPhase::Uploaded => labels.upload_done.clone(),
+        UploadPhase::Failed { error, can_resume } => fill(
+            if *can_resume {
+                &labels.upload_failed_resumable
+            } else {
+                &labels.upload_failed
+            },
+            &[("error", &error.to_string())],
+        ),
+    }
+}
+
+/// The live region's sentence for a notice.
+fn notice_text(labels: &Labels, news: &UploadNotice) -> String {
+    let phase = match news {
+        UploadNotice::Started => return labels.upload_started.clone(),
+        UploadNotice::Resumed => return labels.upload_resumed.clone(),
+        UploadNotice::Paused => UploadPhase::Paused,
+        UploadNotice::Retrying {
+            retry_at,
+            failures,
+            error,
+        } => UploadPhase::Retrying {
+            retry_at: *retry_at,
+            failures: *failures,
+            error: error.clone(),
+        },
+        UploadNotice::Offline => UploadPhase::Offline,
+        UploadNotice::Cancelling => UploadPhase::Cancelling,
+        UploadNotice::Cancelled => UploadPhase::Cancelled,
+        UploadNotice::Uploaded => UploadPhase::Uploaded,
+        UploadNotice::Failed { error, can_resume } => UploadPhase::Failed {
+            error: error.clone(),
+            can_resume: *can_resume,
+        },
+    };
+    status_text(labels, &phase)
+}
