@@ -3,7 +3,10 @@
 //! A tiny JS class forwards the element's lifecycle to the embed API:
 //! `connectedCallback` mounts, `disconnectedCallback` unmounts, a new
 //! `process-id`, `ws-base` or `http-base` remounts, a new `filename` only
-//! relabels and a new `token` is used from the next connection on.
+//! relabels and a new `token` is used from the next connection on. A
+//! `File` assigned to the `file` property (a file cannot be an attribute)
+//! is uploaded first, to `upload-url`, and its job followed; assigning
+//! another file remounts.
 
 use std::cell::RefCell;
 
@@ -28,9 +31,24 @@ export function define_upload_progress_element(tag, mount) {
   if (customElements.get(tag)) return false;
   class UploadProgressRobustElement extends HTMLElement {
     static get observedAttributes() {
-      return ["process-id", "filename", "token", "ws-base", "http-base"];
+      return ["process-id", "filename", "token", "ws-base", "http-base", "upload-url"];
     }
-    connectedCallback() { this._mount(); }
+    get file() { return this._file ?? null; }
+    set file(value) {
+      this._file = value ?? undefined;
+      this._unmount();
+      this._mount();
+    }
+    connectedCallback() {
+      // A `file` set before the element was defined is an own property
+      // hiding the accessor: take it over.
+      if (Object.prototype.hasOwnProperty.call(this, "file")) {
+        const value = this.file;
+        delete this.file;
+        this._file = value ?? undefined;
+      }
+      this._mount();
+    }
     disconnectedCallback() { this._unmount(); }
     attributeChangedCallback(name, before, after) {
       if (!this._handle || before === after) return;
@@ -43,7 +61,9 @@ export function define_upload_progress_element(tag, mount) {
       if (this._handle || !this.isConnected) return;
       const attr = (name) => this.getAttribute(name) ?? undefined;
       const options = {
-        processId: attr("process-id") ?? "",
+        processId: attr("process-id") ?? (this._file ? undefined : ""),
+        file: this._file,
+        uploadUrl: attr("upload-url"),
         filename: attr("filename"),
         wsBase: attr("ws-base"),
         httpBase: attr("http-base"),
@@ -83,8 +103,11 @@ thread_local! {
 }
 
 /// Registers `<upload-progress-robust>`; attributes: `process-id`
-/// (required), `filename`, `ws-base`, `http-base`, `token`, `auto-retry`
-/// (`"false"` turns it off), `max-retries`, `poll-interval-ms`. The element
+/// (required unless a file is given), `filename`, `ws-base`, `http-base`,
+/// `token`, `auto-retry` (`"false"` turns it off), `max-retries`,
+/// `poll-interval-ms`, `upload-url` (the tus endpoint, default
+/// `{http-base}/api/uploads/tus`). The `file` property takes a `File` to
+/// upload first: `el.file = input.files[0]`. The element
 /// fires `upload-complete` and `upload-error` DOM events (`event.detail`
 /// holds the progress or the error).
 ///

@@ -80,6 +80,8 @@ impl UploadProgressHandle {
 /// Options read from the plain JS object given to [`mount_upload_progress`].
 struct EmbedOptions {
     process_id: String,
+    /// `file` and `uploadUrl`: upload first, then follow the job it starts.
+    upload: Option<crate::upload::FileUpload>,
     filename: String,
     token: Option<String>,
     hook: UseUploadProgressOptions,
@@ -88,7 +90,11 @@ struct EmbedOptions {
 
 /// Mounts the progress widget into `element`.
 ///
-/// `options` is a plain object: `processId` (required), `filename`,
+/// `options` is a plain object: `processId` (required unless `file` is
+/// given), `file` (a `File` to upload over tus first; the widget then
+/// follows the job the server starts for it), `uploadUrl` (the tus creation
+/// endpoint, default `{httpBase}/api/uploads/tus`), `filename` (default:
+/// the file's name),
 /// `wsBase`, `httpBase` (default: derived from the page location), `token`,
 /// `tokenProvider` (a function returning a token or a promise of one),
 /// `autoRetry` (default true), `maxRetries` (3), `pollIntervalMs` (3000),
@@ -103,10 +109,11 @@ struct EmbedOptions {
 #[wasm_bindgen]
 pub fn mount_upload_progress(
     element: web_sys::HtmlElement,
-    options: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "UploadProgressOptions")] options: JsValue,
 ) -> Result<UploadProgressHandle, JsValue> {
     let EmbedOptions {
         process_id,
+        upload,
         filename,
         token,
         hook,
@@ -121,11 +128,8 @@ pub fn mount_upload_progress(
             token: current_token.into(),
             ..hook
         };
-        let job = use_upload_progress_with_options(process_id, hook);
-        let reconnect = job.reconnect;
         {
             let mut c = shared.borrow_mut();
-            c.reconnect = Some(Rc::new(reconnect.clone()));
             c.set_filename = Some(Rc::new(move |n| {
                 set_name.try_set(n);
             }));
@@ -133,6 +137,12 @@ pub fn mount_upload_progress(
                 set_current_token.try_set(t);
             }));
         }
+        if let Some(upload) = upload {
+            return mount_file(upload, hook, labels, name, &shared);
+        }
+        let job = use_upload_progress_with_options(process_id, hook);
+        let reconnect = job.reconnect;
+        shared.borrow_mut().reconnect = Some(Rc::new(reconnect.clone()));
         view! {
             <UploadProgressView
                 progress=job.progress
@@ -142,11 +152,46 @@ pub fn mount_upload_progress(
                 on_reconnect=Callback::new(move |()| reconnect())
             />
         }
+        .into_any()
     });
     Ok(UploadProgressHandle {
         mounted: Some(Box::new(mounted)),
         controls,
     })
+}
+
+/// The widget for a file: its upload, then its job. The name shown
+/// defaults to the file's; `setFilename` and `setToken` work as without.
+fn mount_file(
+    upload: crate::upload::FileUpload,
+    hook: UseUploadProgressOptions,
+    labels: Labels,
+    name: ReadSignal<String>,
+    controls: &Rc<RefCell<Controls>>,
+) -> AnyView {
+    let story = crate::upload::follow_file(upload, hook, std::sync::Arc::new(labels.clone()));
+    let reconnect = story.reconnect;
+    controls.borrow_mut().reconnect = Some(Rc::new(move || reconnect.run(())));
+    let file_name = story.name;
+    let title = Signal::derive(move || {
+        let given = name.get();
+        if given.trim().is_empty() {
+            file_name.clone()
+        } else {
+            given
+        }
+    });
+    view! {
+        <UploadProgressView
+            progress=story.progress
+            status=story.status
+            filename=title
+            labels=labels
+            on_reconnect=reconnect
+            lead=story.lead
+        />
+    }
+    .into_any()
 }
 
 fn get(options: &JsValue, key: &str) -> Option<JsValue> {
@@ -189,8 +234,13 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
     if !options.is_object() {
         return Err("options must be an object with at least `processId`".to_owned());
     }
-    let process_id = get_string(options, "processId")?
-        .ok_or_else(|| "option `processId` is required".to_owned())?;
+    let upload = crate::embed_upload::read_upload(options)?;
+    let process_id = match get_string(options, "processId")? {
+        Some(id) => id,
+        // With a file the upload names the job.
+        None if upload.is_some() => String::new(),
+        None => return Err("option `processId` (or `file`) is required".to_owned()),
+    };
     let mut session = SessionOptions::default();
     if let Some(v) = get(options, "autoRetry") {
         session.auto_retry = v
@@ -256,6 +306,7 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
     };
     Ok(EmbedOptions {
         process_id,
+        upload,
         filename: get_string(options, "filename")?.unwrap_or_default(),
         token: get_string(options, "token")?,
         hook: UseUploadProgressOptions {

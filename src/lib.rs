@@ -37,6 +37,10 @@ mod driver;
 mod element;
 #[cfg(feature = "embed")]
 mod embed;
+#[cfg(feature = "embed")]
+mod embed_upload;
+#[cfg(feature = "embed")]
+mod embed_types;
 mod fetch;
 mod hook;
 mod labels;
