@@ -44,6 +44,7 @@ const ROWS = [
   ['… of it while the indicator said connected, s', (runs) => spread(runs.map((f) => f.staleShownLiveMaxMs), secs)],
   ['regressions shown (seq or percent going back)', (runs) => spread(runs.map((f) => f.regressions), int)],
   ['WebSockets opened by the page', (runs) => spread(runs.map((f) => f.socketsOpened), int)],
+  ['HTTP connections through the proxy (polls)', (runs) => spread(runs.map((f) => f.httpConnections), int)],
   ['faults announced by the indicator (of 5)', (runs) => spread(runs.map((f) => f.faultsAnnounced.length), int)],
 ];
 

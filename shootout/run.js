@@ -52,11 +52,15 @@ async function openClient(browser, staticUrl, client, port, job) {
   const context = await browser.newContext();
   await context.addInitScript(countSockets);
   const page = await context.newPage();
+  // Errors a page logs or throws are kept with its results, to explain a stuck client.
+  const errors = [];
+  page.on('pageerror', (e) => errors.push({ t: Date.now(), text: String(e) }));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push({ t: Date.now(), text: m.text() }); });
   const cdp = await context.newCDPSession(page);
   await page.goto(staticUrl + client.page(port, job));
   await page.waitForFunction(() => window.shootoutRead && window.shootoutRead() !== null, null, { timeout: 60000 });
   await page.evaluate(watchScreen);
-  return { client, context, page, cdp };
+  return { client, context, page, cdp, errors };
 }
 
 const setOffline = (open, offline) => Promise.all(open.map(({ cdp }) => cdp.send('Network.emulateNetworkConditions',
@@ -138,11 +142,16 @@ async function oneRun(args, browser, staticUrl, seed) {
     await sleep(1000);
     const end = Date.now();
     const clients = {};
-    for (const { client, page } of open) {
-      const { log, sockets } = await page.evaluate(() => ({ log: window.shootoutLog, sockets: window.shootoutSockets }));
+    for (const { client, page, errors } of open) {
+      const { log, sockets, events, fetches } = await page.evaluate(() => ({
+        log: window.shootoutLog, sockets: window.shootoutSockets, events: window.shootoutEvents, fetches: window.shootoutFetches,
+      }));
       const truth = client.backend === 'dev' ? dev.truth : sio.truth;
       const proxy = proxies[args.clients.indexOf(client)].counts;
-      clients[client.key] = { figures: clientFigures({ truth, log, faults, t0, end, sockets }), proxy, log, sockets };
+      const figures = clientFigures({ truth, log, faults, t0, end, sockets });
+      // Polls and Socket.IO's long-polling are plain HTTP connections at the proxy.
+      figures.httpConnections = proxy.httpConnections;
+      clients[client.key] = { figures, proxy, log, sockets, events, errors, fetches };
     }
     return { seed, t0, end, stepMs, stepsPerStage: STEPS_PER_STAGE, schedule, faults,
       truth: { dev: dev.truth, sio: sio.truth }, clients };

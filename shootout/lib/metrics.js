@@ -58,7 +58,11 @@ function clientFigures({ truth, log, faults, t0, end, sockets }) {
     const [a, b] = [log[i - 1], log[i]];
     if (a.seq > 0 && (b.seq < a.seq || b.percent < a.percent)) regressions += 1;
   }
-  const announced = faults.filter((f) => log.some((e) => !e.live && e.t >= f.at && e.t <= f.until + ANNOUNCE_WINDOW_MS));
+  const notLiveDuring = (f) => {
+    const inForce = shownAt(f.at);
+    return (inForce && !inForce.live) || log.some((e) => !e.live && e.t >= f.at && e.t <= f.until + ANNOUNCE_WINDOW_MS);
+  };
+  const announced = faults.filter(notLiveDuring);
 
   return {
     finalOk: Boolean(last && last.seq === final.seq && last.state === final.state),

@@ -17,6 +17,17 @@ function countSockets() {
       return Reflect.construct(target, args, newTarget);
     },
   });
+  // Every fetch the page starts and how it ends (polls, for the record).
+  window.shootoutFetches = [];
+  const nativeFetch = window.fetch;
+  window.fetch = function shootoutFetch(...args) {
+    const entry = { t: now(), url: String(args[0] && args[0].url ? args[0].url : args[0]) };
+    window.shootoutFetches.push(entry);
+    const done = nativeFetch.apply(this, args);
+    done.then((r) => { entry.end = now(); entry.status = r.status; },
+      (e) => { entry.end = now(); entry.error = String(e); });
+    return done;
+  };
 }
 
 // Records every change of what the page shows (window.shootoutRead(), set by
@@ -26,9 +37,11 @@ function watchScreen() {
   const now = () => performance.timeOrigin + performance.now();
   window.shootoutLog = [];
   const record = () => {
-    const v = window.shootoutRead && window.shootoutRead();
-    if (!v) return;
     const log = window.shootoutLog;
+    let v = window.shootoutRead && window.shootoutRead();
+    // A view that vanishes after showing something shows nothing: that is logged too.
+    if (!v && log.length === 0) return;
+    if (!v) v = { seq: 0, percent: 0, state: '', indicator: '(nothing shown)', live: false };
     const last = log[log.length - 1];
     if (last && last.seq === v.seq && last.percent === v.percent && last.state === v.state
       && last.live === v.live && last.indicator === v.indicator) return;
