@@ -1,21 +1,30 @@
 #!/usr/bin/env bash
 # Runs the benchmark suite and writes BENCHMARKS.md (plus bench/storm.svg):
 #   1. bundle size of the component and of a bare Leptos counter (raw, gzip, brotli, twiggy);
-#   2-3. server fan-out at several subscriber counts, ours against a Socket.IO 4 peer;
+#   2-3. server fan-out, ours against a Socket.IO 4 peer, both read by one neutral load
+#        generator (bench/loadgen: one Node process per CPU); ours also read by the native
+#        `Session` client; plus 1000 subscribers at 10 updates/s for the latency goal;
 #   2b. the same fan-out on two instances sharing jobs through Redis (a local redis-server);
 #   4. reconnect storm (server killed and restarted), jitter on and off;
 #   4b. graceful drain (SIGTERM and restart) with and without the shutdown spread;
-#   5. browser-side figures in headless Chromium.
+#   5. browser-side figures in headless Chromium;
+#   6. robustness shoot-out (scripts/shootout.sh writes bench/shootout.md, appended as is).
 # Installs what is missing first (tools via setup.sh, twiggy, npm packages).
+# The default run is sized for about 5 minutes on 2 CPUs; FULL=1 measures more.
 #
 # Knobs (environment):
-#   RUNS=3                          repetitions of every measured figure
-#   FANOUT_SIZES="1000 5000 10000"  subscriber counts of the fan-out; bigger ones (e.g. "20000")
-#                                   need a hard `ulimit -n` above the count and free local ports
+#   FULL=1                          3 runs of everything and fan-out at 1000, 5000 and 10000
+#   RUNS=1 (3 with FULL)            repetitions of the storm and browser figures
+#   FANOUT_RUNS=2 (3 with FULL)     runs of ours and of Socket.IO per size, alternated run by run
+#   FANOUT_SIZES="1000 10000"       subscriber counts of the fan-out ("1000 5000 10000" with FULL);
+#                                   each needs a hard `ulimit -n` above the count
+#   SESSION_RUNS=1 REDIS_RUNS=1     runs of the `Session`-client figure and of the Redis pair
 #   PER_JOB=100 STEP_MS=250 STEPS_PER_STAGE=5   fan-out workload
+#   FAST_CLIENTS=1000 FAST_STEP_MS=100          the 10 updates/s run (latency goal)
 #   STORM_CLIENTS=5000 STORM_DOWN_MS=0          storm size and server downtime
 #   CLIENT_RUNS=$RUNS                browser repetitions
-#   ONLY="sizes fanout storm client shootout" run a subset (the report shows the rest as not measured)
+#   ONLY="sizes fanout storm client shootout" run a subset (the report keeps the previous
+#                                   text of the sections not measured)
 #   RESULTS=<dir>                    where the JSON results go (default $CARGO_TARGET_DIR/bench-results)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,8 +34,20 @@ trap 'stop_redis' EXIT
 started=$(date +%s)
 
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
-RUNS=${RUNS:-3}
-FANOUT_SIZES=${FANOUT_SIZES:-"1000 5000 10000"}
+if [ "${FULL:-0}" = 1 ]; then
+  RUNS=${RUNS:-3}
+  FANOUT_RUNS=${FANOUT_RUNS:-3}
+  FANOUT_SIZES=${FANOUT_SIZES:-"1000 5000 10000"}
+  SESSION_RUNS=${SESSION_RUNS:-3}
+  REDIS_RUNS=${REDIS_RUNS:-3}
+fi
+RUNS=${RUNS:-1}
+FANOUT_RUNS=${FANOUT_RUNS:-2}
+FANOUT_SIZES=${FANOUT_SIZES:-"1000 10000"}
+SESSION_RUNS=${SESSION_RUNS:-1}
+REDIS_RUNS=${REDIS_RUNS:-1}
+FAST_CLIENTS=${FAST_CLIENTS:-1000}
+FAST_STEP_MS=${FAST_STEP_MS:-100}
 PER_JOB=${PER_JOB:-100}
 STEP_MS=${STEP_MS:-250}
 STEPS_PER_STAGE=${STEPS_PER_STAGE:-5}
@@ -45,6 +66,7 @@ log "tools"
 bash scripts/setup.sh test
 command -v twiggy >/dev/null || cargo install twiggy --locked
 (cd bench/socketio && npm ci --no-audit --no-fund --loglevel=error)
+# bench/loadgen has no dependencies: Node's own net and crypto.
 (cd bench/client && npm ci --no-audit --no-fund --loglevel=error)
 
 log "building the dev server and the bench binary"
@@ -97,21 +119,40 @@ sizes() {
   bundle_sizes counter "$RESULTS/dist-counter" counter
 }
 
+# The neutral load generator; the server flags are ours only.
+loadgen() { node bench/loadgen/fanout.js "$@"; }
+LOADGEN_OURS=(--target ours --server-bin "$SERVER")
+for arg in "${SERVER_ARGS[@]:2}"; do
+  [[ $arg == --server-arg=* ]] && LOADGEN_OURS+=("$arg")
+done
+WORKLOAD=(--per-job "$PER_JOB" --step-ms "$STEP_MS" --steps-per-stage "$STEPS_PER_STAGE")
+
 fanout() {
   start_redis
   for n in $FANOUT_SIZES; do
-    log "fan-out, $n subscribers: ours"
-    "$BENCH" fanout "${SERVER_ARGS[@]}" --clients "$n" --per-job "$PER_JOB" --step-ms "$STEP_MS" \
-      --steps-per-stage "$STEPS_PER_STAGE" --runs "$RUNS" --out "$RESULTS/fanout-ours-$n.json"
-    log "fan-out, $n subscribers: Socket.IO"
-    node bench/socketio/load.js --clients "$n" --per-job "$PER_JOB" --step-ms "$STEP_MS" \
-      --steps-per-stage "$STEPS_PER_STAGE" --runs "$RUNS" --out "$RESULTS/fanout-socketio-$n.json"
-    log "fan-out, $n subscribers: two instances on Redis"
-    "$BENCH" fanout "${SERVER_ARGS[@]}" --clients "$n" --per-job "$PER_JOB" --step-ms "$STEP_MS" \
-      --steps-per-stage "$STEPS_PER_STAGE" --runs "$RUNS" --redis-url "$REDIS_URL" \
-      --out "$RESULTS/fanout-redis-$n.json"
+    # Ours and Socket.IO alternate run by run, so both meet the same moments of a busy machine.
+    for _ in $(seq 1 "$FANOUT_RUNS"); do
+      log "fan-out, $n subscribers: ours (neutral generator)"
+      loadgen "${LOADGEN_OURS[@]}" "${WORKLOAD[@]}" --clients "$n" --runs 1 --accumulate \
+        --out "$RESULTS/fanout-ours-$n.json"
+      log "fan-out, $n subscribers: Socket.IO (neutral generator)"
+      loadgen --target socketio "${WORKLOAD[@]}" --clients "$n" --runs 1 --accumulate \
+        --out "$RESULTS/fanout-socketio-$n.json"
+    done
+    log "fan-out, $n subscribers: two instances on Redis (neutral generator)"
+    loadgen "${LOADGEN_OURS[@]}" --instances 2 --redis-url "$REDIS_URL" "${WORKLOAD[@]}" --clients "$n" \
+      --runs "$REDIS_RUNS" --out "$RESULTS/fanout-redis-$n.json"
+    log "fan-out, $n subscribers: ours, read by the native Session client"
+    "$BENCH" fanout "${SERVER_ARGS[@]}" "${WORKLOAD[@]}" --clients "$n" --runs "$SESSION_RUNS" \
+      --out "$RESULTS/fanout-session-$n.json"
   done
   stop_redis
+  local fast=(--per-job "$PER_JOB" --step-ms "$FAST_STEP_MS" --steps-per-stage "$STEPS_PER_STAGE" --clients "$FAST_CLIENTS")
+  for _ in $(seq 1 "$FANOUT_RUNS"); do
+    log "fan-out, $FAST_CLIENTS subscribers at a step of $FAST_STEP_MS ms: ours, then Socket.IO"
+    loadgen "${LOADGEN_OURS[@]}" "${fast[@]}" --runs 1 --accumulate --out "$RESULTS/fast-ours-$FAST_CLIENTS.json"
+    loadgen --target socketio "${fast[@]}" --runs 1 --accumulate --out "$RESULTS/fast-socketio-$FAST_CLIENTS.json"
+  done
 }
 
 storm() {
@@ -140,7 +181,9 @@ wants storm && section "reconnect storm" storm
 wants client && section "browser" client
 wants shootout && section "robustness shoot-out (bench/shootout.md)" bash scripts/shootout.sh
 
+cut -d' ' -f1-3 /proc/loadavg > "$RESULTS/loadavg-end.txt"
 log "writing BENCHMARKS.md"
 "$BENCH" report --results "$RESULTS" --out BENCHMARKS.md --svg bench/storm.svg \
-  --budget-file scripts/size-budget-gzip-bytes --runtime-s "$(( $(date +%s) - started ))"
+  --budget-file scripts/size-budget-gzip-bytes --runtime-s "$(( $(date +%s) - started ))" \
+  --append bench/shootout.md
 log "done in $(( $(date +%s) - started )) s"

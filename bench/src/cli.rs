@@ -150,4 +150,8 @@ pub struct ReportCli {
     /// The command line to credit in the report.
     #[arg(long, default_value = "bash scripts/bench.sh")]
     pub command: String,
+    /// Markdown file copied verbatim after the generated sections when it
+    /// exists (repeatable), e.g. a section another script measures.
+    #[arg(long)]
+    pub append: Vec<PathBuf>,
 }

@@ -65,6 +65,7 @@ async fn main() -> Result<()> {
                 budget_gzip,
                 runtime_s: a.runtime_s,
                 command: a.command,
+                append: a.append,
             })
         }
     }

@@ -45,8 +45,15 @@ pub struct FanoutRun {
     pub seqs_delivered: u64,
     /// Distinct progress seqs the server emitted, times subscribers per job.
     pub seqs_sent: u64,
-    /// Subscribers that fell back to HTTP polling at any point (always 0 for Socket.IO).
+    /// Subscribers that fell back to HTTP polling at any point (`Session`
+    /// client), or sockets lost before their final state (neutral generator).
     pub fell_back: u64,
+    /// Median over jobs of start request to the final state's `updated_at_ms`, ms.
+    #[serde(default)]
+    pub job_ms_median: Option<u64>,
+    /// Longest such job, ms.
+    #[serde(default)]
+    pub job_ms_max: Option<u64>,
 }
 
 /// All runs of one implementation at one size.
@@ -54,6 +61,9 @@ pub struct FanoutRun {
 pub struct FanoutResult {
     /// `upload-progress-server` or `socket.io`.
     pub implementation: String,
+    /// What read the servers: the neutral Node load generator or our `Session` client.
+    #[serde(default)]
+    pub generator: Option<String>,
     /// Subscribers per job.
     pub per_job: u64,
     /// Interval between progress steps of a job, ms.

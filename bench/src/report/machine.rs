@@ -6,8 +6,13 @@ use std::process::Command;
 use anyhow::Result;
 
 /// Markdown describing the machine, the date, the run time and the load
-/// average when the run started (`loadavg`, from the results folder).
-pub fn describe(runtime_s: Option<u64>, loadavg: Option<&str>) -> Result<String> {
+/// average when the run started and ended (`loadavg`, `loadavg_end`, from the
+/// results folder).
+pub fn describe(
+    runtime_s: Option<u64>,
+    loadavg: Option<&str>,
+    loadavg_end: Option<&str>,
+) -> Result<String> {
     let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
     let model = cpuinfo
         .lines()
@@ -46,16 +51,28 @@ pub fn describe(runtime_s: Option<u64>, loadavg: Option<&str>) -> Result<String>
             l.trim()
         )?;
     }
+    if let Some(l) = loadavg_end {
+        writeln!(
+            s,
+            "- Load average when the last measurement ended: {}.",
+            l.trim()
+        )?;
+    }
     if let Some(rt) = runtime_s {
         writeln!(s, "- The whole run took {rt} s.")?;
     }
     writeln!(
         s,
-        "- Load generator, server and peer share these CPUs (loopback, one machine), so"
+        "- Load generator, server and peer share these CPUs (loopback, one machine), so \
+         absolute figures include the generator's own cost and whatever else ran; the ratios \
+         of one run compare like with like, measured minutes apart on the same machine."
     )?;
     writeln!(
         s,
-        "  absolute figures include the generator's own cost; the ratios compare like with like.\n"
+        "- How measured: memory is `VmRSS` from `/proc/PID/status`, CPU time `utime + stime` \
+         from `/proc/PID/stat` of the named processes only; latencies are one clock's \
+         `Date.now()`/`SystemTime` against the server's `updated_at_ms` (ms resolution); each \
+         section says what a run is. With one run a cell shows that run's value.\n"
     )?;
     writeln!(
         s,

@@ -1,8 +1,12 @@
 //! Turns the JSON files of one run into `BENCHMARKS.md` and the storm plot.
 
+mod carry;
+mod fanout;
 mod machine;
 mod sections;
 mod svg;
+
+pub use fanout::{goals, FanoutSize, Goal};
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -26,16 +30,20 @@ pub struct ReportArgs {
     pub runtime_s: Option<u64>,
     /// The command that produced the run.
     pub command: String,
+    /// Markdown files copied verbatim after the generated sections, in order,
+    /// when they exist (sections measured by other scripts).
+    pub append: Vec<PathBuf>,
 }
 
 /// Every result file found in the folder; missing parts are reported as not measured.
 struct Found {
     bundles: Vec<BundleSizes>,
     bundle_note: Option<String>,
-    fanout: Vec<(FanoutResult, Option<FanoutResult>)>,
+    /// Every fan-out result, by subscriber count.
+    fanout: Vec<FanoutSize>,
+    /// The fan-out at a higher update rate, for the latency goal.
+    fanout_fast: Option<FanoutSize>,
     storms: Vec<StormResult>,
-    /// One instance in memory against two on Redis, per size.
-    fanout_redis: Vec<(FanoutResult, FanoutResult)>,
     /// Graceful drain with the shutdown spread, then without.
     drains: Vec<(String, StormResult)>,
     client: Option<ClientResult>,
@@ -52,31 +60,8 @@ fn load(dir: &Path) -> Result<Found> {
             bundles.push(read_json(&p)?);
         }
     }
-    let mut fanout = Vec::new();
-    let mut sizes: Vec<u64> = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {dir:?}"))?
-        .filter_map(|e| e.ok())
-        .filter_map(|e| {
-            let n = e.file_name().to_string_lossy().into_owned();
-            n.strip_prefix("fanout-ours-")?
-                .strip_suffix(".json")?
-                .parse()
-                .ok()
-        })
-        .collect();
-    sizes.sort_unstable();
-    let mut fanout_redis = Vec::new();
-    for n in sizes {
-        let ours: FanoutResult = read_json(&dir.join(format!("fanout-ours-{n}.json")))?;
-        if let Some(p) = opt(&format!("fanout-redis-{n}.json")) {
-            fanout_redis.push((ours.clone(), read_json(&p)?));
-        }
-        let theirs = match opt(&format!("fanout-socketio-{n}.json")) {
-            Some(p) => Some(read_json(&p)?),
-            None => None,
-        };
-        fanout.push((ours, theirs));
-    }
+    let fanout = fanout_sizes(dir, "fanout")?;
+    let fanout_fast = fanout_sizes(dir, "fast")?.into_iter().next();
     let mut storms = Vec::new();
     for name in ["storm-jitter.json", "storm-nojitter.json"] {
         if let Some(p) = opt(name) {
@@ -104,11 +89,51 @@ fn load(dir: &Path) -> Result<Found> {
         bundles,
         bundle_note,
         fanout,
+        fanout_fast,
         storms,
-        fanout_redis,
         drains,
         client,
     })
+}
+
+/// The files `{prefix}-{kind}-{n}.json` of the folder, grouped by `n`:
+/// kind `ours` and `socketio` (neutral load generator), `session` (our
+/// native `Session` client), `redis` (two instances on Redis).
+fn fanout_sizes(dir: &Path, prefix: &str) -> Result<Vec<FanoutSize>> {
+    let mut sizes: Vec<FanoutSize> = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {dir:?}"))? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let Some((kind, n)) = name
+            .strip_prefix(prefix)
+            .and_then(|r| r.strip_prefix('-'))
+            .and_then(|r| r.strip_suffix(".json"))
+            .and_then(|r| r.rsplit_once('-'))
+            .and_then(|(kind, n)| Some((kind.to_owned(), n.parse::<u64>().ok()?)))
+        else {
+            continue;
+        };
+        let result: FanoutResult = read_json(&dir.join(&name))?;
+        let at = match sizes.iter().position(|s| s.clients == n) {
+            Some(i) => i,
+            None => {
+                sizes.push(FanoutSize {
+                    clients: n,
+                    ..Default::default()
+                });
+                sizes.len() - 1
+            }
+        };
+        let slot = match kind.as_str() {
+            "ours" => &mut sizes[at].ours,
+            "socketio" => &mut sizes[at].socketio,
+            "session" => &mut sizes[at].session,
+            "redis" => &mut sizes[at].redis,
+            other => anyhow::bail!("{name}: unknown fan-out kind {other:?}"),
+        };
+        *slot = Some(result);
+    }
+    sizes.sort_by_key(|s| s.clients);
+    Ok(sizes)
 }
 
 /// Writes the markdown report and the SVG.
@@ -123,14 +148,22 @@ pub fn write(args: &ReportArgs) -> Result<()> {
         args.command
     )?;
     let loadavg = std::fs::read_to_string(args.results.join("loadavg.txt")).ok();
-    md.push_str(&machine::describe(args.runtime_s, loadavg.as_deref())?);
+    let loadavg_end = std::fs::read_to_string(args.results.join("loadavg-end.txt")).ok();
+    md.push_str(&machine::describe(
+        args.runtime_s,
+        loadavg.as_deref(),
+        loadavg_end.as_deref(),
+    )?);
     md.push_str(&sections::bundle(
         &found.bundles,
         found.bundle_note.as_deref(),
         args.budget_gzip,
     ));
-    md.push_str(&sections::fanout(&found.fanout));
-    md.push_str(&sections::fanout_redis(&found.fanout_redis));
+    md.push_str(&fanout::versus_socketio(
+        &found.fanout,
+        found.fanout_fast.as_ref(),
+    ));
+    md.push_str(&fanout::versus_redis(&found.fanout));
     let svg_rel = relative(&args.svg, &args.out);
     if !found.storms.is_empty() {
         std::fs::write(&args.svg, svg::storm_plot(&found.storms))
@@ -139,7 +172,23 @@ pub fn write(args: &ReportArgs) -> Result<()> {
     md.push_str(&sections::storm(&found.storms, &svg_rel));
     md.push_str(&sections::drain(&found.drains));
     md.push_str(&sections::client(found.client.as_ref()));
-    std::fs::write(&args.out, md).with_context(|| format!("writing {:?}", args.out))
+    for path in &args.append {
+        match std::fs::read_to_string(path) {
+            Ok(text) => {
+                md.push_str(text.trim_end());
+                md.push_str("\n\n");
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                eprintln!("report: {path:?} not found; its section is left out");
+            }
+            Err(e) => return Err(e).with_context(|| format!("reading {path:?}")),
+        }
+    }
+    // Sections without results keep what the previous report had.
+    let previous = std::fs::read_to_string(&args.out).unwrap_or_default();
+    let md = carry::merge(&md, &previous);
+    std::fs::write(&args.out, md.trim_end().to_owned() + "\n")
+        .with_context(|| format!("writing {:?}", args.out))
 }
 
 /// `target` relative to the folder of `from`, when it lies below it.

@@ -2,11 +2,11 @@
 
 use std::fmt::Write as _;
 
-use crate::results::{BundleSizes, ClientResult, FanoutResult, FanoutRun, StormResult, StormRun};
+use crate::results::{BundleSizes, ClientResult, StormResult, StormRun};
 use crate::stats::Spread;
 
 /// `median [min–max]` with `digits` decimals, or `n/a`.
-fn cell(s: Option<Spread>, digits: usize) -> String {
+pub(super) fn cell(s: Option<Spread>, digits: usize) -> String {
     match s {
         Some(s) if s.min == s.max => format!("{:.*}", digits, s.median),
         Some(s) => format!(
@@ -105,146 +105,6 @@ pub fn bundle(bundles: &[BundleSizes], note: Option<&str>, budget: Option<u64>) 
             );
         }
         s.push('\n');
-    }
-    s
-}
-
-/// Per-run figures of a fan-out measurement, derived from the raw readings.
-struct Derived {
-    mem_per_conn_kib: f64,
-    cpu_pct: f64,
-    cpu_ms_per_1k_msgs: f64,
-    p50: Option<f64>,
-    p99: Option<f64>,
-    max: Option<f64>,
-    finals_pct: f64,
-    seqs_pct: f64,
-    connect_s: f64,
-    client_cpu_pct: Option<f64>,
-}
-
-fn derive(r: &FanoutRun) -> Derived {
-    let delivered = r.seqs_delivered.max(1) as f64;
-    Derived {
-        mem_per_conn_kib: (r.rss_after_kib as f64 - r.rss_before_kib as f64) / r.clients as f64,
-        cpu_pct: r.cpu_s * 100.0 / r.window_s,
-        cpu_ms_per_1k_msgs: r.cpu_s * 1000.0 / (delivered / 1000.0),
-        p50: r.latency_p50_ms.map(|v| v as f64),
-        p99: r.latency_p99_ms.map(|v| v as f64),
-        max: r.latency_max_ms.map(|v| v as f64),
-        finals_pct: r.finals_received as f64 * 100.0 / r.finals_expected.max(1) as f64,
-        seqs_pct: r.seqs_delivered as f64 * 100.0 / r.seqs_sent.max(1) as f64,
-        connect_s: r.connect_ms as f64 / 1000.0,
-        client_cpu_pct: r.client_cpu_s.map(|c| c * 100.0 / r.window_s),
-    }
-}
-
-type Pick = fn(&Derived) -> Option<f64>;
-
-const ROWS: [(&str, usize, Pick); 10] = [
-    ("server memory per connection (KiB)", 1, |d| {
-        Some(d.mem_per_conn_kib)
-    }),
-    ("server CPU during the job window (% of one core)", 0, |d| {
-        Some(d.cpu_pct)
-    }),
-    ("server CPU per 1000 updates delivered (ms)", 2, |d| {
-        Some(d.cpu_ms_per_1k_msgs)
-    }),
-    ("update latency p50 (ms)", 0, |d| d.p50),
-    ("update latency p99 (ms)", 0, |d| d.p99),
-    ("update latency max (ms)", 0, |d| d.max),
-    ("final state received (% of subscribers)", 1, |d| {
-        Some(d.finals_pct)
-    }),
-    ("progress seqs delivered (% of emitted)", 1, |d| {
-        Some(d.seqs_pct)
-    }),
-    ("time to connect everyone (s)", 2, |d| Some(d.connect_s)),
-    (
-        "load generator CPU during the window (% of one core)",
-        0,
-        |d| d.client_cpu_pct,
-    ),
-];
-
-/// Fan-out tables, ours against Socket.IO, one per size.
-pub fn fanout(sets: &[(FanoutResult, Option<FanoutResult>)]) -> String {
-    let mut s = String::from("## 2–3. Server fan-out, against Socket.IO 4\n\n");
-    if sets.is_empty() {
-        s.push_str("Not measured in this run.\n\n");
-        return s;
-    }
-    let w = &sets[0].0;
-    let _ = writeln!(
-        s,
-        "Workload: N subscribers on loopback, one job per {} subscribers, every job emitting one \
-         progress update each {} ms ({} steps per stage, 4 stages, so {} updates per job). \
-         Subscribers connect first (in batches), then every job starts at once; the window ends when \
-         every subscriber has its final state (or 20 s after the jobs' nominal end).\n",
-        w.per_job,
-        w.step_ms,
-        w.steps_per_stage,
-        4 * w.steps_per_stage
-    );
-    s.push_str(
-        "- **Ours**: `upload-progress-server` (release build). Each subscriber is the core `Session` \
-         driven by a native shell (tokio-tungstenite socket, reqwest polls, the session's own timers), \
-         so it heartbeats, reconnects and falls back exactly like the browser component. Jobs are \
-         started with `POST /ws/test/{id}?step_ms=..&steps_per_stage=..`.\n\
-         - **Socket.IO**: `bench/socketio/server.js` (socket.io 4, websocket transport only) and \
-         `load.js` (socket.io-client, spread over one Node process per CPU so the client side keeps \
-         up; ours is one tokio process using every CPU); each client joins its job's room and the \
-         server emits the same `Progress` JSON at the same rate.\n\
-         - Memory per connection: server `VmRSS` (`/proc/PID/status`) with everyone connected minus \
-         before anyone connected, divided by N. CPU: `utime + stime` of the server (`/proc/PID/stat`) \
-         over the job window. Latency: client receipt time minus the `updated_at_ms` the server stamped \
-         on the update (same clock, ms resolution). The two stamp at different points of a burst: \
-         Socket.IO's single thread stamps a job's update only after the previous jobs' writes are done, \
-         so its figure covers one job's fan-out; ours stamps every job's update when its timer fires, \
-         and since every job steps in the same millisecond, the figure also covers the queue of every \
-         other job's frames (N per step) in the server and in the one-process load generator. Delivery: subscribers holding the final state, and \
-         distinct seqs received over seqs emitted × subscribers (the protocol promises the latest and \
-         the final state, not every intermediate one). Our server keeps only the newest state per \
-         job, so updates emitted back to back (the last step of a stage and the start of the next; \
-         the last step and the final state) reach a subscriber as one; Socket.IO forwards every emit.\n\
-         - Ratio = ours / Socket.IO, of the medians (below 1 is better for ours on cost and latency; \
-         delivery ratios near 1 mean parity).\n\n",
-    );
-    for (ours, theirs) in sets {
-        let n = ours.runs.first().map(|r| r.clients).unwrap_or(0);
-        let _ = writeln!(
-            s,
-            "### {n} subscribers ({} jobs; {} runs ours, {} runs Socket.IO)\n",
-            ours.runs.first().map(|r| r.jobs).unwrap_or(0),
-            ours.runs.len(),
-            theirs.as_ref().map(|t| t.runs.len()).unwrap_or(0)
-        );
-        s.push_str("| figure | ours | Socket.IO | ratio |\n|---|---:|---:|---:|\n");
-        let ours_d: Vec<Derived> = ours.runs.iter().map(derive).collect();
-        let theirs_d: Vec<Derived> = theirs
-            .as_ref()
-            .map(|t| t.runs.iter().map(derive).collect())
-            .unwrap_or_default();
-        for (name, digits, pick) in ROWS {
-            let a = Spread::of(ours_d.iter().filter_map(pick));
-            let b = Spread::of(theirs_d.iter().filter_map(pick));
-            let ratio = match (a, b) {
-                (Some(a), Some(b)) if b.median != 0.0 => format!("{:.2}", a.median / b.median),
-                _ => "n/a".into(),
-            };
-            let _ = writeln!(
-                s,
-                "| {name} | {} | {} | {ratio} |",
-                cell(a, digits),
-                cell(b, digits)
-            );
-        }
-        let fell: u64 = ours.runs.iter().map(|r| r.fell_back).sum();
-        let _ = writeln!(
-            s,
-            "\nOur subscribers that fell back to HTTP polling during these runs: {fell}.\n"
-        );
     }
     s
 }
@@ -366,49 +226,6 @@ pub fn drain(drains: &[(String, StormResult)]) -> String {
         s.push('\n');
     }
     s.push('\n');
-    s
-}
-
-/// Fan-out of one instance in memory against two instances on Redis.
-pub fn fanout_redis(sets: &[(FanoutResult, FanoutResult)]) -> String {
-    let mut s = String::from("## 2b. Server fan-out: one instance in memory, two on Redis\n\n");
-    if sets.is_empty() {
-        s.push_str("Not measured in this run.\n\n");
-        return s;
-    }
-    s.push_str(
-        "The fan-out workload above, in the same run. One instance: as in section 2–3. Two \
-         instances on Redis: two `upload-progress-server --redis-url` processes on one local \
-         `redis-server`; every job starts on the first, subscribers alternate between the two, so \
-         half of them receive each update through Redis (written by a Lua compare-and-set, \
-         published, copied by the second instance). Memory and CPU are both processes together \
-         (Redis itself not counted); memory per connection divides by all N subscribers.\n\n",
-    );
-    for (one, two) in sets {
-        let n = one.runs.first().map(|r| r.clients).unwrap_or(0);
-        let _ = writeln!(
-            s,
-            "### {n} subscribers ({} runs one instance, {} runs two on Redis)\n",
-            one.runs.len(),
-            two.runs.len()
-        );
-        s.push_str("| figure | 1 instance, memory | 2 instances, Redis |\n|---|---:|---:|\n");
-        let a: Vec<Derived> = one.runs.iter().map(derive).collect();
-        let b: Vec<Derived> = two.runs.iter().map(derive).collect();
-        for (name, digits, pick) in ROWS {
-            let _ = writeln!(
-                s,
-                "| {name} | {} | {} |",
-                cell(Spread::of(a.iter().filter_map(pick)), digits),
-                cell(Spread::of(b.iter().filter_map(pick)), digits)
-            );
-        }
-        let fell: u64 = two.runs.iter().map(|r| r.fell_back).sum();
-        let _ = writeln!(
-            s,
-            "\nSubscribers of the two instances that fell back to HTTP polling: {fell}.\n"
-        );
-    }
     s
 }
 

@@ -1,0 +1,222 @@
+// Fan-out measurement with one load generator for both servers.
+//
+//   node fanout.js --target ours|socketio [--server-bin PATH --server-arg=X ...]
+//                  [--instances 2 --redis-url redis://...] --clients N --per-job 100
+//                  --step-ms 250 --steps-per-stage 5 --runs 2 --out FILE.json [--accumulate]
+//
+// --accumulate adds this invocation's runs to those already in FILE.json (same
+// server and workload), so a script can alternate the two servers run by run
+// and both see the same moments of a noisy machine.
+//
+// Per run: a fresh server; one worker process per CPU holds the subscribers
+// (minimal WebSocket clients from wire.js, subscriber i in worker i mod W, connected in batches);
+// then one job per --per-job subscribers is started, the starts spread evenly
+// over one step period, so jobs step at different moments as real jobs do;
+// the window ends when every subscriber holds its job's final state. Writes
+// the same JSON as `upload-progress-bench fanout`.
+'use strict';
+
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { fork } = require('node:child_process');
+const { protocol } = require('./protocols');
+const { rssKib, cpuSeconds, sum } = require('./procfs');
+const { startOurs, startSocketio, stopAll } = require('./servers');
+
+const NUMBERS = ['clients', 'per-job', 'step-ms', 'steps-per-stage', 'runs', 'workers', 'instances', 'ramp-batch'];
+// A worker that does not answer within this long has hung; the run fails rather than waits.
+const ASK_LIMIT_MS = 60000;
+
+function parseArgs(argv) {
+  const a = {
+    target: null, 'server-bin': null, 'server-arg': [], 'redis-url': null, instances: 1,
+    clients: 1000, 'per-job': 100, 'step-ms': 250, 'steps-per-stage': 5, runs: 1,
+    workers: os.cpus().length, 'ramp-batch': 500, out: null, accumulate: false,
+  };
+  for (let i = 0; i < argv.length; i += 1) {
+    let [key, value] = argv[i].replace(/^--/, '').split(/=(.*)/s);
+    if (!(key in a)) throw new Error(`unknown option ${argv[i]}`);
+    if (key === 'accumulate') {
+      a.accumulate = true;
+      continue;
+    }
+    if (value === undefined) {
+      i += 1;
+      if (i >= argv.length) throw new Error(`option --${key} needs a value`);
+      value = argv[i];
+    }
+    if (key === 'server-arg') a[key].push(value);
+    else if (NUMBERS.includes(key)) {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`--${key} must be a positive integer, got ${JSON.stringify(value)}`);
+      a[key] = n;
+    } else a[key] = value;
+  }
+  if (!a.out) throw new Error('--out FILE is required');
+  protocol(a.target ?? '');
+  if (a.target === 'socketio' && a.instances !== 1) throw new Error('--instances applies to --target ours only');
+  return a;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(sorted, q) {
+  if (sorted.length === 0) return null;
+  const rank = Math.ceil(q * sorted.length);
+  return sorted[Math.min(Math.max(rank, 1), sorted.length) - 1];
+}
+
+function ask(worker, message, limitMs = ASK_LIMIT_MS) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`worker ${worker.pid} gave no answer to ${message.cmd} within ${limitMs} ms`)), limitMs);
+    worker.once('message', (reply) => {
+      clearTimeout(timer);
+      if (reply && reply.error) reject(new Error(`worker ${worker.pid}: ${reply.error}`));
+      else resolve(reply);
+    });
+    worker.send(message);
+  });
+}
+
+async function request(method, url) {
+  const res = await fetch(url, { method });
+  if (!res.ok) throw new Error(`${method} ${url} answered ${res.status}`);
+  return res.json();
+}
+
+// Starts job j at j * stepMs / jobs after the first, so the jobs' steps are
+// spread over the step period instead of all landing in one millisecond.
+// Resolves to the Date.now() at which each job was asked to start.
+async function startJobsSpread(base, proto, jobIds, stepMs, steps) {
+  const t0 = performance.now();
+  const started = [];
+  const askedAt = [];
+  for (let j = 0; j < jobIds.length; j += 1) {
+    const due = t0 + (j * stepMs) / jobIds.length;
+    const wait = due - performance.now();
+    if (wait > 0) await sleep(wait);
+    askedAt.push(Date.now());
+    started.push(request('POST', base + proto.startPath(jobIds[j], stepMs, steps)));
+  }
+  await Promise.all(started);
+  return askedAt;
+}
+
+async function oneRun(a, run) {
+  const proto = protocol(a.target);
+  const servers = a.target === 'ours'
+    ? await startOurs({ bin: a['server-bin'], args: a['server-arg'], instances: a.instances, redisUrl: a['redis-url'], run })
+    : await startSocketio();
+  const workers = [];
+  try {
+    const pids = servers.map((s) => s.pid);
+    // Let the server finish its start-up allocations before the baseline.
+    await sleep(500);
+    const rssBefore = sum(pids, rssKib);
+    const jobs = Math.ceil(a.clients / a['per-job']);
+    const jobId = (j) => `fan_r${run}_j${j}`;
+    for (let k = 0; k < a.workers; k += 1) workers.push(fork(path.join(__dirname, 'worker.js')));
+    const all = (mk) => Promise.all(workers.map((w, k) => ask(w, mk(k))));
+
+    const t0 = Date.now();
+    for (let from = 0; from < a.clients; from += a['ramp-batch']) {
+      const to = Math.min(a.clients, from + a['ramp-batch']);
+      const replies = await all((k) => {
+        const urls = [];
+        for (let i = from; i < to; i += 1) {
+          if (i % workers.length === k) urls.push(proto.url(servers[i % servers.length].base, jobId(Math.floor(i / a['per-job']))));
+        }
+        return { cmd: 'connect', target: a.target, urls };
+      });
+      const failed = replies.reduce((t, r) => t + r.failed, 0);
+      if (failed > 0) throw new Error(`${failed} of subscribers ${from}..${to} could not connect`);
+    }
+    const connectMs = Date.now() - t0;
+    await sleep(500);
+    const rssAfter = sum(pids, rssKib);
+
+    const workerPids = workers.map((w) => w.pid);
+    const cpu0 = sum(pids, cpuSeconds);
+    const gen0 = sum(workerPids, cpuSeconds);
+    const w0 = performance.now();
+    const jobIds = Array.from({ length: jobs }, (_, j) => jobId(j));
+    const limitMs = 4 * a['steps-per-stage'] * a['step-ms'] + 20000;
+    const finals = all(() => ({ cmd: 'wait', limitMs }));
+    const askedAt = await startJobsSpread(servers[0].base, proto, jobIds, a['step-ms'], a['steps-per-stage']);
+    await finals;
+    const windowS = (performance.now() - w0) / 1000;
+    const cpuS = sum(pids, cpuSeconds) - cpu0;
+    const genS = sum(workerPids, cpuSeconds) - gen0;
+
+    let seqsSent = 0;
+    // How long each job took from its start request to its final state's
+    // stamp: a server that falls behind emits late, which its latency alone
+    // would not show.
+    const jobMs = [];
+    for (let j = 0; j < jobs; j += 1) {
+      const { progress } = await request('GET', servers[0].base + proto.progressPath(jobId(j)));
+      seqsSent += progress.seq * Math.min(a['per-job'], a.clients - j * a['per-job']);
+      jobMs.push(progress.updated_at_ms - askedAt[j]);
+    }
+    jobMs.sort((x, y) => x - y);
+    const parts = await all(() => ({ cmd: 'report' }));
+    const lat = parts.flatMap((p) => p.latencies).sort((x, y) => x - y);
+    const r = {
+      clients: a.clients, jobs, connect_ms: connectMs,
+      rss_before_kib: rssBefore, rss_after_kib: rssAfter, cpu_s: cpuS, window_s: windowS, client_cpu_s: genS,
+      latency_p50_ms: percentile(lat, 0.5), latency_p99_ms: percentile(lat, 0.99),
+      latency_max_ms: lat.length ? lat[lat.length - 1] : null, latency_samples: lat.length,
+      finals_received: parts.reduce((t, p) => t + p.finals, 0), finals_expected: a.clients,
+      seqs_delivered: parts.reduce((t, p) => t + p.seqs, 0), seqs_sent: seqsSent,
+      job_ms_median: percentile(jobMs, 0.5), job_ms_max: jobMs[jobMs.length - 1] ?? null,
+      // A raw socket has no fallback; sockets lost before their final state are counted here.
+      fell_back: parts.reduce((t, p) => t + p.lost, 0),
+    };
+    process.stderr.write(`${proto.name} x${servers.length} ${a.clients} subscribers run ${run}: `
+      + `${rssBefore} -> ${rssAfter} KiB, cpu ${cpuS.toFixed(2)} s / ${windowS.toFixed(2)} s (generator ${genS.toFixed(2)} s), `
+      + `p50 ${r.latency_p50_ms} p99 ${r.latency_p99_ms} max ${r.latency_max_ms} ms, finals ${r.finals_received}/${a.clients}, `
+      + `seqs ${r.seqs_delivered}/${seqsSent}, job time median ${r.job_ms_median} max ${r.job_ms_max} ms\n`);
+    return r;
+  } finally {
+    for (const w of workers) w.kill('SIGKILL');
+    stopAll(servers);
+  }
+}
+
+// Runs already in `out` from earlier invocations with the same server and workload.
+function earlierRuns(a, name) {
+  if (!a.accumulate || !fs.existsSync(a.out)) return [];
+  const prev = JSON.parse(fs.readFileSync(a.out, 'utf8'));
+  const same = prev.implementation === name && prev.per_job === a['per-job'] && prev.step_ms === a['step-ms']
+    && prev.steps_per_stage === a['steps-per-stage'];
+  if (!same) throw new Error(`${a.out} holds another server or workload; cannot accumulate into it`);
+  return prev.runs;
+}
+
+async function main() {
+  const a = parseArgs(process.argv.slice(2));
+  const name = a.target === 'ours'
+    ? (a.instances > 1 ? `upload-progress-server, ${a.instances} instances on Redis` : 'upload-progress-server')
+    : 'socket.io';
+  const runs = earlierRuns(a, name);
+  for (let k = 0; k < a.runs; k += 1) {
+    // Job ids carry the run number, so accumulated runs never reuse one.
+    const run = runs.length;
+    runs.push(await oneRun(a, run));
+    // Let the closed sockets leave TIME_WAIT pressure and the CPUs settle between runs.
+    await sleep(500);
+  }
+  const result = {
+    implementation: name,
+    generator: `bench/loadgen: minimal WebSocket clients in ${a.workers} Node processes`,
+    per_job: a['per-job'], step_ms: a['step-ms'], steps_per_stage: a['steps-per-stage'], runs,
+  };
+  fs.mkdirSync(path.dirname(path.resolve(a.out)), { recursive: true });
+  fs.writeFileSync(a.out, JSON.stringify(result, null, 2));
+}
+
+main().then(() => process.exit(0), (e) => {
+  process.stderr.write(`fanout: ${e.message}\n`);
+  process.exit(1);
+});

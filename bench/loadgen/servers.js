@@ -1,0 +1,65 @@
+// Starts the server under test (ours or the Socket.IO peer) and waits for its
+// `listening on http://ADDR` line, which both print first.
+'use strict';
+
+const path = require('node:path');
+const { spawn } = require('node:child_process');
+
+const START_LIMIT_MS = 20000;
+
+function start(cmd, args) {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    let buf = '';
+    let listening = false;
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${cmd} did not print its address within ${START_LIMIT_MS} ms`));
+    }, START_LIMIT_MS);
+    // Keeps draining stdout after the first line so a chatty server never blocks on a full pipe.
+    child.stdout.on('data', (d) => {
+      if (listening) return;
+      buf += d;
+      const m = buf.match(/listening on (http:\/\/[^\s]+)/);
+      if (m) {
+        listening = true;
+        clearTimeout(timer);
+        resolve({ child, pid: child.pid, base: m[1] });
+      }
+    });
+    child.on('error', (e) => { clearTimeout(timer); reject(new Error(`starting ${cmd}: ${e.message}`)); });
+    child.on('exit', (code, signal) => {
+      if (!listening) {
+        clearTimeout(timer);
+        reject(new Error(`${cmd} exited (${code ?? signal}) before listening`));
+      }
+    });
+  });
+}
+
+// One or two instances of `upload-progress-server`; two share jobs through Redis.
+async function startOurs({ bin, args, instances, redisUrl, run }) {
+  if (!bin) throw new Error('--server-bin is required for --target ours');
+  const extra = [];
+  if (instances > 1) {
+    if (!redisUrl) throw new Error('--instances above 1 needs --redis-url');
+    // A prefix of their own per run, so runs never see each other's jobs.
+    extra.push(`--redis-url=${redisUrl}`, `--redis-prefix=bench:${Date.now()}:${run}:`);
+  }
+  const out = [];
+  for (let i = 0; i < instances; i += 1) out.push(await start(bin, ['--addr', '127.0.0.1:0', ...args, ...extra]));
+  return out;
+}
+
+async function startSocketio() {
+  return [await start(process.execPath, [path.join(__dirname, '..', 'socketio', 'server.js')])];
+}
+
+function stopAll(servers) {
+  for (const s of servers) {
+    s.child.removeAllListeners('exit');
+    s.child.kill('SIGKILL');
+  }
+}
+
+module.exports = { startOurs, startSocketio, stopAll };
