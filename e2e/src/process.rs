@@ -34,8 +34,8 @@ pub struct DevServer {
 }
 
 impl DevServer {
-    /// Starts the server with fault injection and the admin token, serving
-    /// `dist`, plus `extra` flags. Waits for its `listening on` line.
+    /// Starts the server with fault injection, the admin token and tus
+    /// uploads, serving `dist`, plus `extra` flags. Waits for its `listening on` line.
     pub async fn start(paths: &Paths, dist: &Path, extra: &[&str]) -> Result<Self> {
         Paths::require(&paths.server_bin, "dev server binary", "UPR_SERVER_BIN")?;
         let log = std::env::temp_dir().join(format!(
@@ -53,6 +53,8 @@ impl DevServer {
                 "--faults",
                 "--admin-token",
                 ADMIN_TOKEN,
+                // The demo page uploads over tus.
+                "--tus",
             ])
             .args(extra)
             .env("RUST_LOG", "info")

@@ -1,14 +1,48 @@
 // Runs axe-core on each URL given on the command line in headless Chromium
 // (the system browser, $UPR_CHROMIUM or /usr/bin/chromium) and fails on any
 // violation. Waits for the page's module (the custom element) first, then
-// starts one widget so the rendered component is checked too.
+// starts one widget so the rendered component is checked too. The demo page
+// (a URL ending in "/") is checked with a job card that lived through a
+// dropped socket, in light and dark colours, and must not scroll sideways
+// at 360 px.
 const fs = require("fs");
 const path = require("path");
 const { chromium } = require("playwright-core");
+const demo = require("./demo-page");
 
 const axeSource = fs.readFileSync(path.join(require.resolve("axe-core"), "..", "axe.min.js"), "utf8");
 
+async function axe(page) {
+  await page.addScriptTag({ content: axeSource });
+  const result = await page.evaluate(async () => window.axe.run(document));
+  return result.violations;
+}
+
+// The demo page: one card through a dropped socket, axe in both colour
+// schemes, then the same page at phone width.
+async function checkDemo(browser, url) {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  await demo.openDemo(page, url.replace(/\/$/, ""));
+  await demo.chooseFiles(page, [demo.textFile("a11y-check.csv", 200 * 1024)]);
+  await demo.waitRunning(page, 0, 5);
+  await demo.cardThroughDrop(page);
+  const violations = await axe(page);
+  await page.emulateMedia({ colorScheme: "dark" });
+  violations.push(...(await axe(page)).map((v) => ({ ...v, id: `${v.id} (dark)` })));
+  await page.emulateMedia({ colorScheme: "light" });
+  await page.setViewportSize({ width: 360, height: 740 });
+  const { scrollWidth, viewport } = await demo.horizontalOverflow(page);
+  console.log(`demo page at ${viewport} px: content ${scrollWidth} px wide`);
+  if (scrollWidth > 360) {
+    violations.push({ id: "horizontal-scroll", impact: "serious",
+      help: `the page is ${scrollWidth} px wide at 360 px and scrolls sideways`, nodes: [] });
+  }
+  await page.close();
+  return violations;
+}
+
 async function check(browser, url) {
+  if (url.endsWith("/")) return checkDemo(browser, url);
   const page = await browser.newPage();
   await page.goto(url, { waitUntil: "load" });
   await page.waitForFunction(() => customElements.get("upload-progress-robust") !== undefined, null, { timeout: 30000 });
@@ -17,10 +51,9 @@ async function check(browser, url) {
     await start.click();
     await page.waitForSelector("upload-progress-robust .upr", { timeout: 30000 });
   }
-  await page.addScriptTag({ content: axeSource });
-  const result = await page.evaluate(async () => window.axe.run(document));
+  const violations = await axe(page);
   await page.close();
-  return result.violations;
+  return violations;
 }
 
 (async () => {

@@ -285,7 +285,9 @@ async fn error_shot(browser: &Browser, api: &ServerApi) -> Result<Vec<u8>> {
     shot_now(browser, EMBED_WIDGET, "error", Widget::not_found).await
 }
 
-/// A small text file for the demo's upload form.
+/// A small text file for the demo's upload form. Each round writes its own
+/// (same name, another folder and modification time): the page resumes an
+/// upload of the very same file instead of starting a new job.
 fn upload_file(dir: &Path) -> Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join("survey-results.csv");
@@ -307,11 +309,12 @@ fn save(out: &Path, name: &str, png: &[u8]) -> Result<()> {
     Ok(())
 }
 
-async fn take_all(browser: &Browser, api: &ServerApi, out: &Path, file: &Path) -> Result<()> {
+async fn take_all(browser: &Browser, api: &ServerApi, out: &Path, scratch: &Path) -> Result<()> {
     let mut demo = DemoShots::default();
     for round in 1..=ROUNDS {
         println!("demo page, round {round}");
-        demo_round(browser, api, file, &mut demo).await?;
+        let file = upload_file(&scratch.join(format!("round-{round}")))?;
+        demo_round(browser, api, &file, &mut demo).await?;
         if demo.reconnecting.is_some() {
             break;
         }
@@ -333,10 +336,9 @@ async fn take_all(browser: &Browser, api: &ServerApi, out: &Path, file: &Path) -
 
 /// Launches Chromium at the window size, takes every shot, closes it.
 async fn in_browser(paths: &Paths, api: &ServerApi, out: &Path, scratch: &Path) -> Result<()> {
-    let file = upload_file(scratch)?;
     let browser = Browser::launch(BrowserKind::Chromium, paths).await?;
     let taken = match browser.client.set_window_size(WINDOW.0, WINDOW.1).await {
-        Ok(()) => take_all(&browser, api, out, &file).await,
+        Ok(()) => take_all(&browser, api, out, scratch).await,
         Err(e) => Err(e.into()),
     };
     browser.quit().await;

@@ -1,9 +1,13 @@
-//! The dev server's demo endpoints: uploads, scripted jobs, fault injection.
+//! The dev server's endpoints the demo page calls besides the widget's
+//! own: scripted jobs, fresh tokens, fault injection, statistics.
+//! (Uploads go through `use_upload`, over tus.)
 
 use gloo_net::http::{Request, Response};
 use serde::Deserialize;
-use serde_json::json;
 use upload_progress_core::UploadAccepted;
+
+use crate::faults::Fault;
+use crate::stats::ServerStats;
 
 /// A fresh token for a job.
 #[derive(Debug, Deserialize)]
@@ -20,61 +24,6 @@ pub struct StartedJob {
     pub token: String,
 }
 
-/// One fault the dev server can inject.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fault {
-    /// Drop every socket without a close frame.
-    DropSockets,
-    /// Answer socket upgrades with 503 for 15 s.
-    RefuseUpgrades,
-    /// Stop sending on every socket for 20 s, without closing.
-    StallSockets,
-    /// Announce a restart and close every socket with 1012.
-    Restart,
-    /// Answer HTTP polls with 503 for 10 s.
-    PollErrors,
-    /// Clear every fault.
-    Clear,
-}
-
-impl Fault {
-    /// Every fault, in button order.
-    pub const ALL: [Fault; 6] = [
-        Fault::DropSockets,
-        Fault::RefuseUpgrades,
-        Fault::StallSockets,
-        Fault::Restart,
-        Fault::PollErrors,
-        Fault::Clear,
-    ];
-
-    /// Button text.
-    pub fn label(self) -> &'static str {
-        match self {
-            Fault::DropSockets => "Drop sockets",
-            Fault::RefuseUpgrades => "Refuse upgrades (15 s)",
-            Fault::StallSockets => "Stall sockets (20 s)",
-            Fault::Restart => "Restart server",
-            Fault::PollErrors => "Polling 503 (10 s)",
-            Fault::Clear => "Clear faults",
-        }
-    }
-
-    /// The request body.
-    fn body(self) -> serde_json::Value {
-        match self {
-            Fault::DropSockets => json!({"action": "drop_sockets"}),
-            Fault::RefuseUpgrades => {
-                json!({"action": "refuse_upgrades", "fraction": 1.0, "duration_ms": 15_000})
-            }
-            Fault::StallSockets => json!({"action": "stall_sockets", "duration_ms": 20_000}),
-            Fault::Restart => json!({"action": "restart"}),
-            Fault::PollErrors => json!({"action": "poll_errors", "duration_ms": 10_000}),
-            Fault::Clear => json!({"action": "clear"}),
-        }
-    }
-}
-
 async fn error_text(response: Response) -> String {
     let status = response.status();
     let body = response.text().await.unwrap_or_default();
@@ -84,22 +33,8 @@ async fn error_text(response: Response) -> String {
     }
 }
 
-/// Uploads `file` (`POST /api/uploads`, multipart field `file`).
-pub async fn upload(http_base: &str, file: &web_sys::File) -> Result<StartedJob, String> {
-    let form = web_sys::FormData::new().map_err(|_| "cannot build the form".to_owned())?;
-    form.append_with_blob_and_filename("file", file, &file.name())
-        .map_err(|_| "cannot attach the file".to_owned())?;
-    let response = Request::post(&format!("{http_base}/api/uploads"))
-        .body(form)
-        .map_err(|e| e.to_string())?
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
-    started_job(response).await
-}
-
-/// Reads the `202 {"process_id","token","expires_in_s"}` answer that both
-/// ways of starting a job give, or the server's error.
+/// Reads the `202 {"process_id","token","expires_in_s"}` answer of a
+/// started job, or the server's error.
 async fn started_job(response: Response) -> Result<StartedJob, String> {
     if !response.ok() {
         return Err(error_text(response).await);
@@ -158,4 +93,16 @@ pub async fn inject(http_base: &str, admin_token: &str, fault: Fault) -> Result<
         return Err(error_text(response).await);
     }
     Ok(format!("{}: done", fault.label()))
+}
+
+/// Reads the server's connection statistics (`GET /ws/stats`).
+pub async fn stats(http_base: &str) -> Result<ServerStats, String> {
+    let response = Request::get(&format!("{http_base}/ws/stats"))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    if !response.ok() {
+        return Err(error_text(response).await);
+    }
+    response.json().await.map_err(|e| e.to_string())
 }

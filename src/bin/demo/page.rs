@@ -1,192 +1,159 @@
-//! The demo page: upload files or start scripted jobs, watch them in
-//! widgets side by side, and break the connection on purpose.
+//! The demo page: what the product is, a drop zone that uploads files and
+//! shows each job in its own card, buttons that break the connection on
+//! purpose, and the server's statistics.
+
+use std::collections::HashMap;
 
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
-use upload_progress_robust::{TokenProvider, UploadProgressRobust};
-
 use crate::api;
-use crate::api::Fault;
+use crate::drop_zone::DropZone;
+use crate::fault_panel::FaultPanel;
+use crate::job_card::{JobCard, JobSource};
+use crate::stats::StatsPanel;
 
-/// One widget on the demo page.
+/// One card on the page. The file itself waits in a local store until its
+/// card takes it: a `File` cannot live in a (thread-safe) signal.
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct Job {
-    process_id: String,
-    filename: String,
-    token: String,
+    key: u64,
+    title: String,
+    scripted: Option<api::StartedJob>,
 }
 
-/// The demo application: controls on top, one widget per job below.
+/// The demo application.
 #[component]
 pub fn DemoApp() -> impl IntoView {
-    let page_http = page_origin();
-    let (server, set_server) = signal(page_http);
+    let (server, set_server) = signal(page_origin());
     let (admin_token, set_admin_token) = signal("demo-admin".to_owned());
-    let (jobs, set_jobs) = signal(Vec::<Job>::new());
+    let http_base = Signal::derive(move || trim_base(&server.get()));
+    let jobs = RwSignal::new(Vec::<Job>::new());
+    let files: StoredValue<HashMap<u64, web_sys::File>, LocalStorage> =
+        StoredValue::new_local(HashMap::new());
+    let next_key = StoredValue::new(0_u64);
     let (notice, set_notice) = signal(String::new());
-    let file_input: NodeRef<leptos::html::Input> = NodeRef::new();
 
-    let http_base = move || trim_base(&server.get_untracked());
-    let add_job = move |job: Job| set_jobs.update(|jobs| jobs.push(job));
-
-    let upload = move |_| {
-        let Some(input) = file_input.get_untracked() else {
-            return;
-        };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else {
-            set_notice.set("Choose a file first.".to_owned());
-            return;
-        };
-        let base = http_base();
-        set_notice.set(format!("Uploading {}…", file.name()));
-        leptos::task::spawn_local(async move {
-            match api::upload(&base, &file).await {
-                Ok(started) => {
-                    set_notice.set(String::new());
-                    add_job(Job {
-                        process_id: started.process_id,
-                        filename: file.name(),
-                        token: started.token,
-                    });
-                }
-                Err(e) => set_notice.set(format!("Upload failed: {e}")),
-            }
+    let add = move |title: String, scripted: Option<api::StartedJob>| -> u64 {
+        let key = next_key.get_value();
+        next_key.set_value(key + 1);
+        jobs.update(|jobs| {
+            jobs.push(Job {
+                key,
+                title,
+                scripted,
+            })
         });
+        key
     };
-
+    let on_files = Callback::new(move |chosen: Vec<web_sys::File>| {
+        for file in chosen {
+            let key = next_key.get_value();
+            files.update_value(|m| {
+                m.insert(key, file.clone());
+            });
+            add(file.name(), None);
+        }
+    });
     let scripted = move |_| {
-        let base = http_base();
+        let base = http_base.get_untracked();
         let id = format!("demo_{:x}", (js_sys::Math::random() * 1.0e12) as u64);
         leptos::task::spawn_local(async move {
             match api::scripted_job(&base, &id, 400, 5).await {
-                Ok(started) => add_job(Job {
-                    process_id: started.process_id,
-                    filename: "Scripted demo job".to_owned(),
-                    token: started.token,
-                }),
+                Ok(job) => {
+                    set_notice.set(String::new());
+                    add("Scripted demo job".to_owned(), Some(job));
+                }
                 Err(e) => set_notice.set(format!("Could not start a demo job: {e}")),
             }
         });
     };
 
-    let fault_buttons = Fault::ALL
-        .iter()
-        .map(|&fault| {
-            let inject = move |_| {
-                let base = http_base();
-                let admin = admin_token.get_untracked();
-                leptos::task::spawn_local(async move {
-                    match api::inject(&base, &admin, fault).await {
-                        Ok(text) => set_notice.set(text),
-                        Err(e) => set_notice.set(format!("{}: {e}", fault.label())),
-                    }
-                });
-            };
+    let card = move |job: Job| {
+        let source = match job.scripted {
+            Some(started) => Some(JobSource::Scripted(started)),
+            None => files
+                .try_update_value(|m| m.remove(&job.key))
+                .flatten()
+                .map(JobSource::File),
+        };
+        let key = job.key;
+        let on_remove = Callback::new(move |()| jobs.update(|j| j.retain(|x| x.key != key)));
+        source.map(|source| {
             view! {
-                <button type="button" class="demo__fault" on:click=inject>
-                    {fault.label()}
-                </button>
+                <JobCard
+                    title=job.title
+                    source=source
+                    http_base=http_base.get_untracked()
+                    on_remove=on_remove
+                />
             }
         })
-        .collect_view();
+    };
 
     view! {
         <main class="demo">
-            <h1>"UploadProgressRobust"</h1>
-            <section class="demo__controls" aria-label="Start a job">
-                <label class="demo__field">
-                    "Server "
-                    <input
-                        type="url"
-                        prop:value=server
-                        on:change=move |ev| set_server.set(event_value(&ev))
-                    />
-                </label>
-                <div class="demo__row">
-                    <input type="file" node_ref=file_input aria-label="File to upload" />
-                    <button type="button" on:click=upload>"Upload and process"</button>
-                    <button type="button" on:click=scripted>"Scripted demo job"</button>
+            <header class="demo__intro">
+                <h1>"UploadProgressRobust"</h1>
+                <p>
+                    "A Leptos component that shows the live progress of a server-side job, "
+                    "from the file's upload through every processing stage. "
+                    "It never gets stuck: when the WebSocket fails it retries with backoff, "
+                    "falls back to HTTP polling and climbs back, and always says how fresh "
+                    "its data is."
+                </p>
+                <p class="demo__muted">
+                    "Drop a file, then break the connection with the buttons and watch "
+                    "each widget's timeline explain what it decided."
+                </p>
+            </header>
+            <div class="demo__layout">
+                <div class="demo__side">
+                    <section class="demo__panel" aria-labelledby="demo-upload-title">
+                        <h2 id="demo-upload-title">"Upload"</h2>
+                        <DropZone on_files=on_files />
+                        <button type="button" class="demo__button demo__button--quiet" on:click=scripted>
+                            "Start a demo job without a file"
+                        </button>
+                        <p class="demo__answer" role="status">{notice}</p>
+                    </section>
+                    <FaultPanel http_base=http_base admin_token=admin_token />
+                    <StatsPanel http_base=http_base />
+                    <details class="demo__panel demo__settings">
+                        <summary>"Server settings"</summary>
+                        <label class="demo__field">
+                            "Server"
+                            <input
+                                type="url"
+                                prop:value=server
+                                on:change=move |ev| set_server.set(event_value(&ev))
+                            />
+                        </label>
+                        <label class="demo__field">
+                            "Admin token (for the fault buttons)"
+                            <input
+                                type="text"
+                                prop:value=admin_token
+                                on:change=move |ev| set_admin_token.set(event_value(&ev))
+                            />
+                        </label>
+                    </details>
                 </div>
-            </section>
-            <section class="demo__controls" aria-label="Break the connection">
-                <label class="demo__field">
-                    "Admin token "
-                    <input
-                        type="text"
-                        prop:value=admin_token
-                        on:change=move |ev| set_admin_token.set(event_value(&ev))
-                    />
-                </label>
-                <div class="demo__row">{fault_buttons}</div>
-            </section>
-            <p class="demo__notice" aria-live="polite">{notice}</p>
-            <section class="demo__jobs">
-                <For
-                    each=move || jobs.get()
-                    key=|job| job.process_id.clone()
-                    children=move |job: Job| {
-                        let id = job.process_id.clone();
-                        let remove_id = job.process_id.clone();
-                        let base = http_base();
-                        let provider_id = job.process_id.clone();
-                        // The newest token this widget holds: a fresh one is
-                        // earned by presenting it.
-                        let current = std::rc::Rc::new(std::cell::RefCell::new(job.token.clone()));
-                        let provider = TokenProvider::new(move || {
-                            let base = base.clone();
-                            let id = provider_id.clone();
-                            let current = current.clone();
-                            async move {
-                                let held = current.borrow().clone();
-                                let fresh = api::fresh_token(&base, &id, &held).await?;
-                                *current.borrow_mut() = fresh.clone();
-                                Some(fresh)
-                            }
-                        });
-                        let (ws, http) = bases_for_server(&http_base());
-                        view! {
-                            <div class="demo__job">
-                                <UploadProgressRobust
-                                    process_id=id
-                                    filename=job.filename.clone()
-                                    token=job.token.clone()
-                                    token_provider=provider
-                                    ws_base=ws
-                                    http_base=http
-                                />
-                                <button
-                                    type="button"
-                                    class="demo__remove"
-                                    on:click=move |_| {
-                                        let id = remove_id.clone();
-                                        set_jobs.update(|jobs| jobs.retain(|j| j.process_id != id));
-                                    }
-                                >
-                                    "Remove"
-                                </button>
-                            </div>
-                        }
-                    }
-                />
-            </section>
+                <section class="demo__jobs" aria-labelledby="demo-jobs-title">
+                    <h2 id="demo-jobs-title">"Jobs"</h2>
+                    <Show when=move || jobs.with(Vec::is_empty)>
+                        <p class="demo__muted demo__empty">
+                            "No jobs yet. Each file you drop appears here with its upload, "
+                            "its widget and its timeline."
+                        </p>
+                    </Show>
+                    <div class="demo__cards">
+                        <For each=move || jobs.get() key=|job| job.key children=card />
+                    </div>
+                </section>
+            </div>
         </main>
     }
-}
-
-/// Socket and HTTP bases for a server given by its HTTP origin.
-fn bases_for_server(http_base: &str) -> (String, String) {
-    let (protocol, host) = match http_base.split_once("://") {
-        Some((scheme, rest)) => (format!("{scheme}:"), rest.to_owned()),
-        None => ("http:".to_owned(), http_base.to_owned()),
-    };
-    let secure = protocol.eq_ignore_ascii_case("https:");
-    let (ws, http) = if secure {
-        ("wss", "https")
-    } else {
-        ("ws", "http")
-    };
-    (format!("{ws}://{host}"), format!("{http}://{host}"))
 }
 
 /// The page's own origin (`http://host:port`), where the dev server that

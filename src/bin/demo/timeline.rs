@@ -57,9 +57,11 @@ pub struct Timeline {
     /// The close line still waiting to learn what follows it (a retry or
     /// the fallback), so the two read as one decision.
     open_close: Option<u64>,
-    /// The last upload line, so repeated states (one per chunk) are not
-    /// listed again.
+    /// The last upload line, so a repeated state is not listed again.
     last_upload: Option<String>,
+    /// True while chunks follow each other: only the first of a run (or
+    /// the one that resumes after trouble) is listed.
+    sending: bool,
 }
 
 impl Timeline {
@@ -114,8 +116,16 @@ impl Timeline {
     }
 
     /// Records the upload's state, `at_ms` after the card appeared; `now`
-    /// is the clock the upload's deadlines use. Repeats are skipped.
+    /// is the clock the upload's deadlines use. Repeats, and chunks after
+    /// the first of a run, are skipped.
     pub fn upload(&mut self, at_ms: u64, now: u64, state: &UploadState) {
+        let was_sending = std::mem::replace(
+            &mut self.sending,
+            matches!(state, UploadState::Sending { .. }),
+        );
+        if was_sending && self.sending {
+            return;
+        }
         let Some((text, tone)) = describe_upload(state, now) else {
             return;
         };
@@ -190,16 +200,20 @@ pub fn describe_session(event: &SessionEvent) -> Option<(String, Tone)> {
         SessionEvent::AttemptOpened { number, .. } => {
             (format!("opening the socket (attempt {number})"), Tone::Info)
         }
-        SessionEvent::SocketLive { .. } => {
-            ("live on the socket: snapshot received".to_owned(), Tone::Recovered)
-        }
+        SessionEvent::SocketLive { .. } => (
+            "live on the socket: snapshot received".to_owned(),
+            Tone::Recovered,
+        ),
         SessionEvent::SocketClosed { code, reason, .. } => {
             let tone = if *code == code::NORMAL {
                 Tone::Info
             } else {
                 Tone::Trouble
             };
-            (format!("closed {code} ({})", close_meaning(*code, reason)), tone)
+            (
+                format!("closed {code} ({})", close_meaning(*code, reason)),
+                tone,
+            )
         }
         SessionEvent::BackoffChosen {
             delay_ms,
@@ -264,9 +278,10 @@ pub fn describe_session(event: &SessionEvent) -> Option<(String, Tone)> {
 pub fn describe_upload(state: &UploadState, now: u64) -> Option<(String, Tone)> {
     let line = match state {
         UploadState::Idle => return None,
-        UploadState::Creating { .. } => {
-            ("upload: creating it on the server (tus)".to_owned(), Tone::Info)
-        }
+        UploadState::Creating { .. } => (
+            "upload: creating it on the server (tus)".to_owned(),
+            Tone::Info,
+        ),
         UploadState::Sending { offset: 0, .. } => ("upload: sending".to_owned(), Tone::Info),
         UploadState::Sending { offset, .. } => (
             format!("upload: sending from {}", format::bytes(*offset)),
@@ -308,6 +323,22 @@ pub fn describe_upload(state: &UploadState, now: u64) -> Option<(String, Tone)> 
         UploadState::Failed(error) => (format!("upload gave up: {error}"), Tone::Trouble),
     };
     Some(line)
+}
+
+/// The upload's state as a short headline next to its bar ("Uploading",
+/// "Waiting to retry"), for a card that shows one line at a time.
+pub fn upload_headline(state: &UploadState) -> String {
+    match state {
+        UploadState::Idle | UploadState::Creating { .. } => "Starting the upload".to_owned(),
+        UploadState::Sending { .. } | UploadState::Checking { .. } => "Uploading".to_owned(),
+        UploadState::Waiting { error, .. } => format!("Waiting to retry ({error})"),
+        UploadState::Offline { .. } => "Offline: waiting for the network".to_owned(),
+        UploadState::Paused { .. } => "Paused".to_owned(),
+        UploadState::Cancelling { .. } => "Cancelling".to_owned(),
+        UploadState::Cancelled => "Cancelled".to_owned(),
+        UploadState::Finished { .. } => "Uploaded".to_owned(),
+        UploadState::Failed(error) => format!("Upload failed: {error}"),
+    }
 }
 
 #[cfg(test)]
@@ -432,7 +463,10 @@ mod tests {
                 },
                 "live on the socket: snapshot received",
             ),
-            (SessionEvent::BackOnSocket, "back on the socket, polling stopped"),
+            (
+                SessionEvent::BackOnSocket,
+                "back on the socket, polling stopped",
+            ),
             (
                 SessionEvent::TokenRefresh {
                     ahead_of_expiry: true,
@@ -469,7 +503,13 @@ mod tests {
     fn upload_states_are_listed_once_each() {
         let mut t = Timeline::default();
         t.upload(0, 0, &UploadState::Idle);
-        t.upload(1, 1, &UploadState::Creating { request: RequestId(1) });
+        t.upload(
+            1,
+            1,
+            &UploadState::Creating {
+                request: RequestId(1),
+            },
+        );
         let sending = UploadState::Sending {
             request: RequestId(2),
             offset: 0,
@@ -477,6 +517,16 @@ mod tests {
         };
         t.upload(2, 2, &sending);
         t.upload(3, 3, &sending);
+        // The next chunk of the same run.
+        t.upload(
+            3,
+            3,
+            &UploadState::Sending {
+                request: RequestId(9),
+                offset: 10,
+                len: 10,
+            },
+        );
         t.upload(
             4,
             1_000,
@@ -513,6 +563,35 @@ mod tests {
                 "upload complete: the job takes over",
             ]
         );
+    }
+
+    #[test]
+    fn upload_headlines_name_the_state_and_its_error() {
+        assert_eq!(
+            upload_headline(&UploadState::Creating {
+                request: RequestId(1)
+            }),
+            "Starting the upload"
+        );
+        assert_eq!(
+            upload_headline(&UploadState::Checking {
+                request: RequestId(2)
+            }),
+            "Uploading"
+        );
+        assert_eq!(
+            upload_headline(&UploadState::Waiting {
+                retry_at: 0,
+                failures: 2,
+                error: UploadError::Network,
+            }),
+            "Waiting to retry (network error)"
+        );
+        assert_eq!(
+            upload_headline(&UploadState::Failed(UploadError::TooLarge)),
+            "Upload failed: the file is too large for the server"
+        );
+        assert_eq!(upload_headline(&UploadState::Cancelled), "Cancelled");
     }
 
     #[test]

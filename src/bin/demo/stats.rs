@@ -1,0 +1,125 @@
+//! The server's connection statistics (`GET /ws/stats`), refreshed while
+//! the page is open, so a fault's effect on the server side is visible too.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use serde::Deserialize;
+
+use crate::api;
+
+/// How often the panel asks again.
+const REFRESH: Duration = Duration::from_secs(2);
+
+/// The part of `/ws/stats` the page shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+pub struct ServerStats {
+    uptime_s: u64,
+    connections: Connections,
+    jobs: Jobs,
+    frames: Frames,
+    refused: Refused,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct Connections {
+    active: u64,
+    total: u64,
+    limit: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct Jobs {
+    cached: u64,
+    active: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct Frames {
+    sent: u64,
+    received: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct Refused {
+    server_full: u64,
+    per_ip: u64,
+    origin: u64,
+    fault: u64,
+}
+
+impl ServerStats {
+    /// Label and value of each line, in display order.
+    fn rows(&self) -> Vec<(&'static str, String)> {
+        let c = &self.connections;
+        let r = &self.refused;
+        vec![
+            ("Open sockets", format!("{} of {}", c.active, c.limit)),
+            ("Sockets opened", c.total.to_string()),
+            (
+                "Upgrades refused",
+                format!(
+                    "{} ({} by a fault)",
+                    r.server_full + r.per_ip + r.origin + r.fault,
+                    r.fault
+                ),
+            ),
+            (
+                "Frames sent / received",
+                format!("{} / {}", self.frames.sent, self.frames.received),
+            ),
+            (
+                "Jobs running / held",
+                format!("{} / {}", self.jobs.active, self.jobs.cached),
+            ),
+            ("Server up for", format!("{} s", self.uptime_s)),
+        ]
+    }
+}
+
+/// The statistics panel; `http_base` is the server's origin.
+#[component]
+pub fn StatsPanel(#[prop(into)] http_base: Signal<String>) -> impl IntoView {
+    let (stats, set_stats) = signal(None::<Result<ServerStats, String>>);
+    let refresh = move || {
+        let base = http_base.get_untracked();
+        leptos::task::spawn_local(async move {
+            set_stats.try_set(Some(api::stats(&base).await));
+        });
+    };
+    refresh();
+    if let Ok(handle) = set_interval_with_handle(refresh, REFRESH) {
+        on_cleanup(move || handle.clear());
+    }
+
+    let rows = move || match stats.get() {
+        None => view! { <p class="demo__muted">"Asking the server…"</p> }.into_any(),
+        Some(Err(e)) => view! {
+            <p class="demo__muted">"The server did not answer: " {e}</p>
+        }
+        .into_any(),
+        Some(Ok(s)) => view! {
+            <dl class="demo__stats">
+                {s
+                    .rows()
+                    .into_iter()
+                    .map(|(label, value)| view! {
+                        <div class="demo__stat">
+                            <dt>{label}</dt>
+                            <dd>{value}</dd>
+                        </div>
+                    })
+                    .collect_view()}
+            </dl>
+        }
+        .into_any(),
+    };
+
+    view! {
+        <section class="demo__panel" aria-labelledby="demo-stats-title">
+            <h2 id="demo-stats-title">"Server"</h2>
+            <p class="demo__muted">"Connection statistics of the dev server, every 2 s."</p>
+            {rows}
+        </section>
+    }
+}
