@@ -96,6 +96,7 @@ function section(result, label, svgName) {
   return [`### ${label}`, '',
     `${result.runs.length} run(s), seeds ${seeds}; ${result.date.slice(0, 10)}; machine: ${result.machine}; `
     + `load average at start ${result.loadavgAtStart}; Chromium ${result.chromium}. `
+    + `Watched until every page showed the final state or ${result.observeMs / 1000} s after the job ended. `
     + `Job: 4 stages × ${step.stepsPerStage} steps of ${step.stepMs} ms (run seed ${step.seed}). Faults: ${describeSchedule(result)}.`,
     '', table(result), '',
     `Faults the indicator did not announce (count over runs): ${missedFaults(result)}.`, '',
@@ -125,8 +126,8 @@ function main() {
     + `${DELIVERY_TOLERANCE_MS / 1000} s earlier. "Caught up" is the first moment after the last fault when the page `
     + `shows its server's current state; "final" compares the last state shown with the server's completed state. `
     + `A fault is announced when the indicator leaves "connected" between its start and ${ANNOUNCE_WINDOW_MS / 1000} s `
-    + `after its end. WebSockets are counted by wrapping the page's WebSocket constructor. "never" means it did `
-    + 'not happen before the run stopped watching (15 s, full schedule 30 s, after the job ended).', '',
+    + `after its end (or the next fault, if sooner). WebSockets are counted by wrapping the page's WebSocket constructor. "never" means it did `
+    + 'not happen before the run stopped watching (given per schedule below).', '',
     `Run it: \`bash scripts/shootout.sh\` (compressed schedule, ${'2'} runs); \`FULL=1 bash scripts/shootout.sh\` `
     + '(the full schedule of the issue, 3 runs); `SEEDS=1,2,3` chooses the seeds.', ''];
   if (args.compressed && fs.existsSync(args.compressed)) {

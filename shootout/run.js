@@ -29,7 +29,7 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const STEPS_PER_STAGE = 10;
 // After the job ends (or the faults, whichever is later), how long a client
 // gets to show the final state before the run stops watching.
-const OBSERVE_MS = { compressed: 15000, full: 30000 };
+const OBSERVE_MS = { compressed: 10000, full: 30000 };
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
@@ -192,7 +192,7 @@ async function main() {
     statics.server.close();
   }
   const machine = `${os.cpus().length} × ${os.cpus()[0].model}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`;
-  const result = { profile: args.profile, date: new Date().toISOString(), machine, loadavgAtStart: loadavg,
+  const result = { profile: args.profile, observeMs: OBSERVE_MS[args.profile], date: new Date().toISOString(), machine, loadavgAtStart: loadavg,
     chromium: chromiumVersion, clients: args.clients.map(({ key, name }) => ({ key, name })), runs };
   fs.mkdirSync(path.dirname(args.out), { recursive: true });
   fs.writeFileSync(args.out, JSON.stringify(result));

@@ -8,7 +8,8 @@ const SAMPLE_MS = 50;
 // yet: delivery and rendering take a few ms, and a sample may fall between.
 const DELIVERY_TOLERANCE_MS = 1000;
 // A fault counts as announced if the indicator leaves "live" between its
-// start and this long after its end (a client may need a moment to notice).
+// start and this long after its end (a client may need a moment to notice),
+// or the next fault's start if that comes first.
 const ANNOUNCE_WINDOW_MS = 5000;
 
 // The entry of `entries` (sorted by t) in force at time t, or null.
@@ -58,9 +59,12 @@ function clientFigures({ truth, log, faults, t0, end, sockets }) {
     const [a, b] = [log[i - 1], log[i]];
     if (a.seq > 0 && (b.seq < a.seq || b.percent < a.percent)) regressions += 1;
   }
+  // The window closes early at the next fault, so one fault's warning is not
+  // credited to the one before.
+  const windowEnd = (f) => Math.min(f.until + ANNOUNCE_WINDOW_MS, ...faults.filter((g) => g.at > f.at).map((g) => g.at));
   const notLiveDuring = (f) => {
     const inForce = shownAt(f.at);
-    return (inForce && !inForce.live) || log.some((e) => !e.live && e.t >= f.at && e.t <= f.until + ANNOUNCE_WINDOW_MS);
+    return (inForce && !inForce.live) || log.some((e) => !e.live && e.t >= f.at && e.t <= windowEnd(f));
   };
   const announced = faults.filter(notLiveDuring);
 

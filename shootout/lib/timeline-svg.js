@@ -5,7 +5,7 @@
 'use strict';
 
 const WIDTH = 960;
-const LEFT = 170;
+const LEFT = 200;
 const RIGHT = 20;
 const TOP = 40;
 const LANE = 78;
@@ -32,7 +32,8 @@ function timelineSvg(result, run, title) {
   const { t0, end } = run;
   const lanes = result.clients;
   const height = TOP + lanes.length * LANE + 40;
-  const x = (t) => LEFT + ((t - t0) / (end - t0)) * (WIDTH - LEFT - RIGHT);
+  // What happened before the job started (pages connecting) is drawn at 0.
+  const x = (t) => LEFT + ((Math.max(t, t0) - t0) / (end - t0)) * (WIDTH - LEFT - RIGHT);
   const out = [];
   out.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="11">`);
   out.push(`<rect width="${WIDTH}" height="${height}" fill="white"/>`);
@@ -49,7 +50,7 @@ function timelineSvg(result, run, title) {
     const c = run.clients[key];
     const truth = run.truth[key === 'socketio' ? 'sio' : 'dev'];
     out.push(`<text x="4" y="${top + 20}" font-weight="bold">${esc(key)}</text>`);
-    out.push(`<text x="4" y="${top + 34}" fill="#555">${esc(name.replace(/`/g, '')).slice(0, 30)}</text>`);
+    out.push(`<text x="4" y="${top + 34}" fill="#555" font-size="10">${esc(name.replace(/`/g, '').replace(/ \(.*\)$/, '')).slice(0, 34)}</text>`);
     out.push(`<text x="4" y="${top + 48}" fill="#555">final ${c.figures.finalOk ? 'right' : 'WRONG'}, ${c.figures.socketsOpened} sockets</text>`);
     out.push(`<rect x="${LEFT}" y="${top}" width="${WIDTH - LEFT - RIGHT}" height="${PLOT}" fill="none" stroke="#ddd"/>`);
     out.push(`<polyline fill="none" stroke="#aaa" stroke-width="3" points="${steps(truth.map((e) => ({ t: e.t, value: e.percent })), x, y, end)}"/>`);
