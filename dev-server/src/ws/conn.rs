@@ -1,5 +1,7 @@
 //! The task behind one socket: its event loop, heartbeats, limits and closes.
 
+use std::future::Future;
+use std::task::Poll;
 use std::time::{Duration, Instant};
 use upload_progress_core::protocol::WireErrorCode;
 
@@ -452,7 +454,17 @@ impl Conn {
 
     /// Sends one frame; a peer that does not take it within the send timeout is dead.
     async fn send(&mut self, msg: Message) -> Result<(), Gone> {
-        match tokio::time::timeout(self.state.config.send_timeout, self.socket.send(msg)).await {
+        let limit = self.state.config.send_timeout;
+        let mut sending = std::pin::pin!(self.socket.send(msg));
+        // Almost every send completes on its first poll (the kernel takes the
+        // frame), so the timeout's timer is armed only for a send that has to
+        // wait: one timer registration and removal less per frame and socket.
+        let first = std::future::poll_fn(|cx| Poll::Ready(sending.as_mut().poll(cx))).await;
+        let outcome = match first {
+            Poll::Ready(done) => Ok(done),
+            Poll::Pending => tokio::time::timeout(limit, sending).await,
+        };
+        match outcome {
             Ok(Ok(())) => {
                 Counters::bump(&self.state.stats.counters.frames_sent);
                 Ok(())
