@@ -34,7 +34,10 @@ function subscribe(proto, url) {
       if (TERMINAL.has(p.state) && !s.final) {
         s.final = true;
         finalsLeft -= 1;
-        if (finalsLeft === 0 && onAllFinals) onAllFinals();
+        if (finalsLeft === 0) {
+          wire.flushCloses();
+          if (onAllFinals) onAllFinals();
+        }
       }
     };
     const onClose = () => {
