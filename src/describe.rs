@@ -328,6 +328,26 @@ mod tests {
     }
 
     #[test]
+    fn templates_are_filled_in_one_pass() {
+        use crate::labels::fill;
+        let values = [("a", "1"), ("b", "{a}")];
+        assert_eq!(
+            fill("{a} of {b}", &values),
+            "1 of {a}",
+            "values are not filled again"
+        );
+        assert_eq!(fill("{a}{a}", &values), "11");
+        assert_eq!(
+            fill("{c} {a", &values),
+            "{c} {a",
+            "unknown or open placeholders stay"
+        );
+        assert_eq!(fill("{x {a}}", &values), "{x 1}");
+        assert_eq!(fill("", &values), "");
+        assert_eq!(fill("Über {a} €", &values), "Über 1 €");
+    }
+
+    #[test]
     fn odd_percentages_are_clamped() {
         assert_eq!(percent_whole(&progress(0, f64::NAN, JobState::Running)), 0);
         assert_eq!(percent_whole(&progress(0, 140.0, JobState::Running)), 100);

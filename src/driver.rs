@@ -10,7 +10,7 @@
 //! and the session is never borrowed twice.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
@@ -76,7 +76,9 @@ struct Inner {
 struct State {
     session: Session,
     socket: Option<(AttemptId, Socket)>,
-    polls: HashMap<RequestId, Poll>,
+    /// In-flight polls: one, or two while a bridge poll overlaps, so a
+    /// list (no hash map code in the wasm).
+    polls: Vec<(RequestId, Poll)>,
     timer: Option<(Millis, Timeout)>,
     page: Option<PageEvents>,
     stopped: bool,
@@ -93,7 +95,7 @@ impl Driver {
             state: RefCell::new(State {
                 session: Session::new(config, clock::seed()),
                 socket: None,
-                polls: HashMap::new(),
+                polls: Vec::new(),
                 timer: None,
                 page: None,
                 stopped: false,
@@ -263,17 +265,18 @@ impl Inner {
                 let weak = Rc::downgrade(this);
                 let poll = fetch::start(PollRequest { url, etag, token }, move |outcome| {
                     if let Some(inner) = weak.upgrade() {
-                        inner.state.borrow_mut().polls.remove(&request);
+                        let done = take_poll(&mut inner.state.borrow_mut().polls, request);
+                        drop(done);
                         Inner::push(
                             &inner,
                             Work::Input(Input::PollFinished { request, outcome }),
                         );
                     }
                 });
-                this.state.borrow_mut().polls.insert(request, poll);
+                this.state.borrow_mut().polls.push((request, poll));
             }
             Action::CancelFetch { request } => {
-                let poll = this.state.borrow_mut().polls.remove(&request);
+                let poll = take_poll(&mut this.state.borrow_mut().polls, request);
                 drop(poll);
             }
             // The session only asks when it was told a provider exists.
@@ -324,4 +327,10 @@ impl Inner {
             }
         }
     }
+}
+
+/// Removes the poll `request` from the in-flight list.
+fn take_poll(polls: &mut Vec<(RequestId, Poll)>, request: RequestId) -> Option<Poll> {
+    let index = polls.iter().position(|(id, _)| *id == request)?;
+    Some(polls.swap_remove(index).1)
 }

@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::hook::{use_upload_progress_with_options, UseUploadProgressOptions};
+use crate::js_object;
 use crate::labels::Labels;
 use crate::token::TokenProvider;
 use crate::view::UploadProgressView;
@@ -279,8 +280,7 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
     };
     let on_complete = get_function(options, "onComplete")?.map(|f| {
         Rc::new(move |p: Progress| {
-            let value = to_js(&p);
-            let _ = f.call1(&JsValue::NULL, &value);
+            let _ = f.call1(&JsValue::NULL, &js_object::progress(&p));
         }) as Rc<dyn Fn(Progress)>
     });
     let on_error = get_function(options, "onError")?.map(|f| {
@@ -290,8 +290,7 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
     });
     let on_event = get_function(options, "onEvent")?.map(|f| {
         Rc::new(move |e: SessionEvent| {
-            let value = to_js(&e);
-            let _ = f.call1(&JsValue::NULL, &value);
+            let _ = f.call1(&JsValue::NULL, &js_object::event(&e));
         }) as Rc<dyn Fn(SessionEvent)>
     });
     let token_provider = get_function(options, "tokenProvider")?.map(js_token_provider);
@@ -322,15 +321,6 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
         },
         labels,
     })
-}
-
-/// A plain JS object (through JSON: the serializer is already in the
-/// module for the wire protocol, a second one would only add bytes).
-fn to_js(value: &impl serde::Serialize) -> JsValue {
-    serde_json::to_string(value)
-        .ok()
-        .and_then(|text| js_sys::JSON::parse(&text).ok())
-        .unwrap_or(JsValue::NULL)
 }
 
 /// Wraps a JS function returning a token, or a promise of one.

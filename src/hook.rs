@@ -11,6 +11,7 @@ use upload_progress_core::{ProcessId, Progress};
 
 use crate::describe::idle_status;
 use crate::driver::{Driver, Outputs};
+use crate::frame::FrameSink;
 use crate::token::TokenProvider;
 use crate::urls;
 
@@ -193,19 +194,28 @@ pub fn use_upload_progress_with_options(
         let on_complete = opts.on_complete.clone();
         let on_error = opts.on_error.clone();
         let on_event = opts.on_event.clone();
-        let outputs = Outputs {
-            progress: Box::new(move |p: Progress| {
+        // Bursts of updates reach the signals once per animation frame.
+        let frame = Rc::new(FrameSink::new(move |p, s| {
+            if let Some(p) = p {
                 set_progress.try_set(Some(p));
-            }),
-            status: Box::new(move |s: Status| {
+            }
+            if let Some(s) = s {
                 set_status.try_set(s);
-            }),
+            }
+        }));
+        let (for_progress, for_status, for_complete, for_error) =
+            (frame.clone(), frame.clone(), frame.clone(), frame);
+        let outputs = Outputs {
+            progress: Box::new(move |p: Progress| for_progress.progress(p)),
+            status: Box::new(move |s: Status| for_status.status(s)),
             completed: Box::new(move |p| {
+                for_complete.flush();
                 if let Some(cb) = &on_complete {
                     cb(p);
                 }
             }),
             failed: Box::new(move |e| {
+                for_error.flush();
                 if let Some(cb) = &on_error {
                     cb(e);
                 }

@@ -309,13 +309,36 @@ impl Default for Labels {
     }
 }
 
-/// Fills `{name}` placeholders of `template` from `values`.
+/// Fills `{name}` placeholders of `template` from `values`; a placeholder
+/// without a value stays as written. One pass, without `str::replace`,
+/// whose substring searcher was most of this function's size in the wasm.
 pub(crate) fn fill(template: &str, values: &[(&str, &str)]) -> String {
-    let mut out = template.to_owned();
-    for (name, value) in values {
-        out = out.replace(&format!("{{{name}}}"), value);
+    let mut out = String::with_capacity(template.len());
+    let mut rest = template;
+    while let Some((before, after)) = rest.split_once('{') {
+        out.push_str(before);
+        match placeholder(after, values) {
+            Some((value, tail)) => {
+                out.push_str(value);
+                rest = tail;
+            }
+            // Not a known placeholder: the brace is text.
+            None => {
+                out.push('{');
+                rest = after;
+            }
+        }
     }
+    out.push_str(rest);
     out
+}
+
+/// The value of the placeholder that `after` (the text after a `{`) starts
+/// with, and the text after its `}`.
+fn placeholder<'t, 'v>(after: &'t str, values: &[(&str, &'v str)]) -> Option<(&'v str, &'t str)> {
+    let (name, tail) = after.split_once('}')?;
+    let (_, value) = values.iter().find(|(n, _)| *n == name)?;
+    Some((value, tail))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

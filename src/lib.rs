@@ -42,7 +42,10 @@ mod embed_upload;
 #[cfg(feature = "embed")]
 mod embed_types;
 mod fetch;
+mod frame;
 mod hook;
+#[cfg(feature = "embed")]
+mod js_object;
 mod labels;
 mod lead;
 mod lifecycle;

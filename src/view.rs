@@ -69,34 +69,87 @@ pub fn UploadProgressView(
         }
     };
 
+    // One memo per shown value: an update recomputes them all (cheap), but
+    // only a value that changed reaches its text node or attribute, so a new
+    // `seq` touches `data-seq` and nothing else. Nearly every memo is a
+    // `Memo<String>` or `Memo<Option<String>>` built by `memo`, so the
+    // rendering code is generated once per type, not once per binding.
     let l = labels.clone();
-    let title = move || {
+    let title = memo(Box::new(move || {
         let name = filename.get();
         if name.trim().is_empty() {
             l.untitled.clone()
         } else {
             name
         }
-    };
-    let percent = move || {
+    }));
+    let percent = Memo::new(move |_| {
         told(lead_text, |t| t.percent)
             .unwrap_or_else(|| progress.with(|p| p.as_ref().map(describe::percent_whole)))
-    };
+    });
+    let percent_text = memo(Box::new(move || percent.get().map(|p| format!("{p}%"))));
+    let percent_now = memo(Box::new(move || percent.get().map(|p| p.to_string())));
+    let percent_attr = memo(Box::new(move || percent.get().unwrap_or(0).to_string()));
+    // The fill is the bar's full width slid left by what is missing: a
+    // transform the compositor animates, where a width needs a layout.
+    let fill_style = memo(Box::new(move || {
+        format!(
+            "transform: translateX(-{}%)",
+            100 - percent.get().unwrap_or(0).min(100)
+        )
+    }));
+    let indeterminate = Memo::new(move |_| percent.get().is_none());
     let l = labels.clone();
-    let value_text = move || {
+    let value_text = memo(Box::new(move || {
         told(lead_text, |t| t.value_text.clone())
             .unwrap_or_else(|| progress.with(|p| describe::value_text(&l, p.as_ref())))
-    };
+    }));
+    let process_id = memo(Box::new(move || {
+        progress.with(|p| {
+            p.as_ref()
+                .map(|p| p.process_id.to_string())
+                .unwrap_or_default()
+        })
+    }));
+    let stage = memo(Box::new(move || {
+        progress.with(|p| p.as_ref().and_then(|p| p.stage.clone()).unwrap_or_default())
+    }));
+    let seq = memo(Box::new(move || {
+        progress
+            .with(|p| p.as_ref().map_or(0, |p| p.seq))
+            .to_string()
+    }));
+    let message = memo(Box::new(move || {
+        progress.with(|p| p.as_ref().map(|p| p.message.clone()).unwrap_or_default())
+    }));
+    let job_state = memo(Box::new(move || {
+        progress
+            .with(|p| describe::job_state_attr(p.as_ref()))
+            .to_owned()
+    }));
+    let stages = Memo::new(move |_| {
+        progress.with(|p| p.as_ref().map(|p| p.stages.clone()).unwrap_or_default())
+    });
+    let connection = memo(Box::new(move || {
+        status.with(describe::connection_attr).to_owned()
+    }));
+    let root_class = memo(Box::new(move || {
+        connection.with(|c| format!("upr upr--{c}"))
+    }));
+    let mode = memo(Box::new(move || {
+        status.with(|s| describe::mode_attr(s.mode)).to_owned()
+    }));
+    let attempt = memo(Box::new(move || status.with(describe::attempt_attr)));
     let l = labels.clone();
-    let connection_text = move || {
+    let connection_text = memo(Box::new(move || {
         told(lead_text, |t| t.status_text.clone())
             .unwrap_or_else(|| status.with(|s| describe::connection_text(&l, s, now())))
-    };
+    }));
     // The announced sentence follows the status only, not the one-second
     // tick, so a screen reader hears "reconnecting in 8 s" once per change
     // instead of a countdown every second.
     let l = labels.clone();
-    let announced = move || {
+    let announced = memo(Box::new(move || {
         if let Some(news) = told(lead_text, |t| t.announcement.clone()) {
             return news;
         }
@@ -108,39 +161,40 @@ pub fn UploadProgressView(
             };
             describe::connection_text(&l, s, at)
         })
-    };
+    }));
     let l = labels.clone();
-    let latency = move || status.with(|s| describe::latency_text(&l, s));
-    let latency_title = latency.clone();
+    let latency = memo(Box::new(move || {
+        status.with(|s| describe::latency_text(&l, s))
+    }));
     let l = labels.clone();
-    let age_text = move || status.with(|s| describe::age_text(&l, s.last_update_at, now()));
+    let age_text = memo(Box::new(move || {
+        status.with(|s| describe::age_text(&l, s.last_update_at, now()))
+    }));
     let l = labels.clone();
-    let alert = move || progress.with(|p| status.with(|s| describe::alert_text(&l, p.as_ref(), s)));
+    let alert = memo(Box::new(move || {
+        progress.with(|p| status.with(|s| describe::alert_text(&l, p.as_ref(), s)))
+    }));
+    let offers_reconnect = Memo::new(move |_| status.with(Status::offers_reconnect));
     let l = labels.clone();
-    let stages = move || {
-        progress.with(|p| {
-            p.as_ref()
-                .map(|p| {
-                    p.stages
-                        .iter()
-                        .map(|stage| {
-                            let (modifier, word) = describe::stage_status(&l, stage.status);
-                            view! {
-                                <li
-                                    class=format!("upr__stage upr__stage--{modifier}")
-                                    data-stage=stage.name.clone()
-                                    data-status=modifier
-                                    aria-current=(modifier == "current").then_some("step")
-                                >
-                                    <span class="upr__stage-marker" aria-hidden="true"></span>
-                                    <span class="upr__stage-label">{stage.label.clone()}</span>
-                                    <span class="upr__sr-only">{format!(" ({word})")}</span>
-                                </li>
-                            }
-                        })
-                        .collect_view()
+    let stage_items = move || {
+        stages.with(|list| {
+            list.iter()
+                .map(|stage| {
+                    let (modifier, word) = describe::stage_status(&l, stage.status);
+                    view! {
+                        <li
+                            class=format!("upr__stage upr__stage--{modifier}")
+                            data-stage=stage.name.clone()
+                            data-status=modifier
+                            aria-current=(modifier == "current").then_some("step")
+                        >
+                            <span class="upr__stage-marker" aria-hidden="true"></span>
+                            <span class="upr__stage-label">{stage.label.clone()}</span>
+                            <span class="upr__sr-only">{format!(" ({word})")}</span>
+                        </li>
+                    }
                 })
-                .unwrap_or_default()
+                .collect_view()
         })
     };
     let reconnect_label = labels.reconnect.clone();
@@ -149,44 +203,39 @@ pub fn UploadProgressView(
 
     view! {
         <section
-            class=move || format!("upr upr--{}", status.with(describe::connection_attr))
-            data-process-id=move || progress.with(|p| p.as_ref().map(|p| p.process_id.to_string()).unwrap_or_default())
-            data-state=move || progress.with(|p| describe::job_state_attr(p.as_ref()))
-            data-stage=move || progress.with(|p| p.as_ref().and_then(|p| p.stage.clone()).unwrap_or_default())
-            data-mode=move || status.with(|s| describe::mode_attr(s.mode))
-            data-connection=move || status.with(describe::connection_attr)
-            data-seq=move || progress.with(|p| p.as_ref().map(|p| p.seq).unwrap_or(0).to_string())
-            data-percent=move || percent().unwrap_or(0).to_string()
-            data-attempt=move || status.with(describe::attempt_attr)
+            class=root_class
+            data-process-id=process_id
+            data-state=job_state
+            data-stage=stage
+            data-mode=mode
+            data-connection=connection
+            data-seq=seq
+            data-percent=percent_attr
+            data-attempt=attempt
         >
             <header class="upr__header">
                 <span class="upr__filename">{title}</span>
-                <span class="upr__percent">{move || percent().map(|p| format!("{p}%"))}</span>
+                <span class="upr__percent">{percent_text}</span>
             </header>
             <div
                 class="upr__bar"
-                class:upr__bar--indeterminate=move || percent().is_none()
+                class:upr__bar--indeterminate=indeterminate
                 role="progressbar"
                 aria-label=progress_label
                 aria-valuemin="0"
                 aria-valuemax="100"
-                aria-valuenow=move || percent().map(|p| p.to_string())
+                aria-valuenow=percent_now
                 aria-valuetext=value_text
             >
-                <div
-                    class="upr__bar-fill"
-                    style=move || format!("width: {}%", percent().unwrap_or(0))
-                ></div>
+                <div class="upr__bar-fill" style=fill_style></div>
             </div>
             {lead.map(|l| l.panel.run())}
             <ol class="upr__stages" aria-label=stages_label>
-                {stages}
+                {stage_items}
             </ol>
-            <p class="upr__message">
-                {move || progress.with(|p| p.as_ref().map(|p| p.message.clone()).unwrap_or_default())}
-            </p>
+            <p class="upr__message">{message}</p>
             <div class="upr__status">
-                <div class="upr__connection" title=latency_title>
+                <div class="upr__connection" title=latency>
                     <span class="upr__dot" aria-hidden="true"></span>
                     <span class="upr__connection-text" aria-hidden="true">{connection_text}</span>
                     <span class="upr__announce upr__sr-only" aria-live="polite" aria-atomic="true">
@@ -195,7 +244,7 @@ pub fn UploadProgressView(
                     <span class="upr__latency upr__sr-only">{latency}</span>
                 </div>
                 <span class="upr__age">{age_text}</span>
-                <Show when=move || status.with(Status::offers_reconnect)>
+                <Show when=move || offers_reconnect.get()>
                     <button
                         type="button"
                         class="upr__reconnect"
@@ -210,10 +259,19 @@ pub fn UploadProgressView(
                 </Show>
             </div>
             <div class="upr__alert" role="alert">
-                {move || alert().map(|text| view! { <p class="upr__error">{text}</p> })}
+                {move || alert.get().map(|text| view! { <p class="upr__error">{text}</p> })}
             </div>
         </section>
     }
+}
+
+/// How a shown value is read from the signals.
+type Read<T> = Box<dyn Fn() -> T + Send + Sync>;
+
+/// A memo over `read`. Taking the reader boxed keeps one copy of the memo's
+/// code per value type instead of one per call site.
+fn memo<T: PartialEq + Send + Sync + 'static>(read: Read<T>) -> Memo<T> {
+    Memo::new(move |_| read())
 }
 
 /// A signal holding `performance.now()`, refreshed every second while the

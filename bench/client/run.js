@@ -20,14 +20,17 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const STALL_OPTS = { heartbeatIntervalMs: 5000, pongTimeoutMs: 2000 };
 
 function args() {
-  const a = { server: '', dist: '', runs: 3, out: 'client.json' };
+  // --only cost (or dom, stall, refuse, comma separated) measures a subset;
+  // the others are written with no values.
+  const a = { server: '', dist: '', runs: 3, out: 'client.json', only: 'dom,stall,refuse,cost' };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) {
     const key = argv[i].replace(/^--/, '');
     if (!(key in a)) throw new Error(`unknown option ${argv[i]}`);
     a[key] = key === 'runs' ? Number(argv[i + 1]) : argv[i + 1];
   }
-  if (!a.server || !a.dist) throw new Error('usage: run.js --server BIN --dist DIR [--runs N] [--out FILE]');
+  if (!a.server || !a.dist) throw new Error('usage: run.js --server BIN --dist DIR [--runs N] [--out FILE] [--only cost,...]');
+  a.only = new Set(a.only.split(','));
   return a;
 }
 
@@ -132,8 +135,9 @@ async function refuseToPolling(browser, base, run) {
 }
 
 // Main-thread busy time (CDP Performance.getMetrics TaskDuration) over a window,
-// with 100 updates/s flowing, minus the same window with the widget idle.
-async function mainThreadCost(browser, base, run) {
+// with a job stepping every `stepMs` (10 ms: 100 updates/s), minus the same
+// window with the widget idle.
+async function mainThreadCost(browser, base, run, stepMs) {
   const page = await openPage(browser, base);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
@@ -141,14 +145,15 @@ async function mainThreadCost(browser, base, run) {
     const { metrics } = await cdp.send('Performance.getMetrics');
     return metrics.find((m) => m.name === 'TaskDuration').value * 1000;
   };
-  const id = `cl_cpu_${run}_${Date.now()}`;
+  const id = `cl_cpu_${stepMs}_${run}_${Date.now()}`;
   await page.evaluate((pid) => { window.h = window.uprMount(pid, {}); }, id);
   await waitFor(page, (e) => e.connection === 'connected', 'connected');
   const windowMs = 3000;
   let b0 = await busy(); let w0 = Date.now();
   await sleep(windowMs);
   const idle = (await busy() - b0) / (Date.now() - w0);
-  await startJob(base, id, 10, 200);
+  // Enough steps that the job outlasts the window at either rate.
+  await startJob(base, id, stepMs, 200);
   await sleep(500);
   const seq0 = (await log(page)).at(-1).seq;
   b0 = await busy(); w0 = Date.now();
@@ -168,18 +173,24 @@ async function main() {
   const { child, base } = await startServer(a.server, dist);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const version = browser.version();
-  const f = { domP50: [], domP99: [], stall: [], refuseFirst: [], refuseDrop: [], cpu: [], cpuIdle: [], rate: [] };
+  const f = { domP50: [], domP99: [], stall: [], refuseFirst: [], refuseDrop: [], cpu: [], cpuIdle: [], rate: [], cpu10: [], rate10: [] };
   try {
     for (let run = 0; run < a.runs; run += 1) {
-      const d = await updateToDom(browser, base, run);
-      f.domP50.push(d.p50); f.domP99.push(d.p99);
-      f.stall.push(await stallDetect(browser, base, run));
-      const r = await refuseToPolling(browser, base, run);
-      f.refuseFirst.push(r.fromFirstRefused); f.refuseDrop.push(r.fromDrop);
-      const c = await mainThreadCost(browser, base, run);
-      f.cpu.push(c.msPerS); f.cpuIdle.push(c.idleMsPerS); f.rate.push(c.updatesPerS);
+      const d = a.only.has('dom') ? await updateToDom(browser, base, run) : { p50: NaN, p99: NaN, n: 0 };
+      if (a.only.has('dom')) { f.domP50.push(d.p50); f.domP99.push(d.p99); }
+      if (a.only.has('stall')) f.stall.push(await stallDetect(browser, base, run));
+      const r = a.only.has('refuse') ? await refuseToPolling(browser, base, run) : { fromFirstRefused: NaN, fromDrop: NaN };
+      if (a.only.has('refuse')) { f.refuseFirst.push(r.fromFirstRefused); f.refuseDrop.push(r.fromDrop); }
+      const none = { msPerS: NaN, updatesPerS: NaN, idleMsPerS: NaN };
+      const c = a.only.has('cost') ? await mainThreadCost(browser, base, run, 10) : none;
+      const slow = a.only.has('cost') ? await mainThreadCost(browser, base, run, 100) : none;
+      if (a.only.has('cost')) {
+        f.cpu.push(c.msPerS); f.cpuIdle.push(c.idleMsPerS); f.rate.push(c.updatesPerS);
+        f.cpu10.push(slow.msPerS); f.rate10.push(slow.updatesPerS);
+      }
       process.stderr.write(`browser run ${run}: dom p50 ${d.p50.toFixed(1)} ms (${d.n} updates), stall ${f.stall.at(-1)} ms, `
-        + `refuse->polling ${r.fromFirstRefused.toFixed(0)} ms, main thread ${c.msPerS.toFixed(1)} ms/s at ${c.updatesPerS.toFixed(0)} updates/s\n`);
+        + `refuse->polling ${r.fromFirstRefused.toFixed(0)} ms, main thread ${c.msPerS.toFixed(1)} ms/s at ${c.updatesPerS.toFixed(0)} updates/s, `
+        + `${slow.msPerS.toFixed(1)} ms/s at ${slow.updatesPerS.toFixed(0)} updates/s (idle ${c.idleMsPerS.toFixed(1)} ms/s)\n`);
     }
   } finally {
     await browser.close();
@@ -198,6 +209,9 @@ async function main() {
     { name: 'main-thread cost at 100 updates/s', unit: 'ms per s', values: f.cpu,
       method: 'CDP `Performance.getMetrics` TaskDuration over 3 s with a job stepping every 10 ms, minus the same window idle' },
     { name: 'updates rendered per second in that window', unit: '1/s', values: f.rate, method: 'change of `data-seq` over the window' },
+    { name: 'main-thread cost at 10 updates/s', unit: 'ms per s', values: f.cpu10,
+      method: 'as at 100 updates/s, with the job stepping every 100 ms' },
+    { name: 'updates rendered per second in that window (10/s)', unit: '1/s', values: f.rate10, method: 'change of `data-seq` over the window' },
     { name: 'main-thread time while idle and connected', unit: 'ms per s', values: f.cpuIdle, method: 'TaskDuration over 3 s, widget mounted, no updates' },
   ];
   fs.mkdirSync(path.dirname(path.resolve(a.out)), { recursive: true });

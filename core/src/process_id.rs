@@ -29,13 +29,24 @@ pub enum InvalidProcessId {
         len: usize,
     },
     /// The id held a character outside `[A-Za-z0-9_-]`.
-    #[error("process_id contains {found:?} at position {position}; only A-Z, a-z, 0-9, '_' and '-' are allowed")]
+    #[error("process_id contains {} at position {position}; only A-Z, a-z, 0-9, '_' and '-' are allowed", shown(*found))]
     BadCharacter {
         /// The first offending character.
         found: char,
         /// Its position, counted in characters from 0.
         position: usize,
     },
+}
+
+/// A rejected character for the error message: quoted when printable,
+/// else its code point. Not `{:?}`: char's `Debug` brings Unicode
+/// printability tables into every browser bundle that parses ids.
+fn shown(c: char) -> String {
+    if c.is_ascii_graphic() {
+        format!("'{c}'")
+    } else {
+        format!("U+{:04X}", u32::from(c))
+    }
 }
 
 impl ProcessId {
@@ -93,5 +104,21 @@ impl fmt::Display for ProcessId {
 impl AsRef<str> for ProcessId {
     fn as_ref(&self) -> &str {
         &self.0
+    }
+}
+
+#[cfg(test)]
+mod message_tests {
+    use super::ProcessId;
+
+    fn message(raw: &str) -> String {
+        ProcessId::parse(raw).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn a_rejected_character_is_quoted_or_named_by_its_code_point() {
+        assert!(message("ab!c").starts_with("process_id contains '!' at position 2;"));
+        assert!(message("a b").starts_with("process_id contains U+0020 at position 1;"));
+        assert!(message("é").starts_with("process_id contains U+00E9 at position 0;"));
     }
 }

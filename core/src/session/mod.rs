@@ -53,6 +53,7 @@
 pub(crate) mod backoff;
 mod errors;
 mod events;
+mod frame;
 mod io;
 mod lifecycle;
 mod options;
@@ -68,6 +69,7 @@ mod urls;
 mod view;
 
 pub use events::SessionEvent;
+pub use frame::{Flush, PendingView, FRAME_FALLBACK_MS};
 pub use io::{Action, AttemptId, Input, Millis, PollOutcome, RequestId};
 pub use options::{SessionConfig, SessionOptions};
 pub use session::Session;
