@@ -69,12 +69,27 @@ function percentile(sorted, q) {
 
 function ask(worker, message, limitMs = ASK_LIMIT_MS) {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`worker ${worker.pid} gave no answer to ${message.cmd} within ${limitMs} ms`)), limitMs);
-    worker.once('message', (reply) => {
+    const done = () => {
       clearTimeout(timer);
+      worker.off('message', onReply);
+      worker.off('exit', onExit);
+    };
+    const onReply = (reply) => {
+      done();
       if (reply && reply.error) reject(new Error(`worker ${worker.pid}: ${reply.error}`));
       else resolve(reply);
-    });
+    };
+    // A worker that dies (an exception in a socket callback) fails the run at once.
+    const onExit = (code, signal) => {
+      done();
+      reject(new Error(`worker ${worker.pid} exited (${code ?? signal}) before answering ${message.cmd}`));
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(`worker ${worker.pid} gave no answer to ${message.cmd} within ${limitMs} ms`));
+    }, limitMs);
+    worker.once('message', onReply);
+    worker.once('exit', onExit);
     worker.send(message);
   });
 }
