@@ -19,6 +19,7 @@
 #   FANOUT_SIZES="1000 10000"       subscriber counts of the fan-out ("1000 5000 10000" with FULL);
 #                                   each needs a hard `ulimit -n` above the count
 #   SESSION_RUNS=1 REDIS_RUNS=1     runs of the `Session`-client figure and of the Redis pair
+#   REDIS_SIZES="10000"             sizes of the Redis pair (all fan-out sizes with FULL)
 #   PER_JOB=100 STEP_MS=250 STEPS_PER_STAGE=5   fan-out workload
 #   FAST_CLIENTS=1000 FAST_STEP_MS=100          the 10 updates/s run (latency goal)
 #   STORM_CLIENTS=5000 STORM_DOWN_MS=0          storm size and server downtime
@@ -40,12 +41,14 @@ if [ "${FULL:-0}" = 1 ]; then
   FANOUT_SIZES=${FANOUT_SIZES:-"1000 5000 10000"}
   SESSION_RUNS=${SESSION_RUNS:-3}
   REDIS_RUNS=${REDIS_RUNS:-3}
+  REDIS_SIZES=${REDIS_SIZES:-$FANOUT_SIZES}
 fi
 RUNS=${RUNS:-1}
 FANOUT_RUNS=${FANOUT_RUNS:-2}
 FANOUT_SIZES=${FANOUT_SIZES:-"1000 10000"}
 SESSION_RUNS=${SESSION_RUNS:-1}
 REDIS_RUNS=${REDIS_RUNS:-1}
+REDIS_SIZES=${REDIS_SIZES:-10000}
 FAST_CLIENTS=${FAST_CLIENTS:-1000}
 FAST_STEP_MS=${FAST_STEP_MS:-100}
 PER_JOB=${PER_JOB:-100}
@@ -139,9 +142,11 @@ fanout() {
       loadgen --target socketio "${WORKLOAD[@]}" --clients "$n" --runs 1 --accumulate \
         --out "$RESULTS/fanout-socketio-$n.json"
     done
-    log "fan-out, $n subscribers: two instances on Redis (neutral generator)"
-    loadgen "${LOADGEN_OURS[@]}" --instances 2 --redis-url "$REDIS_URL" "${WORKLOAD[@]}" --clients "$n" \
-      --runs "$REDIS_RUNS" --out "$RESULTS/fanout-redis-$n.json"
+    if [[ " $REDIS_SIZES " == *" $n "* ]]; then
+      log "fan-out, $n subscribers: two instances on Redis (neutral generator)"
+      loadgen "${LOADGEN_OURS[@]}" --instances 2 --redis-url "$REDIS_URL" "${WORKLOAD[@]}" --clients "$n" \
+        --runs "$REDIS_RUNS" --out "$RESULTS/fanout-redis-$n.json"
+    fi
     log "fan-out, $n subscribers: ours, read by the native Session client"
     "$BENCH" fanout "${SERVER_ARGS[@]}" "${WORKLOAD[@]}" --clients "$n" --runs "$SESSION_RUNS" \
       --out "$RESULTS/fanout-session-$n.json"

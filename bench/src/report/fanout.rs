@@ -253,10 +253,16 @@ pub fn versus_socketio(sizes: &[FanoutSize], fast: Option<&FanoutSize>) -> Strin
     );
     s.push_str(
         "- **One load generator for both** (`bench/loadgen`): one Node process per CPU, each \
-         holding its share of the subscribers as raw `ws` sockets; the same code reads both servers, \
-         one `JSON.parse` per frame. Ours: `GET /ws/progress/{id}` frames. Socket.IO: its \
-         WebSocket transport spoken directly (Engine.IO v4 open, namespace connect, ping answered \
-         with pong, `42[\"progress\",…]` events), which is what socket.io-client reads on the wire.\n\
+         holding its share of the subscribers as minimal WebSocket clients on plain TCP sockets; \
+         the same code reads both servers and takes `seq`, `state` and `updated_at_ms` from each \
+         frame with one scan of its text (no full JSON parse: on 2 CPUs the generator's cost per \
+         frame, not the servers', decides what it can read). Ours: `GET /ws/progress/{id}` \
+         frames. Socket.IO: its WebSocket transport spoken directly (Engine.IO v4 open, namespace \
+         connect, ping answered with pong, `42[\"progress\",…]` events), the bytes \
+         socket.io-client reads. Our server closes a socket after the final state; the generator \
+         answers those close frames once its sockets hold their final states (or after 800 ms), \
+         because thousands of close replies answered at once delayed its reading of other \
+         sockets' finals (each real client closes on its own machine).\n\
          - **Servers**: `upload-progress-server` (release build), jobs started with \
          `POST /ws/test/{id}`; `bench/socketio/server.js` (socket.io 4, WebSocket transport only, no \
          compression), jobs started with `POST /test/{id}`, each client in its job's room. Both \
