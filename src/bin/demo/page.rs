@@ -34,25 +34,28 @@ pub fn DemoApp() -> impl IntoView {
     let next_key = StoredValue::new(0_u64);
     let (notice, set_notice) = signal(String::new());
 
-    let add = move |title: String, scripted: Option<api::StartedJob>| -> u64 {
-        let key = next_key.get_value();
-        next_key.set_value(key + 1);
-        jobs.update(|jobs| {
-            jobs.push(Job {
-                key,
-                title,
-                scripted,
-            })
-        });
-        key
-    };
+    // A file is stored under its card's key before the card is listed, so
+    // the card finds it when it renders.
+    let add =
+        move |title: String, scripted: Option<api::StartedJob>, file: Option<web_sys::File>| {
+            let key = next_key.get_value();
+            next_key.set_value(key + 1);
+            if let Some(file) = file {
+                files.update_value(|m| {
+                    m.insert(key, file);
+                });
+            }
+            jobs.update(|jobs| {
+                jobs.push(Job {
+                    key,
+                    title,
+                    scripted,
+                })
+            });
+        };
     let on_files = Callback::new(move |chosen: Vec<web_sys::File>| {
         for file in chosen {
-            let key = next_key.get_value();
-            files.update_value(|m| {
-                m.insert(key, file.clone());
-            });
-            add(file.name(), None);
+            add(file.name(), None, Some(file));
         }
     });
     let scripted = move |_| {
@@ -62,7 +65,7 @@ pub fn DemoApp() -> impl IntoView {
             match api::scripted_job(&base, &id, 400, 5).await {
                 Ok(job) => {
                     set_notice.set(String::new());
-                    add("Scripted demo job".to_owned(), Some(job));
+                    add("Scripted demo job".to_owned(), Some(job), None);
                 }
                 Err(e) => set_notice.set(format!("Could not start a demo job: {e}")),
             }
