@@ -118,8 +118,9 @@ function main() {
     + 'ours is the embed package\'s `mount_upload_progress`; leptos-use\'s `use_websocket` (reconnect limit 3, fixed '
     + '3 s interval, no heartbeat) in a Leptos CSR app; socket.io-client with long-polling then WebSocket against a '
     + 'Socket.IO 4.8 server that emits the same Progress JSON (`bench/socketio/progress.js`); partysocket\'s '
-    + 'reconnecting WebSocket with a hand-written view and no polling. The hand-written views show a status line '
-    + '(connected / not) and close their socket on a terminal state.', '',
+    + 'reconnecting WebSocket with a hand-written view and no polling. The Socket.IO and partysocket views show a status '
+    + 'line (connected / not) and close their socket on a terminal state; the leptos-use view shows '
+    + '`use_websocket`\'s ready state, as its docs do.', '',
     `How it is measured: every change of what a page shows (seq, percent, state, indicator) is logged in the page `
     + `by a MutationObserver (plus a 200 ms sample), on the same clock as the servers' truth (every state the job `
     + `made, read past the faults). On a 50 ms grid, a page is stale when it shows a lower seq than its server had `

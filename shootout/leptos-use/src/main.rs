@@ -59,7 +59,12 @@ fn App() -> impl IntoView {
     });
 
     let status = move || ready_state.get().to_string();
-    let seq = move || progress.get().map(|p| p.seq.to_string()).unwrap_or_default();
+    let seq = move || {
+        progress
+            .get()
+            .map(|p| p.seq.to_string())
+            .unwrap_or_default()
+    };
     let state = move || progress.get().map(|p| p.state).unwrap_or_default();
     let percent = move || progress.get().map(|p| p.percent).unwrap_or(0.0);
 
