@@ -8,7 +8,8 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const { timelineSvg } = require('./lib/timeline-svg');
-const { DELIVERY_TOLERANCE_MS, ANNOUNCE_WINDOW_MS } = require('./lib/metrics');
+const { backendOf } = require('./lib/clients');
+const { clientFigures, DELIVERY_TOLERANCE_MS, ANNOUNCE_WINDOW_MS } = require('./lib/metrics');
 
 function parseArgs() {
   const a = { compressed: '', full: '', md: '', 'svg-dir': '' };
@@ -104,6 +105,20 @@ function section(result, label, svgName) {
     `![Timeline of seed ${step.seed}](${svgName})`, ''].join('\n');
 }
 
+// Reads a results file and scores it again from the raw logs, so the report
+// always follows the current definitions in lib/metrics.js.
+function load(file) {
+  const result = JSON.parse(fs.readFileSync(file, 'utf8'));
+  for (const run of result.runs) {
+    for (const [key, c] of Object.entries(run.clients)) {
+      const truth = run.truth[backendOf(key)];
+      c.figures = clientFigures({ truth, log: c.log, faults: run.faults, t0: run.t0, end: run.end, sockets: c.sockets });
+      c.figures.httpConnections = c.proxy.httpConnections;
+    }
+  }
+  return result;
+}
+
 function main() {
   const args = parseArgs();
   const parts = ['## 6. Robustness shoot-out', '',
@@ -132,13 +147,13 @@ function main() {
     `Run it: \`bash scripts/shootout.sh\` (compressed schedule, ${'2'} runs); \`FULL=1 bash scripts/shootout.sh\` `
     + '(the full schedule of the issue, 3 runs); `SEEDS=1,2,3` chooses the seeds.', ''];
   if (args.compressed && fs.existsSync(args.compressed)) {
-    const r = JSON.parse(fs.readFileSync(args.compressed, 'utf8'));
+    const r = load(args.compressed);
     fs.writeFileSync(path.join(args['svg-dir'], 'shootout.svg'),
       timelineSvg(r, r.runs[0], `Shoot-out, compressed schedule, seed ${r.runs[0].seed}`));
     parts.push(section(r, 'Compressed schedule (the default bench run)', 'bench/shootout.svg'));
   }
   if (args.full && fs.existsSync(args.full)) {
-    const r = JSON.parse(fs.readFileSync(args.full, 'utf8'));
+    const r = load(args.full);
     fs.writeFileSync(path.join(args['svg-dir'], 'shootout-full.svg'),
       timelineSvg(r, r.runs[0], `Shoot-out, full schedule, seed ${r.runs[0].seed}`));
     parts.push(section(r, 'Full schedule of the issue (`FULL=1`, last run)', 'bench/shootout-full.svg'));

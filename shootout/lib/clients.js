@@ -29,4 +29,7 @@ const CLIENTS = [
   },
 ];
 
-module.exports = { CLIENTS };
+// The server side ('dev' or 'sio') a client talks to; results keep each side's truth under that name.
+const backendOf = (key) => CLIENTS.find((c) => c.key === key).backend;
+
+module.exports = { CLIENTS, backendOf };

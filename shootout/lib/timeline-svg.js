@@ -4,6 +4,8 @@
 // windows shaded across all lanes.
 'use strict';
 
+const { backendOf } = require('./clients');
+
 const WIDTH = 960;
 const LEFT = 200;
 const RIGHT = 20;
@@ -48,7 +50,7 @@ function timelineSvg(result, run, title) {
     const top = TOP + i * LANE;
     const y = (pct) => top + PLOT - (pct / 100) * PLOT;
     const c = run.clients[key];
-    const truth = run.truth[key === 'socketio' ? 'sio' : 'dev'];
+    const truth = run.truth[backendOf(key)];
     out.push(`<text x="4" y="${top + 20}" font-weight="bold">${esc(key)}</text>`);
     out.push(`<text x="4" y="${top + 34}" fill="#555" font-size="10">${esc(name.replace(/`/g, '').replace(/ \(.*\)$/, '')).slice(0, 34)}</text>`);
     out.push(`<text x="4" y="${top + 48}" fill="#555">final ${c.figures.finalOk ? 'right' : 'WRONG'}, ${c.figures.socketsOpened} sockets</text>`);
