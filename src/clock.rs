@@ -14,10 +14,14 @@ pub(crate) fn now() -> Millis {
     if !cfg!(target_arch = "wasm32") {
         return 0;
     }
-    web_sys::window()
-        .and_then(|w| w.performance())
-        .map(|p| p.now().max(0.0) as Millis)
-        .unwrap_or(0)
+    PERFORMANCE.with(|p| p.as_ref().map_or(0, |p| p.now().max(0.0) as Millis))
+}
+
+thread_local! {
+    /// `window.performance`, looked up once: the clock is read several
+    /// times per message, and each lookup is two calls into JS plus a type check.
+    static PERFORMANCE: Option<web_sys::Performance> =
+        web_sys::window().and_then(|w| w.performance());
 }
 
 /// A seed for the session's jitter generator.

@@ -1,10 +1,12 @@
-//! Carries the session's view updates to the page at most once per
-//! animation frame, as [`PendingView`] decides.
+//! Carries the session's view updates to the page on animation frames, as
+//! [`PendingView`] decides (at most one per `FRAME_MIN_INTERVAL_MS`).
 //!
 //! A flush is woken by `requestAnimationFrame` or, when no frame comes (a
 //! hidden tab runs none), by a timer after `FRAME_FALLBACK_MS`; whichever
-//! fires first cancels the other. Dropping the sink cancels both, and the
-//! update still pending is never shown: it belonged to a session that is gone.
+//! fires first cancels the other. An update that comes too soon after the
+//! last flush first waits on a timer, then asks for its frame. Dropping the
+//! sink cancels all of them, and the update still pending is never shown:
+//! it belonged to a session that is gone.
 
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -14,6 +16,8 @@ use upload_progress_core::session::{Flush, PendingView, Status, FRAME_FALLBACK_M
 use upload_progress_core::Progress;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
+
+use crate::clock;
 
 /// Where flushed updates go: the newest progress and status, each only
 /// when it changed since the last flush.
@@ -30,14 +34,20 @@ struct Inner {
     show: Show,
 }
 
-/// The frame request and the fallback timer of one scheduled flush;
-/// dropping it cancels both.
-struct Wake {
+/// What one scheduled flush waits on; dropping it cancels the wait.
+enum Wake {
+    /// The minimum interval since the last flush, before asking for a frame.
+    Interval { _timer: Timeout },
+    /// The frame request and its fallback timer.
+    Frame { _request: FrameRequest },
+}
+
+struct FrameRequest {
     frame: Option<(i32, Closure<dyn FnMut()>)>,
     _fallback: Timeout,
 }
 
-impl Drop for Wake {
+impl Drop for FrameRequest {
     fn drop(&mut self) {
         if let (Some((id, _)), Some(window)) = (&self.frame, web_sys::window()) {
             let _ = window.cancel_animation_frame(*id);
@@ -57,12 +67,20 @@ impl FrameSink {
     }
 
     pub(crate) fn progress(&self, progress: Progress) {
-        let flush = self.inner.pending.borrow_mut().offer_progress(progress);
+        let flush = self
+            .inner
+            .pending
+            .borrow_mut()
+            .offer_progress(progress, clock::now());
         Inner::after(&self.inner, flush);
     }
 
     pub(crate) fn status(&self, status: Status) {
-        let flush = self.inner.pending.borrow_mut().offer_status(status);
+        let flush = self
+            .inner
+            .pending
+            .borrow_mut()
+            .offer_status(status, clock::now());
         Inner::after(&self.inner, flush);
     }
 
@@ -77,7 +95,17 @@ impl Inner {
     fn after(this: &Rc<Self>, flush: Flush) {
         match flush {
             Flush::Scheduled => {}
-            Flush::NextFrame => Self::schedule(this),
+            Flush::NextFrame => Self::request_frame(this),
+            Flush::After(delay) => {
+                let weak = Rc::downgrade(this);
+                let delay = u32::try_from(delay).unwrap_or(u32::MAX);
+                let timer = Timeout::new(delay, move || {
+                    if let Some(inner) = weak.upgrade() {
+                        Inner::request_frame(&inner);
+                    }
+                });
+                *this.wake.borrow_mut() = Some(Wake::Interval { _timer: timer });
+            }
             Flush::Now => Self::flush(this),
         }
     }
@@ -85,13 +113,13 @@ impl Inner {
     fn flush(this: &Rc<Self>) {
         let wake = this.wake.borrow_mut().take();
         drop(wake);
-        let (progress, status) = this.pending.borrow_mut().take();
+        let (progress, status) = this.pending.borrow_mut().take(clock::now());
         if progress.is_some() || status.is_some() {
             (this.show)(progress, status);
         }
     }
 
-    fn schedule(this: &Rc<Self>) {
+    fn request_frame(this: &Rc<Self>) {
         let weak = Rc::downgrade(this);
         let fallback = Timeout::new(FRAME_FALLBACK_MS, move || wake_up(&weak));
         let weak = Rc::downgrade(this);
@@ -102,10 +130,16 @@ impl Inner {
                     .ok()
             })
             .map(|id| (id, callback));
-        *this.wake.borrow_mut() = Some(Wake {
-            frame,
-            _fallback: fallback,
-        });
+        let request = Wake::Frame {
+            _request: FrameRequest {
+                frame,
+                _fallback: fallback,
+            },
+        };
+        // Replacing the interval timer from inside its own callback is
+        // fine: wasm-bindgen frees a running closure once it returns.
+        let waited = this.wake.borrow_mut().replace(request);
+        drop(waited);
     }
 }
 

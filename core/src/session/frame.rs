@@ -1,15 +1,22 @@
 //! When the view shows what the session announced.
 //!
 //! A job can report far faster than a screen refreshes; drawing every
-//! update would spend the page's main thread on frames nobody sees. The
-//! shell therefore holds the newest `Progress` and `Status` here and shows
-//! them at most once per animation frame. Two exceptions keep the view
-//! honest: a final state (a terminal job, a finished or stopped session) is
-//! shown at once, and an update whose frame does not come (hidden tabs run
-//! no animation frames) is shown after [`FRAME_FALLBACK_MS`] anyway.
+//! update would spend the page's main thread on frames nobody reads (each
+//! costs a style, layout, paint and commit). The shell therefore holds the
+//! newest `Progress` and `Status` here and shows them on an animation
+//! frame, at most once per [`FRAME_MIN_INTERVAL_MS`]. Two exceptions keep
+//! the view honest: a final state (a terminal job, a finished or stopped
+//! session) is shown at once, and an update whose frame does not come
+//! (hidden tabs run no animation frames) is shown after
+//! [`FRAME_FALLBACK_MS`] anyway.
 
-use super::{Connection, Status};
+use super::{Connection, Millis, Status};
 use crate::Progress;
+
+/// The shortest time between two shown updates. Ten a second reads as
+/// live (the bar's transition smooths the steps between them) and bounds
+/// the rendering cost of a job that reports a hundred times a second.
+pub const FRAME_MIN_INTERVAL_MS: Millis = 100;
 
 /// How long a pending update waits for an animation frame before it is
 /// shown without one. Far longer than a frame (16 ms at 60 Hz), so a
@@ -25,6 +32,9 @@ pub enum Flush {
     Scheduled,
     /// Ask for an animation frame (with the fallback timer) and flush then.
     NextFrame,
+    /// Wait this many milliseconds, then ask for a frame as for `NextFrame`:
+    /// the last update was shown less than [`FRAME_MIN_INTERVAL_MS`] ago.
+    After(Millis),
     /// Flush now: this is a final state.
     Now,
 }
@@ -36,6 +46,7 @@ pub struct PendingView {
     progress: Option<Progress>,
     status: Option<Status>,
     scheduled: bool,
+    shown_at: Option<Millis>,
 }
 
 impl PendingView {
@@ -44,36 +55,44 @@ impl PendingView {
         Self::default()
     }
 
-    /// Holds `progress` until the next flush.
-    pub fn offer_progress(&mut self, progress: Progress) -> Flush {
+    /// Holds `progress` (arrived at `now`) until the next flush.
+    pub fn offer_progress(&mut self, progress: Progress, now: Millis) -> Flush {
         let last = progress.state.is_terminal();
         self.progress = Some(progress);
-        self.flush_for(last)
+        self.flush_for(last, now)
     }
 
-    /// Holds `status` until the next flush.
-    pub fn offer_status(&mut self, status: Status) -> Flush {
+    /// Holds `status` (arrived at `now`) until the next flush.
+    pub fn offer_status(&mut self, status: Status, now: Millis) -> Flush {
         let last = matches!(
             status.connection,
             Connection::Finished(_) | Connection::Stopped { .. }
         );
         self.status = Some(status);
-        self.flush_for(last)
+        self.flush_for(last, now)
     }
 
-    /// What to show now; the next offer schedules a new flush.
-    pub fn take(&mut self) -> (Option<Progress>, Option<Status>) {
+    /// What to show at `now`; the next offer schedules a new flush.
+    pub fn take(&mut self, now: Millis) -> (Option<Progress>, Option<Status>) {
         self.scheduled = false;
+        self.shown_at = Some(now);
         (self.progress.take(), self.status.take())
     }
 
-    fn flush_for(&mut self, last: bool) -> Flush {
+    fn flush_for(&mut self, last: bool, now: Millis) -> Flush {
         if last {
-            Flush::Now
-        } else if self.scheduled {
-            Flush::Scheduled
+            return Flush::Now;
+        }
+        if self.scheduled {
+            return Flush::Scheduled;
+        }
+        self.scheduled = true;
+        let ready_at = self
+            .shown_at
+            .map_or(now, |at| at.saturating_add(FRAME_MIN_INTERVAL_MS));
+        if ready_at > now {
+            Flush::After(ready_at - now)
         } else {
-            self.scheduled = true;
             Flush::NextFrame
         }
     }
@@ -108,46 +127,59 @@ mod tests {
     fn a_burst_asks_for_one_frame_and_shows_only_the_newest() {
         let mut view = PendingView::new();
         assert_eq!(
-            view.offer_progress(progress(1, JobState::Running)),
+            view.offer_progress(progress(1, JobState::Running), 0),
             Flush::NextFrame
         );
         assert_eq!(
-            view.offer_status(status(Connection::Connected)),
+            view.offer_status(status(Connection::Connected), 3),
             Flush::Scheduled
         );
         assert_eq!(
-            view.offer_progress(progress(2, JobState::Running)),
+            view.offer_progress(progress(2, JobState::Running), 5),
             Flush::Scheduled
         );
-        let (p, s) = view.take();
+        let (p, s) = view.take(16);
         assert_eq!(p.map(|p| p.seq), Some(2));
         assert_eq!(s.map(|s| s.connection), Some(Connection::Connected));
-        assert_eq!(view.take(), (None, None), "nothing is shown twice");
+        assert_eq!(view.take(17), (None, None), "nothing is shown twice");
     }
 
     #[test]
-    fn after_a_flush_the_next_update_asks_for_a_new_frame() {
+    fn updates_are_shown_at_most_once_per_interval() {
         let mut view = PendingView::new();
-        view.offer_progress(progress(1, JobState::Running));
-        view.take();
+        view.offer_progress(progress(1, JobState::Running), 0);
+        view.take(10);
         assert_eq!(
-            view.offer_progress(progress(2, JobState::Running)),
-            Flush::NextFrame
+            view.offer_progress(progress(2, JobState::Running), 40),
+            Flush::After(FRAME_MIN_INTERVAL_MS - 30),
+            "shown at 10, so not before 10 + the interval"
+        );
+        assert_eq!(
+            view.offer_progress(progress(3, JobState::Running), 60),
+            Flush::Scheduled
+        );
+        view.take(110);
+        assert_eq!(
+            view.offer_progress(progress(4, JobState::Running), 110 + FRAME_MIN_INTERVAL_MS),
+            Flush::NextFrame,
+            "a whole interval later it waits for a frame only"
         );
     }
 
     #[test]
     fn final_states_are_shown_at_once() {
         let mut view = PendingView::new();
+        view.offer_progress(progress(1, JobState::Running), 0);
+        view.take(0);
         for state in [JobState::Completed, JobState::Failed, JobState::Cancelled] {
-            assert_eq!(view.offer_progress(progress(9, state)), Flush::Now);
+            assert_eq!(view.offer_progress(progress(9, state), 1), Flush::Now);
         }
         assert_eq!(
-            view.offer_status(status(Connection::Finished(JobState::Completed))),
+            view.offer_status(status(Connection::Finished(JobState::Completed)), 1),
             Flush::Now
         );
         assert_eq!(
-            view.offer_status(status(Connection::Stopped { error: None })),
+            view.offer_status(status(Connection::Stopped { error: None }), 1),
             Flush::Now
         );
     }
@@ -155,12 +187,12 @@ mod tests {
     #[test]
     fn a_final_state_takes_the_pending_update_with_it() {
         let mut view = PendingView::new();
-        view.offer_status(status(Connection::Connected));
+        view.offer_status(status(Connection::Connected), 0);
         assert_eq!(
-            view.offer_progress(progress(5, JobState::Completed)),
+            view.offer_progress(progress(5, JobState::Completed), 1),
             Flush::Now
         );
-        let (p, s) = view.take();
+        let (p, s) = view.take(1);
         assert_eq!(p.map(|p| p.state), Some(JobState::Completed));
         assert_eq!(s.map(|s| s.connection), Some(Connection::Connected));
     }

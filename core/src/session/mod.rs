@@ -69,7 +69,7 @@ mod urls;
 mod view;
 
 pub use events::SessionEvent;
-pub use frame::{Flush, PendingView, FRAME_FALLBACK_MS};
+pub use frame::{Flush, PendingView, FRAME_FALLBACK_MS, FRAME_MIN_INTERVAL_MS};
 pub use io::{Action, AttemptId, Input, Millis, PollOutcome, RequestId};
 pub use options::{SessionConfig, SessionOptions};
 pub use session::Session;
