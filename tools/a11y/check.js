@@ -3,8 +3,8 @@
 // violation. Waits for the page's module (the custom element) first, then
 // starts one widget so the rendered component is checked too. The demo page
 // (a URL ending in "/") is checked with a job card that lived through a
-// dropped socket, in light and dark colours, and must not scroll sideways
-// at 360 px.
+// dropped socket and a second one from a file dropped on the page, in light
+// and dark colours, and must not scroll sideways at 360 px.
 const fs = require("fs");
 const path = require("path");
 const { chromium } = require("playwright-core");
@@ -18,14 +18,18 @@ async function axe(page) {
   return result.violations;
 }
 
-// The demo page: one card through a dropped socket, axe in both colour
-// schemes, then the same page at phone width.
+// The demo page: one card through a dropped socket and a second file
+// dropped on the zone, axe in both colour schemes, then the same page at
+// phone width.
 async function checkDemo(browser, url) {
   const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
   await demo.openDemo(page, url.replace(/\/$/, ""));
   await demo.chooseFiles(page, [demo.textFile("a11y-check.csv", 200 * 1024)]);
   await demo.waitRunning(page, 0, 5);
   await demo.cardThroughDrop(page);
+  // A second file dropped on the zone gets its own card and widget.
+  await demo.dropFile(page, "dropped.txt", 50 * 1024);
+  await demo.waitWidgets(page, 2);
   const violations = await axe(page);
   await page.emulateMedia({ colorScheme: "dark" });
   violations.push(...(await axe(page)).map((v) => ({ ...v, id: `${v.id} (dark)` })));

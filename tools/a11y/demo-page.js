@@ -23,6 +23,28 @@ async function chooseFiles(page, files) {
   await page.setInputFiles("#demo-root input[type=file]", files);
 }
 
+// Drops a text file of `bytes` bytes on the drop zone, as a user dragging
+// it from the desktop would (a DataTransfer holding a File).
+async function dropFile(page, name, bytes) {
+  const dataTransfer = await page.evaluateHandle(([n, size]) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File(["x".repeat(size)], n, { type: "text/plain" }));
+    return dt;
+  }, [name, bytes]);
+  await page.dispatchEvent("#demo-root .demo__drop", "dragenter", { dataTransfer });
+  await page.dispatchEvent("#demo-root .demo__drop", "dragover", { dataTransfer });
+  await page.dispatchEvent("#demo-root .demo__drop", "drop", { dataTransfer });
+}
+
+// Waits until the page shows `count` widgets.
+async function waitWidgets(page, count) {
+  await page.waitForFunction(
+    (n) => document.querySelectorAll("#demo-root .demo__job section.upr").length === n,
+    count,
+    { timeout: WAIT_MS },
+  );
+}
+
 // The `index`th card (0-based) in the page, as a selector.
 function card(index) {
   return `#demo-root .demo__job >> nth=${index}`;
@@ -99,6 +121,6 @@ async function horizontalOverflow(page) {
 }
 
 module.exports = {
-  card, cardThroughDrop, chooseFiles, horizontalOverflow, openDemo, pressFault, textFile,
-  waitRunning, waitTimeline, waitTimelineAfter,
+  card, cardThroughDrop, chooseFiles, dropFile, horizontalOverflow, openDemo, pressFault, textFile,
+  waitRunning, waitTimeline, waitTimelineAfter, waitWidgets,
 };

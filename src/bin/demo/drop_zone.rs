@@ -16,6 +16,14 @@ fn files_of(list: Option<web_sys::FileList>) -> Vec<web_sys::File> {
 /// The drop zone; `on_files` gets every file dropped or chosen.
 #[component]
 pub fn DropZone(on_files: Callback<Vec<web_sys::File>>) -> impl IntoView {
+    // A file dropped beside the zone would make the browser leave the page
+    // to show it; the page takes no drops outside the zone instead.
+    for handle in [
+        window_event_listener(leptos::ev::dragover, |ev| ev.prevent_default()),
+        window_event_listener(leptos::ev::drop, |ev| ev.prevent_default()),
+    ] {
+        on_cleanup(move || handle.remove());
+    }
     // dragenter and dragleave fire for every child crossed, so the zone is
     // highlighted while the count of entered elements is above zero.
     let (depth, set_depth) = signal(0_u32);
