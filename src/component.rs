@@ -8,11 +8,12 @@
 use std::rc::Rc;
 
 use leptos::prelude::*;
-use upload_progress_core::session::{SessionEvent, SessionOptions, StatusError};
+use upload_progress_core::session::{SessionEvent, SessionOptions, Status, StatusError};
 use upload_progress_core::Progress;
 
 use crate::hook::{use_upload_progress_with_options, UseUploadProgressOptions};
 use crate::labels::Labels;
+use crate::lead::Lead;
 use crate::token::TokenProvider;
 use crate::upload_file::UploadFile;
 use crate::view::UploadProgressView;
@@ -45,7 +46,7 @@ use crate::view::UploadProgressView;
 /// ```
 ///
 /// With a file, e.g. from `<input type="file">` (feature `upload`):
-/// ```no_run
+/// ```ignore
 /// use leptos::prelude::*;
 /// use upload_progress_robust::UploadProgressRobust;
 ///
@@ -174,73 +175,84 @@ pub fn UploadProgressRobust(
         on_event: on_event.map(|cb| Rc::new(move |e| cb.run(e)) as Rc<dyn Fn(SessionEvent)>),
     };
     let labels = labels.unwrap_or_default();
-    // Without the `upload` feature `UploadFile` has no values, so this
-    // branch is dead and its code is not linked.
-    if let Some(file) = file {
-        return file_widget(file, upload_url, upload_options, options, filename, labels);
-    }
-    let process_id = Signal::derive(move || process_id.get().unwrap_or_default());
-    let job = use_upload_progress_with_options(process_id, options);
-    let reconnect = job.reconnect;
+    // Without the `upload` feature `UploadFile` has no values, so the file
+    // branch is dead and its code is not linked. Both branches feed one
+    // view, so no type-erased view is needed either.
+    let shown = match file {
+        Some(file) => file_story(file, upload_url, upload_options, options, filename, &labels),
+        None => {
+            let process_id = Signal::derive(move || process_id.get().unwrap_or_default());
+            let job = use_upload_progress_with_options(process_id, options);
+            let reconnect = job.reconnect;
+            Shown {
+                progress: job.progress,
+                status: job.status,
+                filename,
+                reconnect: Callback::new(move |()| reconnect()),
+                lead: None,
+            }
+        }
+    };
     view! {
         <UploadProgressView
-            progress=job.progress
-            status=job.status
-            filename=filename
+            progress=shown.progress
+            status=shown.status
+            filename=shown.filename
             labels=labels
-            on_reconnect=Callback::new(move |()| reconnect())
+            on_reconnect=shown.reconnect
+            lead=shown.lead
         />
     }
-    .into_any()
 }
 
-/// The widget for a file: its upload, then its job.
+/// What the view is given, from a job or from a file's story.
+struct Shown {
+    progress: Signal<Option<Progress>>,
+    status: Signal<Status>,
+    filename: Signal<String>,
+    reconnect: Callback<()>,
+    lead: Option<Lead>,
+}
+
+/// A file's story: its upload, then its job.
 #[cfg(feature = "upload")]
-fn file_widget(
+fn file_story(
     file: UploadFile,
     endpoint: Option<String>,
     upload_options: Option<upload_progress_core::upload::UploadOptions>,
     options: UseUploadProgressOptions,
     filename: Signal<String>,
-    labels: Labels,
-) -> AnyView {
+    labels: &Labels,
+) -> Shown {
     let upload = crate::upload::FileUpload {
         file: file.0,
         endpoint,
         options: upload_options.unwrap_or_default(),
     };
-    let story = crate::upload::follow_file(upload, options, std::sync::Arc::new(labels.clone()));
-    let name = story.name;
-    let title = Signal::derive(move || {
-        let given = filename.get();
-        if given.trim().is_empty() {
-            name.clone()
-        } else {
-            given
-        }
-    });
-    view! {
-        <UploadProgressView
-            progress=story.progress
-            status=story.status
-            filename=title
-            labels=labels
-            on_reconnect=story.reconnect
-            lead=story.lead
-        />
+    let story = crate::upload::follow_file(
+        upload,
+        options,
+        std::sync::Arc::new(labels.clone()),
+        filename,
+    );
+    Shown {
+        progress: story.progress,
+        status: story.status,
+        filename: story.title,
+        reconnect: story.reconnect,
+        lead: Some(story.lead),
     }
-    .into_any()
 }
 
 /// Without the `upload` feature there is no file to upload.
 #[cfg(not(feature = "upload"))]
-fn file_widget(
+fn file_story(
     file: UploadFile,
     _: Option<String>,
     _: Option<upload_progress_core::upload::UploadOptions>,
     _: UseUploadProgressOptions,
     _: Signal<String>,
-    _: Labels,
-) -> AnyView {
+    _: &Labels,
+) -> Shown {
     match file {}
 }

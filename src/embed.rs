@@ -138,61 +138,46 @@ pub fn mount_upload_progress(
                 set_current_token.try_set(t);
             }));
         }
-        if let Some(upload) = upload {
-            return mount_file(upload, hook, labels, name, &shared);
-        }
-        let job = use_upload_progress_with_options(process_id, hook);
-        let reconnect = job.reconnect;
-        shared.borrow_mut().reconnect = Some(Rc::new(reconnect.clone()));
+        // Both branches feed one view (no type-erased view in the module).
+        let (progress, status, title, reconnect, lead) = match upload {
+            Some(upload) => {
+                let story = crate::upload::follow_file(
+                    upload,
+                    hook,
+                    std::sync::Arc::new(labels.clone()),
+                    name.into(),
+                );
+                (
+                    story.progress,
+                    story.status,
+                    story.title,
+                    story.reconnect,
+                    Some(story.lead),
+                )
+            }
+            None => {
+                let job = use_upload_progress_with_options(process_id, hook);
+                let reconnect = job.reconnect;
+                let reconnect = Callback::new(move |()| reconnect());
+                (job.progress, job.status, name.into(), reconnect, None)
+            }
+        };
+        shared.borrow_mut().reconnect = Some(Rc::new(move || reconnect.run(())));
         view! {
             <UploadProgressView
-                progress=job.progress
-                status=job.status
-                filename=name
+                progress=progress
+                status=status
+                filename=title
                 labels=labels
-                on_reconnect=Callback::new(move |()| reconnect())
+                on_reconnect=reconnect
+                lead=lead
             />
         }
-        .into_any()
     });
     Ok(UploadProgressHandle {
         mounted: Some(Box::new(mounted)),
         controls,
     })
-}
-
-/// The widget for a file: its upload, then its job. The name shown
-/// defaults to the file's; `setFilename` and `setToken` work as without.
-fn mount_file(
-    upload: crate::upload::FileUpload,
-    hook: UseUploadProgressOptions,
-    labels: Labels,
-    name: ReadSignal<String>,
-    controls: &Rc<RefCell<Controls>>,
-) -> AnyView {
-    let story = crate::upload::follow_file(upload, hook, std::sync::Arc::new(labels.clone()));
-    let reconnect = story.reconnect;
-    controls.borrow_mut().reconnect = Some(Rc::new(move || reconnect.run(())));
-    let file_name = story.name;
-    let title = Signal::derive(move || {
-        let given = name.get();
-        if given.trim().is_empty() {
-            file_name.clone()
-        } else {
-            given
-        }
-    });
-    view! {
-        <UploadProgressView
-            progress=story.progress
-            status=story.status
-            filename=title
-            labels=labels
-            on_reconnect=reconnect
-            lead=story.lead
-        />
-    }
-    .into_any()
 }
 
 fn get(options: &JsValue, key: &str) -> Option<JsValue> {

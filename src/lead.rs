@@ -24,10 +24,12 @@ pub struct LeadText {
 /// bar from start to end.
 ///
 /// [`crate::UploadProgressRobust`] builds one when given a `file`; a custom
-/// view can build its own.
+/// view can build its own. Feature `upload`: without it `Lead` has no
+/// values, so a view that can never show one links none of this.
 ///
 /// # Usage
-/// ```no_run
+/// With the `upload` feature:
+/// ```ignore
 /// use leptos::prelude::*;
 /// use upload_progress_robust::{Lead, LeadText, Progress, Status, UploadProgressView};
 ///
@@ -42,9 +44,10 @@ pub struct LeadText {
 ///         })
 ///     });
 ///     let lead = Lead { text, panel: ViewFn::from(|| view! { <span>"Step 1"</span> }) };
-///     view! { <UploadProgressView progress=progress status=status lead=lead /> }
+///     view! { <UploadProgressView progress=progress status=status lead=Some(lead) /> }
 /// }
 /// ```
+#[cfg(feature = "upload")]
 #[derive(Clone)]
 pub struct Lead {
     /// The lead's text while it is told; `None` once the job's story takes over.
@@ -53,6 +56,36 @@ pub struct Lead {
     /// byte counts and its Pause / Resume / Cancel buttons); it hides itself
     /// when it has nothing to show.
     pub panel: ViewFn,
+}
+
+#[cfg(feature = "upload")]
+impl Lead {
+    /// The text signal, for the view.
+    pub(crate) fn text(&self) -> Signal<Option<LeadText>> {
+        self.text
+    }
+
+    /// The panel, rendered once.
+    pub(crate) fn into_panel(self) -> AnyView {
+        self.panel.run()
+    }
+}
+
+/// A story told before the job's (feature `upload`). This build has no
+/// `upload` feature, so there is no such value.
+#[cfg(not(feature = "upload"))]
+#[derive(Clone)]
+pub enum Lead {}
+
+#[cfg(not(feature = "upload"))]
+impl Lead {
+    pub(crate) fn text(&self) -> Signal<Option<LeadText>> {
+        match *self {}
+    }
+
+    pub(crate) fn into_panel(self) {
+        match self {}
+    }
 }
 
 /// Reads the told lead's text through `read`, tracking it; `None` when there

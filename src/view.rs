@@ -50,10 +50,10 @@ pub fn UploadProgressView(
     /// A story told before the job's, on the same bar and status line (the
     /// upload of the job's file, from `UploadProgressRobust` with a `file`).
     /// Default: none.
-    #[prop(optional)]
+    #[prop(optional_no_strip)]
     lead: Option<Lead>,
 ) -> impl IntoView {
-    let lead_text = lead.as_ref().map(|l| l.text);
+    let lead_text = lead.as_ref().map(Lead::text);
     let labels = Arc::new(labels.unwrap_or_default());
     // With its own ticker the view reads the real clock whenever it renders
     // (a status change between ticks must not show a countdown one second
@@ -229,7 +229,7 @@ pub fn UploadProgressView(
             >
                 <div class="upr__bar-fill" style=fill_style></div>
             </div>
-            {lead.map(|l| l.panel.run())}
+            {lead.map(Lead::into_panel)}
             <ol class="upr__stages" aria-label=stages_label>
                 {stage_items}
             </ol>

@@ -18,15 +18,23 @@ fn storage() -> Option<web_sys::Storage> {
 }
 
 /// The upload created earlier for this fingerprint, if any.
+///
+/// Stored as the URL, then the process id on a second line when there is
+/// one: neither can hold a line break, and a plain format keeps a JSON
+/// parser out of the module.
 pub(crate) fn load(key: &str) -> Option<ResumeFrom> {
     let text = storage()?.get_item(key).ok()??;
-    let value: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let (url, process_id) = match text.split_once('\n') {
+        Some((url, id)) => (url, Some(id).filter(|id| !id.is_empty())),
+        None => (text.as_str(), None),
+    };
+    // Empty, or a value in an older format: start a new upload.
+    if url.is_empty() || url.starts_with('{') {
+        return None;
+    }
     Some(ResumeFrom {
-        url: value.get("url")?.as_str()?.to_owned(),
-        process_id: value
-            .get("process_id")
-            .and_then(|v| v.as_str())
-            .map(str::to_owned),
+        url: url.to_owned(),
+        process_id: process_id.map(str::to_owned),
         // Tokens are not kept: a reloaded page gets a fresh one from its app.
         token: None,
     })
@@ -35,8 +43,11 @@ pub(crate) fn load(key: &str) -> Option<ResumeFrom> {
 /// Remembers the upload created for this fingerprint.
 pub(crate) fn save(key: &str, url: &str, process_id: Option<&str>) {
     if let Some(storage) = storage() {
-        let value = serde_json::json!({ "url": url, "process_id": process_id });
-        let _ = storage.set_item(key, &value.to_string());
+        let value = match process_id {
+            Some(id) => format!("{url}\n{id}"),
+            None => url.to_owned(),
+        };
+        let _ = storage.set_item(key, &value);
     }
 }
 

@@ -3,7 +3,6 @@
 //! page's network and visibility events.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
@@ -71,7 +70,8 @@ struct Inner {
     upload: Upload,
     file: web_sys::File,
     key: Option<String>,
-    requests: HashMap<RequestId, Xhr>,
+    /// The requests in flight (one or two: a list, no hashing code).
+    requests: Vec<(RequestId, Xhr)>,
     timer: Option<Timeout>,
     listeners: Vec<Listener>,
 }
@@ -101,7 +101,7 @@ impl UploadShell {
             upload: Upload::new(config, seed),
             file,
             key,
-            requests: HashMap::new(),
+            requests: Vec::new(),
             timer: None,
             listeners: Vec::new(),
         }));
@@ -163,7 +163,7 @@ impl Drop for UploadShell {
     fn drop(&mut self) {
         let mut inner = self.inner.borrow_mut();
         inner.timer = None;
-        for (_, xhr) in inner.requests.drain() {
+        for (_, xhr) in inner.requests.drain(..) {
             xhr.detach();
             let _ = xhr.xhr.abort();
         }
@@ -206,6 +206,12 @@ fn feed(weak: &Weak<RefCell<Inner>>, sink: &Sink, input: Option<Input>) {
 }
 
 impl Inner {
+    /// Removes the request from the ones in flight.
+    fn take_request(&mut self, request: RequestId) -> Option<Xhr> {
+        let at = self.requests.iter().position(|(r, _)| *r == request)?;
+        Some(self.requests.swap_remove(at).1)
+    }
+
     fn carry_out(&mut self, weak: &Weak<RefCell<Inner>>, sink: &Sink) -> Vec<Output> {
         let mut outputs = Vec::new();
         while let Some(action) = self.upload.poll_action() {
@@ -263,7 +269,7 @@ impl Inner {
                     self.request(weak, sink, request, Kind::Delete, "DELETE", &url, &[], None);
                 }
                 Action::Abort { request } => {
-                    if let Some(xhr) = self.requests.remove(&request) {
+                    if let Some(xhr) = self.take_request(request) {
                         xhr.detach();
                         let _ = xhr.xhr.abort();
                     }
@@ -373,7 +379,7 @@ impl Inner {
             answer_later(weak, sink, request, Answer::Network);
             return;
         }
-        self.requests.insert(request, entry);
+        self.requests.push((request, entry));
     }
 }
 
@@ -381,7 +387,7 @@ impl Inner {
 /// not be dropped while it runs), then feed its answer.
 fn finish(weak: &Weak<RefCell<Inner>>, sink: &Sink, request: RequestId, answer: Answer) {
     if let Some(rc) = weak.upgrade() {
-        let taken = rc.borrow_mut().requests.remove(&request);
+        let taken = rc.borrow_mut().take_request(request);
         if let Some(xhr) = taken {
             xhr.detach();
             wasm_bindgen_futures::spawn_local(async move { drop(xhr) });

@@ -39,8 +39,8 @@ pub(crate) struct FileStory {
     pub(crate) progress: Signal<Option<Progress>>,
     pub(crate) status: Signal<Status>,
     pub(crate) lead: Lead,
-    /// The file's name, the header's default.
-    pub(crate) name: String,
+    /// The header: the name given, else the file's.
+    pub(crate) title: Signal<String>,
     /// Reconnects the job's session once there is one.
     pub(crate) reconnect: Callback<()>,
 }
@@ -55,11 +55,13 @@ fn default_endpoint(http_base: Option<String>) -> String {
 
 /// Starts uploading `upload.file` and follows its job afterwards with
 /// `job` (its token, when not given, is the one the upload's creation
-/// answer carried). Everything belongs to the calling owner.
+/// answer carried). `filename`, when not empty, is shown instead of the
+/// file's name. Everything belongs to the calling owner.
 pub(crate) fn follow_file(
     upload: FileUpload,
     job: UseUploadProgressOptions,
     labels: Arc<Labels>,
+    filename: Signal<String>,
 ) -> FileStory {
     let FileUpload {
         file,
@@ -133,7 +135,14 @@ pub(crate) fn follow_file(
         progress,
         status,
         lead: upload_lead(up, total, job_started, labels),
-        name,
+        title: Signal::derive(move || {
+            let given = filename.get();
+            if given.trim().is_empty() {
+                name.clone()
+            } else {
+                given
+            }
+        }),
         reconnect: Callback::new(move |()| {
             if let Some(reconnect) = reconnect_job.get_value() {
                 reconnect();
