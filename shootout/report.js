@@ -144,6 +144,11 @@ function main() {
     + `A fault is announced when the indicator leaves "connected" between its start and ${ANNOUNCE_WINDOW_MS / 1000} s `
     + `after its end (or the next fault, if sooner). WebSockets are counted by wrapping the page's WebSocket constructor. "never" means it did `
     + 'not happen before the run stopped watching (given per schedule below).', '',
+    'Limits of the method: a stall here ends with the held bytes delivered (as the dev server\'s own stall fault '
+    + 'does), so a client that never noticed it catches up the moment it ends; a half-open connection that never '
+    + 'recovers would leave such a client stale until the next fault, so the stale-while-connected row is the one '
+    + 'to read for the stall. Refused upgrades do not refuse plain HTTP, so Socket.IO\'s long-polling and our '
+    + 'polling pass. All four pages share one browser and one machine, so load slows them alike.', '',
     `Run it: \`bash scripts/shootout.sh\` (compressed schedule, ${'2'} runs); \`FULL=1 bash scripts/shootout.sh\` `
     + '(the full schedule of the issue, 3 runs); `SEEDS=1,2,3` chooses the seeds.', ''];
   if (args.compressed && fs.existsSync(args.compressed)) {
