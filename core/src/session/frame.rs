@@ -13,10 +13,11 @@
 use super::{Connection, Millis, Status};
 use crate::Progress;
 
-/// The shortest time between two shown updates. Ten a second reads as
+/// The shortest time between two shown updates. Twelve a second reads as
 /// live (the bar's transition smooths the steps between them) and bounds
-/// the rendering cost of a job that reports a hundred times a second.
-pub const FRAME_MIN_INTERVAL_MS: Millis = 100;
+/// the rendering cost of a job that reports a hundred times a second,
+/// while a job that reports ten times a second (100 ms apart) never waits.
+pub const FRAME_MIN_INTERVAL_MS: Millis = 80;
 
 /// How long a pending update waits for an animation frame before it is
 /// shown without one. Far longer than a frame (16 ms at 60 Hz), so a
