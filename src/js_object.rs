@@ -106,6 +106,7 @@ pub(crate) fn event(e: &SessionEvent) -> JsValue {
         SessionEvent::StallSuspected { silent_ms } => {
             tagged("stall_suspected").number("silent_ms", *silent_ms)
         }
+        SessionEvent::OfflineCheck => tagged("offline_check"),
         SessionEvent::HeartbeatTimeout => tagged("heartbeat_timeout"),
         SessionEvent::ConnectTimeout => tagged("connect_timeout"),
         SessionEvent::DrainHint { retry_after_ms } => {

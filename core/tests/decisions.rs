@@ -324,3 +324,54 @@ fn a_drain_hint_is_reported() {
         }));
     let _ = SessionOptions::default();
 }
+
+#[test]
+fn going_offline_checks_a_delivering_socket_at_once() {
+    let mut shell = flowing(1_000, 3);
+    let pings = shell.sent.len();
+    shell.input(Input::Offline);
+    assert_eq!(shell.sent.len(), pings + 1, "an early ping at once");
+    assert_eq!(shell.connection(), Connection::Checking);
+    assert!(shell
+        .events
+        .iter()
+        .any(|(_, e)| *e == SessionEvent::OfflineCheck));
+    // No answer within the stall pong timeout: the socket is given up and,
+    // the browser being offline, the widget says so instead of retrying.
+    shell.advance(4_999);
+    assert_eq!(shell.connection(), Connection::Checking);
+    shell.advance(1);
+    assert_eq!(
+        shell.closed.last().map(|c| c.2.as_str()),
+        Some("heartbeat timeout")
+    );
+    assert_eq!(shell.connection(), Connection::Offline);
+    let opens = shell.opens();
+    shell.advance(60_000);
+    assert_eq!(shell.opens(), opens, "nothing retried while offline");
+    shell.input(Input::Online);
+    assert_eq!(shell.opens(), opens + 1, "back online: a socket at once");
+}
+
+#[test]
+fn a_socket_that_answers_the_offline_check_stays() {
+    let mut shell = flowing(1_000, 3);
+    shell.input(Input::Offline);
+    let id = shell.sent.len();
+    shell.advance(30);
+    shell.frame(format!(r#"{{"type":"pong","id":{id},"server_ts_ms":1}}"#));
+    assert_eq!(shell.connection(), Connection::Connected);
+    assert!(shell.closed.is_empty());
+}
+
+#[test]
+fn going_offline_without_a_delivering_socket_sends_nothing() {
+    // A socket still opening has nothing to ping; backoff is just paused.
+    let mut shell = Shell::started(exact());
+    shell.input(Input::Offline);
+    assert!(shell.sent.is_empty());
+    assert!(shell
+        .events
+        .iter()
+        .all(|(_, e)| *e != SessionEvent::OfflineCheck));
+}

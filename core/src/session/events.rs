@@ -59,6 +59,10 @@ pub enum SessionEvent {
         /// How long nothing had arrived.
         silent_ms: Millis,
     },
+    /// The browser went offline while a socket was delivering: an early ping
+    /// asks whether it still works (browsers may keep a dead socket open
+    /// for many seconds), and the UI shows "checking" meanwhile.
+    OfflineCheck,
     /// A ping went unanswered: the socket is treated as dead.
     HeartbeatTimeout,
     /// A socket did not open and deliver its snapshot in time.

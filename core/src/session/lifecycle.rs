@@ -3,7 +3,7 @@
 use super::errors;
 use super::session::CLOSE_NORMAL;
 use super::state::{Link, Phase, Resume};
-use super::{Millis, Session};
+use super::{Millis, Session, SessionEvent};
 
 /// Lifecycle events often arrive in bursts (`online`, `visibilitychange` and
 /// `pageshow` together); a retry started less than this long ago is not
@@ -29,6 +29,19 @@ impl Session {
             error: None,
             requested: true,
         };
+    }
+
+    /// Offline pauses retries, polls and probes. A delivering socket is not
+    /// closed on the browser's word alone (the flag can be wrong while the
+    /// socket works), but it is checked at once with an early ping instead
+    /// of being trusted until the next heartbeat or stall check.
+    pub(super) fn on_offline(&mut self, now: Millis) {
+        self.offline = true;
+        let delivering = self.socket.as_ref().is_some_and(|s| s.link.is_proven());
+        if self.phase == Phase::Live && delivering {
+            self.event(SessionEvent::OfflineCheck);
+            self.send_ping(now, true);
+        }
     }
 
     pub(super) fn on_reconnect(&mut self, now: Millis) {

@@ -149,7 +149,7 @@ impl Session {
             }
             Input::TokenReady { token } => self.on_token_ready(token, now),
             Input::Online => self.on_online(now),
-            Input::Offline => self.offline = true,
+            Input::Offline => self.on_offline(now),
             Input::Visible => self.on_visible(now),
             // A hidden tab keeps its socket: timers are judged by elapsed
             // time, so throttling cannot fake a dead connection, and a truly

@@ -226,7 +226,7 @@ impl Session {
     /// Sends a ping. A heartbeat ping waits `pong_timeout_ms` for any frame;
     /// an early one (a suspected stall) waits `stall_pong_timeout_ms` and
     /// shows "checking connection" meanwhile.
-    fn send_ping(&mut self, now: Millis, early: bool) {
+    pub(super) fn send_ping(&mut self, now: Millis, early: bool) {
         let o = &self.config.options;
         let interval = o.heartbeat_interval_ms.max(1);
         let timeout = if early {

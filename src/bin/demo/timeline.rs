@@ -254,6 +254,10 @@ pub fn describe_session(event: &SessionEvent) -> Option<(String, Tone)> {
             ),
             Tone::Trouble,
         ),
+        SessionEvent::OfflineCheck => (
+            "browser offline: sent an early ping".to_owned(),
+            Tone::Trouble,
+        ),
         SessionEvent::HeartbeatTimeout => (
             "ping unanswered: socket treated as dead".to_owned(),
             Tone::Trouble,
