@@ -21,11 +21,37 @@ use crate::view::UploadProgressView;
 /// A mounted widget, returned by [`mount_upload_progress`].
 ///
 /// Call `unmount()` when the widget goes away: it closes the socket, stops
-/// polling and removes the markup. Dropping (JS `free()`) unmounts too.
+/// polling and removes the markup. The widget does not depend on the handle
+/// staying alive: a page that drops it (or whose handle is garbage
+/// collected, or `free()`d) keeps a working widget, and mounting again into
+/// the same element replaces the widget there, so one element never holds
+/// two sockets.
 #[wasm_bindgen]
 pub struct UploadProgressHandle {
-    mounted: Option<Box<dyn Any>>,
+    id: u32,
     controls: Rc<RefCell<Controls>>,
+}
+
+/// A widget on the page, owned here rather than by its JS handle.
+struct Mounted {
+    id: u32,
+    element: web_sys::HtmlElement,
+    _mount: Box<dyn Any>,
+}
+
+thread_local! {
+    static MOUNTED: RefCell<Vec<Mounted>> = const { RefCell::new(Vec::new()) };
+    static NEXT_ID: std::cell::Cell<u32> = const { std::cell::Cell::new(1) };
+}
+
+/// Takes the widget matching `pick` off the page's list; the caller drops it
+/// outside the borrow, since unmounting runs the widget's cleanups.
+fn take_mounted(pick: impl Fn(&Mounted) -> bool) -> Option<Mounted> {
+    MOUNTED.with(|list| {
+        let mut list = list.borrow_mut();
+        let at = list.iter().position(pick)?;
+        Some(list.swap_remove(at))
+    })
 }
 
 #[derive(Default)]
@@ -40,8 +66,8 @@ impl UploadProgressHandle {
     /// Removes the widget and releases its socket, timers and listeners.
     /// Calling it twice is harmless.
     pub fn unmount(&mut self) {
-        let mounted = self.mounted.take();
-        drop(mounted);
+        let id = self.id;
+        drop(take_mounted(|m| m.id == id));
         *self.controls.borrow_mut() = Controls::default();
     }
 
@@ -74,7 +100,7 @@ impl UploadProgressHandle {
     /// True until `unmount()` is called.
     #[wasm_bindgen(getter)]
     pub fn mounted(&self) -> bool {
-        self.mounted.is_some()
+        MOUNTED.with(|list| list.borrow().iter().any(|m| m.id == self.id))
     }
 }
 
@@ -120,8 +146,11 @@ pub fn mount_upload_progress(
         hook,
         labels,
     } = parse_options(&options).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
+    // One widget per element: a second mount replaces the first.
+    drop(take_mounted(|m| m.element == element));
     let controls = Rc::new(RefCell::new(Controls::default()));
     let shared = controls.clone();
+    let host = element.clone();
     let mounted = leptos::mount::mount_to(element, move || {
         let (name, set_name) = signal(filename);
         let (current_token, set_current_token) = signal(token);
@@ -174,10 +203,19 @@ pub fn mount_upload_progress(
             />
         }
     });
-    Ok(UploadProgressHandle {
-        mounted: Some(Box::new(mounted)),
-        controls,
-    })
+    let id = NEXT_ID.with(|next| {
+        let id = next.get();
+        next.set(id.wrapping_add(1));
+        id
+    });
+    MOUNTED.with(|list| {
+        list.borrow_mut().push(Mounted {
+            id,
+            element: host,
+            _mount: Box::new(mounted),
+        })
+    });
+    Ok(UploadProgressHandle { id, controls })
 }
 
 fn get(options: &JsValue, key: &str) -> Option<JsValue> {

@@ -563,6 +563,54 @@ async fn the_embed_api_mounts_and_unmounts_in_a_plain_element() {
     assert!(bad.is_err(), "processId is required");
 }
 
+/// Plain options for the embed API following `id` with `token`.
+fn embed_options(id: &str, token: &str) -> wasm_bindgen::JsValue {
+    let options = js_sys::Object::new();
+    for (k, v) in [
+        ("processId", id.to_owned()),
+        ("wsBase", ws_base()),
+        ("httpBase", server()),
+        ("token", token.to_owned()),
+    ] {
+        js_sys::Reflect::set(&options, &k.into(), &v.into()).unwrap();
+    }
+    options.into()
+}
+
+#[wasm_bindgen_test]
+async fn an_embedded_widget_outlives_its_handle_and_a_second_mount_replaces_it() {
+    clear_faults().await;
+    let first = unique_id("embed_keep");
+    // Slow enough to be still running when the second mount comes.
+    let first_token = start_job(&first, 400, 10).await;
+    let host = container();
+    let host_el: Element = host.clone().into();
+    // A page that ignores the handle (or whose handle is collected) must
+    // keep a working widget.
+    drop(mount_upload_progress(host.clone(), embed_options(&first, &first_token)).expect("mounts"));
+    wait_attr(&host_el, "data-connection", "connected", 10_000.0).await;
+    assert_eq!(stats(&first).await.ws_active, 1, "still following");
+
+    // Mounting into the same element again replaces the widget there:
+    // the first job's socket closes, one socket follows the second job.
+    let second = unique_id("embed_again");
+    let second_token = start_job(&second, 150, 3).await;
+    let mut handle =
+        mount_upload_progress(host.clone(), embed_options(&second, &second_token)).expect("mounts");
+    wait_for_stats(
+        "the replaced widget's socket closed",
+        &first,
+        5_000.0,
+        |s| s.ws_active == 0,
+    )
+    .await;
+    wait_attr(&host_el, "data-state", "completed", 20_000.0).await;
+    assert_eq!(host.child_element_count(), 1, "one widget in the element");
+    assert_eq!(stats(&second).await.ws_opened, 1);
+    handle.unmount();
+    assert_eq!(host.child_element_count(), 0, "unmount removed the markup");
+}
+
 #[wasm_bindgen_test]
 async fn the_custom_element_mounts_on_connect_and_unmounts_on_disconnect() {
     clear_faults().await;
