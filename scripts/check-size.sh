@@ -10,7 +10,8 @@
 # UPR_BUDGET_EMBED_GZIP override them). The budgets are the ceilings of
 # today's build, so no change can grow the bundles unnoticed; the targets
 # they step down to are 50 000 B (app increment) and 85 000 B (embed
-# package), see BENCHMARKS.md. Writes the figures to target/sizes.txt.
+# package), see BENCHMARKS.md for what stands in the way. Writes the
+# figures to target/sizes.txt.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
