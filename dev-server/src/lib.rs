@@ -26,6 +26,7 @@ pub mod error;
 pub mod faults;
 pub mod http;
 pub mod limits;
+pub mod listen;
 pub mod origin;
 pub mod pipeline;
 pub mod reporter;

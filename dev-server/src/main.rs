@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use tokio::net::TcpListener;
 use upload_progress_server::cli::{Cli, Command};
 use upload_progress_server::{own_origins, serve_with};
 
@@ -30,7 +29,7 @@ async fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
-    let listener = match TcpListener::bind(cli.server.addr).await {
+    let listener = match upload_progress_server::listen::bind(cli.server.addr) {
         Ok(l) => l,
         Err(err) => {
             eprintln!("cannot listen on {}: {err}", cli.server.addr);
