@@ -20,8 +20,9 @@
 #                                   each needs a hard `ulimit -n` above the count
 #   SESSION_RUNS=1 REDIS_RUNS=1     runs of the `Session`-client figure and of the Redis pair
 #   REDIS_SIZES="10000"             sizes of the Redis pair (all fan-out sizes with FULL)
+#   SESSION_SIZES="1000"            sizes of the `Session`-client figure (all fan-out sizes with FULL)
 #   PER_JOB=100 STEP_MS=250 STEPS_PER_STAGE=5   fan-out workload
-#   FAST_CLIENTS=1000 FAST_STEP_MS=100          the 10 updates/s run (latency goal)
+#   FAST_CLIENTS=1000 FAST_STEP_MS=100 FAST_RUNS=1   the 10 updates/s runs (latency goal; 3 with FULL)
 #   STORM_CLIENTS=5000 STORM_DOWN_MS=0          storm size and server downtime
 #   CLIENT_RUNS=$RUNS                browser repetitions
 #   ONLY="sizes fanout storm client shootout" run a subset (the report keeps the previous
@@ -42,6 +43,8 @@ if [ "${FULL:-0}" = 1 ]; then
   SESSION_RUNS=${SESSION_RUNS:-3}
   REDIS_RUNS=${REDIS_RUNS:-3}
   REDIS_SIZES=${REDIS_SIZES:-$FANOUT_SIZES}
+  SESSION_SIZES=${SESSION_SIZES:-$FANOUT_SIZES}
+  FAST_RUNS=${FAST_RUNS:-3}
 fi
 RUNS=${RUNS:-1}
 FANOUT_RUNS=${FANOUT_RUNS:-2}
@@ -49,6 +52,8 @@ FANOUT_SIZES=${FANOUT_SIZES:-"1000 10000"}
 SESSION_RUNS=${SESSION_RUNS:-1}
 REDIS_RUNS=${REDIS_RUNS:-1}
 REDIS_SIZES=${REDIS_SIZES:-10000}
+SESSION_SIZES=${SESSION_SIZES:-1000}
+FAST_RUNS=${FAST_RUNS:-1}
 FAST_CLIENTS=${FAST_CLIENTS:-1000}
 FAST_STEP_MS=${FAST_STEP_MS:-100}
 PER_JOB=${PER_JOB:-100}
@@ -147,13 +152,15 @@ fanout() {
       loadgen "${LOADGEN_OURS[@]}" --instances 2 --redis-url "$REDIS_URL" "${WORKLOAD[@]}" --clients "$n" \
         --runs "$REDIS_RUNS" --out "$RESULTS/fanout-redis-$n.json"
     fi
-    log "fan-out, $n subscribers: ours, read by the native Session client"
-    "$BENCH" fanout "${SERVER_ARGS[@]}" "${WORKLOAD[@]}" --clients "$n" --runs "$SESSION_RUNS" \
-      --out "$RESULTS/fanout-session-$n.json"
+    if [[ " $SESSION_SIZES " == *" $n "* ]]; then
+      log "fan-out, $n subscribers: ours, read by the native Session client"
+      "$BENCH" fanout "${SERVER_ARGS[@]}" "${WORKLOAD[@]}" --clients "$n" --runs "$SESSION_RUNS" \
+        --out "$RESULTS/fanout-session-$n.json"
+    fi
   done
   stop_redis
   local fast=(--per-job "$PER_JOB" --step-ms "$FAST_STEP_MS" --steps-per-stage "$STEPS_PER_STAGE" --clients "$FAST_CLIENTS")
-  for _ in $(seq 1 "$FANOUT_RUNS"); do
+  for _ in $(seq 1 "$FAST_RUNS"); do
     log "fan-out, $FAST_CLIENTS subscribers at a step of $FAST_STEP_MS ms: ours, then Socket.IO"
     loadgen "${LOADGEN_OURS[@]}" "${fast[@]}" --runs 1 --accumulate --out "$RESULTS/fast-ours-$FAST_CLIENTS.json"
     loadgen --target socketio "${fast[@]}" --runs 1 --accumulate --out "$RESULTS/fast-socketio-$FAST_CLIENTS.json"
