@@ -148,3 +148,68 @@ fn wake_up(weak: &Weak<Inner>) {
         Inner::flush(&inner);
     }
 }
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use gloo_timers::future::TimeoutFuture;
+    use upload_progress_core::session::FRAME_FALLBACK_MS;
+    use upload_progress_core::{JobState, ProcessId, Progress};
+    use wasm_bindgen_test::*;
+
+    use super::FrameSink;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    fn progress(seq: u64, state: JobState) -> Progress {
+        Progress {
+            seq,
+            state,
+            ..Progress::unknown(ProcessId::parse("job_1").unwrap(), 0)
+        }
+    }
+
+    /// A sink that records the seq of every progress it shows.
+    fn recording() -> (FrameSink, Rc<RefCell<Vec<u64>>>) {
+        let shown = Rc::new(RefCell::new(Vec::new()));
+        let log = shown.clone();
+        let sink = FrameSink::new(move |p, _| {
+            if let Some(p) = p {
+                log.borrow_mut().push(p.seq);
+            }
+        });
+        (sink, shown)
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_burst_is_shown_once_with_its_newest_update() {
+        let (sink, shown) = recording();
+        for seq in 1..=50 {
+            sink.progress(progress(seq, JobState::Running));
+        }
+        assert!(shown.borrow().is_empty(), "nothing is drawn before a frame");
+        TimeoutFuture::new(FRAME_FALLBACK_MS + 100).await;
+        assert_eq!(*shown.borrow(), [50]);
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_final_state_is_shown_at_once_and_cancels_the_pending_frame() {
+        let (sink, shown) = recording();
+        sink.progress(progress(1, JobState::Running));
+        sink.progress(progress(2, JobState::Completed));
+        assert_eq!(*shown.borrow(), [2], "shown synchronously");
+        TimeoutFuture::new(FRAME_FALLBACK_MS + 100).await;
+        assert_eq!(*shown.borrow(), [2], "the cancelled frame shows nothing");
+    }
+
+    #[wasm_bindgen_test]
+    async fn a_dropped_sink_shows_nothing() {
+        let (sink, shown) = recording();
+        sink.progress(progress(1, JobState::Running));
+        drop(sink);
+        TimeoutFuture::new(FRAME_FALLBACK_MS + 100).await;
+        assert!(shown.borrow().is_empty());
+    }
+}
