@@ -38,9 +38,9 @@ mod element;
 #[cfg(feature = "embed")]
 mod embed;
 #[cfg(feature = "embed")]
-mod embed_upload;
-#[cfg(feature = "embed")]
 mod embed_types;
+#[cfg(feature = "embed")]
+mod embed_upload;
 mod fetch;
 mod frame;
 mod hook;

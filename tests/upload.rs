@@ -497,7 +497,11 @@ async fn the_component_uploads_a_file_and_follows_its_job_on_one_bar() {
     let id = attr(&host, "data-process-id").unwrap();
     let counters = upload_counters(&id).await;
     assert_eq!(counters["bytes_received"], LEN as u64, "{counters}");
-    assert!(errors.lock().unwrap().is_empty(), "{:?}", errors.lock().unwrap());
+    assert!(
+        errors.lock().unwrap().is_empty(),
+        "{:?}",
+        errors.lock().unwrap()
+    );
     drop(handle);
 }
 
@@ -568,7 +572,11 @@ async fn pause_resume_and_cancel_buttons_drive_the_upload_and_are_announced() {
         Ok("idle"),
         "a cancelled upload starts no job session"
     );
-    assert!(errors.lock().unwrap().is_empty(), "{:?}", errors.lock().unwrap());
+    assert!(
+        errors.lock().unwrap().is_empty(),
+        "{:?}",
+        errors.lock().unwrap()
+    );
     drop(handle);
 }
 
