@@ -201,29 +201,43 @@ fn table_ours_vs_socketio(s: &mut String, size: &FanoutSize) {
         size.socketio.as_ref(),
         size.session.as_ref(),
     );
-    s.push_str(
-        "| figure | ours | Socket.IO | ours / Socket.IO | ours, full `Session` client |\n\
-         |---|---:|---:|---:|---:|\n",
+    // The `Session`-client column only where that client was measured.
+    let (head, rule) = match session {
+        Some(_) => (" ours, full `Session` client |", "---:|"),
+        None => ("", ""),
+    };
+    let _ = writeln!(
+        s,
+        "| figure | ours | Socket.IO | ours / Socket.IO |{head}\n|---|---:|---:|---:|{rule}"
     );
     for (name, digits, pick) in ROWS {
         let (a, b) = (spread(ours, pick), spread(sio, pick));
+        let extra = match session {
+            Some(_) => format!(" {} |", cell(spread(session, pick), digits)),
+            None => String::new(),
+        };
         let _ = writeln!(
             s,
-            "| {name} | {} | {} | {} | {} |",
+            "| {name} | {} | {} | {} |{extra}",
             cell(a, digits),
             cell(b, digits),
             ratio_cell(ratio(a, b)),
-            cell(spread(session, pick), digits)
         );
     }
-    let _ = writeln!(
+    let _ = write!(
         s,
-        "\nSockets lost before their final state: ours {}, Socket.IO {}. `Session` clients that fell \
-         back to HTTP polling: {}.\n",
+        "\nSockets lost before their final state: ours {}, Socket.IO {}.",
         lost(ours),
-        lost(sio),
-        lost(session)
+        lost(sio)
     );
+    if session.is_some() {
+        let _ = write!(
+            s,
+            " `Session` clients that fell back to HTTP polling: {}.",
+            lost(session)
+        );
+    }
+    s.push_str("\n\n");
 }
 
 /// Section 2–3: ours against Socket.IO at every size, the 10 updates/s run and the goals.
@@ -298,11 +312,14 @@ pub fn versus_socketio(sizes: &[FanoutSize], fast: Option<&FanoutSize>) -> Strin
         let n = size.clients;
         let _ = writeln!(
             s,
-            "### {n} subscribers ({} jobs; runs: {} ours, {} Socket.IO, {} `Session` client)\n",
+            "### {n} subscribers ({} jobs; runs: {} ours, {} Socket.IO{})\n",
             n.div_ceil(w.per_job.max(1)),
             runs(size.ours.as_ref()),
             runs(size.socketio.as_ref()),
-            runs(size.session.as_ref())
+            match runs(size.session.as_ref()) {
+                0 => String::new(),
+                k => format!(", {k} `Session` client"),
+            }
         );
         table_ours_vs_socketio(&mut s, size);
     }
@@ -496,6 +513,25 @@ mod tests {
         let md = versus_redis(&sizes);
         assert!(
             md.contains("| server memory per connection (KiB) | 10.0 | 15.0 | 1.50 |"),
+            "{md}"
+        );
+    }
+
+    #[test]
+    fn session_column_only_where_measured() {
+        let sizes = vec![FanoutSize {
+            clients: 10_000,
+            ours: result(vec![run(10_000, 20, 10_000, 1.0)]),
+            socketio: result(vec![run(10_000, 40, 30_000, 2.0)]),
+            ..Default::default()
+        }];
+        let md = versus_socketio(&sizes, None);
+        assert!(
+            md.contains("| update latency p99 (ms) | 20 | 40 | 0.50 |\n"),
+            "{md}"
+        );
+        assert!(
+            !md.contains("`Session` client |") && !md.contains("fell back"),
             "{md}"
         );
     }
