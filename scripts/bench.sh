@@ -168,12 +168,14 @@ fanout() {
 }
 
 storm() {
-  "$BENCH" storm "${SERVER_ARGS[@]}" --clients "$STORM_CLIENTS" --per-job "$PER_JOB" --jitter true \
-    --down-ms "$STORM_DOWN_MS" --runs "$RUNS" --out "$RESULTS/storm-jitter.json"
-  "$BENCH" storm "${SERVER_ARGS[@]}" --clients "$STORM_CLIENTS" --per-job "$PER_JOB" --jitter false \
-    --down-ms "$STORM_DOWN_MS" --runs "$RUNS" --out "$RESULTS/storm-nojitter.json"
-  log "graceful drain (SIGTERM), shutdown spread on and off; jobs kept in Redis"
+  # Jobs live in Redis, as in production: a server that lost them (in-memory
+  # store) would rightly tell every subscriber that its job is gone.
   start_redis
+  "$BENCH" storm "${SERVER_ARGS[@]}" --redis-url "$REDIS_URL" --clients "$STORM_CLIENTS" --per-job "$PER_JOB" \
+    --jitter true --down-ms "$STORM_DOWN_MS" --runs "$RUNS" --out "$RESULTS/storm-jitter.json"
+  "$BENCH" storm "${SERVER_ARGS[@]}" --redis-url "$REDIS_URL" --clients "$STORM_CLIENTS" --per-job "$PER_JOB" \
+    --jitter false --down-ms "$STORM_DOWN_MS" --runs "$RUNS" --out "$RESULTS/storm-nojitter.json"
+  log "graceful drain (SIGTERM), shutdown spread on and off; jobs kept in Redis"
   "$BENCH" storm "${SERVER_ARGS[@]}" --server-arg=--shutdown-spread-ms=4000 --graceful --redis-url "$REDIS_URL" \
     --clients "$STORM_CLIENTS" --per-job "$PER_JOB" --down-ms "$STORM_DOWN_MS" --runs "$RUNS" \
     --out "$RESULTS/storm-drain-spread.json"

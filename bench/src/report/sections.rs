@@ -155,9 +155,10 @@ pub fn storm(storms: &[StormResult], svg_rel: &str) -> String {
         "{n} subscribers (the same native `Session` shell as above, default options) are live on slow \
          running jobs; the server process is killed with SIGKILL (sockets drop without a close frame, \
          so every session sees 1006) and started again on the same port. Live = the session reports \
-         `Connected`; sampled every 50 ms. Each run ends once everyone has been live for 1 s. The \
-         restarted server has lost its jobs, so subscribers get the `pending` snapshot of an unknown id \
-         (the grace period is raised for the bench). Compared: `SessionOptions.jitter` on (full jitter) \
+         `Connected`; sampled every 50 ms. Each run ends once everyone has been live for 1 s. Jobs are \
+         kept in a local Redis (`--redis-url`), so the restarted server still serves their last state; \
+         without it the job is truly gone, and a session whose poll hears `404 unknown_process` for a \
+         job it has seen rightly stops with \"not found\". Compared: `SessionOptions.jitter` on (full jitter) \
          and off.\n"
     );
     s.push_str("| figure | jitter on | jitter off |\n|---|---:|---:|\n");
