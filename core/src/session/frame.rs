@@ -48,6 +48,8 @@ pub struct PendingView {
     status: Option<Status>,
     scheduled: bool,
     shown_at: Option<Millis>,
+    /// The kind of connection last offered (`Connected`, `Reconnecting`...).
+    connection_kind: Option<std::mem::Discriminant<Connection>>,
 }
 
 impl PendingView {
@@ -63,14 +65,22 @@ impl PendingView {
         self.flush_for(last, now)
     }
 
-    /// Holds `status` (arrived at `now`) until the next flush.
+    /// Holds `status` (arrived at `now`) until the next flush. A change of
+    /// connection kind (connected, reconnecting, polling...) is shown at
+    /// once: such changes are rare, and a short outage must not vanish
+    /// inside a coalescing window (a page whose animation frames are slow
+    /// would otherwise show "connected" straight through a drop that was
+    /// repaired within the fallback delay).
     pub fn offer_status(&mut self, status: Status, now: Millis) -> Flush {
+        let kind = std::mem::discriminant(&status.connection);
+        let changed_kind = self.connection_kind != Some(kind);
+        self.connection_kind = Some(kind);
         let last = matches!(
             status.connection,
             Connection::Finished(_) | Connection::Stopped { .. }
         );
         self.status = Some(status);
-        self.flush_for(last, now)
+        self.flush_for(last || changed_kind, now)
     }
 
     /// What to show at `now`; the next offer schedules a new flush.
@@ -125,24 +135,55 @@ mod tests {
     }
 
     #[test]
-    fn a_burst_asks_for_one_frame_and_shows_only_the_newest() {
+    fn a_change_of_connection_kind_is_shown_at_once() {
         let mut view = PendingView::new();
         assert_eq!(
-            view.offer_progress(progress(1, JobState::Running), 0),
+            view.offer_status(status(Connection::Connected), 0),
+            Flush::Now,
+            "the first status"
+        );
+        view.take(0);
+        // Same kind, new details (a fresher last_heard_at): coalesced.
+        let mut fresher = status(Connection::Connected);
+        fresher.last_heard_at = Some(5);
+        assert_eq!(
+            view.offer_status(fresher, 5),
+            Flush::After(FRAME_MIN_INTERVAL_MS - 5)
+        );
+        // A drop inside that window is not hidden behind it.
+        assert_eq!(
+            view.offer_status(status(Connection::Connecting { attempt: 1 }), 6),
+            Flush::Now
+        );
+        view.take(6);
+        assert_eq!(
+            view.offer_status(status(Connection::Connected), 7),
+            Flush::Now,
+            "and neither is the way back"
+        );
+    }
+
+    #[test]
+    fn a_burst_asks_for_one_frame_and_shows_only_the_newest() {
+        let mut view = PendingView::new();
+        view.offer_status(status(Connection::Connected), 0);
+        view.take(0);
+        assert_eq!(
+            view.offer_progress(progress(1, JobState::Running), 100),
             Flush::NextFrame
         );
         assert_eq!(
-            view.offer_status(status(Connection::Connected), 3),
+            view.offer_status(status(Connection::Connected), 103),
             Flush::Scheduled
         );
         assert_eq!(
-            view.offer_progress(progress(2, JobState::Running), 5),
+            view.offer_progress(progress(2, JobState::Running), 105),
             Flush::Scheduled
         );
-        let (p, s) = view.take(16);
+        let (p, s) = view.take(116);
         assert_eq!(p.map(|p| p.seq), Some(2));
         assert_eq!(s.map(|s| s.connection), Some(Connection::Connected));
-        assert_eq!(view.take(17), (None, None), "nothing is shown twice");
+        assert_eq!(view.take(117), (None, None), "nothing is shown twice");
     }
 
     #[test]
