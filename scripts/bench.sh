@@ -23,7 +23,7 @@
 #   SESSION_SIZES="1000"            sizes of the `Session`-client figure (all fan-out sizes with FULL)
 #   PER_JOB=100 STEP_MS=250 STEPS_PER_STAGE=5   fan-out workload
 #   FAST_CLIENTS=1000 FAST_STEP_MS=100 FAST_RUNS=1   the 10 updates/s runs (latency goal; 3 with FULL)
-#   STORM_CLIENTS=5000 STORM_DOWN_MS=0          storm size and server downtime
+#   STORM_CLIENTS=2000 (5000 with FULL) STORM_DOWN_MS=0   storm size and server downtime
 #   CLIENT_RUNS=$RUNS                browser repetitions
 #   ONLY="sizes fanout storm client shootout" run a subset (the report keeps the previous
 #                                   text of the sections not measured)
@@ -45,6 +45,7 @@ if [ "${FULL:-0}" = 1 ]; then
   REDIS_SIZES=${REDIS_SIZES:-$FANOUT_SIZES}
   SESSION_SIZES=${SESSION_SIZES:-$FANOUT_SIZES}
   FAST_RUNS=${FAST_RUNS:-3}
+  STORM_CLIENTS=${STORM_CLIENTS:-5000}
 fi
 RUNS=${RUNS:-1}
 FANOUT_RUNS=${FANOUT_RUNS:-2}
@@ -59,7 +60,7 @@ FAST_STEP_MS=${FAST_STEP_MS:-100}
 PER_JOB=${PER_JOB:-100}
 STEP_MS=${STEP_MS:-250}
 STEPS_PER_STAGE=${STEPS_PER_STAGE:-5}
-STORM_CLIENTS=${STORM_CLIENTS:-5000}
+STORM_CLIENTS=${STORM_CLIENTS:-2000}
 STORM_DOWN_MS=${STORM_DOWN_MS:-0}
 CLIENT_RUNS=${CLIENT_RUNS:-$RUNS}
 ONLY=${ONLY:-"sizes fanout storm client shootout"}
