@@ -6,6 +6,7 @@
 const http = require('node:http');
 const { Server } = require('socket.io');
 const { pending, runJob } = require('./progress');
+const { serveJobRooms, listenOnLoopback } = require('./rooms');
 
 const jobs = new Map();
 
@@ -32,14 +33,5 @@ const httpServer = http.createServer((req, res) => {
 
 // WebSocket only and no compression, like our server: the comparison is socket against socket.
 const io = new Server(httpServer, { transports: ['websocket'], perMessageDeflate: false });
-io.on('connection', (socket) => {
-  const id = String(socket.handshake.query.job ?? '');
-  socket.join(id);
-  socket.emit('snapshot', { progress: jobs.get(id) ?? pending(id) });
-});
-
-const port = Number(process.argv[2] ?? 0);
-httpServer.listen(port, '127.0.0.1', () => {
-  const a = httpServer.address();
-  process.stdout.write(`listening on http://${a.address}:${a.port}\n`);
-});
+serveJobRooms(io, jobs);
+listenOnLoopback(httpServer, Number(process.argv[2] ?? 0));

@@ -14,7 +14,7 @@
 
 const http = require('node:http');
 const { Server } = require('socket.io');
-const { pending } = require('../../bench/socketio/progress');
+const { serveJobRooms, listenOnLoopback } = require('../../bench/socketio/rooms');
 
 const jobs = new Map();
 for (const p of JSON.parse(process.env.SHOOTOUT_STATE || '[]')) jobs.set(p.process_id, p);
@@ -38,14 +38,5 @@ const httpServer = http.createServer((req, res) => {
 
 // The pages are served from another origin than this server's proxy.
 const io = new Server(httpServer, { cors: { origin: true } });
-io.on('connection', (socket) => {
-  const id = String(socket.handshake.query.job ?? '');
-  socket.join(id);
-  socket.emit('snapshot', { progress: jobs.get(id) ?? pending(id) });
-});
-
-const port = Number(process.argv[2] ?? 0);
-httpServer.listen(port, '127.0.0.1', () => {
-  const a = httpServer.address();
-  process.stdout.write(`listening on http://${a.address}:${a.port}\n`);
-});
+serveJobRooms(io, jobs);
+listenOnLoopback(httpServer, Number(process.argv[2] ?? 0));
