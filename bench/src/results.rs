@@ -1,7 +1,7 @@
 //! The JSON files each measurement writes and `report` reads.
 //!
-//! The Socket.IO load generator (`bench/socketio/load.js`) writes
-//! [`FanoutResult`] with the same field names, so both sides of the
+//! The neutral load generator (`bench/loadgen`) writes [`FanoutResult`]
+//! with the same field names for both servers, so both sides of the
 //! comparison go through one report path.
 
 use std::path::Path;
