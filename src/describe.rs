@@ -5,6 +5,9 @@
 
 use upload_progress_core::session::{Connection, ErrorKind, Millis, Mode, Status, StatusError};
 use upload_progress_core::{JobState, Progress, StageStatus};
+// The countdown's rounding (up, so it never shows 0 early) is core's, shared
+// with the upload's retry countdown.
+use upload_progress_core::upload::seconds_until;
 
 use crate::labels::{fill, Labels};
 
@@ -53,11 +56,6 @@ pub(crate) fn attempt_attr(status: &Status) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// Whole seconds from `now` until `at`, rounded up so a countdown never shows 0 early.
-fn seconds_until(at: Millis, now: Millis) -> u64 {
-    at.saturating_sub(now).div_ceil(1000)
 }
 
 /// The connection indicator's sentence.
