@@ -310,7 +310,12 @@ impl Inner {
         let deadline = state.session.poll_timeout();
         match (deadline, &state.timer) {
             (None, _) => state.timer = None,
-            (Some(d), Some((armed, _))) if *armed == d => {}
+            // Every frame pushes the stall deadline later. A timer armed for
+            // an earlier moment stays: when it fires, the session finds
+            // nothing due and this re-arms for the real deadline. That is
+            // one spare wake-up per deadline instead of a new timer (and
+            // closure) per message.
+            (Some(d), Some((armed, _))) if *armed <= d => {}
             (Some(d), _) => {
                 // setTimeout may fire a fraction early against performance.now();
                 // one extra millisecond keeps the session from seeing "not yet".

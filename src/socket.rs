@@ -9,12 +9,12 @@ use wasm_bindgen::JsCast;
 use web_sys::{CloseEvent, Event, MessageEvent, WebSocket};
 
 /// What a socket reports, in browser terms.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub(crate) enum SocketEvent {
     /// `open`.
     Open,
-    /// A text frame.
-    Message(String),
+    /// A text frame: `MessageEvent.data`, a JS string, left in JS.
+    Message(wasm_bindgen::JsValue),
     /// A binary frame (not used by protocol v1, but proof of life).
     Binary,
     /// `close`.
@@ -62,9 +62,11 @@ impl Socket {
         let s = sink.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |e: MessageEvent| {
             // Protocol v1 is text only; a binary frame is still a sign of life.
-            match e.data().as_string() {
-                Some(text) => s(SocketEvent::Message(text)),
-                None => s(SocketEvent::Binary),
+            let data = e.data();
+            if data.is_string() {
+                s(SocketEvent::Message(data))
+            } else {
+                s(SocketEvent::Binary)
             }
         });
         let s = sink.clone();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
-use upload_progress_core::session::{Millis, Status};
+use upload_progress_core::session::{bar_animates, Millis, Status};
 use upload_progress_core::Progress;
 
 use crate::clock;
@@ -97,6 +97,16 @@ pub fn UploadProgressView(
             "transform: translateX(-{}%)",
             100 - percent.get().unwrap_or(0).min(100)
         )
+    }));
+    // Whether the bar animates to its new width is core's rule on the time
+    // since the previous change, measured here when the percent changes.
+    let last_change = StoredValue::new(None::<Millis>);
+    let motion = memo(Box::new(move || {
+        percent.track();
+        let now = clock::now();
+        let previous = last_change.try_update_value(|at| at.replace(now)).flatten();
+        let animates = bar_animates(previous.map(|at| now.saturating_sub(at)));
+        (if animates { "smooth" } else { "step" }).to_owned()
     }));
     let indeterminate = Memo::new(move |_| percent.get().is_none());
     let l = labels.clone();
@@ -227,7 +237,7 @@ pub fn UploadProgressView(
                 aria-valuenow=percent_now
                 aria-valuetext=value_text
             >
-                <div class="upr__bar-fill" style=fill_style></div>
+                <div class="upr__bar-fill" data-motion=motion style=fill_style></div>
             </div>
             {lead.map(Lead::into_panel)}
             <ol class="upr__stages" aria-label=stages_label>

@@ -3,14 +3,30 @@
 //! is what serde gives for the same text in `upload-progress-core`: a frame
 //! or body that serde would refuse (a missing or mistyped field, an unknown
 //! `type` or enum name) is `None` here too.
+//!
+//! A socket frame is parsed as the JS string the browser delivered, so its
+//! text never crosses into wasm memory, and the property names are JS
+//! strings made once per page: a frame costs property reads, not copies.
 
 use js_sys::{Array, Reflect, JSON};
 use upload_progress_core::{JobState, ProcessId, Progress, ServerMessage, Stage, StageStatus};
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
-/// A server frame (`snapshot`, `progress`, `pong`, `server_shutdown`, `error`).
-pub(crate) fn server_message(text: &str) -> Option<ServerMessage> {
-    let v = JSON::parse(text).ok()?;
+#[wasm_bindgen]
+extern "C" {
+    /// `JSON.parse` of a value that is already a JS string.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    fn parse_js_string(text: &JsValue) -> Result<JsValue, JsValue>;
+}
+
+/// A server frame (`snapshot`, `progress`, `pong`, `server_shutdown`, `error`)
+/// from a `MessageEvent`'s `data` (a string for a text frame).
+pub(crate) fn server_message(data: &JsValue) -> Option<ServerMessage> {
+    if !data.is_string() {
+        return None;
+    }
+    let v = parse_js_string(data).ok()?;
     let message = match string(&v, "type")?.as_str() {
         "snapshot" => ServerMessage::Snapshot {
             progress: progress(&field(&v, "progress")?)?,
@@ -97,14 +113,49 @@ fn stage_status(name: &str) -> Option<StageStatus> {
     })
 }
 
+/// Every property name the reader looks up.
+const KEYS: [&str; 20] = [
+    "type",
+    "progress",
+    "id",
+    "server_ts_ms",
+    "retry_after_ms",
+    "code",
+    "message",
+    "error",
+    "stages",
+    "name",
+    "label",
+    "status",
+    "process_id",
+    "seq",
+    "state",
+    "stage",
+    "stage_index",
+    "stage_count",
+    "percent",
+    "updated_at_ms",
+];
+
+thread_local! {
+    /// `KEYS` as JS strings, made on first use.
+    static JS_KEYS: Vec<JsValue> = KEYS.iter().map(|k| JsValue::from_str(k)).collect();
+}
+
 /// A property that is present (JSON has no `undefined`).
 fn field(v: &JsValue, key: &str) -> Option<JsValue> {
     if !v.is_object() || Array::is_array(v) {
         return None;
     }
-    Reflect::get(v, &JsValue::from_str(key))
-        .ok()
-        .filter(|f| !f.is_undefined())
+    let found = JS_KEYS.with(|keys| {
+        let index = KEYS.iter().position(|k| *k == key)?;
+        Reflect::get(v, &keys[index]).ok()
+    });
+    let value = match found {
+        Some(value) => value,
+        None => Reflect::get(v, &JsValue::from_str(key)).ok()?,
+    };
+    (!value.is_undefined()).then_some(value)
 }
 
 fn string(v: &JsValue, key: &str) -> Option<String> {
@@ -182,8 +233,12 @@ mod tests {
     fn frames_read_as_serde_reads_them() {
         for text in frames() {
             let serde = serde_json::from_str::<ServerMessage>(&text).ok();
-            assert_eq!(super::server_message(&text), serde, "{text}");
+            let data = wasm_bindgen::JsValue::from_str(&text);
+            assert_eq!(super::server_message(&data), serde, "{text}");
         }
+        // A binary frame's data is not a string.
+        let bytes = js_sys::Uint8Array::new_with_length(2);
+        assert_eq!(super::server_message(&bytes.into()), None);
     }
 
     #[wasm_bindgen_test]

@@ -136,8 +136,10 @@ async function refuseToPolling(browser, base, run) {
 
 // Main-thread busy time (CDP Performance.getMetrics TaskDuration) over a window,
 // with a job stepping every `stepMs` (10 ms: 100 updates/s), minus the same
-// window with the widget idle.
-async function mainThreadCost(browser, base, run, stepMs) {
+// window with the widget idle. With `bare` ('socket' or 'drawn'), the page
+// follows the job with a plain WebSocket instead of the widget, drawing
+// nothing (the floor any client pays) or the percent and message per message.
+async function mainThreadCost(browser, base, run, stepMs, bare = null) {
   const page = await openPage(browser, base);
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Performance.enable');
@@ -145,8 +147,9 @@ async function mainThreadCost(browser, base, run, stepMs) {
     const { metrics } = await cdp.send('Performance.getMetrics');
     return metrics.find((m) => m.name === 'TaskDuration').value * 1000;
   };
-  const id = `cl_cpu_${stepMs}_${run}_${Date.now()}`;
-  await page.evaluate((pid) => { window.h = window.uprMount(pid, {}); }, id);
+  const id = `cl_cpu_${stepMs}_${run}_${bare ? `${bare}_` : ''}${Date.now()}`;
+  if (bare) await page.evaluate(([pid, draw]) => { window.h = window.uprBare(pid, draw); }, [id, bare === 'drawn']);
+  else await page.evaluate((pid) => { window.h = window.uprMount(pid, {}); }, id);
   await waitFor(page, (e) => e.connection === 'connected', 'connected');
   const windowMs = 3000;
   let b0 = await busy(); let w0 = Date.now();
@@ -173,7 +176,8 @@ async function main() {
   const { child, base } = await startServer(a.server, dist);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const version = browser.version();
-  const f = { domP50: [], domP99: [], stall: [], refuseFirst: [], refuseDrop: [], cpu: [], cpuIdle: [], rate: [], cpu10: [], rate10: [] };
+  const f = { domP50: [], domP99: [], stall: [], refuseFirst: [], refuseDrop: [], cpu: [], cpuIdle: [], rate: [], cpu10: [], rate10: [],
+    bare: [], bare10: [], over: [], over10: [], drawn: [], drawn10: [] };
   try {
     for (let run = 0; run < a.runs; run += 1) {
       const d = a.only.has('dom') ? await updateToDom(browser, base, run) : { p50: NaN, p99: NaN, n: 0 };
@@ -184,13 +188,22 @@ async function main() {
       const none = { msPerS: NaN, updatesPerS: NaN, idleMsPerS: NaN };
       const c = a.only.has('cost') ? await mainThreadCost(browser, base, run, 10) : none;
       const slow = a.only.has('cost') ? await mainThreadCost(browser, base, run, 100) : none;
+      const bare = a.only.has('cost') ? await mainThreadCost(browser, base, run, 10, 'socket') : none;
+      const bareSlow = a.only.has('cost') ? await mainThreadCost(browser, base, run, 100, 'socket') : none;
+      const drawn = a.only.has('cost') ? await mainThreadCost(browser, base, run, 10, 'drawn') : none;
+      const drawnSlow = a.only.has('cost') ? await mainThreadCost(browser, base, run, 100, 'drawn') : none;
       if (a.only.has('cost')) {
         f.cpu.push(c.msPerS); f.cpuIdle.push(c.idleMsPerS); f.rate.push(c.updatesPerS);
         f.cpu10.push(slow.msPerS); f.rate10.push(slow.updatesPerS);
+        f.bare.push(bare.msPerS); f.bare10.push(bareSlow.msPerS);
+        f.over.push(c.msPerS - bare.msPerS); f.over10.push(slow.msPerS - bareSlow.msPerS);
+        f.drawn.push(drawn.msPerS); f.drawn10.push(drawnSlow.msPerS);
       }
       process.stderr.write(`browser run ${run}: dom p50 ${d.p50.toFixed(1)} ms (${d.n} updates), stall ${f.stall.at(-1)} ms, `
         + `refuse->polling ${r.fromFirstRefused.toFixed(0)} ms, main thread ${c.msPerS.toFixed(1)} ms/s at ${c.updatesPerS.toFixed(0)} updates/s, `
-        + `${slow.msPerS.toFixed(1)} ms/s at ${slow.updatesPerS.toFixed(0)} updates/s (idle ${c.idleMsPerS.toFixed(1)} ms/s)\n`);
+        + `${slow.msPerS.toFixed(1)} ms/s at ${slow.updatesPerS.toFixed(0)} updates/s (idle ${c.idleMsPerS.toFixed(1)} ms/s); `
+        + `bare socket ${bare.msPerS.toFixed(1)} ms/s at ${bare.updatesPerS.toFixed(0)} updates/s, ${bareSlow.msPerS.toFixed(1)} ms/s at ${bareSlow.updatesPerS.toFixed(0)} updates/s; `
+        + `hand-drawn ${drawn.msPerS.toFixed(1)} ms/s, ${drawnSlow.msPerS.toFixed(1)} ms/s\n`);
     }
   } finally {
     await browser.close();
@@ -212,6 +225,15 @@ async function main() {
     { name: 'main-thread cost at 10 updates/s', unit: 'ms per s', values: f.cpu10,
       method: 'as at 100 updates/s, with the job stepping every 100 ms' },
     { name: 'updates rendered per second in that window (10/s)', unit: '1/s', values: f.rate10, method: 'change of `data-seq` over the window' },
+    { name: 'a bare socket at 100 updates/s', unit: 'ms per s', values: f.bare,
+      method: 'as the widget at 100 updates/s, with the page following the job by a plain `WebSocket`, `JSON.parse` and one `data-seq` write per message instead of the widget: the floor any client pays' },
+    { name: 'a bare socket at 10 updates/s', unit: 'ms per s', values: f.bare10, method: 'as above, job stepping every 100 ms' },
+    { name: 'the widget over a bare socket at 100 updates/s', unit: 'ms per s', values: f.over,
+      method: 'per run: the widget\'s figure minus the bare socket\'s' },
+    { name: 'the widget over a bare socket at 10 updates/s', unit: 'ms per s', values: f.over10, method: 'as above, at 10 updates/s' },
+    { name: 'a hand-drawn view at 100 updates/s', unit: 'ms per s', values: f.drawn,
+      method: 'the bare socket that also writes the percent and the message into two elements on every message, as a hand-written view does' },
+    { name: 'a hand-drawn view at 10 updates/s', unit: 'ms per s', values: f.drawn10, method: 'as above, job stepping every 100 ms' },
     { name: 'main-thread time while idle and connected', unit: 'ms per s', values: f.cpuIdle, method: 'TaskDuration over 3 s, widget mounted, no updates' },
   ];
   fs.mkdirSync(path.dirname(path.resolve(a.out)), { recursive: true });

@@ -1,7 +1,7 @@
 // Fan-out measurement with one load generator for both servers.
 //
 //   node fanout.js --target ours|socketio [--server-bin PATH --server-arg=X ...]
-//                  [--instances 2 --redis-url redis://...] --clients N --per-job 100
+//                  [--server-threads N] [--instances 2 --redis-url redis://...] --clients N --per-job 100
 //                  --step-ms 250 --steps-per-stage 5 --runs 2 --out FILE.json [--accumulate]
 //
 // --accumulate adds this invocation's runs to those already in FILE.json (same
@@ -24,13 +24,13 @@ const { protocol } = require('./protocols');
 const { rssKib, cpuSeconds, sum } = require('./procfs');
 const { startOurs, startSocketio, stopAll } = require('./servers');
 
-const NUMBERS = ['clients', 'per-job', 'step-ms', 'steps-per-stage', 'runs', 'workers', 'instances', 'ramp-batch'];
+const NUMBERS = ['server-threads', 'clients', 'per-job', 'step-ms', 'steps-per-stage', 'runs', 'workers', 'instances', 'ramp-batch'];
 // A worker that does not answer within this long has hung; the run fails rather than waits.
 const ASK_LIMIT_MS = 60000;
 
 function parseArgs(argv) {
   const a = {
-    target: null, 'server-bin': null, 'server-arg': [], 'redis-url': null, instances: 1,
+    target: null, 'server-bin': null, 'server-threads': null, 'server-arg': [], 'redis-url': null, instances: 1,
     clients: 1000, 'per-job': 100, 'step-ms': 250, 'steps-per-stage': 5, runs: 1,
     workers: os.cpus().length, 'ramp-batch': 500, out: null, accumulate: false,
   };
@@ -121,7 +121,7 @@ async function startJobsSpread(base, proto, jobIds, stepMs, steps) {
 async function oneRun(a, run) {
   const proto = protocol(a.target);
   const servers = a.target === 'ours'
-    ? await startOurs({ bin: a['server-bin'], args: a['server-arg'], instances: a.instances, redisUrl: a['redis-url'], run })
+    ? await startOurs({ bin: a['server-bin'], args: a['server-arg'], instances: a.instances, redisUrl: a['redis-url'], run, threads: a['server-threads'] ?? 0 })
     : await startSocketio();
   const workers = [];
   try {

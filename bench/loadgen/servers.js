@@ -7,9 +7,9 @@ const { spawn } = require('node:child_process');
 
 const START_LIMIT_MS = 20000;
 
-function start(cmd, args) {
+function start(cmd, args, env = process.env) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'], env });
     let buf = '';
     let listening = false;
     const timer = setTimeout(() => {
@@ -38,7 +38,8 @@ function start(cmd, args) {
 }
 
 // One or two instances of `upload-progress-server`; two share jobs through Redis.
-async function startOurs({ bin, args, instances, redisUrl, run }) {
+// `threads` > 0 sets the number of tokio worker threads (default: one per CPU).
+async function startOurs({ bin, args, instances, redisUrl, run, threads = 0 }) {
   if (!bin) throw new Error('--server-bin is required for --target ours');
   const extra = [];
   if (instances > 1) {
@@ -47,7 +48,8 @@ async function startOurs({ bin, args, instances, redisUrl, run }) {
     extra.push(`--redis-url=${redisUrl}`, `--redis-prefix=bench:${Date.now()}:${run}:`);
   }
   const out = [];
-  for (let i = 0; i < instances; i += 1) out.push(await start(bin, ['--addr', '127.0.0.1:0', ...args, ...extra]));
+  const env = threads > 0 ? { ...process.env, TOKIO_WORKER_THREADS: String(threads) } : process.env;
+  for (let i = 0; i < instances; i += 1) out.push(await start(bin, ['--addr', '127.0.0.1:0', ...args, ...extra], env));
   return out;
 }
 

@@ -375,3 +375,23 @@ fn going_offline_without_a_delivering_socket_sends_nothing() {
         .iter()
         .all(|(_, e)| *e != SessionEvent::OfflineCheck));
 }
+
+#[test]
+fn a_timer_that_fires_before_the_deadline_changes_nothing() {
+    // The browser shell leaves an earlier timer armed when frames push the
+    // deadline later; that timer's early `handle_timeout` must be a no-op.
+    let mut shell = flowing(1_000, 3);
+    let deadline = shell
+        .session
+        .poll_timeout()
+        .expect("a live socket has a deadline");
+    let (actions, statuses) = (shell.log.len(), shell.statuses.len());
+    shell.jump_to(deadline - 1);
+    assert_eq!(shell.log.len(), actions, "no action before the deadline");
+    assert_eq!(
+        shell.statuses.len(),
+        statuses,
+        "no status before the deadline"
+    );
+    assert_eq!(shell.session.poll_timeout(), Some(deadline));
+}

@@ -26,6 +26,19 @@ pub const FRAME_MIN_INTERVAL_MS: Millis = 80;
 /// by more than this plus its timer throttling.
 pub const FRAME_FALLBACK_MS: u32 = 200;
 
+/// The shortest time between two changes of the bar for the second to be
+/// animated. The stylesheet's transition lasts 250 ms; changes further apart
+/// than this let it finish and rest, while closer ones would keep it running
+/// (a style, paint and commit on every frame, for steps too small to need
+/// smoothing), so those are drawn as they are.
+pub const BAR_ANIMATION_MIN_GAP_MS: Millis = 400;
+
+/// Whether the bar animates to a value that changed `since_last_change` ms
+/// after its previous change (`None`: the first value, drawn as it is).
+pub fn bar_animates(since_last_change: Option<Millis>) -> bool {
+    since_last_change.is_some_and(|gap| gap >= BAR_ANIMATION_MIN_GAP_MS)
+}
+
 /// What the shell must do after offering an update.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Flush {
@@ -131,6 +144,21 @@ mod tests {
             last_heard_at: None,
             latency_ms: None,
             last_error: None,
+        }
+    }
+
+    #[test]
+    fn the_bar_animates_only_changes_that_come_far_apart() {
+        let table: [(Option<Millis>, bool); 6] = [
+            (None, false),
+            (Some(10), false),
+            (Some(100), false),
+            (Some(BAR_ANIMATION_MIN_GAP_MS - 1), false),
+            (Some(BAR_ANIMATION_MIN_GAP_MS), true),
+            (Some(5_000), true),
+        ];
+        for (gap, animates) in table {
+            assert_eq!(bar_animates(gap), animates, "gap {gap:?}");
         }
     }
 

@@ -4,7 +4,8 @@
 //! API (sans-IO, in the style of quinn-proto and str0m):
 //! - `Session::new(config, seed)`: `seed` feeds the jitter generator;
 //! - `handle(input, now)`: feed an event;
-//! - `handle_timeout(now)`: call when `poll_timeout()`'s deadline passes;
+//! - `handle_timeout(now)`: call when `poll_timeout()`'s deadline passes
+//!   (a call before it is harmless: nothing runs before its deadline);
 //! - `poll_timeout()`: the next deadline, if any;
 //! - `poll_action()`: drain the actions the shell must carry out;
 //! - `status()` / `progress()`: what the UI shows.
@@ -69,7 +70,10 @@ mod urls;
 mod view;
 
 pub use events::SessionEvent;
-pub use frame::{Flush, PendingView, FRAME_FALLBACK_MS, FRAME_MIN_INTERVAL_MS};
+pub use frame::{
+    bar_animates, Flush, PendingView, BAR_ANIMATION_MIN_GAP_MS, FRAME_FALLBACK_MS,
+    FRAME_MIN_INTERVAL_MS,
+};
 pub use io::{Action, AttemptId, Input, Millis, PollOutcome, RequestId};
 pub use options::{SessionConfig, SessionOptions};
 pub use session::Session;
