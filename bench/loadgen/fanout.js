@@ -3,6 +3,11 @@
 //   node fanout.js --target ours|socketio [--server-bin PATH --server-arg=X ...]
 //                  [--server-threads N] [--instances 2 --redis-url redis://...] --clients N --per-job 100
 //                  --step-ms 250 --steps-per-stage 5 --runs 2 --out FILE.json [--accumulate]
+//                  [--server-cpus 0 --generator-cpus 1]
+//
+// --server-threads sets our server's tokio worker threads (default one per CPU);
+// --server-cpus / --generator-cpus pin the server and the generator's workers
+// to CPU lists (taskset), so neither steals the other's CPU.
 //
 // --accumulate adds this invocation's runs to those already in FILE.json (same
 // server and workload), so a script can alternate the two servers run by run
@@ -19,7 +24,7 @@
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { fork } = require('node:child_process');
+const { fork, execFileSync } = require('node:child_process');
 const { protocol } = require('./protocols');
 const { rssKib, cpuSeconds, sum } = require('./procfs');
 const { startOurs, startSocketio, stopAll } = require('./servers');
@@ -30,7 +35,7 @@ const ASK_LIMIT_MS = 60000;
 
 function parseArgs(argv) {
   const a = {
-    target: null, 'server-bin': null, 'server-threads': null, 'server-arg': [], 'redis-url': null, instances: 1,
+    target: null, 'server-bin': null, 'server-threads': 0, 'server-cpus': null, 'generator-cpus': null, 'server-arg': [], 'redis-url': null, instances: 1,
     clients: 1000, 'per-job': 100, 'step-ms': 250, 'steps-per-stage': 5, runs: 1,
     workers: os.cpus().length, 'ramp-batch': 500, out: null, accumulate: false,
   };
@@ -121,8 +126,8 @@ async function startJobsSpread(base, proto, jobIds, stepMs, steps) {
 async function oneRun(a, run) {
   const proto = protocol(a.target);
   const servers = a.target === 'ours'
-    ? await startOurs({ bin: a['server-bin'], args: a['server-arg'], instances: a.instances, redisUrl: a['redis-url'], run, threads: a['server-threads'] ?? 0 })
-    : await startSocketio();
+    ? await startOurs({ bin: a['server-bin'], args: a['server-arg'], instances: a.instances, redisUrl: a['redis-url'], run, threads: a['server-threads'], cpus: a['server-cpus'] })
+    : await startSocketio({ cpus: a['server-cpus'] });
   const workers = [];
   try {
     const pids = servers.map((s) => s.pid);
@@ -132,6 +137,7 @@ async function oneRun(a, run) {
     const jobs = Math.ceil(a.clients / a['per-job']);
     const jobId = (j) => `fan_r${run}_j${j}`;
     for (let k = 0; k < a.workers; k += 1) workers.push(fork(path.join(__dirname, 'worker.js')));
+    if (a['generator-cpus']) for (const w of workers) execFileSync('taskset', ['-pc', a['generator-cpus'], String(w.pid)], { stdio: 'ignore' });
     const all = (mk) => Promise.all(workers.map((w, k) => ask(w, mk(k))));
 
     const t0 = Date.now();
@@ -177,11 +183,13 @@ async function oneRun(a, run) {
     jobMs.sort((x, y) => x - y);
     const parts = await all(() => ({ cmd: 'report' }));
     const lat = parts.flatMap((p) => p.latencies).sort((x, y) => x - y);
+    const finalLat = parts.flatMap((p) => p.finalLatencies).sort((x, y) => x - y);
     const r = {
       clients: a.clients, jobs, connect_ms: connectMs,
       rss_before_kib: rssBefore, rss_after_kib: rssAfter, cpu_s: cpuS, window_s: windowS, client_cpu_s: genS,
       latency_p50_ms: percentile(lat, 0.5), latency_p99_ms: percentile(lat, 0.99),
       latency_max_ms: lat.length ? lat[lat.length - 1] : null, latency_samples: lat.length,
+      final_latency_p50_ms: percentile(finalLat, 0.5), final_latency_p99_ms: percentile(finalLat, 0.99),
       finals_received: parts.reduce((t, p) => t + p.finals, 0), finals_expected: a.clients,
       seqs_delivered: parts.reduce((t, p) => t + p.seqs, 0), seqs_sent: seqsSent,
       job_ms_median: percentile(jobMs, 0.5), job_ms_max: jobMs[jobMs.length - 1] ?? null,
@@ -190,7 +198,7 @@ async function oneRun(a, run) {
     };
     process.stderr.write(`${proto.name} x${servers.length} ${a.clients} subscribers run ${run}: `
       + `${rssBefore} -> ${rssAfter} KiB, cpu ${cpuS.toFixed(2)} s / ${windowS.toFixed(2)} s (generator ${genS.toFixed(2)} s), `
-      + `p50 ${r.latency_p50_ms} p99 ${r.latency_p99_ms} max ${r.latency_max_ms} ms, finals ${r.finals_received}/${a.clients}, `
+      + `p50 ${r.latency_p50_ms} p99 ${r.latency_p99_ms} max ${r.latency_max_ms} ms (final states p50 ${r.final_latency_p50_ms} p99 ${r.final_latency_p99_ms} ms), finals ${r.finals_received}/${a.clients}, `
       + `seqs ${r.seqs_delivered}/${seqsSent}, job time median ${r.job_ms_median} max ${r.job_ms_max} ms\n`);
     return r;
   } finally {

@@ -7,9 +7,11 @@ const { spawn } = require('node:child_process');
 
 const START_LIMIT_MS = 20000;
 
-function start(cmd, args, env = process.env) {
+// `cpus` (a taskset list such as "0") pins the server to those CPUs.
+function start(cmd, args, env = process.env, cpus = null) {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'], env });
+    const [file, argv] = cpus ? ['taskset', ['-c', cpus, cmd, ...args]] : [cmd, args];
+    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'ignore'], env });
     let buf = '';
     let listening = false;
     const timer = setTimeout(() => {
@@ -39,7 +41,7 @@ function start(cmd, args, env = process.env) {
 
 // One or two instances of `upload-progress-server`; two share jobs through Redis.
 // `threads` > 0 sets the number of tokio worker threads (default: one per CPU).
-async function startOurs({ bin, args, instances, redisUrl, run, threads = 0 }) {
+async function startOurs({ bin, args, instances, redisUrl, run, threads = 0, cpus = null }) {
   if (!bin) throw new Error('--server-bin is required for --target ours');
   const extra = [];
   if (instances > 1) {
@@ -49,12 +51,12 @@ async function startOurs({ bin, args, instances, redisUrl, run, threads = 0 }) {
   }
   const out = [];
   const env = threads > 0 ? { ...process.env, TOKIO_WORKER_THREADS: String(threads) } : process.env;
-  for (let i = 0; i < instances; i += 1) out.push(await start(bin, ['--addr', '127.0.0.1:0', ...args, ...extra], env));
+  for (let i = 0; i < instances; i += 1) out.push(await start(bin, ['--addr', '127.0.0.1:0', ...args, ...extra], env, cpus));
   return out;
 }
 
-async function startSocketio() {
-  return [await start(process.execPath, [path.join(__dirname, '..', 'socketio', 'server.js')])];
+async function startSocketio({ cpus = null } = {}) {
+  return [await start(process.execPath, [path.join(__dirname, '..', 'socketio', 'server.js')], process.env, cpus)];
 }
 
 function stopAll(servers) {

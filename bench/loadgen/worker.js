@@ -12,6 +12,8 @@ const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 const subscribers = [];
 // Receipt time minus `updated_at_ms` of every live update, all subscribers of this process.
 const latencies = [];
+// The same for final states alone: they come in a burst as jobs end, with the closes.
+const finalLatencies = [];
 let finalsLeft = 0;
 let onAllFinals = null;
 
@@ -31,6 +33,7 @@ function subscribe(proto, url) {
       s.seqs += 1;
       // `now` was read when the bytes arrived, before any parsing.
       if (got.live) latencies.push(now - p.updated_at_ms);
+      if (got.live && TERMINAL.has(p.state)) finalLatencies.push(now - p.updated_at_ms);
       if (TERMINAL.has(p.state) && !s.final) {
         s.final = true;
         finalsLeft -= 1;
@@ -75,6 +78,7 @@ function waitFinals({ limitMs }) {
 function report() {
   const r = {
     latencies,
+    finalLatencies,
     seqs: subscribers.reduce((t, s) => t + s.seqs, 0),
     finals: subscribers.filter((s) => s.final).length,
     lost: subscribers.filter((s) => s.lost).length,

@@ -200,6 +200,7 @@ async fn one_run(cmd: &ServerCmd, w: &Workload, run: u32) -> Result<FanoutRun> {
         latency_p99_ms: percentile(&lat, 0.99),
         latency_max_ms: lat.last().copied(),
         latency_samples: lat.len() as u64,
+        final_latency_p99_ms: None,
         finals_received: reports.iter().filter(|r| r.final_seq.is_some()).count() as u64,
         finals_expected: w.clients,
         seqs_delivered: reports.iter().map(|r| r.seqs).sum(),

@@ -37,6 +37,10 @@ pub struct FanoutRun {
     pub latency_max_ms: Option<u64>,
     /// Number of latency samples.
     pub latency_samples: u64,
+    /// 99th percentile of the final states' latency alone (they arrive in a
+    /// burst as jobs end, together with the closes).
+    #[serde(default)]
+    pub final_latency_p99_ms: Option<u64>,
     /// Subscribers that received their job's final state.
     pub finals_received: u64,
     /// Subscribers that should have (all of them).

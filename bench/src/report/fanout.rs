@@ -32,6 +32,7 @@ pub(super) struct Derived {
     p50: Option<f64>,
     p99: Option<f64>,
     max: Option<f64>,
+    final_p99: Option<f64>,
     finals_pct: f64,
     seqs_pct: f64,
     connect_s: f64,
@@ -48,6 +49,7 @@ pub(super) fn derive(r: &FanoutRun) -> Derived {
         p50: r.latency_p50_ms.map(|v| v as f64),
         p99: r.latency_p99_ms.map(|v| v as f64),
         max: r.latency_max_ms.map(|v| v as f64),
+        final_p99: r.final_latency_p99_ms.map(|v| v as f64),
         finals_pct: r.finals_received as f64 * 100.0 / r.finals_expected.max(1) as f64,
         seqs_pct: r.seqs_delivered as f64 * 100.0 / r.seqs_sent.max(1) as f64,
         connect_s: r.connect_ms as f64 / 1000.0,
@@ -63,7 +65,7 @@ const CPU_PER_1K: Pick = |d| Some(d.cpu_ms_per_1k_msgs);
 const P99: Pick = |d| d.p99;
 
 /// Table rows: label, decimals, and how to read the figure from one run.
-const ROWS: [(&str, usize, Pick); 11] = [
+const ROWS: [(&str, usize, Pick); 12] = [
     ("server memory per connection (KiB)", 1, MEMORY),
     ("server CPU during the job window (% of one core)", 0, |d| {
         Some(d.cpu_pct)
@@ -72,6 +74,7 @@ const ROWS: [(&str, usize, Pick); 11] = [
     ("update latency p50 (ms)", 0, |d| d.p50),
     ("update latency p99 (ms)", 0, P99),
     ("update latency max (ms)", 0, |d| d.max),
+    ("final state latency p99 (ms)", 0, |d| d.final_p99),
     ("final state received (% of subscribers)", 1, |d| {
         Some(d.finals_pct)
     }),
@@ -429,6 +432,7 @@ mod tests {
             latency_p99_ms: Some(p99),
             latency_max_ms: Some(p99 * 2),
             latency_samples: 10,
+            final_latency_p99_ms: None,
             finals_received: clients,
             finals_expected: clients,
             seqs_delivered: 1000,
