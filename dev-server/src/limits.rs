@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
-use tokio::task::AbortHandle;
+use futures_util::future::AbortHandle;
 
 /// Why a new connection was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -236,9 +236,11 @@ mod tests {
             .expect("slot");
         // The drop arrives before the socket's task exists.
         assert_eq!(c.abort_all(), 1);
-        let task = tokio::spawn(std::future::pending::<()>());
-        guard.registrar().register(task.abort_handle());
-        assert!(task.await.expect_err("aborted").is_cancelled());
+        let (abort, registration) = AbortHandle::new_pair();
+        guard.registrar().register(abort);
+        let socket =
+            futures_util::future::Abortable::new(std::future::pending::<()>(), registration);
+        assert!(socket.await.is_err(), "aborted");
     }
 
     #[test]

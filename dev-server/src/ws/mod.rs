@@ -14,6 +14,7 @@ use upload_progress_core::protocol::WireErrorCode;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use futures_util::future::{AbortHandle, Abortable};
 
 use crate::error::ApiError;
 use crate::limits::{ConnGuard, Refusal};
@@ -107,27 +108,21 @@ pub fn upgrade(ws: WebSocketUpgrade, state: Shared, guard: ConnGuard, target: Ta
         .max_frame_size(hard_max)
         .on_failed_upgrade(|err| tracing::debug!(%err, "upgrade failed"))
         .on_upgrade(move |socket| async move {
-            // Run the socket in its own task so the drop-sockets fault can
-            // abort it: dropping the task drops the TCP stream with no close
-            // frame. The guard lives inside the task, so an abort releases
-            // the connection slot too.
-            let registrar = guard.registrar();
-            // The task waits until its abort handle is registered, so a drop
-            // can never miss a socket that is already sending.
-            let (registered, wait_registered) = tokio::sync::oneshot::channel::<()>();
-            let task = tokio::spawn(async move {
-                if wait_registered.await.is_err() {
-                    return;
-                }
-                let conn_id = guard.id();
-                Conn::new(socket, state).run(target).await;
+            // The socket runs as an abortable future, so the drop-sockets
+            // fault can end it: the future is dropped, and with it the TCP
+            // stream, with no close frame. Registered before its first poll,
+            // so a drop can never miss a socket that is already sending; and
+            // one task per socket, not a second one to hold an abort handle.
+            let (abort, registration) = AbortHandle::new_pair();
+            guard.registrar().register(abort);
+            let conn_id = guard.id();
+            let run = Abortable::new(Conn::new(socket, state).run(target), registration);
+            // An abort is the intended outcome of that fault, not an error.
+            if run.await.is_ok() {
                 tracing::debug!(conn_id, "socket finished");
-                drop(guard);
-            });
-            registrar.register(task.abort_handle());
-            let _ = registered.send(());
-            // A join error here is an abort, which is the intended outcome.
-            let _ = task.await;
+            }
+            // The slot is released only once the socket is gone.
+            drop(guard);
         })
 }
 
