@@ -149,7 +149,7 @@ function main() {
     + 'recovers would leave such a client stale until the next fault, so the stale-while-connected row is the one '
     + 'to read for the stall. Refused upgrades do not refuse plain HTTP, so Socket.IO\'s long-polling and our '
     + 'polling pass. All four pages share one browser and one machine, so load slows them alike.', '',
-    `Run it: \`bash scripts/shootout.sh\` (compressed schedule, ${'2'} runs); \`FULL=1 bash scripts/shootout.sh\` `
+    `Run it: \`bash scripts/shootout.sh\` (compressed schedule, one seed); \`FULL=1 bash scripts/shootout.sh\` `
     + '(the full schedule of the issue, 3 runs); `SEEDS=1,2,3` chooses the seeds.', ''];
   if (args.compressed && fs.existsSync(args.compressed)) {
     const r = load(args.compressed);

@@ -151,7 +151,7 @@ async function mainThreadCost(browser, base, run, stepMs, bare = null) {
   if (bare) await page.evaluate(([pid, draw]) => { window.h = window.uprBare(pid, draw); }, [id, bare === 'drawn']);
   else await page.evaluate((pid) => { window.h = window.uprMount(pid, {}); }, id);
   await waitFor(page, (e) => e.connection === 'connected', 'connected');
-  const windowMs = 3000;
+  const windowMs = 2000;
   let b0 = await busy(); let w0 = Date.now();
   await sleep(windowMs);
   const idle = (await busy() - b0) / (Date.now() - w0);
@@ -220,7 +220,7 @@ async function main() {
       method: '`refuse_upgrades` (fraction 1) then `drop_sockets`; first `data-connection=connecting` after the drop to `data-mode=http_polling`; default backoff (2 s, 4 s, full jitter, 3 retries)' },
     { name: 'socket dropped to HTTP polling', unit: 'ms', values: f.refuseDrop, method: 'same runs, from the `drop_sockets` call' },
     { name: 'main-thread cost at 100 updates/s', unit: 'ms per s', values: f.cpu,
-      method: 'CDP `Performance.getMetrics` TaskDuration over 3 s with a job stepping every 10 ms, minus the same window idle' },
+      method: 'CDP `Performance.getMetrics` TaskDuration over 2 s with a job stepping every 10 ms, minus the same window idle' },
     { name: 'updates rendered per second in that window', unit: '1/s', values: f.rate, method: 'change of `data-seq` over the window' },
     { name: 'main-thread cost at 10 updates/s', unit: 'ms per s', values: f.cpu10,
       method: 'as at 100 updates/s, with the job stepping every 100 ms' },
@@ -234,7 +234,7 @@ async function main() {
     { name: 'a hand-drawn view at 100 updates/s', unit: 'ms per s', values: f.drawn,
       method: 'the bare socket that also writes the percent and the message into two elements on every message, as a hand-written view does' },
     { name: 'a hand-drawn view at 10 updates/s', unit: 'ms per s', values: f.drawn10, method: 'as above, job stepping every 100 ms' },
-    { name: 'main-thread time while idle and connected', unit: 'ms per s', values: f.cpuIdle, method: 'TaskDuration over 3 s, widget mounted, no updates' },
+    { name: 'main-thread time while idle and connected', unit: 'ms per s', values: f.cpuIdle, method: 'TaskDuration over 2 s, widget mounted, no updates' },
   ];
   fs.mkdirSync(path.dirname(path.resolve(a.out)), { recursive: true });
   fs.writeFileSync(a.out, JSON.stringify({ browser: `Chromium ${version} (headless)`, figures }, null, 2));
