@@ -56,10 +56,18 @@ impl Conn {
     pub(super) async fn run(mut self, target: Target) {
         match target {
             Target::Job { raw_id, token } => self.run_job(&raw_id, token.as_deref()).await,
-            Target::All => self.run_all().await,
-            Target::Health => self.run_health().await,
+            // Admin and health sockets are few: boxed, their states do not
+            // widen every job socket's future (see below).
+            Target::All => Box::pin(self.run_all()).await,
+            Target::Health => Box::pin(self.run_health()).await,
         }
     }
+
+    // Handlers that run rarely (a client frame, a control message, a ping,
+    // an error, the first frame) are awaited boxed: a future's size is the
+    // largest state it can be in, and this task's future is held by every
+    // idle socket, so inline they would cost each socket their size all the
+    // time instead of one allocation when they run.
 
     async fn run_job(&mut self, raw_id: &str, token: Option<&str>) {
         let id = match ProcessId::parse(raw_id) {
@@ -117,7 +125,7 @@ impl Conn {
             Some(rx) => Progress::clone(&rx.borrow_and_update().progress),
             None => Progress::unknown(id.clone(), now_ms()),
         };
-        if let Flow::Stop = self.open_with(first).await {
+        if let Flow::Stop = Box::pin(self.open_with(first)).await {
             return;
         }
         let grace_end = tokio::time::Instant::now() + self.state.config.grace;
@@ -131,14 +139,14 @@ impl Conn {
                 // Control and stall first: a fault or restart must win over
                 // a frame that arrived at the same moment.
                 biased;
-                ctl = self.control.recv() => self.on_control(ctl).await,
+                ctl = self.control.recv() => Box::pin(self.on_control(ctl)).await,
                 _ = self.stall.changed() => Flow::Continue,
-                incoming = self.socket.recv() => self.on_incoming(incoming).await,
+                incoming = self.socket.recv() => Box::pin(self.on_incoming(incoming)).await,
                 changed = wait_job(job.as_mut()) => match changed {
                     Some(published) => self.send_progress(published).await,
                     None => {
                         // The job left the store (evicted) before finishing.
-                        self.fail(code::UNKNOWN_PROCESS, WireErrorCode::UnknownProcess, "the job is no longer available").await;
+                        Box::pin(self.fail(code::UNKNOWN_PROCESS, WireErrorCode::UnknownProcess, "the job is no longer available")).await;
                         Flow::Stop
                     }
                 },
@@ -157,15 +165,15 @@ impl Conn {
                     }
                 }
                 _ = tokio::time::sleep_until(grace_end), if waiting => {
-                    self.fail(code::UNKNOWN_PROCESS, WireErrorCode::UnknownProcess, "no job with this process_id appeared in time").await;
+                    Box::pin(self.fail(code::UNKNOWN_PROCESS, WireErrorCode::UnknownProcess, "no job with this process_id appeared in time")).await;
                     Flow::Stop
                 }
                 _ = sleep_until_opt(expiry_at) => {
                     Counters::bump(&self.state.stats.counters.unauthorized);
-                    self.fail(code::UNAUTHORIZED, WireErrorCode::TokenExpired, "the token has expired").await;
+                    Box::pin(self.fail(code::UNAUTHORIZED, WireErrorCode::TokenExpired, "the token has expired")).await;
                     Flow::Stop
                 }
-                _ = ticker.tick() => self.heartbeat().await,
+                _ = ticker.tick() => Box::pin(self.heartbeat()).await,
             };
             if let Flow::Stop = flow {
                 return;
@@ -184,7 +192,7 @@ impl Conn {
             return Flow::Stop;
         }
         if terminal {
-            self.close(code::NORMAL, "job finished").await;
+            Box::pin(self.close(code::NORMAL, "job finished")).await;
             return Flow::Stop;
         }
         Flow::Continue
@@ -196,7 +204,7 @@ impl Conn {
             return Flow::Stop;
         }
         if terminal {
-            self.close(code::NORMAL, "job finished").await;
+            Box::pin(self.close(code::NORMAL, "job finished")).await;
             return Flow::Stop;
         }
         Flow::Continue
@@ -216,9 +224,9 @@ impl Conn {
                 // Control and stall first: a fault or restart must win over
                 // a frame that arrived at the same moment.
                 biased;
-                ctl = self.control.recv() => self.on_control(ctl).await,
+                ctl = self.control.recv() => Box::pin(self.on_control(ctl)).await,
                 _ = self.stall.changed() => Flow::Continue,
-                incoming = self.socket.recv() => self.on_incoming(incoming).await,
+                incoming = self.socket.recv() => Box::pin(self.on_incoming(incoming)).await,
                 update = updates.recv() => match update {
                     Ok(progress) => match self.send_json(&ServerMessage::Progress { progress }).await {
                         Ok(()) => Flow::Continue,
@@ -232,7 +240,7 @@ impl Conn {
                     },
                     Err(broadcast::error::RecvError::Closed) => Flow::Stop,
                 },
-                _ = ticker.tick() => self.heartbeat().await,
+                _ = ticker.tick() => Box::pin(self.heartbeat()).await,
             };
             if let Flow::Stop = flow {
                 return;
@@ -258,10 +266,10 @@ impl Conn {
                 // Control and stall first: a fault or restart must win over
                 // a frame that arrived at the same moment.
                 biased;
-                ctl = self.control.recv() => self.on_control(ctl).await,
+                ctl = self.control.recv() => Box::pin(self.on_control(ctl)).await,
                 _ = self.stall.changed() => Flow::Continue,
-                incoming = self.socket.recv() => self.on_incoming(incoming).await,
-                _ = ticker.tick() => self.heartbeat().await,
+                incoming = self.socket.recv() => Box::pin(self.on_incoming(incoming)).await,
+                _ = ticker.tick() => Box::pin(self.heartbeat()).await,
             };
             if let Flow::Stop = flow {
                 return;
@@ -462,7 +470,8 @@ impl Conn {
         let first = std::future::poll_fn(|cx| Poll::Ready(sending.as_mut().poll(cx))).await;
         let outcome = match first {
             Poll::Ready(done) => Ok(done),
-            Poll::Pending => tokio::time::timeout(limit, sending).await,
+            // Boxed: the timer lives on the heap only while a send waits.
+            Poll::Pending => Box::pin(tokio::time::timeout(limit, sending)).await,
         };
         match outcome {
             Ok(Ok(())) => {
