@@ -3,6 +3,7 @@
 //! It holds no connection of its own, so it can render any state (tests use
 //! it that way) and the component and the embed API share it.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use gloo_timers::callback::Interval;
@@ -92,21 +93,18 @@ pub fn UploadProgressView(
     let percent_attr = memo(Box::new(move || percent.get().unwrap_or(0).to_string()));
     // The fill is the bar's full width slid left by what is missing: a
     // transform the compositor animates, where a width needs a layout.
+    // Whether it animates to the new value is core's rule on the time since
+    // the previous change (measured here; 0: no change yet; an atomic as
+    // memo readers must be `Sync`): a fast change is drawn as it is, with
+    // the stylesheet's transition switched off inline.
+    let last_change = AtomicU64::new(0);
     let fill_style = memo(Box::new(move || {
-        format!(
-            "transform: translateX(-{}%)",
-            100 - percent.get().unwrap_or(0).min(100)
-        )
-    }));
-    // Whether the bar animates to its new width is core's rule on the time
-    // since the previous change, measured here when the percent changes.
-    let last_change = StoredValue::new(None::<Millis>);
-    let motion = memo(Box::new(move || {
-        percent.track();
-        let now = clock::now();
-        let previous = last_change.try_update_value(|at| at.replace(now)).flatten();
-        let animates = bar_animates(previous.map(|at| now.saturating_sub(at)));
-        (if animates { "smooth" } else { "step" }).to_owned()
+        let missing = 100 - percent.get().unwrap_or(0).min(100);
+        let now = clock::now().max(1);
+        let previous = last_change.swap(now, Ordering::Relaxed);
+        let animates = bar_animates((previous > 0).then(|| now.saturating_sub(previous)));
+        let motion = if animates { "" } else { "; transition: none" };
+        format!("transform: translateX(-{missing}%){motion}")
     }));
     let indeterminate = Memo::new(move |_| percent.get().is_none());
     let l = labels.clone();
@@ -237,7 +235,7 @@ pub fn UploadProgressView(
                 aria-valuenow=percent_now
                 aria-valuetext=value_text
             >
-                <div class="upr__bar-fill" data-motion=motion style=fill_style></div>
+                <div class="upr__bar-fill" style=fill_style></div>
             </div>
             {lead.map(Lead::into_panel)}
             <ol class="upr__stages" aria-label=stages_label>

@@ -5,8 +5,7 @@
 //! `type` or enum name) is `None` here too.
 //!
 //! A socket frame is parsed as the JS string the browser delivered, so its
-//! text never crosses into wasm memory, and the property names are JS
-//! strings made once per page: a frame costs property reads, not copies.
+//! text never crosses into wasm memory and back.
 
 use js_sys::{Array, Reflect, JSON};
 use upload_progress_core::{JobState, ProcessId, Progress, ServerMessage, Stage, StageStatus};
@@ -23,9 +22,7 @@ extern "C" {
 /// A server frame (`snapshot`, `progress`, `pong`, `server_shutdown`, `error`)
 /// from a `MessageEvent`'s `data` (a string for a text frame).
 pub(crate) fn server_message(data: &JsValue) -> Option<ServerMessage> {
-    if !data.is_string() {
-        return None;
-    }
+    // Anything but a string (binary data) turns into text JSON cannot parse.
     let v = parse_js_string(data).ok()?;
     let message = match string(&v, "type")?.as_str() {
         "snapshot" => ServerMessage::Snapshot {
@@ -113,49 +110,14 @@ fn stage_status(name: &str) -> Option<StageStatus> {
     })
 }
 
-/// Every property name the reader looks up.
-const KEYS: [&str; 20] = [
-    "type",
-    "progress",
-    "id",
-    "server_ts_ms",
-    "retry_after_ms",
-    "code",
-    "message",
-    "error",
-    "stages",
-    "name",
-    "label",
-    "status",
-    "process_id",
-    "seq",
-    "state",
-    "stage",
-    "stage_index",
-    "stage_count",
-    "percent",
-    "updated_at_ms",
-];
-
-thread_local! {
-    /// `KEYS` as JS strings, made on first use.
-    static JS_KEYS: Vec<JsValue> = KEYS.iter().map(|k| JsValue::from_str(k)).collect();
-}
-
 /// A property that is present (JSON has no `undefined`).
 fn field(v: &JsValue, key: &str) -> Option<JsValue> {
     if !v.is_object() || Array::is_array(v) {
         return None;
     }
-    let found = JS_KEYS.with(|keys| {
-        let index = KEYS.iter().position(|k| *k == key)?;
-        Reflect::get(v, &keys[index]).ok()
-    });
-    let value = match found {
-        Some(value) => value,
-        None => Reflect::get(v, &JsValue::from_str(key)).ok()?,
-    };
-    (!value.is_undefined()).then_some(value)
+    Reflect::get(v, &JsValue::from_str(key))
+        .ok()
+        .filter(|f| !f.is_undefined())
 }
 
 fn string(v: &JsValue, key: &str) -> Option<String> {
