@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use upload_progress_core::protocol::WireErrorCode;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::SinkExt;
 use tokio::sync::{broadcast, watch};
+use tokio::time::error::Elapsed;
 use tokio::time::MissedTickBehavior;
 use upload_progress_core::{code, ClientMessage, ProcessId, Progress, ServerMessage};
 
@@ -199,15 +201,16 @@ impl Conn {
     }
 
     async fn send_progress(&mut self, published: Published) -> Flow {
-        let terminal = published.progress.is_terminal();
-        if self.send(Message::Text(published.frame)).await.is_err() {
+        if published.progress.is_terminal() {
+            if self.queue(Message::Text(published.frame)).await.is_ok() {
+                Box::pin(self.close(code::NORMAL, "job finished")).await;
+            }
             return Flow::Stop;
         }
-        if terminal {
-            Box::pin(self.close(code::NORMAL, "job finished")).await;
-            return Flow::Stop;
+        match self.send(Message::Text(published.frame)).await {
+            Ok(()) => Flow::Continue,
+            Err(Gone) => Flow::Stop,
         }
-        Flow::Continue
     }
 
     async fn run_all(&mut self) {
@@ -463,16 +466,21 @@ impl Conn {
     /// Sends one frame; a peer that does not take it within the send timeout is dead.
     async fn send(&mut self, msg: Message) -> Result<(), Gone> {
         let limit = self.state.config.send_timeout;
-        let mut sending = std::pin::pin!(self.socket.send(msg));
-        // Almost every send completes on its first poll (the kernel takes the
-        // frame), so the timeout's timer is armed only for a send that has to
-        // wait: one timer registration and removal less per frame and socket.
-        let first = std::future::poll_fn(|cx| Poll::Ready(sending.as_mut().poll(cx))).await;
-        let outcome = match first {
-            Poll::Ready(done) => Ok(done),
-            // Boxed: the timer lives on the heap only while a send waits.
-            Poll::Pending => Box::pin(tokio::time::timeout(limit, sending)).await,
-        };
+        let outcome = bounded(limit, self.socket.send(msg)).await;
+        self.sent(outcome)
+    }
+
+    /// Queues one frame without flushing it (same limit as [`Self::send`]):
+    /// the close that follows a final state then leaves in the same write,
+    /// one system call per socket less when a job ends for all its
+    /// subscribers at once.
+    async fn queue(&mut self, msg: Message) -> Result<(), Gone> {
+        let limit = self.state.config.send_timeout;
+        let outcome = bounded(limit, self.socket.feed(msg)).await;
+        self.sent(outcome)
+    }
+
+    fn sent(&self, outcome: Result<Result<(), axum::Error>, Elapsed>) -> Result<(), Gone> {
         match outcome {
             Ok(Ok(())) => {
                 Counters::bump(&self.state.stats.counters.frames_sent);
@@ -513,6 +521,24 @@ fn jittered(base: u64, spread: u64) -> u64 {
         return base;
     }
     base.saturating_add(rand::random_range(0..=spread))
+}
+
+/// Runs one write under `limit`; a peer that does not take it in time is dead.
+///
+/// Almost every write completes on its first poll (the kernel takes the
+/// frame), so the timeout's timer is armed only for a write that has to wait:
+/// one timer registration and removal less per frame and socket.
+async fn bounded(
+    limit: Duration,
+    write: impl Future<Output = Result<(), axum::Error>>,
+) -> Result<Result<(), axum::Error>, Elapsed> {
+    let mut write = std::pin::pin!(write);
+    let first = std::future::poll_fn(|cx| Poll::Ready(write.as_mut().poll(cx))).await;
+    match first {
+        Poll::Ready(done) => Ok(done),
+        // Boxed: the timer lives on the heap only while a write waits.
+        Poll::Pending => Box::pin(tokio::time::timeout(limit, write)).await,
+    }
 }
 
 /// Waits for the job's next state; `None` when the job left the store.
