@@ -35,8 +35,10 @@ optimise() {
 # Builds bench/counter (with the given cargo features) into $WORK/$1.
 build_counter() {
   local name=$1; shift
-  cargo build --manifest-path bench/counter/Cargo.toml --release --target wasm32-unknown-unknown \
-    --target-dir "$TARGET_DIR" "$@" >&2
+  # Paths remapped as in scripts/embed-package.sh: the size must not depend
+  # on where the checkout lies.
+  RUSTFLAGS="--remap-path-prefix=$ROOT/=" cargo build --manifest-path bench/counter/Cargo.toml --release \
+    --target wasm32-unknown-unknown --target-dir "$TARGET_DIR" "$@" >&2
   rm -rf "${WORK:?}/$name"
   wasm-bindgen --target web --out-dir "$WORK/$name" --out-name app \
     "$TARGET_DIR/wasm32-unknown-unknown/release/counter.wasm"

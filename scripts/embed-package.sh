@@ -12,7 +12,10 @@ OUT=${1:-$ROOT/dist/embed/pkg}
 TARGET_DIR=${CARGO_TARGET_DIR:-$ROOT/target}
 
 log "embed package: cargo build (release, wasm32)"
-cargo build --manifest-path embed-package/Cargo.toml --release \
+# The component is a path dependency of this package, so its panic locations
+# carry the checkout's absolute path; remapped, the bytes do not depend on
+# where the repository lies (scripts/size-budget holds a budget near them).
+RUSTFLAGS="--remap-path-prefix=$ROOT/=" cargo build --manifest-path embed-package/Cargo.toml --release \
   --target wasm32-unknown-unknown --target-dir "$TARGET_DIR"
 raw="$TARGET_DIR/wasm32-unknown-unknown/release/upload_progress_embed.wasm"
 
