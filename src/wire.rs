@@ -22,7 +22,8 @@ extern "C" {
 /// A server frame (`snapshot`, `progress`, `pong`, `server_shutdown`, `error`)
 /// from a `MessageEvent`'s `data` (a string for a text frame).
 pub(crate) fn server_message(data: &JsValue) -> Option<ServerMessage> {
-    // Anything but a string (binary data) turns into text JSON cannot parse.
+    // `JSON.parse` turns anything but a string (binary data) into text first,
+    // which is never a frame object, so the reads below refuse it.
     let v = parse_js_string(data).ok()?;
     let message = match string(&v, "type")?.as_str() {
         "snapshot" => ServerMessage::Snapshot {

@@ -186,12 +186,13 @@ async function main() {
       const r = a.only.has('refuse') ? await refuseToPolling(browser, base, run) : { fromFirstRefused: NaN, fromDrop: NaN };
       if (a.only.has('refuse')) { f.refuseFirst.push(r.fromFirstRefused); f.refuseDrop.push(r.fromDrop); }
       const none = { msPerS: NaN, updatesPerS: NaN, idleMsPerS: NaN };
-      const c = a.only.has('cost') ? await mainThreadCost(browser, base, run, 10) : none;
-      const slow = a.only.has('cost') ? await mainThreadCost(browser, base, run, 100) : none;
-      const bare = a.only.has('cost') ? await mainThreadCost(browser, base, run, 10, 'socket') : none;
-      const bareSlow = a.only.has('cost') ? await mainThreadCost(browser, base, run, 100, 'socket') : none;
-      const drawn = a.only.has('cost') ? await mainThreadCost(browser, base, run, 10, 'drawn') : none;
-      const drawnSlow = a.only.has('cost') ? await mainThreadCost(browser, base, run, 100, 'drawn') : none;
+      const cost = (stepMs, bare) => (a.only.has('cost') ? mainThreadCost(browser, base, run, stepMs, bare) : none);
+      const c = await cost(10);
+      const slow = await cost(100);
+      const bare = await cost(10, 'socket');
+      const bareSlow = await cost(100, 'socket');
+      const drawn = await cost(10, 'drawn');
+      const drawnSlow = await cost(100, 'drawn');
       if (a.only.has('cost')) {
         f.cpu.push(c.msPerS); f.cpuIdle.push(c.idleMsPerS); f.rate.push(c.updatesPerS);
         f.cpu10.push(slow.msPerS); f.rate10.push(slow.updatesPerS);

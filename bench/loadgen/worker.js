@@ -32,9 +32,12 @@ function subscribe(proto, url) {
       s.lastSeq = p.seq;
       s.seqs += 1;
       // `now` was read when the bytes arrived, before any parsing.
-      if (got.live) latencies.push(now - p.updated_at_ms);
-      if (got.live && TERMINAL.has(p.state)) finalLatencies.push(now - p.updated_at_ms);
-      if (TERMINAL.has(p.state) && !s.final) {
+      const last = TERMINAL.has(p.state);
+      if (got.live) {
+        latencies.push(now - p.updated_at_ms);
+        if (last) finalLatencies.push(now - p.updated_at_ms);
+      }
+      if (last && !s.final) {
         s.final = true;
         finalsLeft -= 1;
         if (finalsLeft === 0) {

@@ -185,32 +185,32 @@ impl Conn {
 
     /// Sends the first frame; closes 1000 at once for a finished job.
     async fn open_with(&mut self, progress: Progress) -> Flow {
-        let terminal = progress.is_terminal();
-        if self
-            .send_json(&ServerMessage::Snapshot { progress })
-            .await
-            .is_err()
-        {
-            return Flow::Stop;
+        let last = progress.is_terminal();
+        match text_frame(&ServerMessage::Snapshot { progress }) {
+            Ok(frame) => self.deliver(frame, last).await,
+            Err(Gone) => Flow::Stop,
         }
-        if terminal {
-            Box::pin(self.close(code::NORMAL, "job finished")).await;
-            return Flow::Stop;
-        }
-        Flow::Continue
     }
 
     async fn send_progress(&mut self, published: Published) -> Flow {
-        if published.progress.is_terminal() {
-            if self.queue(Message::Text(published.frame)).await.is_ok() {
-                Box::pin(self.close(code::NORMAL, "job finished")).await;
-            }
-            return Flow::Stop;
+        let last = published.progress.is_terminal();
+        self.deliver(Message::Text(published.frame), last).await
+    }
+
+    /// Sends a job's state. The `last` one is queued without a flush so the
+    /// close 1000 that follows leaves in the same write: one system call per
+    /// socket less when a job ends for all its subscribers at once.
+    async fn deliver(&mut self, frame: Message, last: bool) -> Flow {
+        if !last {
+            return match self.send(frame).await {
+                Ok(()) => Flow::Continue,
+                Err(Gone) => Flow::Stop,
+            };
         }
-        match self.send(Message::Text(published.frame)).await {
-            Ok(()) => Flow::Continue,
-            Err(Gone) => Flow::Stop,
+        if self.queue(frame).await.is_ok() {
+            Box::pin(self.close(code::NORMAL, "job finished")).await;
         }
+        Flow::Stop
     }
 
     async fn run_all(&mut self) {
@@ -458,9 +458,8 @@ impl Conn {
     }
 
     async fn send_json(&mut self, msg: &ServerMessage) -> Result<(), Gone> {
-        // Serialising these plain types cannot fail; treat it as fatal rather than panic.
-        let text = serde_json::to_string(msg).map_err(|_| Gone)?;
-        self.send(Message::Text(Utf8Bytes::from(text))).await
+        let frame = text_frame(msg)?;
+        self.send(frame).await
     }
 
     /// Sends one frame; a peer that does not take it within the send timeout is dead.
@@ -470,10 +469,7 @@ impl Conn {
         self.sent(outcome)
     }
 
-    /// Queues one frame without flushing it (same limit as [`Self::send`]):
-    /// the close that follows a final state then leaves in the same write,
-    /// one system call per socket less when a job ends for all its
-    /// subscribers at once.
+    /// Queues one frame without flushing it (same limit as [`Self::send`]).
     async fn queue(&mut self, msg: Message) -> Result<(), Gone> {
         let limit = self.state.config.send_timeout;
         let outcome = bounded(limit, self.socket.feed(msg)).await;
@@ -521,6 +517,13 @@ fn jittered(base: u64, spread: u64) -> u64 {
         return base;
     }
     base.saturating_add(rand::random_range(0..=spread))
+}
+
+/// `msg` as a text frame.
+fn text_frame(msg: &ServerMessage) -> Result<Message, Gone> {
+    // Serialising these plain types cannot fail; treat it as fatal rather than panic.
+    let text = serde_json::to_string(msg).map_err(|_| Gone)?;
+    Ok(Message::Text(Utf8Bytes::from(text)))
 }
 
 /// Runs one write under `limit`; a peer that does not take it in time is dead.
