@@ -395,3 +395,22 @@ fn a_timer_that_fires_before_the_deadline_changes_nothing() {
     );
     assert_eq!(shell.session.poll_timeout(), Some(deadline));
 }
+
+#[test]
+fn a_stopped_session_does_not_poll_when_the_browser_comes_back_online() {
+    // A dropped socket is bridged by a poll; the user stops while it runs.
+    // Found by the property test: the bridge outlived the stop, so going
+    // online polled again, and that poll's answer could end the stop.
+    let mut shell = flowing(1_000, 2);
+    shell.server_close(1006);
+    assert_eq!(shell.fetches.len(), 1, "the outage is bridged by a poll");
+    shell.input(Input::Stop);
+    let (fetched, opened) = (shell.fetched.len(), shell.opened.len());
+    shell.input(Input::Offline);
+    shell.input(Input::Online);
+    shell.advance(120_000);
+    assert_eq!(shell.fetched.len(), fetched, "no poll after the stop");
+    assert_eq!(shell.opened.len(), opened, "no socket after the stop");
+    assert!(shell.fetches.is_empty());
+    assert_eq!(shell.connection(), Connection::Stopped { error: None });
+}

@@ -23,8 +23,7 @@ impl Session {
         if matches!(self.phase, Phase::Finished(_)) {
             return;
         }
-        self.close_socket(CLOSE_NORMAL, "stopped");
-        self.cancel_fetch();
+        self.release_transport("stopped");
         self.phase = Phase::Stopped {
             error: None,
             requested: true,
@@ -119,11 +118,9 @@ impl Session {
             Phase::AwaitingToken { resume, .. } => resume,
             _ => return,
         };
-        self.bridge = None;
         // An open socket keeps a page out of the back/forward cache, and a
         // cached page cannot react to it anyway.
-        self.close_socket(CLOSE_NORMAL, "page hidden");
-        self.cancel_fetch();
+        self.release_transport("page hidden");
         self.phase = Phase::Paused { resume };
     }
 

@@ -3,7 +3,6 @@
 
 use super::backoff;
 use super::errors;
-use super::session::CLOSE_NORMAL;
 use super::state::{Bridge, Failure, Phase, Resume};
 use super::{Action, Millis, Session, SessionEvent};
 
@@ -165,9 +164,7 @@ impl Session {
         // An expiry is only known for the first token; the next is asked
         // for after a refusal, not ahead of time.
         self.token_expires_at = None;
-        self.close_socket(CLOSE_NORMAL, "refreshing token");
-        self.cancel_fetch();
-        self.bridge = None;
+        self.release_transport("refreshing token");
         if !ahead_of_expiry {
             self.last_error = Some(errors::auth_failed());
         }

@@ -270,14 +270,23 @@ impl Session {
         }
     }
 
+    /// Closes the socket (1000, `reason`), cancels the poll in flight and
+    /// forgets the bridge. Every path that stops, pauses or ends the
+    /// session goes through here, so no part of the transport outlives it
+    /// (a bridge left behind would poll again when the browser comes back
+    /// online).
+    pub(super) fn release_transport(&mut self, reason: &str) {
+        self.close_socket(CLOSE_NORMAL, reason);
+        self.cancel_fetch();
+        self.bridge = None;
+    }
+
     /// Ends everything: nothing is open, nothing is scheduled, nothing restarts.
     ///
     /// Announces the outcome once: `JobCompleted`, or `Failed` for a job
     /// that failed or was cancelled.
     pub(super) fn finish(&mut self, state: JobState) {
-        self.close_socket(CLOSE_NORMAL, "job finished");
-        self.cancel_fetch();
-        self.bridge = None;
+        self.release_transport("job finished");
         self.phase = Phase::Finished(state);
         let Some(progress) = self.progress.clone() else {
             return;
@@ -290,9 +299,7 @@ impl Session {
 
     /// Stops because of `error`; `Input::Reconnect` may start again.
     pub(super) fn stop_with(&mut self, error: StatusError) {
-        self.close_socket(CLOSE_NORMAL, "stopped");
-        self.cancel_fetch();
-        self.bridge = None;
+        self.release_transport("stopped");
         self.last_error = Some(error.clone());
         self.phase = Phase::Stopped {
             error: Some(error.clone()),
