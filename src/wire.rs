@@ -24,24 +24,24 @@ extern "C" {
 pub(crate) fn server_message(data: &JsValue) -> Option<ServerMessage> {
     // `JSON.parse` turns anything but a string (binary data) into text first,
     // which is never a frame object, so the reads below refuse it.
-    let v = parse_js_string(data).ok()?;
-    let message = match string(&v, "type")?.as_str() {
+    let v = Object::new(parse_js_string(data).ok()?)?;
+    let message = match v.string(Key::Type)?.as_str() {
         "snapshot" => ServerMessage::Snapshot {
-            progress: progress(&field(&v, "progress")?)?,
+            progress: progress(&v.object(Key::Progress)?)?,
         },
         "progress" => ServerMessage::Progress {
-            progress: progress(&field(&v, "progress")?)?,
+            progress: progress(&v.object(Key::Progress)?)?,
         },
         "pong" => ServerMessage::Pong {
-            id: uint(&v, "id")?,
-            server_ts_ms: uint(&v, "server_ts_ms")?,
+            id: v.uint(Key::Id)?,
+            server_ts_ms: v.uint(Key::ServerTsMs)?,
         },
         "server_shutdown" => ServerMessage::ServerShutdown {
-            retry_after_ms: uint(&v, "retry_after_ms")?,
+            retry_after_ms: v.uint(Key::RetryAfterMs)?,
         },
         "error" => ServerMessage::Error {
-            code: string(&v, "code")?,
-            message: string(&v, "message")?,
+            code: v.string(Key::Code)?,
+            message: v.string(Key::Message)?,
         },
         _ => return None,
     };
@@ -50,42 +50,42 @@ pub(crate) fn server_message(data: &JsValue) -> Option<ServerMessage> {
 
 /// The progress in a `GET /ws/progress/{id}` body (`{"progress":{...}}`).
 pub(crate) fn progress_body(text: &str) -> Option<Progress> {
-    let v = JSON::parse(text).ok()?;
-    progress(&field(&v, "progress")?)
+    let v = Object::new(JSON::parse(text).ok()?)?;
+    progress(&v.object(Key::Progress)?)
 }
 
 /// The code of an HTTP error body (`{"error":{"code","message"}}`).
 pub(crate) fn error_code(text: &str) -> Option<String> {
-    let v = JSON::parse(text).ok()?;
-    let error = field(&v, "error")?;
-    string(&error, "message")?;
-    string(&error, "code")
+    let error = Object::new(JSON::parse(text).ok()?)?.object(Key::Error)?;
+    error.string(Key::Message)?;
+    error.string(Key::Code)
 }
 
-fn progress(v: &JsValue) -> Option<Progress> {
-    let stages = field(v, "stages")?.dyn_into::<Array>().ok()?;
+fn progress(v: &Object) -> Option<Progress> {
+    let stages = v.field(Key::Stages)?.dyn_into::<Array>().ok()?;
     let stages = stages
         .iter()
         .map(|s| {
+            let s = Object::new(s)?;
             Some(Stage {
-                name: string(&s, "name")?,
-                label: string(&s, "label")?,
-                status: stage_status(&string(&s, "status")?)?,
+                name: s.string(Key::Name)?,
+                label: s.string(Key::Label)?,
+                status: stage_status(&s.string(Key::Status)?)?,
             })
         })
         .collect::<Option<Vec<_>>>()?;
     Some(Progress {
-        process_id: ProcessId::parse(&string(v, "process_id")?).ok()?,
-        seq: uint(v, "seq")?,
-        state: job_state(&string(v, "state")?)?,
-        stage: optional_string(v, "stage")?,
-        stage_index: u32::try_from(uint(v, "stage_index")?).ok()?,
-        stage_count: u32::try_from(uint(v, "stage_count")?).ok()?,
+        process_id: ProcessId::parse(&v.string(Key::ProcessId)?).ok()?,
+        seq: v.uint(Key::Seq)?,
+        state: job_state(&v.string(Key::State)?)?,
+        stage: v.optional_string(Key::Stage)?,
+        stage_index: u32::try_from(v.uint(Key::StageIndex)?).ok()?,
+        stage_count: u32::try_from(v.uint(Key::StageCount)?).ok()?,
         stages,
-        percent: field(v, "percent")?.as_f64()?,
-        message: string(v, "message")?,
-        error: optional_string(v, "error")?,
-        updated_at_ms: uint(v, "updated_at_ms")?,
+        percent: v.field(Key::Percent)?.as_f64()?,
+        message: v.string(Key::Message)?,
+        error: v.optional_string(Key::Error)?,
+        updated_at_ms: v.uint(Key::UpdatedAtMs)?,
     })
 }
 
@@ -111,33 +111,69 @@ fn stage_status(name: &str) -> Option<StageStatus> {
     })
 }
 
-/// A property that is present (JSON has no `undefined`).
-fn field(v: &JsValue, key: &str) -> Option<JsValue> {
-    if !v.is_object() || Array::is_array(v) {
-        return None;
+/// Declares the property names the reader uses, as `Key` variants and the
+/// names in the same order.
+macro_rules! keys {
+    ($($key:ident = $name:literal),* $(,)?) => {
+        #[derive(Clone, Copy)]
+        enum Key { $($key),* }
+        const NAMES: &[&str] = &[$($name),*];
+    };
+}
+
+keys! {
+    Type = "type", Progress = "progress", Id = "id", ServerTsMs = "server_ts_ms",
+    RetryAfterMs = "retry_after_ms", Code = "code", Message = "message", Error = "error",
+    Stages = "stages", Name = "name", Label = "label", Status = "status",
+    ProcessId = "process_id", Seq = "seq", State = "state", Stage = "stage",
+    StageIndex = "stage_index", StageCount = "stage_count", Percent = "percent",
+    UpdatedAtMs = "updated_at_ms",
+}
+
+thread_local! {
+    /// The property names as JS strings, made once: a name passed as `&str`
+    /// is copied out of wasm memory and decoded on every read, about 25
+    /// times per progress frame.
+    static KEYS: Vec<JsValue> = NAMES.iter().map(|name| JsValue::from_str(name)).collect();
+}
+
+/// A JSON object (not an array), checked once, read by property name.
+struct Object(JsValue);
+
+impl Object {
+    fn new(v: JsValue) -> Option<Self> {
+        (v.is_object() && !Array::is_array(&v)).then_some(Self(v))
     }
-    Reflect::get(v, &JsValue::from_str(key))
-        .ok()
-        .filter(|f| !f.is_undefined())
-}
 
-fn string(v: &JsValue, key: &str) -> Option<String> {
-    field(v, key)?.as_string()
-}
-
-/// `Some(None)` when missing or null, `None` when present but not a string.
-fn optional_string(v: &JsValue, key: &str) -> Option<Option<String>> {
-    match field(v, key) {
-        None => Some(None),
-        Some(f) if f.is_null() => Some(None),
-        Some(f) => f.as_string().map(Some),
+    /// A property that is present (JSON has no `undefined`).
+    fn field(&self, key: Key) -> Option<JsValue> {
+        KEYS.with(|keys| Reflect::get(&self.0, &keys[key as usize]))
+            .ok()
+            .filter(|f| !f.is_undefined())
     }
-}
 
-/// A non-negative integer, as serde reads a `u64`.
-fn uint(v: &JsValue, key: &str) -> Option<u64> {
-    let n = field(v, key)?.as_f64()?;
-    (n >= 0.0 && n.fract() == 0.0 && n < 18_446_744_073_709_551_616.0).then_some(n as u64)
+    fn object(&self, key: Key) -> Option<Object> {
+        Object::new(self.field(key)?)
+    }
+
+    fn string(&self, key: Key) -> Option<String> {
+        self.field(key)?.as_string()
+    }
+
+    /// `Some(None)` when missing or null, `None` when present but not a string.
+    fn optional_string(&self, key: Key) -> Option<Option<String>> {
+        match self.field(key) {
+            None => Some(None),
+            Some(f) if f.is_null() => Some(None),
+            Some(f) => f.as_string().map(Some),
+        }
+    }
+
+    /// A non-negative integer, as serde reads a `u64`.
+    fn uint(&self, key: Key) -> Option<u64> {
+        let n = self.field(key)?.as_f64()?;
+        (n >= 0.0 && n.fract() == 0.0 && n < 18_446_744_073_709_551_616.0).then_some(n as u64)
+    }
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]
@@ -162,6 +198,9 @@ mod tests {
             r#"{"type":"error","code":"rate_limited","message":"slow down"}"#,
             r#"{"type":"error","code":"rate_limited"}"#,
             r#"{"type":"hello"}"#,
+            r#"{"type":"progress","progress":[]}"#,
+            r#"{"type":"progress","progress":null}"#,
+            r#"{"type":7}"#,
             r#"{"id":3}"#,
             r#"[1,2]"#,
             r#""text""#,
@@ -183,6 +222,11 @@ mod tests {
                 (r#""percent":62.5"#, r#""percent":62"#),
                 (r#""process_id":"job_1""#, r#""process_id":"bad id!""#),
                 (r#""message":"Indexing","#, ""),
+                (r#"{"name":"upload","label":"Upload","status":"done"}"#, "1"),
+                (
+                    r#"{"name":"upload","label":"Upload","status":"done"}"#,
+                    "[]",
+                ),
                 (r#""stage_index":2"#, r#""stage_index":4294967296"#),
             ] {
                 let changed = PROGRESS.replacen(from, to, 1);

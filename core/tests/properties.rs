@@ -539,9 +539,18 @@ fn failure() -> impl Strategy<Value = Failure> {
     ]
 }
 
+/// Cases per property: 2 000 in the test command; `UPR_PROPTEST_CASES` sets
+/// more for a long search outside it.
+fn cases() -> u32 {
+    std::env::var("UPR_PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(2000)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig {
-        cases: 2000,
+        cases: cases(),
         max_shrink_iters: 2000,
         ..ProptestConfig::default()
     })]
