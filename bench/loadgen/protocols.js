@@ -31,7 +31,7 @@ function progressAt(text, from) {
 const ours = {
   name: 'upload-progress-server',
   url: (base, job) => `${base.replace(/^http/, 'ws')}/ws/progress/${job}`,
-  startPath: (job, stepMs, steps) => `/ws/test/${job}?step_ms=${stepMs}&steps_per_stage=${steps}`,
+  startPath: (job, stepMs, steps, startInMs) => `/ws/test/${job}?step_ms=${stepMs}&steps_per_stage=${steps}&start_in_ms=${startInMs}`,
   progressPath: (job) => `/ws/progress/${job}`,
   read(text) {
     const type = field(text, 'type', 0);
@@ -46,7 +46,7 @@ const ours = {
 const socketio = {
   name: 'socket.io',
   url: (base, job) => `${base.replace(/^http/, 'ws')}/socket.io/?EIO=4&transport=websocket&job=${job}`,
-  startPath: (job, stepMs, steps) => `/test/${job}?step_ms=${stepMs}&steps_per_stage=${steps}`,
+  startPath: (job, stepMs, steps, startInMs) => `/test/${job}?step_ms=${stepMs}&steps_per_stage=${steps}&start_in_ms=${startInMs}`,
   progressPath: (job) => `/progress/${job}`,
   read(text, reply) {
     if (text === '2') {

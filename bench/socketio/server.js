@@ -18,10 +18,14 @@ const httpServer = http.createServer((req, res) => {
   if (route === 'test' && req.method === 'POST') {
     const stepMs = Number(url.searchParams.get('step_ms') ?? 400);
     const steps = Number(url.searchParams.get('steps_per_stage') ?? 5);
-    runJob(id, stepMs, steps, (p) => {
+    // As on our server: a start this server times itself, from the request.
+    const startInMs = Number(url.searchParams.get('start_in_ms') ?? 0);
+    const start = () => runJob(id, stepMs, steps, (p) => {
       jobs.set(id, p);
       io.to(id).emit('progress', { progress: p });
     });
+    if (startInMs > 0) setTimeout(start, startInMs);
+    else start();
     res.writeHead(202, { 'content-type': 'application/json' }).end(JSON.stringify({ process_id: id }));
   } else if (route === 'progress' && req.method === 'GET') {
     res.writeHead(200, { 'content-type': 'application/json' })

@@ -331,6 +331,7 @@ async fn test_job_validates_its_input() {
         ("/ws/test/x?steps_per_stage=0", "bad_query"),
         ("/ws/test/x?fail_at_stage=4", "bad_query"),
         ("/ws/test/x?step_ms=abc", "bad_query"),
+        ("/ws/test/x?start_in_ms=60001", "bad_query"),
     ] {
         let resp = server
             .http
@@ -346,6 +347,45 @@ async fn test_job_validates_its_input() {
     let resp = server
         .http
         .post(server.url("/ws/test/dup"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(resp.status(), StatusCode::CONFLICT);
+}
+
+/// `start_in_ms` (what the load generator uses to spread its job starts):
+/// the job does not exist until then, a socket opened before waits for it,
+/// and an id already taken is refused at once.
+#[tokio::test]
+async fn a_test_job_can_start_later() {
+    let server = start(fast_config()).await;
+    let asked = std::time::Instant::now();
+    server.test_job("later", "step_ms=20&start_in_ms=400").await;
+    let early = server
+        .http
+        .get(server.url("/ws/progress/later"))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(early.status(), StatusCode::NOT_FOUND, "not created yet");
+    let mut ws = server.ws("/ws/progress/later").await;
+    let waiting = next_progress(&mut ws).await;
+    assert_eq!(waiting.seq, 0, "a socket opened before the start waits");
+    let first = next_progress(&mut ws).await;
+    assert!(first.seq >= 1);
+    assert!(
+        asked.elapsed() >= Duration::from_millis(400),
+        "started after {:?}",
+        asked.elapsed()
+    );
+    let (rest, close) = drain(&mut ws).await;
+    assert_eq!(close, code::NORMAL);
+    assert_eq!(rest.last().expect("states").state, JobState::Completed);
+
+    server.test_job("taken", "step_ms=10000").await;
+    let resp = server
+        .http
+        .post(server.url("/ws/test/taken?start_in_ms=100"))
         .send()
         .await
         .expect("post");

@@ -259,7 +259,10 @@ pub fn versus_socketio(sizes: &[FanoutSize], fast: Option<&FanoutSize>) -> Strin
          progress update each {} ms ({} steps per stage, 4 stages, plus a stage start for each stage \
          after the first and the final state). The jobs are started evenly spread over one step \
          period ({} ms / number of jobs apart), so their updates fall at different moments, as real \
-         jobs' do; a job's nominal run time is {:.2} s. Subscribers connect first (in batches of \
+         jobs' do; the generator asks for all the jobs at once, each with its own start time \
+         (`start_in_ms`), which the server keeps with its own timer (paced by the generator's \
+         event loop instead, the starts went out late and in bursts of up to 11 jobs in one \
+         millisecond). A job's nominal run time is {:.2} s. Subscribers connect first (in batches of \
          500); the window ends when every subscriber holds its job's final state (or 20 s after \
          the jobs' nominal end).\n",
         w.per_job,

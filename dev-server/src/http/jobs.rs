@@ -34,26 +34,37 @@ pub(crate) fn new_process_id() -> ProcessId {
 }
 
 fn start_job(state: &Shared, id: ProcessId, plan: Plan, status: StatusCode) -> Response {
+    if let Err(refused) = launch(state, id.clone(), plan) {
+        return refused.into_response();
+    }
+    accepted(state, id, status)
+}
+
+/// Creates the job and starts its pipeline.
+fn launch(state: &Shared, id: ProcessId, plan: Plan) -> Result<(), ApiError> {
     match state.store.create(pipeline::initial_progress(id.clone())) {
         Ok(_) => {}
         Err(StoreError::Exists) => {
-            return ApiError::new(
+            return Err(ApiError::new(
                 StatusCode::CONFLICT,
                 WireErrorCode::ProcessExists,
                 "a job with this process_id already exists",
-            )
-            .into_response()
+            ))
         }
         Err(_) => {
-            return ApiError::new(
+            return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 WireErrorCode::StoreFull,
                 "too many jobs in progress; try again later",
-            )
-            .into_response()
+            ))
         }
     }
-    tokio::spawn(pipeline::run(Arc::clone(&state.store), id.clone(), plan));
+    tokio::spawn(pipeline::run(Arc::clone(&state.store), id, plan));
+    Ok(())
+}
+
+/// The answer to an accepted job: its id, a token and the refresh cookie.
+fn accepted(state: &Shared, id: ProcessId, status: StatusCode) -> Response {
     let ttl = state.config.token_ttl.as_secs();
     let now = now_s();
     let token = state.tokens.issue(&id, now, ttl);
@@ -161,6 +172,7 @@ pub struct TestJobQuery {
     step_ms: Option<u64>,
     steps_per_stage: Option<u32>,
     fail_at_stage: Option<u32>,
+    start_in_ms: Option<u64>,
 }
 
 /// `POST /ws/test/{id}`: a scripted four-stage job under a caller-chosen id.
@@ -204,6 +216,15 @@ pub async fn test_job(
         )
         .into_response();
     }
+    let start_in_ms = q.start_in_ms.unwrap_or(0);
+    if start_in_ms > 60_000 {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            WireErrorCode::BadQuery,
+            "start_in_ms must be at most 60000",
+        )
+        .into_response();
+    }
     let plan = Plan {
         step: Duration::from_millis(step_ms),
         steps_per_stage: steps,
@@ -211,7 +232,25 @@ pub async fn test_job(
         data: None,
         file_name: None,
     };
-    start_job(&state, id, plan, StatusCode::ACCEPTED)
+    if start_in_ms == 0 {
+        return start_job(&state, id, plan, StatusCode::ACCEPTED);
+    }
+    // A start the server times itself: a load generator asks for all its
+    // jobs at once, and their starts do not depend on how promptly its own
+    // requests leave. An id taken now is refused now; one taken meanwhile
+    // is only logged when the start comes.
+    if state.store.contains(&id) {
+        return start_job(&state, id, plan, StatusCode::ACCEPTED);
+    }
+    let later = state.clone();
+    let job = id.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(start_in_ms)).await;
+        if let Err(err) = launch(&later, job.clone(), plan) {
+            tracing::warn!(process_id = %job, reason = %err.message, "delayed job start refused");
+        }
+    });
+    accepted(&state, id, StatusCode::ACCEPTED)
 }
 
 /// Query of `POST /api/uploads/{id}/token`.
