@@ -3,11 +3,13 @@
 //   node fanout.js --target ours|socketio [--server-bin PATH --server-arg=X ...]
 //                  [--server-threads N] [--instances 2 --redis-url redis://...] --clients N --per-job 100
 //                  --step-ms 250 --steps-per-stage 5 --runs 2 --out FILE.json [--accumulate]
-//                  [--server-cpus 0 --generator-cpus 1]
+//                  [--server-cpus 0 --generator-cpus 1] [--frames-out PREFIX]
 //
 // --server-threads sets our server's tokio worker threads (default one per CPU);
 // --server-cpus / --generator-cpus pin the server and the generator's workers
-// to CPU lists (taskset), so neither steals the other's CPU.
+// to CPU lists (taskset), so neither steals the other's CPU. --frames-out
+// writes every update's stamp and receipt per run and prints its latency
+// by time in the run.
 //
 // --accumulate adds this invocation's runs to those already in FILE.json (same
 // server and workload), so a script can alternate the two servers run by run
@@ -36,7 +38,7 @@ const ASK_LIMIT_MS = 60000;
 
 function parseArgs(argv) {
   const a = {
-    target: null, 'server-bin': null, 'server-threads': 0, 'server-cpus': null, 'generator-cpus': null, 'server-arg': [], 'redis-url': null, instances: 1,
+    target: null, 'server-bin': null, 'server-threads': 0, 'server-cpus': null, 'generator-cpus': null, 'frames-out': null, 'server-arg': [], 'redis-url': null, instances: 1,
     clients: 1000, 'per-job': 100, 'step-ms': 250, 'steps-per-stage': 5, runs: 1,
     workers: os.cpus().length, 'ramp-batch': 500, out: null, accumulate: false,
   };
@@ -161,6 +163,23 @@ async function startJobsSpread(base, proto, jobIds, stepMs, steps) {
   return dueAt;
 }
 
+// --frames-out: every live update's [updated_at_ms, receipt, seq, worker] into FILE,
+// and its latency by when the update was stamped (250 ms buckets from the
+// first job's start) on stderr, which shows where in a run the tail lies.
+function writeTimeline(file, frames, t0) {
+  fs.writeFileSync(file, JSON.stringify(frames));
+  const buckets = new Map();
+  for (const [stamp, receipt] of frames) {
+    const k = Math.floor((stamp - t0) / 250);
+    if (!buckets.has(k)) buckets.set(k, []);
+    buckets.get(k).push(receipt - stamp);
+  }
+  for (const k of [...buckets.keys()].sort((x, y) => x - y)) {
+    const v = buckets.get(k).sort((x, y) => x - y);
+    process.stderr.write(`  stamped at +${k * 250} ms: ${v.length} updates, p50 ${percentile(v, 0.5)} p99 ${percentile(v, 0.99)} max ${v[v.length - 1]} ms\n`);
+  }
+}
+
 async function oneRun(a, run) {
   const proto = protocol(a.target);
   const servers = a.target === 'ours'
@@ -174,7 +193,7 @@ async function oneRun(a, run) {
     const rssBefore = sum(pids, rssKib);
     const jobs = Math.ceil(a.clients / a['per-job']);
     const jobId = (j) => `fan_r${run}_j${j}`;
-    for (let k = 0; k < a.workers; k += 1) workers.push(fork(path.join(__dirname, 'worker.js')));
+    for (let k = 0; k < a.workers; k += 1) workers.push(fork(path.join(__dirname, 'worker.js'), [], { execArgv: ['--expose-gc'] }));
     if (a['generator-cpus']) for (const w of workers) execFileSync('taskset', ['-pc', a['generator-cpus'], String(w.pid)], { stdio: 'ignore' });
     const all = (mk) => Promise.all(workers.map((w, k) => ask(w, mk(k))));
 
@@ -186,12 +205,16 @@ async function oneRun(a, run) {
         for (let i = from; i < to; i += 1) {
           if (i % workers.length === k) urls.push(proto.url(servers[i % servers.length].base, jobId(Math.floor(i / a['per-job']))));
         }
-        return { cmd: 'connect', target: a.target, urls };
+        return { cmd: 'connect', target: a.target, urls, withTimeline: Boolean(a['frames-out']) };
       });
       const failed = replies.reduce((t, r) => t + r.failed, 0);
       if (failed > 0) throw new Error(`${failed} of subscribers ${from}..${to} could not connect`);
     }
     const connectMs = Date.now() - t0;
+    // Connecting grew each worker's heap; collected now, before the window,
+    // its full collection no longer stops a worker for 25-45 ms just after
+    // the jobs start (where it delayed every update that worker held).
+    await all(() => ({ cmd: 'collect' }));
     await warmUp(servers[0].base, proto);
     await sleep(500);
     const rssAfter = sum(pids, rssKib);
@@ -223,6 +246,7 @@ async function oneRun(a, run) {
     const parts = await all(() => ({ cmd: 'report' }));
     const lat = parts.flatMap((p) => p.latencies).sort((x, y) => x - y);
     const finalLat = parts.flatMap((p) => p.finalLatencies).sort((x, y) => x - y);
+    if (a['frames-out']) writeTimeline(`${a['frames-out']}-run${run}.json`, parts.flatMap((p, k) => p.timeline.map((f) => [...f, k])), dueAt[0]);
     const r = {
       clients: a.clients, jobs, connect_ms: connectMs,
       rss_before_kib: rssBefore, rss_after_kib: rssAfter, cpu_s: cpuS, window_s: windowS, client_cpu_s: genS,

@@ -14,6 +14,9 @@ const subscribers = [];
 const latencies = [];
 // The same for final states alone: they come in a burst as jobs end, with the closes.
 const finalLatencies = [];
+// With `timeline` asked for: [updated_at_ms, receipt, seq] of every live update.
+const timeline = [];
+let keepTimeline = false;
 let finalsLeft = 0;
 let onAllFinals = null;
 
@@ -35,6 +38,7 @@ function subscribe(proto, url) {
       const last = TERMINAL.has(p.state);
       if (got.live) {
         latencies.push(now - p.updated_at_ms);
+        if (keepTimeline) timeline.push([p.updated_at_ms, now, p.seq]);
         if (last) finalLatencies.push(now - p.updated_at_ms);
       }
       if (last && !s.final) {
@@ -55,7 +59,8 @@ function subscribe(proto, url) {
   });
 }
 
-async function connect({ target, urls }) {
+async function connect({ target, urls, withTimeline }) {
+  keepTimeline = Boolean(withTimeline);
   const proto = protocol(target);
   finalsLeft += urls.length;
   const ready = await Promise.all(urls.map((url) => subscribe(proto, url)));
@@ -85,6 +90,7 @@ function report() {
     seqs: subscribers.reduce((t, s) => t + s.seqs, 0),
     finals: subscribers.filter((s) => s.final).length,
     lost: subscribers.filter((s) => s.lost).length,
+    timeline,
   };
   for (const s of subscribers) s.socket.terminate();
   return r;
@@ -95,6 +101,11 @@ process.on('message', async (m) => {
     if (m.cmd === 'connect') process.send(await connect(m));
     else if (m.cmd === 'wait') process.send(await waitFinals(m));
     else if (m.cmd === 'report') process.send(report());
+    else if (m.cmd === 'collect') {
+      // A full collection (the coordinator forks workers with --expose-gc).
+      if (global.gc) global.gc();
+      process.send({ collected: Boolean(global.gc) });
+    }
     else process.send({ error: `unknown command ${JSON.stringify(m.cmd)}` });
   } catch (e) {
     process.send({ error: String(e && e.stack ? e.stack : e) });
