@@ -52,7 +52,7 @@ pub struct FanoutRun {
     /// Subscribers that fell back to HTTP polling at any point (`Session`
     /// client), or sockets lost before their final state (neutral generator).
     pub fell_back: u64,
-    /// Median over jobs of start request to the final state's `updated_at_ms`, ms.
+    /// Median over jobs of due start to the final state's `updated_at_ms`, ms.
     #[serde(default)]
     pub job_ms_median: Option<u64>,
     /// Longest such job, ms.

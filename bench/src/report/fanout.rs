@@ -82,7 +82,7 @@ const ROWS: [(&str, usize, Pick); 12] = [
         Some(d.seqs_pct)
     }),
     (
-        "job run time, start request to final state, median of jobs (s)",
+        "job run time, due start to final state, median of jobs (s)",
         2,
         |d| d.job_s,
     ),
@@ -294,7 +294,7 @@ pub fn versus_socketio(sizes: &[FanoutSize], fast: Option<&FanoutSize>) -> Strin
          connected, divided by N. **CPU**: `utime + stime` of the server process (`/proc/PID/stat`) \
          over the job window; per 1000 updates delivered = that CPU over the updates the subscribers \
          received. Load generator CPU: the same reading of its own worker processes only.\n\
-         - **Job run time**: from the job's start request to the `updated_at_ms` of its final \
+         - **Job run time**: from the job's due start to the `updated_at_ms` of its final \
          state. A server that cannot keep up either sends late (latency grows) or emits late (its \
          jobs stretch beyond the nominal time while latency stays low: a single event loop cannot \
          fire a job's next step while it is still writing other jobs' frames); this row shows the \
