@@ -5,7 +5,7 @@ export PATH="$ROOT/tools/wasm-opt/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # trunk must not look for a newer version of itself: the network only reaches package registries.
 export TRUNK_SKIP_VERSION_CHECK=true
 
-log() { printf '\n==> %s\n' "$*" >&2; }
+log() { printf '\n==> [%s] %s\n' "$(date +%T)" "$*" >&2; }
 
 # Runs "$@" in the background and waits until it prints
 # `listening on http://...` on stdout; sets LISTEN_URL, LISTEN_PID and
