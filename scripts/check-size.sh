@@ -27,10 +27,6 @@ br() {
   node -e 'const z=require("zlib");const b=require("fs").readFileSync(process.argv[1]);
     process.stdout.write(String(z.brotliCompressSync(b,{params:{[z.constants.BROTLI_PARAM_QUALITY]:11,[z.constants.BROTLI_PARAM_LGWIN]:22}}).length))' "$1"
 }
-optimise() {
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue "$1" -o "$1"
-}
 
 # Builds bench/counter (with the given cargo features) into $WORK/$1.
 build_counter() {
@@ -42,7 +38,8 @@ build_counter() {
   rm -rf "${WORK:?}/$name"
   wasm-bindgen --target web --out-dir "$WORK/$name" --out-name app \
     "$TARGET_DIR/wasm32-unknown-unknown/release/counter.wasm"
-  optimise "$WORK/$name/app_bg.wasm"
+  optimise_wasm "$WORK/$name/app_bg.wasm"
+  minify_js "$WORK/$name/app.js"
 }
 
 # Prints "raw gzip brotli" of wasm + js in a directory ($2, $3: file names).

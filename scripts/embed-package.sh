@@ -22,10 +22,8 @@ raw="$TARGET_DIR/wasm32-unknown-unknown/release/upload_progress_embed.wasm"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 wasm-bindgen --target web --out-dir "$OUT" "$raw"
-# The features current rustc emits, named so wasm-opt accepts the module.
-wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-  --enable-mutable-globals --enable-reference-types --enable-multivalue \
-  "$OUT/upload_progress_embed_bg.wasm" -o "$OUT/upload_progress_embed_bg.wasm"
+optimise_wasm "$OUT/upload_progress_embed_bg.wasm"
+minify_js "$OUT/upload_progress_embed.js"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 sed "s/@VERSION@/$version/" embed-package/package.json.in >"$OUT/package.json"
 cp style/upload-progress.css "$OUT/"

@@ -1,11 +1,24 @@
 # Helpers shared by demo.sh and test.sh (sourced, not run).
 
 # tools/wasm-opt first: trunk must find binaryen 132, not an older system wasm-opt.
-export PATH="$ROOT/tools/wasm-opt/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+export PATH="$ROOT/tools/wasm-opt/node_modules/.bin:$ROOT/tools/minify/node_modules/.bin:$HOME/.cargo/bin:$PATH"
 # trunk must not look for a newer version of itself: the network only reaches package registries.
 export TRUNK_SKIP_VERSION_CHECK=true
 
 log() { printf '\n==> [%s] %s\n' "$(date +%T)" "$*" >&2; }
+
+# wasm-opt -Oz in place, with the features current rustc emits named so
+# wasm-opt accepts the module.
+optimise_wasm() {
+  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue "$1" -o "$1"
+}
+
+# Minifies wasm-bindgen's JS module in place, as a published package ships
+# it (its exports keep their names).
+minify_js() {
+  terser "$1" --module --compress --mangle --output "$1"
+}
 
 # Runs "$@" in the background and waits until it prints
 # `listening on http://...` on stdout; sets LISTEN_URL, LISTEN_PID and

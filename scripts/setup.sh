@@ -69,6 +69,13 @@ if ! "$WASM_OPT_DIR/node_modules/.bin/wasm-opt" --version 2>/dev/null | grep -q 
   log "installing wasm-opt (binaryen 132 from npm)"
   (cd "$WASM_OPT_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# terser from npm minifies the wasm-bindgen JS of the embed package and of
+# the builds the size check measures.
+MINIFY_DIR="$(cd "$(dirname "$0")/.." && pwd)/tools/minify"
+if ! "$MINIFY_DIR/node_modules/.bin/terser" --version 2>/dev/null | grep -q '5.51.4'; then
+  log "installing terser (npm)"
+  (cd "$MINIFY_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 # Plain `trunk build` / `trunk serve` (without scripts/lib.sh's PATH) look for
 # Trunk.toml's wasm_opt version in trunk's tool cache before downloading it:
 # a link there to the npm binary makes them work offline.
