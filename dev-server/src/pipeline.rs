@@ -100,6 +100,10 @@ async fn drive(store: &JobStore, id: &ProcessId, plan: &Plan) -> Result<(), Stor
         bytes: plan.data.as_ref().map_or(0, |d| d.len()),
         ..Facts::default()
     };
+    // Steps keep to a schedule (each due one `step` after the previous one
+    // was due), so a step that fired late does not push the rest of the job
+    // back: jobs started spread out stay spread out to their end.
+    let mut due = tokio::time::Instant::now();
     for (index, (name, label)) in STAGES.iter().enumerate() {
         let index_u32 = index as u32;
         if plan.fail_at_stage == Some(index_u32) {
@@ -110,10 +114,14 @@ async fn drive(store: &JobStore, id: &ProcessId, plan: &Plan) -> Result<(), Stor
             let msg = stage_message(name, &facts, plan);
             store.update(id, |p| enter_stage(p, index, &msg))?;
         }
-        // The real work of a stage happens once, off the async threads.
+        // The real work of a stage happens once, off the async threads; the
+        // schedule moves back by however long it took.
+        let working = tokio::time::Instant::now();
         facts = do_work(name, facts, plan).await;
+        due += working.elapsed();
         for step in 1..=steps {
-            tokio::time::sleep(plan.step).await;
+            due += plan.step;
+            tokio::time::sleep_until(due).await;
             let percent = f64::from(index_u32 * steps + step) / total * 100.0;
             let msg = step_message(name, label, (step, steps), &facts, plan);
             store.update(id, |p| {
@@ -237,6 +245,40 @@ mod tests {
             sha256_hex(b"abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
+    }
+
+    /// Steps keep to the schedule from the job's start: steps that fire late
+    /// do not push the rest of the job back.
+    #[tokio::test(start_paused = true)]
+    async fn late_steps_do_not_push_the_rest_of_the_job_back() {
+        let store = Arc::new(JobStore::new(10, Duration::from_secs(60)));
+        let id = ProcessId::parse("job").expect("valid");
+        let first = store.create(initial_progress(id.clone())).expect("created");
+        let plan = Plan {
+            step: Duration::from_millis(100),
+            steps_per_stage: 10,
+            fail_at_stage: None,
+            data: None,
+            file_name: None,
+        };
+        let job = tokio::spawn(run(store.clone(), id.clone(), plan));
+        let steps_after = |store: &JobStore| store.get(&id).expect("held").seq - first.seq;
+        let settle = || async {
+            for _ in 0..50 {
+                tokio::task::yield_now().await;
+            }
+        };
+        settle().await;
+        // Held up for 350 ms: the steps due at 100, 200 and 300 ms fire late,
+        // together.
+        tokio::time::advance(Duration::from_millis(350)).await;
+        settle().await;
+        assert_eq!(steps_after(&store), 3);
+        // The next one is due at 400 ms, not 100 ms after the late ones.
+        tokio::time::advance(Duration::from_millis(50)).await;
+        settle().await;
+        assert_eq!(steps_after(&store), 4);
+        job.abort();
     }
 
     #[tokio::test]

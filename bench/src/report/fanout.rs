@@ -262,7 +262,9 @@ pub fn versus_socketio(sizes: &[FanoutSize], fast: Option<&FanoutSize>) -> Strin
          jobs' do; the generator asks for all the jobs at once, each with its own start time \
          (`start_in_ms`), which the server keeps with its own timer (paced by the generator's \
          event loop instead, the starts went out late and in bursts of up to 11 jobs in one \
-         millisecond). A job's nominal run time is {:.2} s. Subscribers connect first (in batches of \
+         millisecond). Each job keeps its steps to a schedule from its start, on both servers, so a \
+         step that fires late does not push the rest of the job back. A job's nominal run time is \
+         {:.2} s. Subscribers connect first (in batches of \
          500); the window ends when every subscriber holds its job's final state (or 20 s after \
          the jobs' nominal end).\n",
         w.per_job,
