@@ -44,13 +44,7 @@ fn start_job(state: &Shared, id: ProcessId, plan: Plan, status: StatusCode) -> R
 fn launch(state: &Shared, id: ProcessId, plan: Plan) -> Result<(), ApiError> {
     match state.store.create(pipeline::initial_progress(id.clone())) {
         Ok(_) => {}
-        Err(StoreError::Exists) => {
-            return Err(ApiError::new(
-                StatusCode::CONFLICT,
-                WireErrorCode::ProcessExists,
-                "a job with this process_id already exists",
-            ))
-        }
+        Err(StoreError::Exists) => return Err(process_exists()),
         Err(_) => {
             return Err(ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -61,6 +55,15 @@ fn launch(state: &Shared, id: ProcessId, plan: Plan) -> Result<(), ApiError> {
     }
     tokio::spawn(pipeline::run(Arc::clone(&state.store), id, plan));
     Ok(())
+}
+
+/// 409 for an id a job already holds.
+fn process_exists() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        WireErrorCode::ProcessExists,
+        "a job with this process_id already exists",
+    )
 }
 
 /// The answer to an accepted job: its id, a token and the refresh cookie.
@@ -240,7 +243,7 @@ pub async fn test_job(
     // requests leave. An id taken now is refused now; one taken meanwhile
     // is only logged when the start comes.
     if state.store.contains(&id) {
-        return start_job(&state, id, plan, StatusCode::ACCEPTED);
+        return process_exists().into_response();
     }
     let later = state.clone();
     let job = id.clone();
