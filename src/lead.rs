@@ -2,6 +2,7 @@
 //! of its own, e.g. the upload of the file the job will process.
 
 use leptos::prelude::*;
+use upload_progress_core::upload::UploadControls;
 
 /// What the progress bar and the status line say while a lead is shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,6 +16,38 @@ pub struct LeadText {
     /// The polite live region's sentence: a screen reader hears it when it
     /// changes, so it changes only for news (paused, resumed, retrying…).
     pub announcement: String,
+}
+
+/// The panel under the bar that a lead fills (the upload's byte counts and
+/// its buttons), as plain values: the view writes them into its own
+/// elements (`.upr__upload`, `.upr__upload-amount`, `.upr__upload-speed`,
+/// `.upr__upload-left`, and the buttons `.upr__pause`, `.upr__resume`,
+/// `.upr__cancel`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LeadPanel {
+    /// `data-upload` on the panel: one word for its phase, for styling.
+    pub phase: &'static str,
+    /// Hide the panel (nothing left to show).
+    pub hidden: bool,
+    /// The amount sent, e.g. "3.2 of 10 MB".
+    pub amount: String,
+    /// The speed, e.g. "1.2 MB/s"; empty when not moving.
+    pub speed: String,
+    /// The time left, e.g. "About 5 s left"; empty when not moving.
+    pub left: String,
+    /// Which of Pause, Resume and Cancel are offered.
+    pub controls: UploadControls,
+}
+
+/// A button of the lead's panel, pressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LeadAction {
+    /// Pause.
+    Pause,
+    /// Resume.
+    Resume,
+    /// Cancel.
+    Cancel,
 }
 
 /// Handed to [`crate::UploadProgressView`] to tell a story before the job's:
@@ -43,7 +76,7 @@ pub struct LeadText {
 ///             announcement: "Preparing the file".into(),
 ///         })
 ///     });
-///     let lead = Lead { text, panel: ViewFn::from(|| view! { <span>"Step 1"</span> }) };
+///     let lead = Lead { text, panel: None, on_action: None };
 ///     view! { <UploadProgressView progress=progress status=status lead=Some(lead) /> }
 /// }
 /// ```
@@ -52,10 +85,10 @@ pub struct LeadText {
 pub struct Lead {
     /// The lead's text while it is told; `None` once the job's story takes over.
     pub text: Signal<Option<LeadText>>,
-    /// Rendered under the bar for the widget's whole life (e.g. the upload's
-    /// byte counts and its Pause / Resume / Cancel buttons); it hides itself
-    /// when it has nothing to show.
-    pub panel: ViewFn,
+    /// The panel under the bar, for the widget's whole life; `None`: no panel.
+    pub panel: Option<Signal<LeadPanel>>,
+    /// Called when a button of the panel is pressed.
+    pub on_action: Option<Callback<LeadAction>>,
 }
 
 #[cfg(feature = "upload")]
@@ -65,9 +98,16 @@ impl Lead {
         self.text
     }
 
-    /// The panel, rendered once.
-    pub(crate) fn into_panel(self) -> AnyView {
-        self.panel.run()
+    /// The panel signal, for the view.
+    pub(crate) fn panel(&self) -> Option<Signal<LeadPanel>> {
+        self.panel
+    }
+
+    /// Carries out a pressed button.
+    pub(crate) fn act(&self, action: LeadAction) {
+        if let Some(cb) = self.on_action {
+            cb.run(action);
+        }
     }
 }
 
@@ -83,16 +123,11 @@ impl Lead {
         match *self {}
     }
 
-    pub(crate) fn into_panel(self) {
-        match self {}
+    pub(crate) fn panel(&self) -> Option<Signal<LeadPanel>> {
+        match *self {}
     }
-}
 
-/// Reads the told lead's text through `read`, tracking it; `None` when there
-/// is no lead or its story is over.
-pub(crate) fn told<R>(
-    text: Option<Signal<Option<LeadText>>>,
-    read: impl FnOnce(&LeadText) -> R,
-) -> Option<R> {
-    text.and_then(|t| t.with(|t| t.as_ref().map(read)))
+    pub(crate) fn act(&self, _: LeadAction) {
+        match *self {}
+    }
 }

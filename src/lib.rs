@@ -50,7 +50,10 @@ mod labels;
 mod lead;
 mod lifecycle;
 mod listener;
+mod markup;
+mod patch;
 mod socket;
+mod shown;
 mod token;
 #[cfg(feature = "upload")]
 pub mod upload;
@@ -69,7 +72,7 @@ pub use hook::{
     UseUploadProgressOptions, UseUploadProgressReturn,
 };
 pub use labels::Labels;
-pub use lead::{Lead, LeadText};
+pub use lead::{Lead, LeadAction, LeadPanel, LeadText};
 pub use token::{TokenFuture, TokenProvider};
 #[cfg(feature = "upload")]
 pub use upload::{use_upload, UseUploadOptions, UseUploadReturn};

@@ -7,13 +7,13 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use upload_progress_core::upload::{
-    byte_amounts, notice, rate, time_left, upload_percent, TimeLeft, UploadControls, UploadNotice,
+    byte_amounts, notice, rate, time_left, upload_percent, TimeLeft, UploadNotice,
     UploadPhase,
 };
 
 use super::hook::UseUploadReturn;
 use crate::labels::{fill, Labels};
-use crate::lead::{Lead, LeadText};
+use crate::lead::{Lead, LeadAction, LeadPanel, LeadText};
 
 /// The lead of an upload of `total` bytes, told until `job_started`.
 pub(crate) fn upload_lead(
@@ -49,72 +49,55 @@ pub(crate) fn upload_lead(
             announcement: news.with(|(_, t)| t.clone()),
         })
     });
-    let panel = ViewFn::from(move || panel(up, phase, total, labels.clone()));
+    let l = labels.clone();
+    let panel = Memo::new(move |_| {
+        let phase = phase.get();
+        let (sent, bytes_per_s, eta) = up.progress.with(|p| {
+            p.map_or((0, None, None), |p| (p.sent, p.bytes_per_s, p.eta_ms))
+        });
+        panel(&l, &phase, sent, bytes_per_s, eta, total)
+    });
+    let on_action = Callback::new(move |action: LeadAction| match action {
+        LeadAction::Pause => up.pause.run(()),
+        LeadAction::Resume => up.resume.run(()),
+        LeadAction::Cancel => up.cancel.run(()),
+    });
     Lead {
         text: text.into(),
-        panel,
+        panel: Some(panel.into()),
+        on_action: Some(on_action),
     }
 }
 
-/// Bytes, speed and time left, then the buttons the phase offers. Hidden
-/// once every byte arrived: the job's stages take its place.
+/// The panel's values: bytes sent, and speed and time left only while bytes
+/// leave (a paused or waiting upload has neither).
 fn panel(
-    up: UseUploadReturn,
-    phase: Memo<UploadPhase>,
+    labels: &Labels,
+    phase: &UploadPhase,
+    sent: u64,
+    bytes_per_s: Option<u64>,
+    eta_ms: Option<u64>,
     total: u64,
-    labels: Arc<Labels>,
-) -> impl IntoView {
-    let controls = Memo::new(move |_| phase.with(UploadPhase::controls));
-    let l = labels.clone();
-    let amount = move || {
-        let sent = up.progress.with(|p| p.map_or(0, |p| p.sent));
-        let a = byte_amounts(sent, total);
-        fill(
-            &l.upload_amount,
+) -> LeadPanel {
+    let a = byte_amounts(sent, total);
+    let moving = *phase == UploadPhase::Uploading;
+    let speed = bytes_per_s.filter(|_| moving).map(|b| {
+        let (value, unit) = rate(b);
+        fill(&labels.upload_speed, &[("speed", &value), ("unit", unit)])
+    });
+    let left = eta_ms
+        .filter(|_| moving)
+        .map(|eta| left_text(labels, time_left(eta)));
+    LeadPanel {
+        phase: phase.word(),
+        hidden: *phase == UploadPhase::Uploaded,
+        amount: fill(
+            &labels.upload_amount,
             &[("sent", &a.sent), ("total", &a.total), ("unit", a.unit)],
-        )
-    };
-    // Speed and time left only while bytes leave: a paused or waiting
-    // upload has neither.
-    let moving = move || phase.with(|p| *p == UploadPhase::Uploading);
-    let l = labels.clone();
-    let speed = move || {
-        let bytes_per_s = up.progress.with(|p| p.and_then(|p| p.bytes_per_s))?;
-        let (value, unit) = rate(bytes_per_s);
-        moving().then(|| fill(&l.upload_speed, &[("speed", &value), ("unit", unit)]))
-    };
-    let l = labels.clone();
-    let left = move || {
-        let eta = up.progress.with(|p| p.and_then(|p| p.eta_ms))?;
-        moving().then(|| left_text(&l, time_left(eta)))
-    };
-    let button = move |class: &'static str,
-                       text: String,
-                       shown: fn(&UploadControls) -> bool,
-                       action: Callback<()>| {
-        view! {
-            <Show when=move || controls.with(shown)>
-                <button type="button" class=class on:click=move |_| action.run(())>
-                    {text.clone()}
-                </button>
-            </Show>
-        }
-    };
-    view! {
-        <div
-            class="upr__upload"
-            data-upload=move || phase.with(UploadPhase::word)
-            hidden=move || phase.with(|p| *p == UploadPhase::Uploaded)
-        >
-            <span class="upr__upload-amount">{amount}</span>
-            <span class="upr__upload-speed">{speed}</span>
-            <span class="upr__upload-left">{left}</span>
-            <span class="upr__upload-actions">
-                {button("upr__pause", labels.upload_pause.clone(), |c| c.pause, up.pause)}
-                {button("upr__resume", labels.upload_resume.clone(), |c| c.resume, up.resume)}
-                {button("upr__cancel", labels.upload_cancel.clone(), |c| c.cancel, up.cancel)}
-            </span>
-        </div>
+        ),
+        speed: speed.unwrap_or_default(),
+        left: left.unwrap_or_default(),
+        controls: phase.controls(),
     }
 }
 
