@@ -844,6 +844,72 @@ async fn a_reconnecting_status_renders_the_countdown_stage_and_aria_text() {
     drop(handle);
 }
 
+/// An update writes only what changed: a new `seq` alone touches
+/// `data-seq` and nothing else, a new percent only the places that show it,
+/// and a status that does not change what is shown writes nothing.
+#[wasm_bindgen_test]
+async fn an_update_writes_only_the_values_that_changed() {
+    let host = container();
+    let first = sample_progress(1, 40.0, JobState::Running);
+    let (progress, set_progress) = signal(Some(first.clone()));
+    let (st, set_st) = signal(status(Mode::WebSocket, Connection::Connected, Some(1_000)));
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! {
+            <UploadProgressView
+                progress=progress
+                status=st
+                filename="scan.pdf"
+                clock=Signal::stored(2_000u64)
+            />
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-seq", "7", 2_000.0).await;
+    let root = widget(&host).unwrap();
+    let log = MutationLog::watch(&root);
+
+    set_progress.set(Some(Progress {
+        seq: 8,
+        ..first.clone()
+    }));
+    wait_attr(&host, "data-seq", "8", 2_000.0).await;
+    assert_eq!(log.take(), ["upr upr--connected data-seq"]);
+
+    set_progress.set(Some(Progress {
+        seq: 9,
+        percent: 41.0,
+        ..first.clone()
+    }));
+    wait_attr(&host, "data-percent", "41", 2_000.0).await;
+    let mut changed = log.take();
+    changed.sort();
+    assert_eq!(
+        changed,
+        [
+            "upr upr--connected data-percent",
+            "upr upr--connected data-seq",
+            "upr__bar aria-valuenow",
+            "upr__bar aria-valuetext",
+            "upr__bar-fill style",
+            "upr__percent childList",
+        ]
+    );
+
+    // Heard again, nothing new to show: the status changes, the page not.
+    set_st.set(Status {
+        last_heard_at: Some(1_500),
+        ..status(Mode::WebSocket, Connection::Connected, Some(1_000))
+    });
+    set_progress.set(Some(Progress {
+        seq: 10,
+        percent: 41.0,
+        ..first
+    }));
+    wait_attr(&host, "data-seq", "10", 2_000.0).await;
+    assert_eq!(log.take(), ["upr upr--connected data-seq"]);
+    drop(handle);
+}
+
 #[wasm_bindgen_test]
 async fn an_error_renders_an_alert_with_translated_labels() {
     let host = container();

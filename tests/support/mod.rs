@@ -501,3 +501,67 @@ pub fn sha256_hex(data: &[u8]) -> String {
     }
     h.iter().map(|word| format!("{word:08x}")).collect()
 }
+
+/// Records every change under an element (attributes, texts, children) as
+/// `"<class of the changed element> <attribute name or kind>"`, e.g.
+/// `"upr data-seq"` or `"upr__percent childList"`.
+pub struct MutationLog {
+    observer: MutationObserver,
+    _callback: Closure<dyn FnMut(js_sys::Array, MutationObserver)>,
+    seen: Rc<RefCell<Vec<String>>>,
+}
+
+fn describe_record(record: &MutationRecord) -> String {
+    let target = record.target().unwrap();
+    // A text node's change is named after the element that holds it.
+    let element: Element = match target.dyn_ref::<Element>() {
+        Some(e) => e.clone(),
+        None => target.parent_element().unwrap(),
+    };
+    let what = record.attribute_name().unwrap_or_else(|| record.type_());
+    format!("{} {what}", element.class_name())
+}
+
+impl MutationLog {
+    /// Starts recording everything under `element`, itself included.
+    pub fn watch(element: &Element) -> Self {
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let sink = seen.clone();
+        let callback = Closure::<dyn FnMut(js_sys::Array, MutationObserver)>::new(
+            move |records: js_sys::Array, _: MutationObserver| {
+                for record in records.iter() {
+                    sink.borrow_mut()
+                        .push(describe_record(&record.unchecked_into()));
+                }
+            },
+        );
+        let observer = MutationObserver::new(callback.as_ref().unchecked_ref()).unwrap();
+        let init = MutationObserverInit::new();
+        init.set_attributes(true);
+        init.set_character_data(true);
+        init.set_child_list(true);
+        init.set_subtree(true);
+        observer.observe_with_options(element, &init).unwrap();
+        Self {
+            observer,
+            _callback: callback,
+            seen,
+        }
+    }
+
+    /// Every change since the last call, in order.
+    pub fn take(&self) -> Vec<String> {
+        for record in self.observer.take_records().iter() {
+            self.seen
+                .borrow_mut()
+                .push(describe_record(&record.unchecked_into()));
+        }
+        std::mem::take(&mut *self.seen.borrow_mut())
+    }
+}
+
+impl Drop for MutationLog {
+    fn drop(&mut self) {
+        self.observer.disconnect();
+    }
+}
