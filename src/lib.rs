@@ -52,8 +52,9 @@ mod lifecycle;
 mod listener;
 mod markup;
 mod patch;
-mod socket;
+mod root_view;
 mod shown;
+mod socket;
 mod token;
 #[cfg(feature = "upload")]
 pub mod upload;

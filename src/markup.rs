@@ -1,5 +1,5 @@
-//! The widget's markup, written from a [`Shown`]: the children of the root
-//! `<section>` as one HTML string. The server renders it (`ssr`), the
+//! The widget's markup, written from a [`Shown`]: the root `<section>` and
+//! its children as one HTML string. The server renders it (`ssr`), the
 //! browser sets it once when the widget is built, and hydration keeps the
 //! server's nodes; from then on `patch.rs` changes only what differs.
 //!
@@ -81,10 +81,23 @@ impl Html {
     }
 }
 
-/// The root's children for `shown`.
-pub(crate) fn inner_html(shown: &Shown, labels: &Labels) -> String {
+/// The whole widget for `shown`: the root `<section>` and its children.
+pub(crate) fn html(shown: &Shown, labels: &Labels) -> String {
+    let r = &shown.root;
     let mut h = Html(String::with_capacity(2_048));
-    h.raw("<header class=\"upr__header\">")
+    h.raw("<section")
+        .attr("class", &r.class)
+        .attr("data-process-id", &r.process_id)
+        .attr("data-state", r.state)
+        .attr("data-stage", &r.stage)
+        .attr("data-mode", r.mode)
+        .attr("data-connection", r.connection)
+        .attr("data-seq", &r.seq)
+        .attr("data-percent", &r.percent);
+    if let Some(attempt) = &r.attempt {
+        h.attr("data-attempt", attempt);
+    }
+    h.raw("><header class=\"upr__header\">")
         .element("span", "upr__filename", &shown.title)
         .element("span", "upr__percent", &percent_text(shown))
         .raw("</header><div")
@@ -130,7 +143,7 @@ pub(crate) fn inner_html(shown: &Shown, labels: &Labels) -> String {
     }
     h.raw("</div><div class=\"upr__alert\" role=\"alert\">")
         .raw(&alert_html(shown.alert.as_deref()))
-        .raw("</div>");
+        .raw("</div></section>");
     h.0
 }
 
@@ -153,7 +166,10 @@ pub(crate) fn stages_html(stages: &[StageRow]) -> String {
     let mut h = Html(String::new());
     for stage in stages {
         h.raw("<li")
-            .attr("class", &format!("upr__stage upr__stage--{}", stage.modifier))
+            .attr(
+                "class",
+                &format!("upr__stage upr__stage--{}", stage.modifier),
+            )
             .attr("data-stage", &stage.name)
             .attr("data-status", stage.modifier);
         if stage.modifier == "current" {
@@ -238,7 +254,7 @@ mod tests {
 
     #[test]
     fn values_from_users_are_escaped() {
-        let html = inner_html(
+        let html = html(
             &shown_for("<img src=x onerror=\"alert(1)\">&'"),
             &Labels::default(),
         );
@@ -251,7 +267,7 @@ mod tests {
 
     #[test]
     fn a_pending_widget_has_an_indeterminate_bar_without_a_value() {
-        let html = inner_html(&shown_for("a.pdf"), &Labels::default());
+        let html = html(&shown_for("a.pdf"), &Labels::default());
         assert!(html.contains(r#"class="upr__bar upr__bar--indeterminate" role="progressbar""#));
         assert!(!html.contains("aria-valuenow"), "{html}");
         assert!(html.contains(r#"<span class="upr__filename">a.pdf</span>"#));

@@ -119,9 +119,7 @@ impl Patcher {
             let now = clock::now();
             let animates = bar_animates(self.percent_changed_at.map(|t| now.saturating_sub(t)));
             self.percent_changed_at = Some(now);
-            let _ = self
-                .fill
-                .set_attribute("style", &next.fill_style(animates));
+            let _ = self.fill.set_attribute("style", &next.fill_style(animates));
         }
         set_attr(
             &self.bar,

@@ -76,7 +76,9 @@ pub(crate) struct Shown {
 }
 
 impl Shown {
-    /// What the widget shows for `scene`.
+    /// What the widget shows for `scene`. Not inlined: the view calls it
+    /// from two places and one copy of it is enough.
+    #[inline(never)]
     pub(crate) fn of(scene: &Scene<'_>) -> Self {
         let Scene {
             labels,
@@ -114,9 +116,7 @@ impl Shown {
                 class: format!("upr upr--{connection}"),
                 process_id: progress.map_or_else(String::new, |p| p.process_id.to_string()),
                 state: describe::job_state_attr(progress),
-                stage: progress
-                    .and_then(|p| p.stage.clone())
-                    .unwrap_or_default(),
+                stage: progress.and_then(|p| p.stage.clone()).unwrap_or_default(),
                 mode: describe::mode_attr(status.mode),
                 connection,
                 seq: progress.map_or(0, |p| p.seq).to_string(),

@@ -14,7 +14,8 @@ use crate::clock;
 use crate::labels::Labels;
 use crate::lead::Lead;
 use crate::markup::{self, Press};
-use crate::patch::{pressed_class, Patcher};
+use crate::patch::Patcher;
+use crate::root_view::{OnPress, RootSlot, RootView};
 use crate::shown::{Scene, Shown};
 
 /// How often the data age and countdowns are re-rendered.
@@ -56,11 +57,11 @@ pub fn UploadProgressView(
     lead: Option<Lead>,
 ) -> impl IntoView {
     let labels = Arc::new(labels.unwrap_or_default());
-    // With its own ticker the view reads the real clock whenever it renders
-    // (a status change between ticks must not show a countdown one second
-    // long); the tick only makes it render again. A given clock is used as is.
-    let external = clock.is_some();
-    let tick = clock.unwrap_or_else(ticking_clock);
+    // A given clock is used as is. Without one, `tick` changes once a second
+    // while the view is mounted (the ticker belongs to the painter below) and
+    // every render reads the real clock: a status change between ticks must
+    // not show a countdown one second long.
+    let (tick, set_tick) = signal(0u32);
     let lead_text = lead.as_ref().map(Lead::text);
     let panel = lead.as_ref().and_then(Lead::panel);
 
@@ -69,8 +70,13 @@ pub fn UploadProgressView(
     // bound value, and no reactive node per text.
     let l = labels.clone();
     let shown = move |announce: &mut Announce| -> Shown {
-        let t = tick.get();
-        let now = if external { t } else { clock::now().max(t) };
+        let now = match clock {
+            Some(given) => given.get(),
+            None => {
+                tick.track();
+                clock::now()
+            }
+        };
         let lead = lead_text.and_then(|t| t.get());
         let panel = panel.map(|p| p.get());
         status.with(|status| {
@@ -97,66 +103,56 @@ pub fn UploadProgressView(
 
     let mut announce = Announce::default();
     let first = untrack(|| shown(&mut announce));
-    let inner = markup::inner_html(&first, &labels);
-    let attrs = first.root.clone();
-    let root = NodeRef::<leptos::html::Section>::new();
+    let html = markup::html(&first, &labels);
+    let slot: RootSlot = StoredValue::new_local(None);
     // In the browser only (effects do not run on the server): the first run
     // takes over the elements the markup made (or the server rendered) and
     // every later one writes what changed.
     let l = labels.clone();
     Effect::new(move |painter: Option<Option<Painter>>| {
         let mut painter = painter.flatten().or_else(|| {
-            let patcher = Patcher::adopt(root.get_untracked()?.into(), first.clone())?;
+            let element = slot.try_with_value(|r| r.as_ref().map(|r| r.element.clone()))??;
+            let patcher = Patcher::adopt(element, first.clone())?;
+            let ticker = clock.is_none().then(|| {
+                Interval::new(TICK_MS, move || {
+                    set_tick.try_update(|t| *t = t.wrapping_add(1));
+                })
+            });
             Some(Painter {
                 patcher,
                 announce: announce.clone(),
+                _ticker: ticker,
             })
         })?;
         let next = shown(&mut painter.announce);
         painter.patcher.apply(next, &l);
         Some(painter)
     });
-    // One listener for every button, present or still to come.
-    let on_click = move |event: web_sys::MouseEvent| {
-        let Some(press) = pressed_class(&event).as_deref().and_then(markup::pressed) else {
-            return;
-        };
-        match press {
-            Press::Reconnect => {
-                if let Some(cb) = on_reconnect {
-                    cb.run(());
-                }
-            }
-            Press::Lead(action) => {
-                if let Some(lead) = &lead {
-                    lead.act(action);
-                }
+    let on_press: OnPress = Box::new(move |press| match press {
+        Press::Reconnect => {
+            if let Some(cb) = on_reconnect {
+                cb.run(());
             }
         }
-    };
-
-    view! {
-        <section
-            node_ref=root
-            class=attrs.class
-            data-process-id=attrs.process_id
-            data-state=attrs.state
-            data-stage=attrs.stage
-            data-mode=attrs.mode
-            data-connection=attrs.connection
-            data-seq=attrs.seq
-            data-percent=attrs.percent
-            data-attempt=attrs.attempt
-            inner_html=inner
-            on:click=on_click
-        ></section>
+        Press::Lead(action) => {
+            if let Some(lead) = &lead {
+                lead.act(action);
+            }
+        }
+    });
+    RootView {
+        html,
+        slot,
+        on_press,
     }
 }
 
-/// The patcher and what it needs to remember between updates.
+/// The patcher, what it needs to remember between updates, and the ticker,
+/// stopped with it when the view goes away.
 struct Painter {
     patcher: Patcher,
     announce: Announce,
+    _ticker: Option<Interval>,
 }
 
 /// The status last seen and the clock when it changed: the live region's
@@ -166,25 +162,4 @@ struct Painter {
 struct Announce {
     status: Option<Status>,
     at: Millis,
-}
-
-/// A signal holding `performance.now()`, refreshed every second while the
-/// view is mounted. The interval lives in the view's owner and is cancelled
-/// with it.
-fn ticking_clock() -> Signal<Millis> {
-    let (now, set_now) = signal(clock::now());
-    // Effects run only in the browser: a server render starts no timer.
-    let holder = StoredValue::new_local(None::<Interval>);
-    Effect::new(move |_| {
-        set_now.try_set(clock::now());
-        let interval = Interval::new(TICK_MS, move || {
-            set_now.try_set(clock::now());
-        });
-        holder.try_set_value(Some(interval));
-    });
-    on_cleanup(move || {
-        let interval = holder.try_update_value(|i| i.take()).flatten();
-        drop(interval);
-    });
-    now.into()
 }

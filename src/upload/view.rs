@@ -7,8 +7,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use upload_progress_core::upload::{
-    byte_amounts, notice, rate, time_left, upload_percent, TimeLeft, UploadNotice,
-    UploadPhase,
+    byte_amounts, notice, rate, time_left, upload_percent, TimeLeft, UploadNotice, UploadPhase,
 };
 
 use super::hook::UseUploadReturn;
@@ -52,9 +51,9 @@ pub(crate) fn upload_lead(
     let l = labels.clone();
     let panel = Memo::new(move |_| {
         let phase = phase.get();
-        let (sent, bytes_per_s, eta) = up.progress.with(|p| {
-            p.map_or((0, None, None), |p| (p.sent, p.bytes_per_s, p.eta_ms))
-        });
+        let (sent, bytes_per_s, eta) = up
+            .progress
+            .with(|p| p.map_or((0, None, None), |p| (p.sent, p.bytes_per_s, p.eta_ms)));
         panel(&l, &phase, sent, bytes_per_s, eta, total)
     });
     let on_action = Callback::new(move |action: LeadAction| match action {
