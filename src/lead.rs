@@ -1,7 +1,9 @@
 //! `Lead`: the part of a widget's story told before its job has progress
 //! of its own, e.g. the upload of the file the job will process.
 
+#[cfg(feature = "upload")]
 use leptos::prelude::*;
+#[cfg(feature = "upload")]
 use upload_progress_core::upload::UploadControls;
 
 /// What the progress bar and the status line say while a lead is shown.
@@ -23,6 +25,7 @@ pub struct LeadText {
 /// elements (`.upr__upload`, `.upr__upload-amount`, `.upr__upload-speed`,
 /// `.upr__upload-left`, and the buttons `.upr__pause`, `.upr__resume`,
 /// `.upr__cancel`).
+#[cfg(feature = "upload")]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LeadPanel {
     /// `data-upload` on the panel: one word for its phase, for styling.
@@ -38,6 +41,12 @@ pub struct LeadPanel {
     /// Which of Pause, Resume and Cancel are offered.
     pub controls: UploadControls,
 }
+
+/// The panel of a lead (feature `upload`). This build has no `upload`
+/// feature, so there is no such value.
+#[cfg(not(feature = "upload"))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LeadPanel {}
 
 /// A button of the lead's panel, pressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,14 +102,9 @@ pub struct Lead {
 
 #[cfg(feature = "upload")]
 impl Lead {
-    /// The text signal, for the view.
-    pub(crate) fn text(&self) -> Signal<Option<LeadText>> {
-        self.text
-    }
-
-    /// The panel signal, for the view.
-    pub(crate) fn panel(&self) -> Option<Signal<LeadPanel>> {
-        self.panel
+    /// The text and the panel now, tracked.
+    pub(crate) fn read(&self) -> (Option<LeadText>, Option<LeadPanel>) {
+        (self.text.get(), self.panel.map(|p| p.get()))
     }
 
     /// Carries out a pressed button.
@@ -119,11 +123,7 @@ pub enum Lead {}
 
 #[cfg(not(feature = "upload"))]
 impl Lead {
-    pub(crate) fn text(&self) -> Signal<Option<LeadText>> {
-        match *self {}
-    }
-
-    pub(crate) fn panel(&self) -> Option<Signal<LeadPanel>> {
+    pub(crate) fn read(&self) -> (Option<LeadText>, Option<LeadPanel>) {
         match *self {}
     }
 

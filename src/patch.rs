@@ -14,9 +14,9 @@ use web_sys::Element;
 use crate::clock;
 use crate::labels::Labels;
 use crate::lead::LeadPanel;
-use crate::markup::{
-    alert_html, bar_class, button_html, panel_buttons_html, percent_text, stages_html, RECONNECT,
-};
+#[cfg(feature = "upload")]
+use crate::markup::panel_buttons_html;
+use crate::markup::{alert_html, bar_class, button_html, percent_text, stages_html, RECONNECT};
 use crate::shown::Shown;
 
 /// The widget's elements and what they show now.
@@ -42,6 +42,8 @@ pub(crate) struct Patcher {
     percent_changed_at: Option<u64>,
 }
 
+// Without `upload` no lead has a panel, so its elements are never read.
+#[cfg_attr(not(feature = "upload"), allow(dead_code))]
 struct PanelNodes {
     root: Element,
     amount: Element,
@@ -170,6 +172,12 @@ impl Patcher {
 }
 
 impl PanelNodes {
+    #[cfg(not(feature = "upload"))]
+    fn apply(&self, _: Option<&LeadPanel>, next: &LeadPanel, _: &Labels) {
+        match *next {}
+    }
+
+    #[cfg(feature = "upload")]
     fn apply(&self, last: Option<&LeadPanel>, next: &LeadPanel, labels: &Labels) {
         if last == Some(next) {
             return;
@@ -183,7 +191,7 @@ impl PanelNodes {
         set_text(&self.left, text(|p| &p.left), &next.left);
         if last.map(|p| p.controls) != Some(next.controls) {
             self.actions
-                .set_inner_html(&panel_buttons_html(next, labels));
+                .set_inner_html(&panel_buttons_html(next.controls, labels));
         }
     }
 }

@@ -62,8 +62,7 @@ pub fn UploadProgressView(
     // every render reads the real clock: a status change between ticks must
     // not show a countdown one second long.
     let (tick, set_tick) = signal(0u32);
-    let lead_text = lead.as_ref().map(Lead::text);
-    let panel = lead.as_ref().and_then(Lead::panel);
+    let told = lead.clone();
 
     // Reads every input (tracked, inside the effect) and computes what the
     // whole widget shows: one computation per update instead of one per
@@ -77,8 +76,7 @@ pub fn UploadProgressView(
                 clock::now()
             }
         };
-        let lead = lead_text.and_then(|t| t.get());
-        let panel = panel.map(|p| p.get());
+        let (lead, panel) = told.as_ref().map(Lead::read).unwrap_or_default();
         status.with(|status| {
             if announce.status.as_ref() != Some(status) {
                 announce.status = Some(status.clone());
