@@ -146,7 +146,6 @@ pub fn use_upload_progress_with_options(
     let (status, set_status) = signal(idle_status());
     let options = StoredValue::new_local(options);
     let driver: StoredValue<Option<Driver>, LocalStorage> = StoredValue::new_local(None);
-    let following = StoredValue::new(None::<Target>);
     let (ws_base, http_base, token) = options
         .try_with_value(|o| (o.ws_base, o.http_base, o.token))
         .unwrap_or_default();
@@ -230,34 +229,32 @@ pub fn use_upload_progress_with_options(
         driver.try_set_value(Some(new));
     };
 
-    Effect::new(move |_| {
+    // One effect follows the target and the token. A new target (job or
+    // bases) restarts the session; a new token alone goes to the running
+    // session, which keeps it for its next connection. The first run starts.
+    Effect::new(move |previous: Option<(Target, Option<String>)>| {
         let target = Target {
             process_id: process_id.get(),
             ws_base: ws_base.get(),
             http_base: http_base.get(),
         };
-        let same = following.try_with_value(|f| f.as_ref() == Some(&target));
-        if same != Some(true) {
-            following.try_set_value(Some(target.clone()));
-            start(target);
-        }
-    });
-
-    // A new token goes to the running session, which keeps it for its next
-    // connection; the first run only records the starting value.
-    Effect::new(move |previous: Option<Option<String>>| {
         let current = token.get();
-        if let (Some(previous), Some(fresh)) = (previous, current.clone()) {
-            if previous.as_ref() != Some(&fresh) {
-                let handle = driver
-                    .try_with_value(|d| d.as_ref().map(Driver::handle))
-                    .flatten();
-                if let Some(handle) = handle {
-                    handle.send(Input::TokenReady { token: Some(fresh) });
+        match &previous {
+            Some((followed, last_token)) if *followed == target => {
+                if let Some(fresh) = current.as_ref().filter(|t| Some(*t) != last_token.as_ref()) {
+                    let handle = driver
+                        .try_with_value(|d| d.as_ref().map(Driver::handle))
+                        .flatten();
+                    if let Some(handle) = handle {
+                        handle.send(Input::TokenReady {
+                            token: Some(fresh.clone()),
+                        });
+                    }
                 }
             }
+            _ => start(target.clone()),
         }
-        current
+        (target, current)
     });
 
     on_cleanup(move || {
