@@ -220,21 +220,25 @@ fn unit_of(bytes: u64) -> usize {
 /// numbers above, a trailing `.0` dropped. `round_down` keeps a count from
 /// reaching the total it is shown against before it really does.
 fn amount_in(bytes: u64, unit: usize, round_down: bool) -> String {
-    let scale = 1_000u128.pow(unit as u32);
-    let bytes = u128::from(bytes);
     if unit == 0 {
         return bytes.to_string();
     }
+    // In u128 so `bytes * 10` cannot overflow; every result fits a u64 again
+    // (unit 1 and up divides by 1 000 at least), and is written as one: the
+    // browser bundle then needs no u128 formatting.
+    let scale = 1_000u128.pow(unit as u32);
+    let bytes = u128::from(bytes);
     let tenths = if round_down {
         bytes * 10 / scale
     } else {
         (bytes * 10 + scale / 2) / scale
     };
+    let tenths = u64::try_from(tenths).unwrap_or(u64::MAX);
     if tenths >= 1_000 || tenths % 10 == 0 {
         let whole = if round_down {
             tenths / 10
         } else {
-            (tenths + 5) / 10
+            tenths.saturating_add(5) / 10
         };
         whole.to_string()
     } else {

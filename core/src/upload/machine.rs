@@ -527,19 +527,23 @@ fn resolve(endpoint: &str, location: &str) -> String {
     if location.contains("://") {
         return location.to_owned();
     }
+    // `split_at_checked` instead of slicing: the indices are ASCII matches,
+    // and the bundle need not carry slicing's panic message.
+    let split = |at: usize| endpoint.split_at_checked(at).unwrap_or((endpoint, ""));
     let scheme_end = endpoint.find("://").map_or(0, |i| i + 3);
+    let (scheme, after_scheme) = split(scheme_end);
     if let Some(rest) = location.strip_prefix("//") {
-        return format!("{}{rest}", &endpoint[..scheme_end]);
+        return format!("{scheme}{rest}");
     }
     if location.starts_with('/') {
-        let origin_end = endpoint[scheme_end..]
+        let origin_end = after_scheme
             .find('/')
             .map_or(endpoint.len(), |i| scheme_end + i);
-        return format!("{}{location}", &endpoint[..origin_end]);
+        return format!("{}{location}", split(origin_end).0);
     }
     // Relative: replaces the endpoint's last path segment.
-    match endpoint[scheme_end..].rfind('/') {
-        Some(i) => format!("{}{location}", &endpoint[..scheme_end + i + 1]),
+    match after_scheme.rfind('/') {
+        Some(i) => format!("{}{location}", split(scheme_end + i + 1).0),
         None => format!("{endpoint}/{location}"),
     }
 }
