@@ -1,22 +1,20 @@
 //! The JavaScript embed API: mount the component into any element.
 
-use std::any::Any;
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use js_sys::{Function, Object, Promise, Reflect};
-use leptos::prelude::*;
 use upload_progress_core::session::{ErrorKind, SessionEvent, SessionOptions, StatusError};
 use upload_progress_core::Progress;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::hook::{use_upload_progress_with_options, UseUploadProgressOptions};
+use crate::embed_widget::{EmbedWidget, WidgetConfig, WidgetControls};
+use crate::follow::{JobOptions, Target};
 use crate::js_object;
 use crate::labels::Labels;
 use crate::token::TokenProvider;
-use crate::view::UploadProgressView;
 
 /// A mounted widget, returned by [`mount_upload_progress`].
 ///
@@ -29,14 +27,14 @@ use crate::view::UploadProgressView;
 #[wasm_bindgen]
 pub struct UploadProgressHandle {
     id: u32,
-    controls: Rc<RefCell<Controls>>,
+    controls: WidgetControls,
 }
 
 /// A widget on the page, owned here rather than by its JS handle.
 struct Mounted {
     id: u32,
     element: web_sys::HtmlElement,
-    _mount: Box<dyn Any>,
+    _widget: EmbedWidget,
 }
 
 thread_local! {
@@ -54,13 +52,6 @@ fn take_mounted(pick: impl Fn(&Mounted) -> bool) -> Option<Mounted> {
     })
 }
 
-#[derive(Default)]
-struct Controls {
-    reconnect: Option<Rc<dyn Fn()>>,
-    set_filename: Option<Rc<dyn Fn(String)>>,
-    set_token: Option<Rc<dyn Fn(Option<String>)>>,
-}
-
 #[wasm_bindgen]
 impl UploadProgressHandle {
     /// Removes the widget and releases its socket, timers and listeners.
@@ -68,33 +59,23 @@ impl UploadProgressHandle {
     pub fn unmount(&mut self) {
         let id = self.id;
         drop(take_mounted(|m| m.id == id));
-        *self.controls.borrow_mut() = Controls::default();
     }
 
     /// Reconnects now, resetting the backoff.
     pub fn reconnect(&self) {
-        let reconnect = self.controls.borrow().reconnect.clone();
-        if let Some(reconnect) = reconnect {
-            reconnect();
-        }
+        self.controls.reconnect();
     }
 
     /// Changes the file name shown; never reconnects.
     #[wasm_bindgen(js_name = setFilename)]
     pub fn set_filename(&self, filename: String) {
-        let set = self.controls.borrow().set_filename.clone();
-        if let Some(set) = set {
-            set(filename);
-        }
+        self.controls.set_filename(filename);
     }
 
     /// Changes the token used from the next connection on; never reconnects.
     #[wasm_bindgen(js_name = setToken)]
     pub fn set_token(&self, token: Option<String>) {
-        let set = self.controls.borrow().set_token.clone();
-        if let Some(set) = set {
-            set(token.filter(|t| !t.is_empty()));
-        }
+        self.controls.set_token(token.filter(|t| !t.is_empty()));
     }
 
     /// True until `unmount()` is called.
@@ -111,7 +92,9 @@ struct EmbedOptions {
     upload: Option<crate::upload::FileUpload>,
     filename: String,
     token: Option<String>,
-    hook: UseUploadProgressOptions,
+    ws_base: Option<String>,
+    http_base: Option<String>,
+    job: JobOptions,
     labels: Labels,
 }
 
@@ -143,66 +126,28 @@ pub fn mount_upload_progress(
         upload,
         filename,
         token,
-        hook,
+        ws_base,
+        http_base,
+        job,
         labels,
     } = parse_options(&options).map_err(|e| JsValue::from(js_sys::Error::new(&e)))?;
     // One widget per element: a second mount replaces the first.
     drop(take_mounted(|m| m.element == element));
-    let controls = Rc::new(RefCell::new(Controls::default()));
-    let shared = controls.clone();
-    let host = element.clone();
-    let mounted = leptos::mount::mount_to(element, move || {
-        let (name, set_name) = signal(filename);
-        let (current_token, set_current_token) = signal(token);
-        let hook = UseUploadProgressOptions {
-            token: current_token.into(),
-            ..hook
-        };
-        {
-            let mut c = shared.borrow_mut();
-            c.set_filename = Some(Rc::new(move |n| {
-                set_name.try_set(n);
-            }));
-            c.set_token = Some(Rc::new(move |t| {
-                set_current_token.try_set(t);
-            }));
-        }
-        // Both branches feed one view (no type-erased view in the module).
-        let (progress, status, title, reconnect, lead) = match upload {
-            Some(upload) => {
-                let story = crate::upload::follow_file(
-                    upload,
-                    hook,
-                    std::sync::Arc::new(labels.clone()),
-                    name.into(),
-                );
-                (
-                    story.progress,
-                    story.status,
-                    story.title,
-                    story.reconnect,
-                    Some(story.lead),
-                )
-            }
-            None => {
-                let job = use_upload_progress_with_options(process_id, hook);
-                let reconnect = job.reconnect;
-                let reconnect = Callback::new(move |()| reconnect());
-                (job.progress, job.status, name.into(), reconnect, None)
-            }
-        };
-        shared.borrow_mut().reconnect = Some(Rc::new(move || reconnect.run(())));
-        view! {
-            <UploadProgressView
-                progress=progress
-                status=status
-                filename=title
-                labels=labels
-                on_reconnect=reconnect
-                lead=lead
-            />
-        }
-    });
+    let config = WidgetConfig {
+        target: Target {
+            process_id,
+            ws_base,
+            http_base,
+        },
+        upload,
+        filename,
+        token,
+        job,
+        labels,
+    };
+    let widget = EmbedWidget::mount(&element, config)
+        .ok_or_else(|| JsValue::from(js_sys::Error::new("the widget could not be rendered")))?;
+    let controls = widget.controls();
     let id = NEXT_ID.with(|next| {
         let id = next.get();
         next.set(id.wrapping_add(1));
@@ -211,8 +156,8 @@ pub fn mount_upload_progress(
     MOUNTED.with(|list| {
         list.borrow_mut().push(Mounted {
             id,
-            element: host,
-            _mount: Box::new(mounted),
+            element,
+            _widget: widget,
         })
     });
     Ok(UploadProgressHandle { id, controls })
@@ -331,10 +276,9 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
         upload,
         filename: get_string(options, "filename")?.unwrap_or_default(),
         token: get_string(options, "token")?,
-        hook: UseUploadProgressOptions {
-            ws_base: get_string(options, "wsBase")?.into(),
-            http_base: get_string(options, "httpBase")?.into(),
-            token: MaybeProp::default(),
+        ws_base: get_string(options, "wsBase")?,
+        http_base: get_string(options, "httpBase")?,
+        job: JobOptions {
             token_expires_in_s,
             token_provider,
             session,

@@ -1,27 +1,16 @@
 //! `use_upload_progress`: follow one job from a Leptos component.
 
 use std::fmt;
-use std::rc::Rc;
 
 use leptos::prelude::*;
-use upload_progress_core::session::{
-    Input, SessionConfig, SessionEvent, SessionOptions, Status, StatusError,
-};
-use upload_progress_core::{ProcessId, Progress};
+use upload_progress_core::session::{Input, SessionOptions, Status};
+use upload_progress_core::Progress;
 
 use crate::describe::idle_status;
-use crate::driver::{Driver, Outputs};
-use crate::frame::FrameSink;
+use crate::driver::Driver;
+use crate::follow::{follow, JobOptions, Target};
+pub use crate::follow::{CompleteCallback, ErrorCallback, EventCallback};
 use crate::token::TokenProvider;
-use crate::urls;
-
-/// Called once when the job completes.
-pub type CompleteCallback = Rc<dyn Fn(Progress)>;
-/// Called when following stops with an error or the job fails.
-pub type ErrorCallback = Rc<dyn Fn(StatusError)>;
-/// Called with every decision the session makes (attempts, closes, backoff
-/// delays, fallback, probes, token refreshes, heartbeat timeouts).
-pub type EventCallback = Rc<dyn Fn(SessionEvent)>;
 
 /// Options of [`use_upload_progress_with_options`].
 ///
@@ -63,6 +52,20 @@ pub struct UseUploadProgressOptions {
     pub on_event: Option<EventCallback>,
 }
 
+impl UseUploadProgressOptions {
+    /// The options that are not signals, for starting a session.
+    pub(crate) fn job(&self) -> JobOptions {
+        JobOptions {
+            token_expires_in_s: self.token_expires_in_s,
+            token_provider: self.token_provider.clone(),
+            session: self.session.clone(),
+            on_complete: self.on_complete.clone(),
+            on_error: self.on_error.clone(),
+            on_event: self.on_event.clone(),
+        }
+    }
+}
+
 impl fmt::Debug for UseUploadProgressOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UseUploadProgressOptions")
@@ -79,14 +82,6 @@ impl fmt::Debug for UseUploadProgressOptions {
             .field("on_event", &self.on_event.is_some())
             .finish()
     }
-}
-
-/// What one session follows: a change of any part starts a new session.
-#[derive(Clone, PartialEq)]
-struct Target {
-    process_id: String,
-    ws_base: Option<String>,
-    http_base: Option<String>,
 }
 
 /// What [`use_upload_progress_with_options`] returns: signals to read,
@@ -151,82 +146,31 @@ pub fn use_upload_progress_with_options(
         .unwrap_or_default();
 
     let start = move |target: Target| {
-        let Target {
-            process_id: raw,
-            ws_base,
-            http_base,
-        } = target;
         // The old session goes first, so there is never more than one socket.
         let old = driver.try_update_value(|d| d.take()).flatten();
         drop(old);
         set_progress.try_set(None);
-        let Some(opts) = options.try_get_value() else {
+        let Some(job) = options.try_with_value(UseUploadProgressOptions::job) else {
             return;
         };
-        let process_id = match ProcessId::parse(&raw) {
-            Ok(id) => id,
-            Err(e) => {
-                let error = StatusError::invalid_process_id(&e);
-                set_status.try_set(Status::stopped(error.clone()));
-                if let Some(cb) = &opts.on_error {
-                    cb(error);
-                }
-                return;
-            }
-        };
-        let (page_ws, page_http) = urls::page_bases().unwrap_or_default();
-        let config = SessionConfig {
-            process_id,
-            ws_base: urls::trim_base(ws_base.as_deref().unwrap_or(&page_ws)),
-            http_base: urls::trim_base(http_base.as_deref().unwrap_or(&page_http)),
-            // The token current now: a new job never inherits a token that
-            // a provider fetched for the previous one.
-            token: token.get_untracked(),
-            token_expires_at: opts
-                .token_expires_in_s
-                .map(|s| crate::clock::now().saturating_add(s.saturating_mul(1_000))),
-            token_provider: opts.token_provider.is_some(),
-            options: opts.session.clone(),
-        };
-        // The session decides what counts as completion or failure; the
-        // hook only forwards its announcements.
-        let on_complete = opts.on_complete.clone();
-        let on_error = opts.on_error.clone();
-        let on_event = opts.on_event.clone();
-        // Bursts of updates reach the signals once per animation frame.
-        let frame = Rc::new(FrameSink::new(move |p, s| {
+        // The token current now: a new job never inherits a token that a
+        // provider fetched for the previous one.
+        let show = move |p: Option<Progress>, s: Option<Status>| {
             if let Some(p) = p {
                 set_progress.try_set(Some(p));
             }
             if let Some(s) = s {
                 set_status.try_set(s);
             }
-        }));
-        let (for_progress, for_status, for_complete, for_error) =
-            (frame.clone(), frame.clone(), frame.clone(), frame);
-        let outputs = Outputs {
-            progress: Box::new(move |p: Progress| for_progress.progress(p)),
-            status: Box::new(move |s: Status| for_status.status(s)),
-            completed: Box::new(move |p| {
-                for_complete.flush();
-                if let Some(cb) = &on_complete {
-                    cb(p);
-                }
-            }),
-            failed: Box::new(move |e| {
-                for_error.flush();
-                if let Some(cb) = &on_error {
-                    cb(e);
-                }
-            }),
-            event: Box::new(move |e| {
-                if let Some(cb) = &on_event {
-                    cb(e);
-                }
-            }),
         };
-        let new = Driver::start(config, outputs, opts.token_provider.clone());
-        driver.try_set_value(Some(new));
+        match follow(&target, token.get_untracked(), &job, show) {
+            Ok(new) => {
+                driver.try_set_value(Some(new));
+            }
+            Err(error) => {
+                set_status.try_set(Status::stopped(error));
+            }
+        }
     };
 
     // One effect follows the target and the token. A new target (job or

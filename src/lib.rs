@@ -41,7 +41,10 @@ mod embed;
 mod embed_types;
 #[cfg(feature = "embed")]
 mod embed_upload;
+#[cfg(feature = "embed")]
+mod embed_widget;
 mod fetch;
+mod follow;
 mod frame;
 mod hook;
 #[cfg(feature = "embed")]

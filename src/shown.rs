@@ -31,6 +31,26 @@ pub(crate) struct Scene<'a> {
     pub announce_at: Millis,
 }
 
+/// The status last seen and the clock when it changed: the live region's
+/// sentence is computed at that time, so a countdown is announced once per
+/// change instead of on every tick.
+#[derive(Clone, Default)]
+pub(crate) struct Announce {
+    status: Option<Status>,
+    at: Millis,
+}
+
+impl Announce {
+    /// The time to announce `status` at, `now` if it is new.
+    pub(crate) fn at(&mut self, status: &Status, now: Millis) -> Millis {
+        if self.status.as_ref() != Some(status) {
+            self.status = Some(status.clone());
+            self.at = now;
+        }
+        self.at
+    }
+}
+
 /// The root element's attributes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct RootAttrs {

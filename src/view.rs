@@ -16,7 +16,7 @@ use crate::lead::Lead;
 use crate::markup::{self, Press};
 use crate::patch::Patcher;
 use crate::root_view::{OnPress, RootSlot, RootView};
-use crate::shown::{Scene, Shown};
+use crate::shown::{Announce, Scene, Shown};
 
 /// How often the data age and countdowns are re-rendered.
 const TICK_MS: u32 = 1_000;
@@ -78,10 +78,7 @@ pub fn UploadProgressView(
         };
         let (lead, panel) = told.as_ref().map(Lead::read).unwrap_or_default();
         status.with(|status| {
-            if announce.status.as_ref() != Some(status) {
-                announce.status = Some(status.clone());
-                announce.at = now;
-            }
+            let announce_at = announce.at(status, now);
             progress.with(|progress| {
                 filename.with(|filename| {
                     Shown::of(&Scene {
@@ -92,7 +89,7 @@ pub fn UploadProgressView(
                         lead: lead.as_ref(),
                         panel: panel.as_ref(),
                         now,
-                        announce_at: announce.at,
+                        announce_at,
                     })
                 })
             })
@@ -151,13 +148,4 @@ struct Painter {
     patcher: Patcher,
     announce: Announce,
     _ticker: Option<Interval>,
-}
-
-/// The status last seen and the clock when it changed: the live region's
-/// sentence is computed at that time, so a countdown is announced once per
-/// change instead of on every tick.
-#[derive(Clone, Default)]
-struct Announce {
-    status: Option<Status>,
-    at: Millis,
 }

@@ -57,6 +57,28 @@ pub struct UseUploadReturn {
     pub cancel: Callback<()>,
 }
 
+/// The upload of `file` to `endpoint`: its name and type as tus metadata,
+/// then `extra`.
+pub(crate) fn upload_config(
+    file: &web_sys::File,
+    endpoint: String,
+    extra: Vec<(String, String)>,
+    options: UploadOptions,
+) -> UploadConfig {
+    let mut metadata = vec![("filename".to_owned(), file.name())];
+    if !file.type_().is_empty() {
+        metadata.push(("filetype".to_owned(), file.type_()));
+    }
+    metadata.extend(extra);
+    UploadConfig {
+        endpoint,
+        len: file.size().max(0.0) as u64,
+        metadata,
+        resume: None,
+        options,
+    }
+}
+
 /// Uploads `file` at once. Everything is released when the owning
 /// component goes away (the chunk in flight is aborted; the upload stays on
 /// the server, resumable, until it expires).
@@ -65,18 +87,7 @@ pub fn use_upload(file: web_sys::File, options: UseUploadOptions) -> UseUploadRe
     let (progress, set_progress) = signal(None::<UploadProgress>);
     let (process_id, set_process_id) = signal(None::<String>);
     let (token, set_token) = signal(None::<String>);
-    let mut metadata = vec![("filename".to_owned(), file.name())];
-    if !file.type_().is_empty() {
-        metadata.push(("filetype".to_owned(), file.type_()));
-    }
-    metadata.extend(options.metadata);
-    let config = UploadConfig {
-        endpoint: options.endpoint,
-        len: file.size().max(0.0) as u64,
-        metadata,
-        resume: None,
-        options: options.upload,
-    };
+    let config = upload_config(&file, options.endpoint, options.metadata, options.upload);
     let sink = Rc::new(move |output: Output| match output {
         Output::State(s) => set_state.set(s),
         Output::Progress(p) => set_progress.set(Some(p)),

@@ -22,3 +22,11 @@ mod view;
 pub use hook::{use_upload, UseUploadOptions, UseUploadReturn};
 pub(crate) use story::{follow_file, FileUpload};
 pub use upload_progress_core::upload::{UploadError, UploadOptions, UploadProgress, UploadState};
+// The embed widget tells the same story without Leptos, from these.
+#[cfg(feature = "embed")]
+pub(crate) use {
+    hook::upload_config,
+    shell::{Output, UploadShell},
+    story::default_endpoint,
+    view::{lead_panel, lead_text, news},
+};

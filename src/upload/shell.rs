@@ -116,6 +116,16 @@ impl UploadShell {
         feed(&Rc::downgrade(&self.inner), &self.sink, Some(input));
     }
 
+    /// Feeds the shell without owning it (dropping the shell stops the
+    /// upload; dropping a handle does nothing).
+    #[cfg_attr(not(feature = "embed"), allow(dead_code))]
+    pub(crate) fn handle(&self) -> ShellHandle {
+        ShellHandle {
+            inner: Rc::downgrade(&self.inner),
+            sink: self.sink.clone(),
+        }
+    }
+
     fn listen(&self) {
         let Some(window) = web_sys::window() else {
             return;
@@ -156,6 +166,21 @@ impl UploadShell {
             });
         }
         self.inner.borrow_mut().listeners = listeners;
+    }
+}
+
+/// See [`UploadShell::handle`]; inputs after the shell is gone are ignored.
+#[cfg_attr(not(feature = "embed"), allow(dead_code))]
+pub(crate) struct ShellHandle {
+    inner: Weak<RefCell<Inner>>,
+    sink: Sink,
+}
+
+#[cfg_attr(not(feature = "embed"), allow(dead_code))]
+impl ShellHandle {
+    /// Feeds one input, as [`UploadShell::input`].
+    pub(crate) fn input(&self, input: Input) {
+        feed(&self.inner, &self.sink, Some(input));
     }
 }
 

@@ -46,7 +46,7 @@ pub(crate) struct FileStory {
 }
 
 /// The tus endpoint under `http_base`, or under the page's origin.
-fn default_endpoint(http_base: Option<String>) -> String {
+pub(crate) fn default_endpoint(http_base: Option<String>) -> String {
     let base = http_base
         .or_else(|| urls::page_bases().map(|(_, http)| http))
         .unwrap_or_default();

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use upload_progress_core::upload::{
     byte_amounts, notice, rate, time_left, upload_percent, TimeLeft, UploadNotice, UploadPhase,
+    UploadProgress,
 };
 
 use super::hook::UseUploadReturn;
@@ -26,35 +27,21 @@ pub(crate) fn upload_lead(
     // The announcement changes only with news, so the live region speaks
     // once per pause, resume, retry or failure, not once per chunk.
     let l = labels.clone();
-    let news = Memo::new(move |previous: Option<&(UploadPhase, String)>| {
-        let current = phase.get();
-        let text = match notice(previous.map(|(p, _)| p), &current) {
-            Some(n) => notice_text(&l, &n),
-            None => previous.map(|(_, t)| t.clone()).unwrap_or_default(),
-        };
-        (current, text)
-    });
+    let news =
+        Memo::new(move |previous: Option<&(UploadPhase, String)>| news(&l, previous, phase.get()));
     let l = labels.clone();
     let text = Memo::new(move |_| {
         if job_started.get() {
             return None;
         }
-        let phase = phase.get();
-        let sent = sent.get();
-        Some(LeadText {
-            percent: Some(upload_percent(sent, total)),
-            value_text: value_text(&l, &phase, sent, total),
-            status_text: status_text(&l, &phase),
-            announcement: news.with(|(_, t)| t.clone()),
-        })
+        let announcement = news.with(|(_, t)| t.clone());
+        Some(lead_text(&l, &phase.get(), sent.get(), total, announcement))
     });
     let l = labels.clone();
     let panel = Memo::new(move |_| {
         let phase = phase.get();
-        let (sent, bytes_per_s, eta) = up
-            .progress
-            .with(|p| p.map_or((0, None, None), |p| (p.sent, p.bytes_per_s, p.eta_ms)));
-        panel(&l, &phase, sent, bytes_per_s, eta, total)
+        up.progress
+            .with(|p| lead_panel(&l, &phase, p.as_ref(), total))
     });
     let on_action = Callback::new(move |action: LeadAction| match action {
         LeadAction::Pause => up.pause.run(()),
@@ -68,23 +55,57 @@ pub(crate) fn upload_lead(
     }
 }
 
-/// The panel's values: bytes sent, and speed and time left only while bytes
-/// leave (a paused or waiting upload has neither).
-fn panel(
+/// The news after `current`, given the news before it: the announcement
+/// changes only with news (pause, resume, retry, failure), so the live
+/// region speaks once per change, not once per chunk.
+pub(crate) fn news(
+    labels: &Labels,
+    previous: Option<&(UploadPhase, String)>,
+    current: UploadPhase,
+) -> (UploadPhase, String) {
+    let text = match notice(previous.map(|(p, _)| p), &current) {
+        Some(n) => notice_text(labels, &n),
+        None => previous.map(|(_, t)| t.clone()).unwrap_or_default(),
+    };
+    (current, text)
+}
+
+/// What the bar and the status line say while the upload is the story.
+pub(crate) fn lead_text(
     labels: &Labels,
     phase: &UploadPhase,
     sent: u64,
-    bytes_per_s: Option<u64>,
-    eta_ms: Option<u64>,
+    total: u64,
+    announcement: String,
+) -> LeadText {
+    LeadText {
+        percent: Some(upload_percent(sent, total)),
+        value_text: value_text(labels, phase, sent, total),
+        status_text: status_text(labels, phase),
+        announcement,
+    }
+}
+
+/// The panel's values: bytes sent, and speed and time left only while bytes
+/// leave (a paused or waiting upload has neither).
+pub(crate) fn lead_panel(
+    labels: &Labels,
+    phase: &UploadPhase,
+    progress: Option<&UploadProgress>,
     total: u64,
 ) -> LeadPanel {
+    let sent = progress.map_or(0, |p| p.sent);
     let a = byte_amounts(sent, total);
     let moving = *phase == UploadPhase::Uploading;
-    let speed = bytes_per_s.filter(|_| moving).map(|b| {
-        let (value, unit) = rate(b);
-        fill(&labels.upload_speed, &[("speed", &value), ("unit", unit)])
-    });
-    let left = eta_ms
+    let speed = progress
+        .and_then(|p| p.bytes_per_s)
+        .filter(|_| moving)
+        .map(|b| {
+            let (value, unit) = rate(b);
+            fill(&labels.upload_speed, &[("speed", &value), ("unit", unit)])
+        });
+    let left = progress
+        .and_then(|p| p.eta_ms)
         .filter(|_| moving)
         .map(|eta| left_text(labels, time_left(eta)));
     LeadPanel {

@@ -1,0 +1,107 @@
+//! Starting a session for one job: the target (job and bases), the token,
+//! the options and the callbacks in, a running [`Driver`] out. Shared by the
+//! Leptos hook and the embed widget, which differ only in where the newest
+//! progress and status go.
+
+use std::rc::Rc;
+
+use upload_progress_core::session::{
+    SessionConfig, SessionEvent, SessionOptions, Status, StatusError,
+};
+use upload_progress_core::{ProcessId, Progress};
+
+use crate::driver::{Driver, Outputs};
+use crate::frame::FrameSink;
+use crate::token::TokenProvider;
+use crate::urls;
+
+/// Called once when the job completes.
+pub type CompleteCallback = Rc<dyn Fn(Progress)>;
+/// Called when following stops with an error or the job fails.
+pub type ErrorCallback = Rc<dyn Fn(StatusError)>;
+/// Called with every decision the session makes (attempts, closes, backoff
+/// delays, fallback, probes, token refreshes, heartbeat timeouts).
+pub type EventCallback = Rc<dyn Fn(SessionEvent)>;
+
+/// What one session follows: a change of any part starts a new session.
+#[derive(Clone, PartialEq)]
+pub(crate) struct Target {
+    pub(crate) process_id: String,
+    pub(crate) ws_base: Option<String>,
+    pub(crate) http_base: Option<String>,
+}
+
+/// Everything else a session is started with, as plain values.
+#[derive(Clone, Default)]
+pub(crate) struct JobOptions {
+    pub(crate) token_expires_in_s: Option<u64>,
+    pub(crate) token_provider: Option<TokenProvider>,
+    pub(crate) session: SessionOptions,
+    pub(crate) on_complete: Option<CompleteCallback>,
+    pub(crate) on_error: Option<ErrorCallback>,
+    pub(crate) on_event: Option<EventCallback>,
+}
+
+/// Starts following `target` with `token`. `show` receives the newest
+/// progress and status, each when it changed, at most once per animation
+/// frame (bursts coalesce). An invalid process id starts nothing: the error
+/// goes to `on_error` and comes back, to show as a stopped status.
+pub(crate) fn follow(
+    target: &Target,
+    token: Option<String>,
+    job: &JobOptions,
+    show: impl Fn(Option<Progress>, Option<Status>) + 'static,
+) -> Result<Driver, StatusError> {
+    let process_id = match ProcessId::parse(&target.process_id) {
+        Ok(id) => id,
+        Err(e) => {
+            let error = StatusError::invalid_process_id(&e);
+            if let Some(cb) = &job.on_error {
+                cb(error.clone());
+            }
+            return Err(error);
+        }
+    };
+    let (page_ws, page_http) = urls::page_bases().unwrap_or_default();
+    let config = SessionConfig {
+        process_id,
+        ws_base: urls::trim_base(target.ws_base.as_deref().unwrap_or(&page_ws)),
+        http_base: urls::trim_base(target.http_base.as_deref().unwrap_or(&page_http)),
+        token,
+        token_expires_at: job
+            .token_expires_in_s
+            .map(|s| crate::clock::now().saturating_add(s.saturating_mul(1_000))),
+        token_provider: job.token_provider.is_some(),
+        options: job.session.clone(),
+    };
+    // The session decides what counts as completion or failure; this only
+    // forwards its announcements, after showing what led to them.
+    let on_complete = job.on_complete.clone();
+    let on_error = job.on_error.clone();
+    let on_event = job.on_event.clone();
+    let frame = Rc::new(FrameSink::new(show));
+    let (for_progress, for_status, for_complete, for_error) =
+        (frame.clone(), frame.clone(), frame.clone(), frame);
+    let outputs = Outputs {
+        progress: Box::new(move |p: Progress| for_progress.progress(p)),
+        status: Box::new(move |s: Status| for_status.status(s)),
+        completed: Box::new(move |p| {
+            for_complete.flush();
+            if let Some(cb) = &on_complete {
+                cb(p);
+            }
+        }),
+        failed: Box::new(move |e| {
+            for_error.flush();
+            if let Some(cb) = &on_error {
+                cb(e);
+            }
+        }),
+        event: Box::new(move |e| {
+            if let Some(cb) = &on_event {
+                cb(e);
+            }
+        }),
+    };
+    Ok(Driver::start(config, outputs, job.token_provider.clone()))
+}
