@@ -6,6 +6,9 @@
 
 use upload_progress_core::session::Millis;
 
+/// How often a widget re-renders its data age and countdowns, in ms.
+pub(crate) const TICK_MS: u32 = 1_000;
+
 /// Milliseconds since the page started, from `performance.now()`.
 ///
 /// Returns 0 when no `window.performance` exists (never in a browser page)

@@ -16,7 +16,7 @@ use upload_progress_core::upload::{UploadProgress, UploadState};
 use upload_progress_core::Progress;
 use web_sys::Element;
 
-use crate::clock;
+use crate::clock::{self, TICK_MS};
 use crate::describe::idle_status;
 use crate::driver::Driver;
 use crate::follow::{follow, JobOptions, Target};
@@ -29,9 +29,6 @@ use crate::shown::{Announce, Scene, Shown};
 use crate::upload::{
     default_endpoint, lead_panel, lead_text, news, upload_config, FileUpload, Output, UploadShell,
 };
-
-/// How often the data age and countdowns are re-rendered.
-const TICK_MS: u32 = 1_000;
 
 /// What the embed API mounts: a job to follow, or a file to upload first.
 pub(crate) struct WidgetConfig {

@@ -11,7 +11,7 @@ use leptos::prelude::*;
 use leptos::tachys::html::attribute::any_attribute::AnyAttribute;
 use leptos::tachys::html::InertElement;
 use leptos::tachys::hydration::Cursor;
-use leptos::tachys::view::{Position, PositionState, Render, RenderHtml};
+use leptos::tachys::view::{Mountable, Position, PositionState, Render, RenderHtml};
 use web_sys::Element;
 
 use crate::listener::Listener;
@@ -74,7 +74,13 @@ impl Render for RootView {
     }
 
     fn rebuild(self, state: &mut Self::State) {
-        InertElement::new(self.html).rebuild(state);
+        // Always a fresh element, even for the same HTML: the one on the
+        // page belongs to the widget being replaced and shows its state,
+        // and this widget's patcher must start from its own markup.
+        let mut fresh = InertElement::new(self.html).build();
+        state.insert_before_this(&mut fresh);
+        state.unmount();
+        *state = Self::keep(self.slot, self.on_press, fresh);
     }
 }
 

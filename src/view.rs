@@ -1,7 +1,8 @@
 //! `UploadProgressView`: renders a progress snapshot and a status.
 //!
 //! It holds no connection of its own, so it can render any state (tests use
-//! it that way) and the component and the embed API share it.
+//! it that way). The component renders through it; the embed widget, which
+//! has no Leptos, shares its markup and patcher.
 
 use std::sync::Arc;
 
@@ -10,16 +11,13 @@ use leptos::prelude::*;
 use upload_progress_core::session::{Millis, Status};
 use upload_progress_core::Progress;
 
-use crate::clock;
+use crate::clock::{self, TICK_MS};
 use crate::labels::Labels;
 use crate::lead::Lead;
 use crate::markup::{self, Press};
 use crate::patch::Patcher;
 use crate::root_view::{OnPress, RootSlot, RootView};
 use crate::shown::{Announce, Scene, Shown};
-
-/// How often the data age and countdowns are re-rendered.
-const TICK_MS: u32 = 1_000;
 
 /// Renders one job: file name, progress bar, stages, server message,
 /// connection indicator, data age, Reconnect button and errors.

@@ -910,6 +910,54 @@ async fn an_update_writes_only_the_values_that_changed() {
     drop(handle);
 }
 
+/// A parent that re-renders builds a new view in place of the old one; the
+/// new view follows its own inputs from then on, even when its first markup
+/// is the same as the old view's.
+#[wasm_bindgen_test]
+async fn a_view_rebuilt_by_its_parent_follows_its_own_inputs() {
+    let host = container();
+    let first = sample_progress(1, 40.0, JobState::Running);
+    let (progress, set_progress) = signal(Some(first.clone()));
+    let (round, set_round) = signal(0u32);
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! {
+            {move || {
+                let n = round.get();
+                view! {
+                    <div class="parent" data-round=n.to_string()>
+                        <UploadProgressView
+                            progress=progress
+                            status=Signal::stored(status(Mode::WebSocket, Connection::Connected, Some(1_000)))
+                            filename="same.pdf"
+                            clock=Signal::stored(2_000u64)
+                        />
+                    </div>
+                }
+            }}
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-seq", "7", 2_000.0).await;
+    set_round.set(1);
+    wait_for("the parent to re-render", 2_000.0, || {
+        let round = host
+            .query_selector(".parent")
+            .ok()
+            .flatten()
+            .and_then(|p| p.get_attribute("data-round"));
+        if round.as_deref() == Some("1") {
+            Ok(())
+        } else {
+            Err(format!("{round:?}"))
+        }
+    })
+    .await;
+    set_progress.set(Some(Progress { seq: 8, ..first }));
+    wait_attr(&host, "data-seq", "8", 2_000.0).await;
+    assert_eq!(host.query_selector_all(".upr").unwrap().length(), 1);
+    drop(handle);
+}
+
 #[wasm_bindgen_test]
 async fn an_error_renders_an_alert_with_translated_labels() {
     let host = container();
