@@ -68,8 +68,9 @@ struct Inner {
 struct UploadStory {
     name: String,
     total: u64,
-    phase: UploadPhase,
     progress: Option<UploadProgress>,
+    /// The phase now and the live region's sentence, which changes only
+    /// with news (see `upload::news`).
     news: (UploadPhase, String),
     process_id: Option<String>,
     token: Option<String>,
@@ -88,18 +89,14 @@ impl EmbedWidget {
             job,
             labels,
         } = config;
-        let story = upload.as_ref().map(|u| {
-            let phase = UploadPhase::of(&UploadState::Idle);
-            UploadStory {
-                name: u.file.name(),
-                total: u.file.size().max(0.0) as u64,
-                news: news(&labels, None, phase.clone()),
-                phase,
-                progress: None,
-                process_id: None,
-                token: None,
-                job_started: false,
-            }
+        let story = upload.as_ref().map(|u| UploadStory {
+            name: u.file.name(),
+            total: u.file.size().max(0.0) as u64,
+            news: news(&labels, None, UploadPhase::of(&UploadState::Idle)),
+            progress: None,
+            process_id: None,
+            token: None,
+            job_started: false,
         });
         let status = idle_status();
         let mut announce = Announce::default();
@@ -222,9 +219,9 @@ fn shown(
     let now = clock::now();
     let told: Option<LeadText> = story.filter(|s| !s.job_started).map(|s| {
         let sent = s.progress.map_or(0, |p| p.sent);
-        lead_text(labels, &s.phase, sent, s.total, s.news.1.clone())
+        lead_text(labels, &s.news.0, sent, s.total, s.news.1.clone())
     });
-    let panel = story.map(|s| lead_panel(labels, &s.phase, s.progress.as_ref(), s.total));
+    let panel = story.map(|s| lead_panel(labels, &s.news.0, s.progress.as_ref(), s.total));
     let title = match story {
         Some(s) if filename.trim().is_empty() => s.name.as_str(),
         _ => filename,
@@ -343,6 +340,7 @@ fn start_upload(weak: &Weak<RefCell<Inner>>, upload: FileUpload) {
         };
         let mut failed = None;
         let mut job_ready = false;
+        let finished = matches!(output, Output::Finished { .. });
         {
             let mut guard = inner.borrow_mut();
             let i = &mut *guard;
@@ -354,20 +352,14 @@ fn start_upload(weak: &Weak<RefCell<Inner>>, upload: FileUpload) {
                     if let UploadState::Failed(error) = &state {
                         failed = Some(upload_status_error(error));
                     }
-                    let phase = UploadPhase::of(&state);
-                    story.news = news(&i.labels, Some(&story.news), phase.clone());
-                    story.phase = phase;
+                    story.news = news(&i.labels, Some(&story.news), UploadPhase::of(&state));
                 }
                 Output::Progress(p) => story.progress = Some(p),
-                Output::Created { process_id, token } => {
-                    story.process_id = process_id.or(story.process_id.take());
-                    story.token = token.or(story.token.take());
-                }
-                Output::Finished { process_id, token } => {
+                Output::Created { process_id, token } | Output::Finished { process_id, token } => {
                     story.process_id = process_id.or(story.process_id.take());
                     story.token = token.or(story.token.take());
                     // The job runs once the last byte is on the server.
-                    if let (Some(id), None) = (&story.process_id, &i.driver) {
+                    if let (true, Some(id), None) = (finished, &story.process_id, &i.driver) {
                         i.target.process_id = id.clone();
                         if i.token.is_none() {
                             i.token = story.token.clone();

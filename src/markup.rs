@@ -85,19 +85,12 @@ impl Html {
 
 /// The whole widget for `shown`: the root `<section>` and its children.
 pub(crate) fn html(shown: &Shown, labels: &Labels) -> String {
-    let r = &shown.root;
     let mut h = Html(String::with_capacity(2_048));
-    h.raw("<section")
-        .attr("class", &r.class)
-        .attr("data-process-id", &r.process_id)
-        .attr("data-state", r.state)
-        .attr("data-stage", &r.stage)
-        .attr("data-mode", r.mode)
-        .attr("data-connection", r.connection)
-        .attr("data-seq", &r.seq)
-        .attr("data-percent", &r.percent);
-    if let Some(attempt) = &r.attempt {
-        h.attr("data-attempt", attempt);
+    h.raw("<section");
+    for (name, value) in shown.root.named() {
+        if let Some(value) = value {
+            h.attr(name, value);
+        }
     }
     h.raw("><header class=\"upr__header\">")
         .element("span", "upr__filename", &shown.title)

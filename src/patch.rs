@@ -94,22 +94,9 @@ impl Patcher {
     /// Brings the elements to `next`.
     pub(crate) fn apply(&mut self, next: Shown, labels: &Labels) {
         let last = &self.last;
-        let (r, n) = (&last.root, &next.root);
-        let root = &self.root;
-        set_attr(root, "class", &r.class, &n.class);
-        set_attr(root, "data-process-id", &r.process_id, &n.process_id);
-        set_attr(root, "data-state", r.state, n.state);
-        set_attr(root, "data-stage", &r.stage, &n.stage);
-        set_attr(root, "data-mode", r.mode, n.mode);
-        set_attr(root, "data-connection", r.connection, n.connection);
-        set_attr(root, "data-seq", &r.seq, &n.seq);
-        set_attr(root, "data-percent", &r.percent, &n.percent);
-        set_optional_attr(
-            root,
-            "data-attempt",
-            r.attempt.as_deref(),
-            n.attempt.as_deref(),
-        );
+        for ((name, old), (_, new)) in last.root.named().into_iter().zip(next.root.named()) {
+            set_optional_attr(&self.root, name, old, new);
+        }
 
         set_text(&self.filename, &last.title, &next.title);
         if last.percent != next.percent {

@@ -65,6 +65,24 @@ pub(crate) struct RootAttrs {
     pub attempt: Option<String>,
 }
 
+impl RootAttrs {
+    /// Every attribute by name, `None` when absent: the one list the markup
+    /// writes and the patcher compares.
+    pub(crate) fn named(&self) -> [(&'static str, Option<&str>); 9] {
+        [
+            ("class", Some(&self.class)),
+            ("data-process-id", Some(&self.process_id)),
+            ("data-state", Some(self.state)),
+            ("data-stage", Some(&self.stage)),
+            ("data-mode", Some(self.mode)),
+            ("data-connection", Some(self.connection)),
+            ("data-seq", Some(&self.seq)),
+            ("data-percent", Some(&self.percent)),
+            ("data-attempt", self.attempt.as_deref()),
+        ]
+    }
+}
+
 /// One row of the stage list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct StageRow {
