@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the embed package for pages without Leptos (embed-package/): the
+# Builds the embed package for pages without Leptos (embed/): the
 # component crate with `csr` + `embed` as a cdylib, wasm-bindgen --target web,
 # wasm-opt -Oz (binaryen 132). Output: one ES module, its wasm, the .d.ts
 # files, package.json and the stylesheet, in $1 (default dist/embed/pkg),
@@ -15,7 +15,7 @@ log "embed package: cargo build (release, wasm32)"
 # The component is a path dependency of this package, so its panic locations
 # carry the checkout's absolute path; remapped, the bytes do not depend on
 # where the repository lies (scripts/size-budget holds a budget near them).
-RUSTFLAGS="--remap-path-prefix=$ROOT/=" cargo build --manifest-path embed-package/Cargo.toml --release \
+RUSTFLAGS="--remap-path-prefix=$ROOT/=" cargo build --manifest-path embed/Cargo.toml --release \
   --target wasm32-unknown-unknown --target-dir "$TARGET_DIR"
 raw="$TARGET_DIR/wasm32-unknown-unknown/release/upload_progress_embed.wasm"
 
@@ -25,9 +25,9 @@ wasm-bindgen --target web --out-dir "$OUT" "$raw"
 optimise_wasm "$OUT/upload_progress_embed_bg.wasm"
 minify_js "$OUT/upload_progress_embed.js"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
-sed "s/@VERSION@/$version/" embed-package/package.json.in >"$OUT/package.json"
+sed "s/@VERSION@/$version/" embed/package.json.in >"$OUT/package.json"
 cp style/upload-progress.css "$OUT/"
-cp embed-package/README.md "$OUT/" 2>/dev/null || true
+cp embed/README.md "$OUT/" 2>/dev/null || true
 
 wasm="$OUT/upload_progress_embed_bg.wasm"
 js="$OUT/upload_progress_embed.js"

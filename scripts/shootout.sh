@@ -34,7 +34,7 @@ cargo build --release -p upload-progress-server
 EMBED=$WORK/embed-pkg
 # The embed package is rebuilt only when its sources changed (wasm-opt takes a while).
 if [ ! -f "$EMBED/upload_progress_embed.js" ] \
-  || [ -n "$(find src core/src embed-package style Cargo.lock -newer "$EMBED/upload_progress_embed.js" -print -quit)" ]; then
+  || [ -n "$(find src core/src embed style Cargo.lock -newer "$EMBED/upload_progress_embed.js" -print -quit)" ]; then
   bash scripts/embed-package.sh "$EMBED"
 fi
 cargo build --manifest-path shootout/leptos-use/Cargo.toml --locked --release --target wasm32-unknown-unknown

@@ -19,8 +19,9 @@ cargo fmt --all -- --check
 
 log "clippy (native, whole workspace)"
 cargo clippy --workspace --all-targets -- -D warnings
-log "clippy (wasm32, component crate)"
-cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-targets --features demo -- -D warnings
+log "clippy (wasm32: the component crate, the demo page)"
+cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-targets --features csr,embed -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p upload-progress-demo --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-targets --features hydrate -- -D warnings
 
 log "native tests"

@@ -3,7 +3,7 @@
 #  1. tus-js-client (Node) uploads to the dev server, stopping after two
 #     chunks and resuming with a new client; the job that follows the upload
 #     completes with the sha256 of exactly the bytes sent;
-#  2. the core upload state machine (a Rust driver in dev-server/tests/tus.rs)
+#  2. the core upload state machine (a Rust driver in server/tests/tus.rs)
 #     uploads to @tus/server + @tus/file-store on a loopback port, one answer
 #     lost on the way, and the stored files are byte-identical.
 # Needs node and npm; installs interop/tus with `npm ci`.
@@ -35,7 +35,7 @@ cleanup() {
 trap cleanup EXIT
 
 log "tus interop: tus-js-client -> dev server"
-start_dev_server --tus-dir "$WORK/dev-server" --stage-ms 20 --steps-per-stage 1 --dist "$WORK/no-dist"
+start_dev_server --tus-dir "$WORK/server" --stage-ms 20 --steps-per-stage 1 --dist "$WORK/no-dist"
 (cd interop/tus && node client.mjs "$SERVER_URL" 1000000)
 stop_dev_server
 

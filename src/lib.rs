@@ -29,60 +29,31 @@
 //! Every socket, timer, listener and in-flight request belongs to the
 //! component that created it and is released when that component goes away.
 
-mod clock;
 mod component;
-mod describe;
-mod driver;
-#[cfg(feature = "embed")]
-mod element;
 #[cfg(feature = "embed")]
 mod embed;
-#[cfg(feature = "embed")]
-mod embed_types;
-#[cfg(feature = "embed")]
-mod embed_upload;
-#[cfg(feature = "embed")]
-mod embed_widget;
-mod fetch;
-mod follow;
-mod frame;
-mod hook;
-#[cfg(feature = "embed")]
-mod js_object;
-mod labels;
-mod lead;
-mod lifecycle;
-mod listener;
-mod markup;
-mod patch;
-mod root_view;
-mod shown;
-mod socket;
-mod token;
+mod shell;
 #[cfg(feature = "upload")]
 pub mod upload;
-mod upload_file;
-mod urls;
 mod view;
-mod wire;
 
-pub use component::UploadProgressRobust;
-#[cfg(feature = "embed")]
-pub use element::register_upload_progress_element;
-#[cfg(feature = "embed")]
-pub use embed::{mount_upload_progress, UploadProgressHandle};
-pub use hook::{
+pub use component::hook::{
     use_upload_progress, use_upload_progress_with_options, CompleteCallback, ErrorCallback,
     UseUploadProgressOptions, UseUploadProgressReturn,
 };
-pub use labels::Labels;
-pub use lead::{Lead, LeadAction, LeadPanel, LeadText};
-pub use token::{TokenFuture, TokenProvider};
+pub use component::progress_view::UploadProgressView;
+pub use component::upload_file::UploadFile;
+pub use component::upload_progress::UploadProgressRobust;
+#[cfg(feature = "embed")]
+pub use embed::element::register_upload_progress_element;
+#[cfg(feature = "embed")]
+pub use embed::mount::{mount_upload_progress, UploadProgressHandle};
+pub use shell::token::{TokenFuture, TokenProvider};
 #[cfg(feature = "upload")]
 pub use upload::{use_upload, UseUploadOptions, UseUploadReturn};
-pub use upload_file::UploadFile;
 pub use upload_progress_core::session::{
     Connection, ErrorKind, Millis, Mode, SessionOptions, Status, StatusError,
 };
 pub use upload_progress_core::{JobState, Progress, Stage, StageStatus};
-pub use view::UploadProgressView;
+pub use view::labels::Labels;
+pub use view::lead::{Lead, LeadAction, LeadPanel, LeadText};

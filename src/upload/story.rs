@@ -16,11 +16,11 @@ use upload_progress_core::Progress;
 
 use super::hook::{use_upload, UseUploadOptions};
 use super::view::upload_lead;
-use crate::describe::idle_status;
-use crate::hook::{use_upload_progress_with_options, UseUploadProgressOptions};
-use crate::labels::Labels;
-use crate::lead::Lead;
-use crate::urls;
+use crate::component::hook::{use_upload_progress_with_options, UseUploadProgressOptions};
+use crate::shell::urls;
+use crate::view::describe::idle_status;
+use crate::view::labels::Labels;
+use crate::view::lead::Lead;
 
 /// Where the tus endpoint is when only the HTTP base is known (the dev
 /// server's route).

@@ -12,8 +12,8 @@ use upload_progress_core::upload::{
 };
 
 use super::hook::UseUploadReturn;
-use crate::labels::{fill, Labels};
-use crate::lead::{Lead, LeadAction, LeadPanel, LeadText};
+use crate::view::labels::{fill, Labels};
+use crate::view::lead::{Lead, LeadAction, LeadPanel, LeadText};
 
 /// The lead of an upload of `total` bytes, told until `job_started`.
 pub(crate) fn upload_lead(

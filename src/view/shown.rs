@@ -9,9 +9,9 @@
 use upload_progress_core::session::{Millis, Status};
 use upload_progress_core::Progress;
 
-use crate::describe;
-use crate::labels::Labels;
-use crate::lead::{LeadPanel, LeadText};
+use crate::view::describe;
+use crate::view::labels::Labels;
+use crate::view::lead::{LeadPanel, LeadText};
 
 /// The inputs of one render.
 pub(crate) struct Scene<'a> {

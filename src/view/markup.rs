@@ -6,11 +6,11 @@
 //! Every text and attribute value is escaped here, since file names, stage
 //! labels and messages come from users and servers.
 
-use crate::labels::Labels;
+use crate::view::labels::Labels;
 use upload_progress_core::upload::UploadControls;
 
-use crate::lead::{LeadAction, LeadPanel};
-use crate::shown::{Shown, StageRow};
+use crate::view::lead::{LeadAction, LeadPanel};
+use crate::view::shown::{Shown, StageRow};
 
 /// The Reconnect button's class.
 pub(crate) const RECONNECT: &str = "upr__reconnect";
@@ -236,8 +236,8 @@ fn write_panel(h: &mut Html, panel: &LeadPanel, labels: &Labels) {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-    use crate::describe::idle_status;
-    use crate::shown::Scene;
+    use crate::view::describe::idle_status;
+    use crate::view::shown::Scene;
 
     fn shown_for(filename: &str) -> Shown {
         Shown::of(&Scene {

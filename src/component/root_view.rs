@@ -14,9 +14,9 @@ use leptos::tachys::hydration::Cursor;
 use leptos::tachys::view::{Mountable, Position, PositionState, Render, RenderHtml};
 use web_sys::Element;
 
-use crate::listener::Listener;
-use crate::markup::{self, Press};
-use crate::patch::pressed_class;
+use crate::shell::listener::Listener;
+use crate::view::markup::{self, Press};
+use crate::view::patch::pressed_class;
 
 /// Where the built (or hydrated) element is left for the view's effect,
 /// with its click listener; both go when the view's owner does.

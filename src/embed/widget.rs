@@ -16,19 +16,19 @@ use upload_progress_core::upload::{UploadProgress, UploadState};
 use upload_progress_core::Progress;
 use web_sys::Element;
 
-use crate::clock::{self, TICK_MS};
-use crate::describe::idle_status;
-use crate::driver::Driver;
-use crate::follow::{follow, JobOptions, Target};
-use crate::labels::Labels;
-use crate::lead::{LeadAction, LeadText};
-use crate::listener::Listener;
-use crate::markup::{self, Press};
-use crate::patch::{pressed_class, Patcher};
-use crate::shown::{Announce, Scene, Shown};
+use crate::shell::clock::{self, TICK_MS};
+use crate::shell::driver::Driver;
+use crate::shell::follow::{follow, JobOptions, Target};
+use crate::shell::listener::Listener;
 use crate::upload::{
     default_endpoint, lead_panel, lead_text, news, upload_config, FileUpload, Output, UploadShell,
 };
+use crate::view::describe::idle_status;
+use crate::view::labels::Labels;
+use crate::view::lead::{LeadAction, LeadText};
+use crate::view::markup::{self, Press};
+use crate::view::patch::{pressed_class, Patcher};
+use crate::view::shown::{Announce, Scene, Shown};
 
 /// What the embed API mounts: a job to follow, or a file to upload first.
 pub(crate) struct WidgetConfig {

@@ -6,11 +6,11 @@ use leptos::prelude::*;
 use upload_progress_core::session::{Input, SessionOptions, Status};
 use upload_progress_core::Progress;
 
-use crate::describe::idle_status;
-use crate::driver::Driver;
-use crate::follow::{follow, JobOptions, Target};
-pub use crate::follow::{CompleteCallback, ErrorCallback, EventCallback};
-use crate::token::TokenProvider;
+use crate::shell::driver::Driver;
+use crate::shell::follow::{follow, JobOptions, Target};
+pub use crate::shell::follow::{CompleteCallback, ErrorCallback, EventCallback};
+use crate::shell::token::TokenProvider;
+use crate::view::describe::idle_status;
 
 /// Options of [`use_upload_progress_with_options`].
 ///

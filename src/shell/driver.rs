@@ -20,11 +20,11 @@ use upload_progress_core::session::{
 };
 use upload_progress_core::Progress;
 
-use crate::clock;
-use crate::fetch::{self, Poll, PollRequest};
-use crate::lifecycle::{self, PageEvents};
-use crate::socket::{Socket, SocketEvent};
-use crate::token::TokenProvider;
+use crate::shell::clock;
+use crate::shell::fetch::{self, Poll, PollRequest};
+use crate::shell::lifecycle::{self, PageEvents};
+use crate::shell::socket::{Socket, SocketEvent};
+use crate::shell::token::TokenProvider;
 
 /// Where the driver reports what the session wants shown.
 pub(crate) struct Outputs {
@@ -204,7 +204,7 @@ impl Inner {
                         SocketEvent::Open => Input::SocketOpened { attempt },
                         SocketEvent::Message(text) => Input::SocketFrame {
                             attempt,
-                            message: crate::wire::server_message(&text),
+                            message: crate::shell::wire::server_message(&text),
                         },
                         SocketEvent::Binary => Input::SocketBinary { attempt },
                         SocketEvent::Closed {

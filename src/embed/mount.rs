@@ -10,11 +10,11 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
-use crate::embed_widget::{EmbedWidget, WidgetConfig, WidgetControls};
-use crate::follow::{JobOptions, Target};
-use crate::js_object;
-use crate::labels::Labels;
-use crate::token::TokenProvider;
+use crate::embed::js_object;
+use crate::embed::widget::{EmbedWidget, WidgetConfig, WidgetControls};
+use crate::shell::follow::{JobOptions, Target};
+use crate::shell::token::TokenProvider;
+use crate::view::labels::Labels;
 
 /// A mounted widget, returned by [`mount_upload_progress`].
 ///
@@ -203,7 +203,7 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
     if !options.is_object() {
         return Err("options must be an object with at least `processId`".to_owned());
     }
-    let upload = crate::embed_upload::read_upload(options)?;
+    let upload = crate::embed::upload::read_upload(options)?;
     let process_id = match get_string(options, "processId")? {
         Some(id) => id,
         // With a file the upload names the job.

@@ -9,7 +9,7 @@ use upload_progress_core::{JobState, Progress, StageStatus};
 // with the upload's retry countdown.
 use upload_progress_core::upload::seconds_until;
 
-use crate::labels::{fill, Labels};
+use crate::view::labels::{fill, Labels};
 
 /// `data-state`: the job's lifecycle state, or `unknown` before any progress.
 pub(crate) fn job_state_attr(progress: Option<&Progress>) -> &'static str {
@@ -327,7 +327,7 @@ mod tests {
 
     #[test]
     fn templates_are_filled_in_one_pass() {
-        use crate::labels::fill;
+        use crate::view::labels::fill;
         let values = [("a", "1"), ("b", "{a}")];
         assert_eq!(
             fill("{a} of {b}", &values),

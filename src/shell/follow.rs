@@ -10,10 +10,10 @@ use upload_progress_core::session::{
 };
 use upload_progress_core::{ProcessId, Progress};
 
-use crate::driver::{Driver, Outputs};
-use crate::frame::FrameSink;
-use crate::token::TokenProvider;
-use crate::urls;
+use crate::shell::driver::{Driver, Outputs};
+use crate::shell::frame::FrameSink;
+use crate::shell::token::TokenProvider;
+use crate::shell::urls;
 
 /// Called once when the job completes.
 pub type CompleteCallback = Rc<dyn Fn(Progress)>;
@@ -70,7 +70,7 @@ pub(crate) fn follow(
         token,
         token_expires_at: job
             .token_expires_in_s
-            .map(|s| crate::clock::now().saturating_add(s.saturating_mul(1_000))),
+            .map(|s| crate::shell::clock::now().saturating_add(s.saturating_mul(1_000))),
         token_provider: job.token_provider.is_some(),
         options: job.session.clone(),
     };

@@ -17,7 +17,7 @@ use upload_progress_core::Progress;
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 
-use crate::clock;
+use crate::shell::clock;
 
 /// Where flushed updates go: the newest progress and status, each only
 /// when it changed since the last flush.

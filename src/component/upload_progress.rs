@@ -11,12 +11,12 @@ use leptos::prelude::*;
 use upload_progress_core::session::{SessionEvent, SessionOptions, Status, StatusError};
 use upload_progress_core::Progress;
 
-use crate::hook::{use_upload_progress_with_options, UseUploadProgressOptions};
-use crate::labels::Labels;
-use crate::lead::Lead;
-use crate::token::TokenProvider;
-use crate::upload_file::UploadFile;
-use crate::view::UploadProgressView;
+use crate::component::hook::{use_upload_progress_with_options, UseUploadProgressOptions};
+use crate::component::progress_view::UploadProgressView;
+use crate::component::upload_file::UploadFile;
+use crate::shell::token::TokenProvider;
+use crate::view::labels::Labels;
+use crate::view::lead::Lead;
 
 /// Shows the live progress of one server-side job and keeps showing it when
 /// the WebSocket misbehaves: it reconnects with backoff, falls back to HTTP

@@ -11,13 +11,13 @@ use leptos::prelude::*;
 use upload_progress_core::session::{Millis, Status};
 use upload_progress_core::Progress;
 
-use crate::clock::{self, TICK_MS};
-use crate::labels::Labels;
-use crate::lead::Lead;
-use crate::markup::{self, Press};
-use crate::patch::Patcher;
-use crate::root_view::{OnPress, RootSlot, RootView};
-use crate::shown::{Announce, Scene, Shown};
+use crate::component::root_view::{OnPress, RootSlot, RootView};
+use crate::shell::clock::{self, TICK_MS};
+use crate::view::labels::Labels;
+use crate::view::lead::Lead;
+use crate::view::markup::{self, Press};
+use crate::view::patch::Patcher;
+use crate::view::shown::{Announce, Scene, Shown};
 
 /// Renders one job: file name, progress bar, stages, server message,
 /// connection indicator, data age, Reconnect button and errors.

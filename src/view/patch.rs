@@ -11,13 +11,15 @@ use upload_progress_core::session::bar_animates;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 
-use crate::clock;
-use crate::labels::Labels;
-use crate::lead::LeadPanel;
+use crate::shell::clock;
+use crate::view::labels::Labels;
+use crate::view::lead::LeadPanel;
 #[cfg(feature = "upload")]
-use crate::markup::panel_buttons_html;
-use crate::markup::{alert_html, bar_class, button_html, percent_text, stages_html, RECONNECT};
-use crate::shown::Shown;
+use crate::view::markup::panel_buttons_html;
+use crate::view::markup::{
+    alert_html, bar_class, button_html, percent_text, stages_html, RECONNECT,
+};
+use crate::view::shown::Shown;
 
 /// The widget's elements and what they show now.
 pub(crate) struct Patcher {

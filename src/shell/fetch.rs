@@ -84,13 +84,13 @@ async fn run(request: &PollRequest, signal: Option<&web_sys::AbortSignal>) -> Po
         Err(_) => String::new(),
     };
     if status == 200 {
-        return match crate::wire::progress_body(&body) {
+        return match crate::shell::wire::progress_body(&body) {
             Some(progress) => PollOutcome::Progress(progress),
             None => PollOutcome::InvalidBody { status },
         };
     }
     PollOutcome::Http {
         status,
-        code: crate::wire::error_code(&body),
+        code: crate::shell::wire::error_code(&body),
     }
 }

@@ -14,7 +14,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::embed::mount_upload_progress;
+use crate::embed::mount::mount_upload_progress;
 
 /// The tag name the element is registered under.
 pub const ELEMENT_TAG: &str = "upload-progress-robust";

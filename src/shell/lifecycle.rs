@@ -8,7 +8,7 @@ use upload_progress_core::session::Input;
 use wasm_bindgen::JsCast;
 use web_sys::{PageTransitionEvent, VisibilityState};
 
-use crate::listener::Listener;
+use crate::shell::listener::Listener;
 
 /// The listeners of one session; dropping this removes them all.
 pub(crate) struct PageEvents {

@@ -1,0 +1,21 @@
+//! The browser shell: every browser resource the session asks for, and the
+//! driver that feeds the session browser events and carries out its
+//! actions.
+//!
+//! Nothing here decides anything. Each file owns one resource (a socket, a
+//! poll, a timer, a listener, the token provider, the clock) and releases
+//! it on drop; `driver.rs` holds one `Session` and those resources;
+//! `follow.rs` starts a driver for one job, for the Leptos adapter and the
+//! embed alike; `wire.rs` reads frames with the browser's `JSON.parse`.
+
+pub(crate) mod clock;
+pub(crate) mod driver;
+pub(crate) mod fetch;
+pub(crate) mod follow;
+pub(crate) mod frame;
+pub(crate) mod lifecycle;
+pub(crate) mod listener;
+pub(crate) mod socket;
+pub(crate) mod token;
+pub(crate) mod urls;
+pub(crate) mod wire;
