@@ -1,9 +1,11 @@
 //! Inputs from the user and the page: start, stop, reconnect, network and visibility.
 
+use super::conditions::{Conditions, Network};
 use super::errors;
 use super::session::CLOSE_NORMAL;
 use super::state::{Link, Phase, Resume};
-use super::{Millis, Session, SessionEvent};
+use super::time::At;
+use super::{Session, SessionEvent};
 
 /// Lifecycle events often arrive in bursts (`online`, `visibilitychange` and
 /// `pageshow` together); a retry started less than this long ago is not
@@ -11,9 +13,9 @@ use super::{Millis, Session, SessionEvent};
 pub(super) const RETRY_NOW_MIN_GAP_MS: u64 = 1_000;
 
 impl Session {
-    pub(super) fn on_start(&mut self, now: Millis) {
+    pub(super) fn on_start(&mut self, now: At) {
         if self.phase == Phase::Idle {
-            self.following_since = Some(now);
+            self.marks.following_since = Some(now);
             self.enter_live(now);
         }
     }
@@ -34,8 +36,8 @@ impl Session {
     /// closed on the browser's word alone (the flag can be wrong while the
     /// socket works), but it is checked at once with an early ping instead
     /// of being trusted until the next heartbeat or stall check.
-    pub(super) fn on_offline(&mut self, now: Millis) {
-        self.offline = true;
+    pub(super) fn on_offline(&mut self, now: At) {
+        self.conditions.network = Network::Offline;
         let delivering = self.socket.as_ref().is_some_and(|s| s.link.is_proven());
         if self.phase == Phase::Live && delivering {
             self.event(SessionEvent::OfflineCheck);
@@ -43,20 +45,17 @@ impl Session {
         }
     }
 
-    pub(super) fn on_reconnect(&mut self, now: Millis) {
+    pub(super) fn on_reconnect(&mut self, now: At) {
         if self.is_final() {
             return;
         }
         // A manual reconnect starts a fresh streak: full retry budget and a
         // new chance for the credentials.
-        self.failures = 0;
-        self.auth = Default::default();
-        // The person pressing it is the better judge: the browser's
+        // The person pressing it is the better judge, too: the browser's
         // online flag can be wrong, and a server's wait hint was advice.
-        self.offline = false;
-        self.not_before = None;
-        if self.following_since.is_none() {
-            self.following_since = Some(now);
+        self.conditions = Conditions::default();
+        if self.marks.following_since.is_none() {
+            self.marks.following_since = Some(now);
         }
         let opening = self
             .socket
@@ -73,12 +72,11 @@ impl Session {
         self.enter_live(now);
     }
 
-    pub(super) fn on_token_ready(&mut self, token: Option<String>, now: Millis) {
+    pub(super) fn on_token_ready(&mut self, token: Option<String>, now: At) {
         if let Phase::AwaitingToken { resume, .. } = self.phase {
             match token {
                 Some(token) => {
-                    self.token = Some(token);
-                    self.token_expires_at = None;
+                    self.credentials.replace(token);
                     self.resume(resume, now);
                 }
                 None => self.stop_with(errors::token_unavailable()),
@@ -87,18 +85,17 @@ impl Session {
             // Unasked-for tokens (the app changed its token) are kept for
             // the next connection; nothing open is torn down for them.
             if !self.is_final() {
-                self.token = Some(token);
-                self.token_expires_at = None;
+                self.credentials.replace(token);
             }
         }
     }
 
-    pub(super) fn on_online(&mut self, now: Millis) {
-        self.offline = false;
+    pub(super) fn on_online(&mut self, now: At) {
+        self.conditions.network = Network::Online;
         self.retry_now(now);
     }
 
-    pub(super) fn on_visible(&mut self, now: Millis) {
+    pub(super) fn on_visible(&mut self, now: At) {
         if let Phase::Paused { resume } = self.phase {
             self.resume(resume, now);
         } else {
@@ -124,7 +121,7 @@ impl Session {
         self.phase = Phase::Paused { resume };
     }
 
-    pub(super) fn on_page_show(&mut self, _persisted: bool, now: Millis) {
+    pub(super) fn on_page_show(&mut self, _persisted: bool, now: At) {
         // A page restored from the cache (or shown without a pagehide
         // delivered) reconnects at once; otherwise it is like becoming visible.
         self.on_visible(now);
@@ -133,18 +130,17 @@ impl Session {
     /// Skips the wait: a backoff retries now, polling polls now. Not while
     /// offline, not before the server's `retry_after_ms`, and not twice
     /// within `RETRY_NOW_MIN_GAP_MS`.
-    fn retry_now(&mut self, now: Millis) {
-        if self.offline || self.not_before.is_some_and(|at| now < at) {
+    fn retry_now(&mut self, now: At) {
+        if self.conditions.offline() || self.conditions.server_wait_holds(now) {
             return;
         }
         if self.bridge.is_some() && self.fetch.is_none() {
             self.start_poll(now);
         }
-        let recent =
-            |at: Option<Millis>| at.is_some_and(|t| now.saturating_sub(t) < RETRY_NOW_MIN_GAP_MS);
+        let recent = |at: Option<At>| at.is_some_and(|t| now.since(t) < RETRY_NOW_MIN_GAP_MS);
         match self.phase {
-            Phase::Backoff { .. } if !recent(self.last_socket_start) => self.enter_live(now),
-            Phase::Polling { .. } if self.fetch.is_none() && !recent(self.last_poll_sent) => {
+            Phase::Backoff { .. } if !recent(self.marks.last_socket_start) => self.enter_live(now),
+            Phase::Polling { .. } if self.fetch.is_none() && !recent(self.marks.last_poll_sent) => {
                 self.start_poll(now)
             }
             _ => {}

@@ -52,6 +52,7 @@
 //!   with a reason saying why; liveness failures use 4000.
 
 pub(crate) mod backoff;
+mod conditions;
 mod errors;
 mod events;
 mod frame;
@@ -65,6 +66,7 @@ mod session;
 mod socket;
 mod state;
 mod status;
+mod time;
 mod timers;
 mod urls;
 mod view;

@@ -2,16 +2,12 @@
 
 use super::errors;
 use super::state::Phase;
-use super::{Millis, PollOutcome, RequestId, Session, StatusError};
+use super::time::At;
+use super::{PollOutcome, RequestId, Session, StatusError};
 use crate::protocol::{WireErrorCode, UNKNOWN_JOB_GRACE_MS};
 
 impl Session {
-    pub(super) fn on_poll_finished(
-        &mut self,
-        request: RequestId,
-        outcome: PollOutcome,
-        now: Millis,
-    ) {
+    pub(super) fn on_poll_finished(&mut self, request: RequestId, outcome: PollOutcome, now: At) {
         let Some(fetch) = self.fetch.filter(|f| f.request == request) else {
             return;
         };
@@ -31,11 +27,11 @@ impl Session {
                 if code.as_deref().map(WireErrorCode::parse)
                     == Some(WireErrorCode::UnknownProcess) =>
             {
-                self.last_heard_at = Some(now);
+                self.status.last_heard_at = Some(now.millis());
                 if self.job_should_exist(now) {
                     self.stop_with(errors::not_found());
                 } else {
-                    self.last_error = Some(errors::not_found_yet());
+                    self.status.last_error = Some(errors::not_found_yet());
                     self.schedule_next_poll(now);
                 }
             }
@@ -45,44 +41,45 @@ impl Session {
                 status: 400 | 403, ..
             } => self.stop_with(errors::bad_request()),
             PollOutcome::Http { status, .. } => {
-                self.last_heard_at = Some(now);
+                self.status.last_heard_at = Some(now.millis());
                 self.after_poll_failure(errors::http_status(status), now);
             }
             PollOutcome::InvalidBody { status } => {
-                self.last_heard_at = Some(now);
+                self.status.last_heard_at = Some(now.millis());
                 self.after_poll_failure(errors::invalid_body(status), now);
             }
             PollOutcome::Network => self.after_poll_failure(errors::network(), now),
         }
     }
 
-    fn heard_from_poll(&mut self, sent_at: Millis, now: Millis) {
-        self.last_heard_at = Some(now);
-        self.latency_ms = Some(now.saturating_sub(sent_at));
-        self.last_error = None;
-        self.auth.http = false;
+    fn heard_from_poll(&mut self, sent_at: At, now: At) {
+        self.status.last_heard_at = Some(now.millis());
+        self.status.latency_ms = Some(now.since(sent_at));
+        self.status.last_error = None;
+        self.conditions.streak.auth.http = false;
     }
 
     /// A 404 is final once the job was seen (the server lost it) or the grace is over.
-    fn job_should_exist(&self, now: Millis) -> bool {
+    fn job_should_exist(&self, now: At) -> bool {
         let seen = self.progress.as_ref().is_some_and(|p| p.seq > 0);
         let waited = self
+            .marks
             .following_since
-            .is_none_or(|since| now.saturating_sub(since) >= UNKNOWN_JOB_GRACE_MS);
+            .is_none_or(|since| now.since(since) >= UNKNOWN_JOB_GRACE_MS);
         seen || waited
     }
 
     /// Polling never gives up on server or network trouble: it is the last resort.
-    pub(super) fn after_poll_failure(&mut self, error: StatusError, now: Millis) {
+    pub(super) fn after_poll_failure(&mut self, error: StatusError, now: At) {
         // While a socket is being replaced, its own error says more.
         if self.bridge.is_none() {
-            self.last_error = Some(error);
+            self.status.last_error = Some(error);
         }
         self.schedule_next_poll(now);
     }
 
-    fn schedule_next_poll(&mut self, now: Millis) {
-        let next = now.saturating_add(self.config.options.poll_interval_ms.max(1));
+    fn schedule_next_poll(&mut self, now: At) {
+        let next = now.after(self.config.options.poll_interval_ms.max(1));
         if let Phase::Polling { next_poll_at, .. } = &mut self.phase {
             *next_poll_at = Some(next);
         }

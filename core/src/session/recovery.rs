@@ -4,12 +4,13 @@
 use super::backoff;
 use super::errors;
 use super::state::{Bridge, Failure, Phase, Resume};
-use super::{Action, Millis, Session, SessionEvent};
+use super::time::At;
+use super::{Action, Session, SessionEvent};
 
 impl Session {
     /// WebSocket mode: open a socket now (or first refresh a token that is
     /// about to expire).
-    pub(super) fn enter_live(&mut self, now: Millis) {
+    pub(super) fn enter_live(&mut self, now: At) {
         if self.token_expiring(now) {
             self.request_token(Resume::Socket, now, true);
             return;
@@ -22,7 +23,7 @@ impl Session {
     }
 
     /// Polling mode: poll now, probe the socket at `next_probe_at`.
-    pub(super) fn enter_polling(&mut self, now: Millis, next_probe_at: Option<Millis>) {
+    pub(super) fn enter_polling(&mut self, now: At, next_probe_at: Option<At>) {
         // A bridge poll in flight simply becomes the first poll.
         self.bridge = None;
         self.phase = Phase::Polling {
@@ -33,7 +34,7 @@ impl Session {
     }
 
     /// While polling: try the socket; polling goes on until it proves itself.
-    pub(super) fn start_probe(&mut self, now: Millis) {
+    pub(super) fn start_probe(&mut self, now: At) {
         if !matches!(self.phase, Phase::Polling { .. }) {
             return;
         }
@@ -52,25 +53,23 @@ impl Session {
     }
 
     /// When the next probe happens: never when automatic reconnection is off.
-    pub(super) fn probe_after(&self, now: Millis, wait: u64) -> Option<Millis> {
-        self.config
-            .options
-            .auto_retry
-            .then(|| now.saturating_add(wait))
+    pub(super) fn probe_after(&self, now: At, wait: u64) -> Option<At> {
+        self.config.options.auto_retry.then(|| now.after(wait))
     }
 
     /// The token is known to expire within the margin and can be replaced.
-    fn token_expiring(&self, now: Millis) -> bool {
+    fn token_expiring(&self, now: At) -> bool {
         let margin = self.config.options.token_refresh_margin_ms;
         self.config.token_provider
             && self
-                .token_expires_at
-                .is_some_and(|at| now.saturating_add(margin) >= at)
+                .credentials
+                .expires_at
+                .is_some_and(|at| now.after(margin) >= at)
     }
 
     /// Starts polls that keep the data fresh while the socket is replaced,
     /// unless polling already runs or nothing was shown yet.
-    fn start_bridge(&mut self, now: Millis) {
+    fn start_bridge(&mut self, now: At) {
         if self.bridge.is_some() || self.progress.is_none() {
             return;
         }
@@ -78,22 +77,22 @@ impl Session {
             next_poll_at: Some(now),
         });
         self.event(SessionEvent::BridgePolling);
-        if !self.offline {
+        if !self.conditions.offline() {
             self.start_poll(now);
         }
     }
 
     /// Decides what follows a socket that failed (its slot is already gone).
-    pub(super) fn after_socket_failure(&mut self, failure: Failure, now: Millis) {
+    pub(super) fn after_socket_failure(&mut self, failure: Failure, now: At) {
         let o = self.config.options.clone();
         let error = match &failure {
             Failure::Transient(error) => error.clone(),
             Failure::Restart(_) => errors::server_restarting(),
             Failure::Full => errors::server_full(),
         };
-        self.last_error = Some(error.clone());
+        self.status.last_error = Some(error.clone());
         if let Failure::Restart(Some(hint)) = failure {
-            self.not_before = Some(now.saturating_add(hint));
+            self.conditions.not_before = Some(now.after(hint));
         }
         if let Phase::Polling { .. } = self.phase {
             // A failed probe: polling carries on, the socket waits for the
@@ -101,7 +100,7 @@ impl Session {
             // polls go on until the job's final state is known.
             let wait = match failure {
                 Failure::Transient(_) => {
-                    self.failures = self.failures.saturating_add(1);
+                    self.conditions.streak.count_failure();
                     o.probe_interval_ms
                 }
                 Failure::Restart(hint) => backoff::restart_delay(&o, hint, &mut self.rng),
@@ -118,7 +117,7 @@ impl Session {
             return;
         }
         self.start_bridge(now);
-        if self.offline {
+        if self.conditions.offline() {
             // Failures while the browser is offline say nothing about the
             // server; wait (uncounted) until it is back online.
             self.phase = Phase::Backoff { retry_at: now };
@@ -126,12 +125,12 @@ impl Session {
         }
         let delay = match failure {
             Failure::Transient(_) => {
-                self.failures = self.failures.saturating_add(1);
-                if self.failures > o.max_retries {
+                self.conditions.streak.count_failure();
+                if self.conditions.streak.failures > o.max_retries {
                     self.fall_back_to_polling(now, o.probe_interval_ms);
                     return;
                 }
-                backoff::retry_delay(&o, self.failures, &mut self.rng)
+                backoff::retry_delay(&o, self.conditions.streak.failures, &mut self.rng)
             }
             Failure::Restart(hint) => backoff::restart_delay(&o, hint, &mut self.rng),
             Failure::Full => {
@@ -140,39 +139,39 @@ impl Session {
             }
         };
         self.phase = Phase::Backoff {
-            retry_at: now.saturating_add(delay),
+            retry_at: now.after(delay),
         };
         self.event(SessionEvent::BackoffChosen {
             delay_ms: delay,
-            attempt: self.failures.max(1),
+            attempt: self.conditions.streak.attempt_number(),
             max_attempts: o.max_retries,
         });
     }
 
-    fn fall_back_to_polling(&mut self, now: Millis, probe_in: u64) {
-        self.enter_polling(now, Some(now.saturating_add(probe_in)));
+    fn fall_back_to_polling(&mut self, now: At, probe_in: u64) {
+        self.enter_polling(now, Some(now.after(probe_in)));
         self.event(SessionEvent::FellBackToPolling);
     }
 
     /// Asks the shell's provider for a token, then resumes with `resume`.
     /// Without a provider a refused token ends the session with an auth error.
-    pub(super) fn request_token(&mut self, resume: Resume, now: Millis, ahead_of_expiry: bool) {
+    pub(super) fn request_token(&mut self, resume: Resume, now: At, ahead_of_expiry: bool) {
         if !self.config.token_provider {
             self.stop_with(errors::auth_failed());
             return;
         }
         // An expiry is only known for the first token; the next is asked
         // for after a refusal, not ahead of time.
-        self.token_expires_at = None;
+        self.credentials.expires_at = None;
         self.release_transport("refreshing token");
         if !ahead_of_expiry {
-            self.last_error = Some(errors::auth_failed());
+            self.status.last_error = Some(errors::auth_failed());
         }
         self.phase = Phase::AwaitingToken {
             resume,
             // Reuse the connect timeout: a provider that never answers must
             // not leave the session hanging without a word.
-            deadline: now.saturating_add(self.config.options.connect_timeout_ms),
+            deadline: now.after(self.config.options.connect_timeout_ms),
         };
         self.push(Action::RefreshToken);
         self.event(SessionEvent::TokenRefresh { ahead_of_expiry });
@@ -180,14 +179,14 @@ impl Session {
 
     /// HTTP 401 on a poll. While polling, one refresh per streak; a bridge
     /// poll refused just ends the bridge (the socket path handles auth).
-    pub(super) fn poll_token_refused(&mut self, now: Millis) {
+    pub(super) fn poll_token_refused(&mut self, now: At) {
         match self.phase {
             Phase::Polling { next_probe_at, .. } => {
-                if self.auth.http {
+                if self.conditions.streak.auth.http {
                     self.stop_with(errors::auth_failed());
                     return;
                 }
-                self.auth.http = true;
+                self.conditions.streak.auth.http = true;
                 let resume = Resume::Polling {
                     probe_now: false,
                     next_probe_at,
@@ -196,15 +195,15 @@ impl Session {
             }
             _ => {
                 self.bridge = None;
-                self.last_error = Some(errors::auth_failed());
+                self.status.last_error = Some(errors::auth_failed());
             }
         }
     }
 
     /// Picks up after a pause or a token refresh.
-    pub(super) fn resume(&mut self, resume: Resume, now: Millis) {
+    pub(super) fn resume(&mut self, resume: Resume, now: At) {
         match resume {
-            Resume::Socket => match self.not_before.filter(|at| *at > now) {
+            Resume::Socket => match self.conditions.not_before.filter(|at| *at > now) {
                 // The server asked for a wait; a page coming back does not cut it short.
                 Some(at) => self.phase = Phase::Backoff { retry_at: at },
                 None => self.enter_live(now),

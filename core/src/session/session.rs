@@ -3,9 +3,11 @@
 use std::collections::VecDeque;
 
 use super::backoff::Rng;
+use super::conditions::Conditions;
 use super::errors;
-use super::state::{AuthRetries, Bridge, Fetch, Phase, SocketSlot};
-use super::{urls, Action, AttemptId, Input, Millis, RequestId, SessionConfig, Status};
+use super::state::{Bridge, Credentials, Fetch, Ids, Marks, Phase, SocketSlot};
+use super::time::{self, At};
+use super::{urls, Action, Input, Millis, SessionConfig, Status};
 use super::{Connection, Mode, SessionEvent, StatusError};
 use crate::{JobState, Progress};
 
@@ -30,32 +32,16 @@ pub struct Session {
     pub(super) phase: Phase,
     pub(super) socket: Option<SocketSlot>,
     pub(super) fetch: Option<Fetch>,
-    /// The browser reported offline: retry, poll and probe timers are paused.
-    pub(super) offline: bool,
-    /// Consecutive failed socket attempts since the last stable socket.
-    pub(super) failures: u32,
-    /// The token refreshes used in the current failure streak.
-    pub(super) auth: AuthRetries,
-    pub(super) token: Option<String>,
-    /// When `token` expires, when known.
-    pub(super) token_expires_at: Option<Millis>,
     /// Polls that keep the data fresh while a lost socket is replaced.
     pub(super) bridge: Option<Bridge>,
-    /// No socket before this time: the server asked for it (`retry_after_ms`).
-    pub(super) not_before: Option<Millis>,
-    pub(super) next_attempt: u64,
-    pub(super) next_request: u64,
-    pub(super) next_ping: u64,
-    /// When following began (Start or Reconnect); measures the unknown-job grace.
-    pub(super) following_since: Option<Millis>,
-    pub(super) last_socket_start: Option<Millis>,
-    pub(super) last_poll_sent: Option<Millis>,
+    pub(super) conditions: Conditions,
+    pub(super) credentials: Credentials,
+    pub(super) ids: Ids,
+    pub(super) marks: Marks,
     pub(super) progress: Option<Progress>,
-    pub(super) last_update_at: Option<Millis>,
-    pub(super) last_heard_at: Option<Millis>,
-    pub(super) latency_ms: Option<u64>,
-    pub(super) last_error: Option<StatusError>,
-    /// The status last announced with `Action::StatusChanged`.
+    /// What the UI is told, stored once: the four facts (last update, last
+    /// heard, latency, last error) are written here as they happen, and
+    /// the mode and connection when the status is published.
     pub(super) status: Status,
     pub(super) actions: VecDeque<Action>,
 }
@@ -68,9 +54,8 @@ impl std::fmt::Debug for Session {
             .field("phase", &self.phase)
             .field("socket", &self.socket)
             .field("fetch", &self.fetch)
-            .field("offline", &self.offline)
-            .field("failures", &self.failures)
-            .field("has_token", &self.token.is_some())
+            .field("conditions", &self.conditions)
+            .field("has_token", &self.credentials.token.is_some())
             .field("status", &self.status)
             .field("pending_actions", &self.actions.len())
             .finish_non_exhaustive()
@@ -82,32 +67,22 @@ impl Session {
     ///
     /// `seed` drives the retry jitter; give each page load a different one.
     pub fn new(config: SessionConfig, seed: u64) -> Self {
-        let token = config.token.clone();
-        let token_expires_at = config.token_expires_at;
+        let credentials = Credentials {
+            token: config.token.clone(),
+            expires_at: time::at(config.token_expires_at),
+        };
         Self {
             config,
             rng: Rng::new(seed),
             phase: Phase::Idle,
             socket: None,
             fetch: None,
-            offline: false,
-            failures: 0,
-            auth: AuthRetries::default(),
-            token,
-            token_expires_at,
             bridge: None,
-            not_before: None,
-            next_attempt: 1,
-            next_request: 1,
-            next_ping: 1,
-            following_since: None,
-            last_socket_start: None,
-            last_poll_sent: None,
+            conditions: Conditions::default(),
+            credentials,
+            ids: Ids::default(),
+            marks: Marks::default(),
             progress: None,
-            last_update_at: None,
-            last_heard_at: None,
-            latency_ms: None,
-            last_error: None,
             status: Status {
                 mode: Mode::None,
                 connection: Connection::Idle,
@@ -126,6 +101,8 @@ impl Session {
     /// shell whose timers ran late (a throttled tab) gets the same decisions
     /// as one whose timers ran on time.
     pub fn handle(&mut self, input: Input, now: Millis) {
+        let announced = self.status.clone();
+        let now = At::from_millis(now);
         self.settle_before(&input, now);
         match input {
             Input::Start => self.on_start(now),
@@ -160,18 +137,19 @@ impl Session {
             Input::Reconnect => self.on_reconnect(now),
             Input::Stop => self.on_stop(),
         }
-        self.publish_status();
+        self.publish_status(announced);
     }
 
     /// Runs every timer that is due at `now` (none when called early).
     pub fn handle_timeout(&mut self, now: Millis) {
-        self.run_due_timers(now);
-        self.publish_status();
+        let announced = self.status.clone();
+        self.run_due_timers(At::from_millis(now));
+        self.publish_status(announced);
     }
 
     /// The earliest deadline at which `handle_timeout` has work, if any.
     pub fn poll_timeout(&self) -> Option<Millis> {
-        self.next_timer().map(|(at, _)| at)
+        self.next_timer().map(|(at, _)| at.millis())
     }
 
     /// The next action for the shell, oldest first.
@@ -197,20 +175,19 @@ impl Session {
 
     /// Opens a new socket; any socket still held is closed first, so there is
     /// never more than one opening or open.
-    pub(super) fn open_socket(&mut self, now: Millis) {
+    pub(super) fn open_socket(&mut self, now: At) {
         self.close_socket(CLOSE_NORMAL, "replaced");
-        let attempt = AttemptId(self.next_attempt);
-        self.next_attempt += 1;
-        let url = urls::socket_url(&self.config, self.token.as_deref());
+        let attempt = self.ids.attempt();
+        let url = urls::socket_url(&self.config, self.credentials.token.as_deref());
         self.push(Action::OpenSocket { attempt, url });
         let probe = matches!(self.phase, Phase::Polling { .. });
         self.event(SessionEvent::AttemptOpened {
             attempt,
-            number: self.failures.saturating_add(1),
+            number: self.conditions.streak.failures.saturating_add(1),
             probe,
         });
         self.socket = Some(SocketSlot::new(attempt, now));
-        self.last_socket_start = Some(now);
+        self.marks.last_socket_start = Some(now);
     }
 
     /// Closes the held socket, if any, and hands back its slot. Its later
@@ -235,24 +212,23 @@ impl Session {
     }
 
     /// Starts an HTTP poll unless one is in flight.
-    pub(super) fn start_poll(&mut self, now: Millis) {
+    pub(super) fn start_poll(&mut self, now: At) {
         if self.fetch.is_some() {
             return;
         }
-        let request = RequestId(self.next_request);
-        self.next_request += 1;
+        let request = self.ids.request();
         let etag = self.progress.as_ref().map(|p| urls::etag(p.seq));
         self.push(Action::FetchProgress {
             request,
             url: urls::poll_url(&self.config),
             etag,
-            token: self.token.clone(),
+            token: self.credentials.token.clone(),
         });
         self.fetch = Some(Fetch {
             request,
             sent_at: now,
         });
-        self.last_poll_sent = Some(now);
+        self.marks.last_poll_sent = Some(now);
         if let Phase::Polling { next_poll_at, .. } = &mut self.phase {
             *next_poll_at = None;
         }
@@ -300,7 +276,7 @@ impl Session {
     /// Stops because of `error`; `Input::Reconnect` may start again.
     pub(super) fn stop_with(&mut self, error: StatusError) {
         self.release_transport("stopped");
-        self.last_error = Some(error.clone());
+        self.status.last_error = Some(error.clone());
         self.phase = Phase::Stopped {
             error: Some(error.clone()),
             requested: false,
@@ -312,7 +288,7 @@ impl Session {
     ///
     /// Ordering by `seq` makes duplicates, reordering and replays harmless,
     /// and a terminal state ends the session at once.
-    pub(super) fn apply_progress(&mut self, mut progress: Progress, now: Millis) -> bool {
+    pub(super) fn apply_progress(&mut self, mut progress: Progress, now: At) -> bool {
         if progress.process_id != self.config.process_id {
             return false;
         }
@@ -328,7 +304,7 @@ impl Session {
         }
         let state = progress.state;
         self.progress = Some(progress.clone());
-        self.last_update_at = Some(now);
+        self.status.last_update_at = Some(now.millis());
         self.push(Action::ProgressChanged(progress));
         if state.is_terminal() {
             self.finish(state);
@@ -336,12 +312,14 @@ impl Session {
         true
     }
 
-    /// Recomputes the status and announces it when it differs from the last one.
-    fn publish_status(&mut self) {
-        let status = self.current_status();
-        if status != self.status {
-            self.status = status.clone();
-            self.push(Action::StatusChanged(status));
+    /// Brings the mode and connection up to date and announces the status
+    /// when it differs from `announced`, the one last announced.
+    fn publish_status(&mut self, announced: Status) {
+        let (mode, connection) = self.mode_and_connection();
+        self.status.mode = mode;
+        self.status.connection = connection;
+        if self.status != announced {
+            self.push(Action::StatusChanged(self.status.clone()));
         }
     }
 

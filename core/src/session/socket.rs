@@ -3,7 +3,8 @@
 use super::errors;
 use super::session::CLOSE_UNRESPONSIVE;
 use super::state::{Failure, Link, Phase, Resume, Rhythm};
-use super::{AttemptId, Millis, Session, SessionEvent};
+use super::time::At;
+use super::{AttemptId, Session, SessionEvent};
 use crate::{CloseClass, JobState, ServerMessage};
 
 impl Session {
@@ -12,7 +13,7 @@ impl Session {
         self.socket.as_ref().is_some_and(|s| s.attempt == attempt)
     }
 
-    pub(super) fn on_socket_opened(&mut self, attempt: AttemptId, now: Millis) {
+    pub(super) fn on_socket_opened(&mut self, attempt: AttemptId, now: At) {
         if !self.is_current(attempt) {
             return;
         }
@@ -20,30 +21,29 @@ impl Session {
         if let Some(slot) = &mut self.socket {
             if slot.link == Link::Opening {
                 slot.link = Link::Open { opened_at: now };
-                slot.next_ping_at = Some(now.saturating_add(heartbeat));
+                slot.next_ping_at = Some(now.after(heartbeat));
             }
         }
-        self.last_heard_at = Some(now);
+        self.status.last_heard_at = Some(now.millis());
     }
 
     /// Any frame proves the connection alive, not only a pong: a busy
     /// server's progress frames are as good as an answer.
-    fn heard_on_socket(&mut self, now: Millis) {
-        self.last_heard_at = Some(now);
+    fn heard_on_socket(&mut self, now: At) {
+        self.status.last_heard_at = Some(now.millis());
         if let Some(slot) = &mut self.socket {
-            slot.silent_deadline = None;
-            slot.checking = false;
+            slot.silence = None;
         }
     }
 
-    pub(super) fn on_socket_binary(&mut self, attempt: AttemptId, now: Millis) {
+    pub(super) fn on_socket_binary(&mut self, attempt: AttemptId, now: At) {
         if self.is_current(attempt) {
             self.heard_on_socket(now);
         }
     }
 
     #[cfg(feature = "json")]
-    pub(super) fn on_socket_message(&mut self, attempt: AttemptId, text: &str, now: Millis) {
+    pub(super) fn on_socket_message(&mut self, attempt: AttemptId, text: &str, now: At) {
         let message = serde_json::from_str::<ServerMessage>(text).ok();
         self.on_socket_frame(attempt, message, now);
     }
@@ -52,7 +52,7 @@ impl Session {
         &mut self,
         attempt: AttemptId,
         message: Option<ServerMessage>,
-        now: Millis,
+        now: At,
     ) {
         if !self.is_current(attempt) {
             return;
@@ -74,7 +74,7 @@ impl Session {
                     .as_mut()
                     .and_then(|slot| slot.ping.take_if(|p| p.id == id));
                 if let Some(ping) = answered {
-                    self.latency_ms = Some(now.saturating_sub(ping.sent_at));
+                    self.status.latency_ms = Some(now.since(ping.sent_at));
                 }
             }
             ServerMessage::ServerShutdown { retry_after_ms } => {
@@ -89,12 +89,12 @@ impl Session {
                 });
             }
             ServerMessage::Error { code, message } => {
-                self.last_error = Some(errors::from_server_frame(&code, &message));
+                self.status.last_error = Some(errors::from_server_frame(&code, &message));
             }
         }
     }
 
-    fn on_socket_progress(&mut self, progress: crate::Progress, now: Millis) {
+    fn on_socket_progress(&mut self, progress: crate::Progress, now: At) {
         let was_running = self
             .progress
             .as_ref()
@@ -105,23 +105,20 @@ impl Session {
             let opened_at = match slot.link {
                 Link::Opening => {
                     // A frame before the open event: the socket is open anyway.
-                    slot.next_ping_at = Some(now.saturating_add(heartbeat));
+                    slot.next_ping_at = Some(now.after(heartbeat));
                     Some(now)
                 }
                 Link::Open { opened_at } => Some(opened_at),
-                Link::Proven { .. } => None,
+                Link::Proven { .. } | Link::Stable { .. } => None,
             };
             if let Some(opened_at) = opened_at {
-                slot.link = Link::Proven {
-                    opened_at,
-                    stable: false,
-                };
+                slot.link = Link::Proven { opened_at };
                 proven_now = Some(slot.attempt);
             }
             // The rhythm of updates while the job runs, for stall checks.
             slot.rhythm = Some(match slot.rhythm {
                 Some(r) if was_running => {
-                    let gap = now.saturating_sub(r.last_at);
+                    let gap = now.since(r.last_at);
                     Rhythm {
                         last_at: now,
                         gap_ms: Some(r.gap_ms.map_or(gap, |g| (3 * g + gap) / 4)),
@@ -135,8 +132,8 @@ impl Session {
         }
         if let Some(attempt) = proven_now {
             self.event(SessionEvent::SocketLive { attempt });
-            self.auth.socket = false;
-            self.not_before = None;
+            self.conditions.streak.auth.socket = false;
+            self.conditions.not_before = None;
             if self.bridge.take().is_some() {
                 self.cancel_fetch();
             }
@@ -148,11 +145,11 @@ impl Session {
             }
         }
         // Data arrived with the current credentials: the socket works.
-        self.last_error = None;
+        self.status.last_error = None;
         self.apply_progress(progress, now);
     }
 
-    pub(super) fn on_socket_error(&mut self, attempt: AttemptId, now: Millis) {
+    pub(super) fn on_socket_error(&mut self, attempt: AttemptId, now: At) {
         if !self.is_current(attempt) {
             return;
         }
@@ -163,7 +160,7 @@ impl Session {
         self.after_socket_failure(Failure::Transient(errors::socket_error()), now);
     }
 
-    pub(super) fn on_socket_open_failed(&mut self, attempt: AttemptId, reason: &str, now: Millis) {
+    pub(super) fn on_socket_open_failed(&mut self, attempt: AttemptId, reason: &str, now: At) {
         if !self.is_current(attempt) {
             return;
         }
@@ -182,7 +179,7 @@ impl Session {
         attempt: AttemptId,
         code: u16,
         reason: &str,
-        now: Millis,
+        now: At,
     ) {
         if !self.is_current(attempt) {
             return;
@@ -198,7 +195,7 @@ impl Session {
         match CloseClass::of(code) {
             CloseClass::JobFinished => self.on_finished_close(now),
             CloseClass::ServerRestart => {
-                self.last_error = Some(errors::server_restarting());
+                self.status.last_error = Some(errors::server_restarting());
                 self.after_socket_failure(Failure::Restart(slot.restart_hint), now);
             }
             CloseClass::Transient => {
@@ -219,10 +216,10 @@ impl Session {
     /// Close 4401: the socket gets one token refresh per streak. While polling
     /// works, a socket that still refuses waits for the next probe instead
     /// of stopping (HTTP accepting a token says nothing about the socket).
-    fn socket_token_refused(&mut self, now: Millis) {
+    fn socket_token_refused(&mut self, now: At) {
         let polling = matches!(self.phase, Phase::Polling { .. });
-        if !self.auth.socket && self.config.token_provider {
-            self.auth.socket = true;
+        if !self.conditions.streak.auth.socket && self.config.token_provider {
+            self.conditions.streak.auth.socket = true;
             let resume = if polling {
                 Resume::Polling {
                     probe_now: true,
@@ -233,8 +230,8 @@ impl Session {
             };
             self.request_token(resume, now, false);
         } else if polling {
-            self.last_error = Some(errors::auth_failed());
-            self.failures = self.failures.saturating_add(1);
+            self.status.last_error = Some(errors::auth_failed());
+            self.conditions.streak.count_failure();
             let next = self.probe_after(now, self.config.options.probe_interval_ms);
             if let Phase::Polling { next_probe_at, .. } = &mut self.phase {
                 *next_probe_at = next;
@@ -247,7 +244,7 @@ impl Session {
     /// 1000: the server closes normally only once the job is terminal. A
     /// terminal state already held has finished the session; otherwise the
     /// last frame was missed, so one poll fetches the final state.
-    fn on_finished_close(&mut self, now: Millis) {
+    fn on_finished_close(&mut self, now: At) {
         if let Some(state) = self.progress.as_ref().map(|p| p.state) {
             if state.is_terminal() {
                 self.finish(state);

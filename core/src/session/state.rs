@@ -1,6 +1,7 @@
 //! The session's private state: what it is doing and what it holds open.
 
-use super::{AttemptId, Millis, RequestId, StatusError};
+use super::time::At;
+use super::{AttemptId, RequestId, StatusError};
 use crate::JobState;
 
 /// What the session is doing. Sockets and fetches live beside it (see
@@ -13,14 +14,14 @@ pub(super) enum Phase {
     /// WebSocket mode with a socket opening or open.
     Live,
     /// WebSocket mode, waiting before the next socket attempt.
-    Backoff { retry_at: Millis },
+    Backoff { retry_at: At },
     /// HTTP polling mode; the socket is probed at `next_probe_at`.
     Polling {
-        next_poll_at: Option<Millis>,
-        next_probe_at: Option<Millis>,
+        next_poll_at: Option<At>,
+        next_probe_at: Option<At>,
     },
     /// A `RefreshToken` action is out; nothing else runs until it is answered.
-    AwaitingToken { resume: Resume, deadline: Millis },
+    AwaitingToken { resume: Resume, deadline: At },
     /// The page was hidden (`pagehide`); everything is closed until it comes back.
     Paused { resume: Resume },
     /// The job reached a terminal state. Final.
@@ -40,7 +41,7 @@ pub(super) enum Resume {
     /// Go back to polling: poll at once, and probe at once when `probe_now`.
     Polling {
         probe_now: bool,
-        next_probe_at: Option<Millis>,
+        next_probe_at: Option<At>,
     },
 }
 
@@ -52,22 +53,26 @@ pub(super) enum Link {
     /// Asked for; not open yet.
     Opening,
     /// Open, no snapshot yet.
-    Open { opened_at: Millis },
-    /// Open and its snapshot arrived. `stable` once it has also been up
-    /// `stable_after_ms`, which resets the failure count (once per socket).
-    Proven { opened_at: Millis, stable: bool },
+    Open { opened_at: At },
+    /// Open and its snapshot arrived.
+    Proven { opened_at: At },
+    /// Proven and up `stable_after_ms` since it opened, which reset the
+    /// failure count (once per socket).
+    Stable { opened_at: At },
 }
 
 impl Link {
-    pub(super) fn opened_at(self) -> Option<Millis> {
+    pub(super) fn opened_at(self) -> Option<At> {
         match self {
             Self::Opening => None,
-            Self::Open { opened_at } | Self::Proven { opened_at, .. } => Some(opened_at),
+            Self::Open { opened_at } | Self::Proven { opened_at } | Self::Stable { opened_at } => {
+                Some(opened_at)
+            }
         }
     }
 
     pub(super) fn is_proven(self) -> bool {
-        matches!(self, Self::Proven { .. })
+        matches!(self, Self::Proven { .. } | Self::Stable { .. })
     }
 }
 
@@ -75,16 +80,13 @@ impl Link {
 #[derive(Debug, Clone, PartialEq)]
 pub(super) struct SocketSlot {
     pub(super) attempt: AttemptId,
-    pub(super) started_at: Millis,
+    pub(super) started_at: At,
     pub(super) link: Link,
-    pub(super) next_ping_at: Option<Millis>,
+    pub(super) next_ping_at: Option<At>,
     /// The newest ping not yet answered by its pong, for the latency.
     pub(super) ping: Option<PendingPing>,
-    /// Nothing at all arrived since a ping went out; the socket is dead at
-    /// this time unless a frame arrives first.
-    pub(super) silent_deadline: Option<Millis>,
-    /// The ping out is an early one, sent because updates stopped flowing.
-    pub(super) checking: bool,
+    /// Nothing at all arrived since a ping went out.
+    pub(super) silence: Option<Silence>,
     /// When the last progress frame arrived, and the smoothed gap between
     /// progress frames while the job runs: the rhythm a stall is judged by.
     pub(super) rhythm: Option<Rhythm>,
@@ -95,54 +97,55 @@ pub(super) struct SocketSlot {
 /// The rhythm of progress frames on one socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Rhythm {
-    pub(super) last_at: Millis,
+    pub(super) last_at: At,
     /// Smoothed gap between frames; `None` after the first frame.
     pub(super) gap_ms: Option<u64>,
 }
 
 impl SocketSlot {
-    pub(super) fn new(attempt: AttemptId, now: Millis) -> Self {
+    pub(super) fn new(attempt: AttemptId, now: At) -> Self {
         Self {
             attempt,
             started_at: now,
             link: Link::Opening,
             next_ping_at: None,
             ping: None,
-            silent_deadline: None,
-            checking: false,
+            silence: None,
             rhythm: None,
             restart_hint: None,
         }
     }
 }
 
+/// A socket that has been silent since a ping went out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Silence {
+    /// The socket is dead at this time unless a frame arrives first.
+    pub(super) dead_at: At,
+    /// An early ping is out, sent because updates stopped flowing or the
+    /// browser went offline: the UI shows "checking connection".
+    pub(super) checking: bool,
+}
+
 /// A heartbeat ping waiting for its pong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct PendingPing {
     pub(super) id: u64,
-    pub(super) sent_at: Millis,
+    pub(super) sent_at: At,
 }
 
 /// HTTP polls that bridge the gap while a lost socket is being replaced, so
 /// what is on screen never gets older than the poll interval.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Bridge {
-    pub(super) next_poll_at: Option<Millis>,
-}
-
-/// The one token refresh allowed per failure streak, per transport: a
-/// token the HTTP endpoint accepts says nothing about the socket.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) struct AuthRetries {
-    pub(super) socket: bool,
-    pub(super) http: bool,
+    pub(super) next_poll_at: Option<At>,
 }
 
 /// The one HTTP poll the session may have in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) struct Fetch {
     pub(super) request: RequestId,
-    pub(super) sent_at: Millis,
+    pub(super) sent_at: At,
 }
 
 /// Why a socket stopped being useful, for deciding what comes next.
@@ -154,4 +157,68 @@ pub(super) enum Failure {
     Restart(Option<u64>),
     /// The server is full: long wait, poll meanwhile.
     Full,
+}
+
+/// The token presented to the server.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(super) struct Credentials {
+    pub(super) token: Option<String>,
+    /// When `token` expires, when known.
+    pub(super) expires_at: Option<At>,
+}
+
+impl Credentials {
+    /// Takes `token` in place of the current one; its expiry is unknown.
+    pub(super) fn replace(&mut self, token: String) {
+        self.token = Some(token);
+        self.expires_at = None;
+    }
+}
+
+/// Hands out the ids that tell one socket, poll or ping from the next.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Ids {
+    next_attempt: u64,
+    next_request: u64,
+    next_ping: u64,
+}
+
+impl Default for Ids {
+    fn default() -> Self {
+        Self {
+            next_attempt: 1,
+            next_request: 1,
+            next_ping: 1,
+        }
+    }
+}
+
+impl Ids {
+    pub(super) fn attempt(&mut self) -> AttemptId {
+        AttemptId(take_next(&mut self.next_attempt))
+    }
+
+    pub(super) fn request(&mut self) -> RequestId {
+        RequestId(take_next(&mut self.next_request))
+    }
+
+    pub(super) fn ping(&mut self) -> u64 {
+        take_next(&mut self.next_ping)
+    }
+}
+
+fn take_next(counter: &mut u64) -> u64 {
+    let id = *counter;
+    *counter += 1;
+    id
+}
+
+/// When things last began, for the unknown-job grace and for keeping a
+/// burst of lifecycle events to one attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Marks {
+    /// When following began (Start or Reconnect).
+    pub(super) following_since: Option<At>,
+    pub(super) last_socket_start: Option<At>,
+    pub(super) last_poll_sent: Option<At>,
 }

@@ -3,8 +3,9 @@
 
 use super::errors;
 use super::session::CLOSE_UNRESPONSIVE;
-use super::state::{Failure, Link, PendingPing, Phase};
-use super::{Action, Input, Millis, Session, SessionEvent};
+use super::state::{Failure, Link, PendingPing, Phase, Silence};
+use super::time::{self, At};
+use super::{Action, Input, Session, SessionEvent};
 use crate::{ClientMessage, JobState};
 
 /// Every kind of deadline the session can have.
@@ -40,11 +41,11 @@ const MAX_TIMERS_PER_CALL: usize = 64;
 
 impl Session {
     /// The earliest deadline and its kind.
-    pub(super) fn next_timer(&self) -> Option<(Millis, Timer)> {
+    pub(super) fn next_timer(&self) -> Option<(At, Timer)> {
         self.next_timer_except(&[])
     }
 
-    fn next_timer_except(&self, skip: &[Timer]) -> Option<(Millis, Timer)> {
+    fn next_timer_except(&self, skip: &[Timer]) -> Option<(At, Timer)> {
         self.deadlines()
             .into_iter()
             .filter(|(_, timer)| !skip.contains(timer))
@@ -52,12 +53,12 @@ impl Session {
             .min_by_key(|(at, _)| *at)
     }
 
-    fn deadlines(&self) -> [(Option<Millis>, Timer); 11] {
+    fn deadlines(&self) -> [(Option<At>, Timer); 11] {
         let o = &self.config.options;
         let socket = self.socket.as_ref();
         // Retries, polls and probes wait for the network to come back; the
         // liveness timers of a socket already open keep running.
-        let paused = self.offline;
+        let paused = self.conditions.offline();
         let (retry, poll, probe, token) = match &self.phase {
             Phase::Backoff { retry_at } if !paused => (Some(*retry_at), None, None, None),
             Phase::Polling {
@@ -80,29 +81,28 @@ impl Session {
             (
                 socket
                     .filter(|s| !s.link.is_proven())
-                    .map(|s| s.started_at.saturating_add(o.connect_timeout_ms)),
+                    .map(|s| s.started_at.after(o.connect_timeout_ms)),
                 Timer::Connect,
             ),
             (
                 socket.and_then(|s| match s.link {
-                    Link::Proven {
-                        opened_at,
-                        stable: false,
-                    } => Some(opened_at.saturating_add(o.stable_after_ms)),
+                    Link::Proven { opened_at } => Some(opened_at.after(o.stable_after_ms)),
                     _ => None,
                 }),
                 Timer::Stable,
             ),
             (socket.and_then(|s| s.next_ping_at), Timer::Ping),
-            (socket.and_then(|s| s.silent_deadline), Timer::Silent),
+            (
+                socket.and_then(|s| s.silence).map(|s| s.dead_at),
+                Timer::Silent,
+            ),
             (self.stall_deadline(), Timer::Stall),
             (retry, Timer::Retry),
             (poll, Timer::Poll),
             (probe, Timer::Probe),
             (bridge, Timer::BridgePoll),
             (
-                self.fetch
-                    .map(|f| f.sent_at.saturating_add(o.poll_timeout_ms)),
+                self.fetch.map(|f| f.sent_at.after(o.poll_timeout_ms)),
                 Timer::FetchTimeout,
             ),
             (token, Timer::Token),
@@ -111,7 +111,7 @@ impl Session {
 
     /// When silence on a delivering socket becomes suspicious: only while
     /// the job runs and updates have a rhythm, and not while a ping is out.
-    fn stall_deadline(&self) -> Option<Millis> {
+    fn stall_deadline(&self) -> Option<At> {
         let o = &self.config.options;
         if o.stall_check_min_ms == 0 {
             return None;
@@ -121,7 +121,7 @@ impl Session {
             .as_ref()
             .is_some_and(|p| p.state == JobState::Running);
         let slot = self.socket.as_ref()?;
-        if !running || !slot.link.is_proven() || slot.silent_deadline.is_some() {
+        if !running || !slot.link.is_proven() || slot.silence.is_some() {
             return None;
         }
         let rhythm = slot.rhythm?;
@@ -129,16 +129,17 @@ impl Session {
         let wait = gap
             .saturating_mul(u64::from(o.stall_factor.max(1)))
             .max(o.stall_check_min_ms);
-        let quiet_since = rhythm.last_at.max(self.last_heard_at.unwrap_or(0));
-        Some(quiet_since.saturating_add(wait))
+        let heard = time::at(self.status.last_heard_at);
+        let quiet_since = heard.map_or(rhythm.last_at, |h| rhythm.last_at.max(h));
+        Some(quiet_since.after(wait))
     }
 
     /// Fires every due timer, earliest first, so a late call catches up in order.
-    pub(super) fn run_due_timers(&mut self, now: Millis) {
+    pub(super) fn run_due_timers(&mut self, now: At) {
         self.run_due_timers_except(now, &[]);
     }
 
-    fn run_due_timers_except(&mut self, now: Millis, skip: &[Timer]) {
+    fn run_due_timers_except(&mut self, now: At, skip: &[Timer]) {
         for _ in 0..MAX_TIMERS_PER_CALL {
             match self.next_timer_except(skip) {
                 Some((at, timer)) if at <= now => self.fire(timer, now),
@@ -152,7 +153,7 @@ impl Session {
     /// that was queued in a throttled tab proves the socket alive, its close
     /// or error decides its fate on its own, and a late poll answer or
     /// token is still an answer.
-    pub(super) fn settle_before(&mut self, input: &Input, now: Millis) {
+    pub(super) fn settle_before(&mut self, input: &Input, now: At) {
         let skip: &[Timer] = match input {
             Input::SocketOpened { attempt }
             | Input::SocketFrame { attempt, .. }
@@ -186,7 +187,7 @@ impl Session {
         self.run_due_timers_except(now, skip);
     }
 
-    fn fire(&mut self, timer: Timer, now: Millis) {
+    fn fire(&mut self, timer: Timer, now: At) {
         match timer {
             Timer::Connect => {
                 self.close_socket(CLOSE_UNRESPONSIVE, "connect timeout");
@@ -195,11 +196,11 @@ impl Session {
             }
             Timer::Stable => {
                 if let Some(slot) = &mut self.socket {
-                    if let Link::Proven { stable, .. } = &mut slot.link {
-                        *stable = true;
+                    if let Link::Proven { opened_at } = slot.link {
+                        slot.link = Link::Stable { opened_at };
                     }
                 }
-                self.failures = 0;
+                self.conditions.streak.failures = 0;
             }
             Timer::Ping => self.send_ping(now, false),
             Timer::Silent => {
@@ -208,7 +209,8 @@ impl Session {
                 self.after_socket_failure(Failure::Transient(errors::heartbeat_timeout()), now);
             }
             Timer::Stall => {
-                let silent_ms = now.saturating_sub(self.last_heard_at.unwrap_or(now));
+                let heard = time::at(self.status.last_heard_at).unwrap_or(now);
+                let silent_ms = now.since(heard);
                 self.event(SessionEvent::StallSuspected { silent_ms });
                 self.send_ping(now, true);
             }
@@ -226,7 +228,7 @@ impl Session {
     /// Sends a ping. A heartbeat ping waits `pong_timeout_ms` for any frame;
     /// an early one (a suspected stall) waits `stall_pong_timeout_ms` and
     /// shows "checking connection" meanwhile.
-    pub(super) fn send_ping(&mut self, now: Millis, early: bool) {
+    pub(super) fn send_ping(&mut self, now: At, early: bool) {
         let o = &self.config.options;
         let interval = o.heartbeat_interval_ms.max(1);
         let timeout = if early {
@@ -234,20 +236,27 @@ impl Session {
         } else {
             o.pong_timeout_ms
         };
-        let id = self.next_ping;
         let Some(slot) = &mut self.socket else {
             return;
         };
-        self.next_ping += 1;
+        let id = self.ids.ping();
         if !early {
-            slot.next_ping_at = Some(now.saturating_add(interval));
+            slot.next_ping_at = Some(now.after(interval));
         }
         // An earlier unanswered ping keeps its (earlier) deadline: a socket
         // must not stay "alive" just because pings keep being sent.
-        let deadline = now.saturating_add(timeout);
-        slot.silent_deadline = Some(slot.silent_deadline.map_or(deadline, |d| d.min(deadline)));
+        let deadline = now.after(timeout);
+        slot.silence = Some(match slot.silence {
+            Some(s) => Silence {
+                dead_at: s.dead_at.min(deadline),
+                checking: s.checking || early,
+            },
+            None => Silence {
+                dead_at: deadline,
+                checking: early,
+            },
+        });
         slot.ping = Some(PendingPing { id, sent_at: now });
-        slot.checking |= early;
         let attempt = slot.attempt;
         let text = ClientMessage::Ping { id }.to_json();
         self.push(Action::Send { attempt, text });

@@ -1,23 +1,13 @@
 //! Derives the UI's status from the private state.
 
 use super::state::{Phase, Resume};
-use super::{Connection, Mode, Session, Status};
+use super::time;
+use super::{Connection, Mode, Session};
 
 impl Session {
-    pub(super) fn current_status(&self) -> Status {
-        let (mode, connection) = self.mode_and_connection();
-        Status {
-            mode,
-            connection,
-            last_update_at: self.last_update_at,
-            last_heard_at: self.last_heard_at,
-            latency_ms: self.latency_ms,
-            last_error: self.last_error.clone(),
-        }
-    }
-
-    fn mode_and_connection(&self) -> (Mode, Connection) {
-        let attempt = self.failures.max(1);
+    /// The mode and connection the phase stands for.
+    pub(super) fn mode_and_connection(&self) -> (Mode, Connection) {
+        let attempt = self.conditions.streak.attempt_number();
         let socket_open = self
             .socket
             .as_ref()
@@ -25,10 +15,13 @@ impl Session {
         // Connected means delivering: an open socket that has not sent its
         // snapshot is still an attempt in progress.
         let delivering = self.socket.as_ref().is_some_and(|s| s.link.is_proven());
-        let checking = self.socket.as_ref().is_some_and(|s| s.checking);
+        let checking = self
+            .socket
+            .as_ref()
+            .is_some_and(|s| s.silence.is_some_and(|s| s.checking));
         // Offline only matters while nothing is connected: an open socket
         // keeps working until it closes, whatever the browser believes.
-        let offline = self.offline && !socket_open;
+        let offline = self.conditions.offline() && !socket_open;
         match &self.phase {
             Phase::Idle | Phase::Paused { .. } => (Mode::None, Connection::Idle),
             Phase::Live if delivering && checking => (Mode::WebSocket, Connection::Checking),
@@ -40,7 +33,7 @@ impl Session {
                 Connection::Reconnecting {
                     attempt,
                     max_attempts: self.config.options.max_retries,
-                    retry_at: *retry_at,
+                    retry_at: retry_at.millis(),
                 },
             ),
             Phase::Polling { next_probe_at, .. } => (
@@ -49,7 +42,7 @@ impl Session {
                     next_probe_at: if self.socket.is_some() {
                         None
                     } else {
-                        *next_probe_at
+                        time::millis(*next_probe_at)
                     },
                 },
             ),

@@ -1,0 +1,63 @@
+//! What the session knows about the world around its transport: the
+//! browser's network flag, the current failure streak and the server's
+//! wait hint. One value, so a manual reconnect resets it in one step.
+
+use super::time::At;
+
+/// The browser's word on the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) enum Network {
+    /// Online, or never said otherwise.
+    #[default]
+    Online,
+    /// Offline: retry, poll and probe timers are paused.
+    Offline,
+}
+
+/// Conditions that shape the next decision, whatever the phase.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Conditions {
+    pub(super) network: Network,
+    pub(super) streak: Streak,
+    /// No socket before this time: the server asked for it (`retry_after_ms`).
+    pub(super) not_before: Option<At>,
+}
+
+impl Conditions {
+    pub(super) fn offline(&self) -> bool {
+        self.network == Network::Offline
+    }
+
+    /// True while the server's wait hint still holds at `now`.
+    pub(super) fn server_wait_holds(&self, now: At) -> bool {
+        self.not_before.is_some_and(|at| now < at)
+    }
+}
+
+/// The failures since the last stable socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct Streak {
+    /// Consecutive failed socket attempts.
+    pub(super) failures: u32,
+    /// The token refreshes used in this streak.
+    pub(super) auth: AuthRetries,
+}
+
+impl Streak {
+    pub(super) fn count_failure(&mut self) {
+        self.failures = self.failures.saturating_add(1);
+    }
+
+    /// The 1-based number of the attempt in progress or next.
+    pub(super) fn attempt_number(&self) -> u32 {
+        self.failures.max(1)
+    }
+}
+
+/// The one token refresh allowed per failure streak, per transport: a
+/// token the HTTP endpoint accepts says nothing about the socket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(super) struct AuthRetries {
+    pub(super) socket: bool,
+    pub(super) http: bool,
+}
