@@ -3,7 +3,7 @@
 use super::conditions::{Conditions, Network};
 use super::errors;
 use super::session::CLOSE_NORMAL;
-use super::state::{Link, Phase, Resume};
+use super::state::{Link, Phase, Polls, Resume};
 use super::time::At;
 use super::{Session, SessionEvent};
 
@@ -14,7 +14,7 @@ pub(super) const RETRY_NOW_MIN_GAP_MS: u64 = 1_000;
 
 impl Session {
     pub(super) fn on_start(&mut self, now: At) {
-        if self.phase == Phase::Idle {
+        if let Phase::Idle = self.phase {
             self.marks.following_since = Some(now);
             self.enter_live(now);
         }
@@ -25,11 +25,11 @@ impl Session {
         if matches!(self.phase, Phase::Finished(_)) {
             return;
         }
-        self.release_transport("stopped");
-        self.phase = Phase::Stopped {
+        let stopped = Phase::Stopped {
             error: None,
             requested: true,
         };
+        self.replace_phase(stopped, "stopped");
     }
 
     /// Offline pauses retries, polls and probes. A delivering socket is not
@@ -38,8 +38,8 @@ impl Session {
     /// of being trusted until the next heartbeat or stall check.
     pub(super) fn on_offline(&mut self, now: At) {
         self.conditions.network = Network::Offline;
-        let delivering = self.socket.as_ref().is_some_and(|s| s.link.is_proven());
-        if self.phase == Phase::Live && delivering {
+        let delivering = self.phase.socket().is_some_and(|s| s.link.is_proven());
+        if matches!(self.phase, Phase::Live { .. }) && delivering {
             self.event(SessionEvent::OfflineCheck);
             self.send_ping(now, true);
         }
@@ -57,18 +57,15 @@ impl Session {
         if self.marks.following_since.is_none() {
             self.marks.following_since = Some(now);
         }
-        let opening = self
-            .socket
-            .as_ref()
-            .is_some_and(|s| s.link == Link::Opening);
-        if self.phase == Phase::Live && opening {
+        let opening = self.phase.socket().is_some_and(|s| s.link == Link::Opening);
+        if matches!(self.phase, Phase::Live { .. }) && opening {
             // A socket is already on its way: a second one would only race it
             // (this is also what makes a double click harmless).
             return;
         }
         // Anything else, an open socket included, is replaced: the user may
         // distrust a connection that looks fine, and a fresh snapshot is cheap.
-        self.close_socket(CLOSE_NORMAL, "reconnect");
+        self.close_socket(CLOSE_NORMAL, "reconnect", now);
         self.enter_live(now);
     }
 
@@ -105,7 +102,7 @@ impl Session {
 
     pub(super) fn on_page_hide(&mut self) {
         let resume = match self.phase {
-            Phase::Live | Phase::Backoff { .. } => Resume::Socket,
+            Phase::Live { .. } | Phase::Backoff { .. } => Resume::Socket,
             Phase::Polling { .. } => Resume::Polling {
                 // Without automatic retry a page coming back only polls:
                 // a failing probe would otherwise end it with an error.
@@ -117,8 +114,7 @@ impl Session {
         };
         // An open socket keeps a page out of the back/forward cache, and a
         // cached page cannot react to it anyway.
-        self.release_transport("page hidden");
-        self.phase = Phase::Paused { resume };
+        self.replace_phase(Phase::Paused { resume }, "page hidden");
     }
 
     pub(super) fn on_page_show(&mut self, _persisted: bool, now: At) {
@@ -134,15 +130,16 @@ impl Session {
         if self.conditions.offline() || self.conditions.server_wait_holds(now) {
             return;
         }
-        if self.bridge.is_some() && self.fetch.is_none() {
+        if self.phase.has_bridge() {
             self.start_poll(now);
         }
         let recent = |at: Option<At>| at.is_some_and(|t| now.since(t) < RETRY_NOW_MIN_GAP_MS);
         match self.phase {
             Phase::Backoff { .. } if !recent(self.marks.last_socket_start) => self.enter_live(now),
-            Phase::Polling { .. } if self.fetch.is_none() && !recent(self.marks.last_poll_sent) => {
-                self.start_poll(now)
-            }
+            Phase::Polling {
+                polls: Polls::Due(_),
+                ..
+            } if !recent(self.marks.last_poll_sent) => self.start_poll(now),
             _ => {}
         }
     }

@@ -1,17 +1,20 @@
 //! HTTP poll answers.
 
 use super::errors;
-use super::state::Phase;
+use super::state::Polls;
 use super::time::At;
 use super::{PollOutcome, RequestId, Session, StatusError};
 use crate::protocol::{WireErrorCode, UNKNOWN_JOB_GRACE_MS};
 
 impl Session {
     pub(super) fn on_poll_finished(&mut self, request: RequestId, outcome: PollOutcome, now: At) {
-        let Some(fetch) = self.fetch.filter(|f| f.request == request) else {
+        let Some(fetch) = self.phase.fetch().filter(|f| f.request == request) else {
             return;
         };
-        self.fetch = None;
+        // Answered: what comes next is decided below (normally the next poll).
+        if let Some(polls) = self.phase.polls_mut() {
+            *polls = Polls::Due(now);
+        }
         match outcome {
             PollOutcome::Progress(progress) => {
                 self.heard_from_poll(fetch.sent_at, now);
@@ -72,7 +75,7 @@ impl Session {
     /// Polling never gives up on server or network trouble: it is the last resort.
     pub(super) fn after_poll_failure(&mut self, error: StatusError, now: At) {
         // While a socket is being replaced, its own error says more.
-        if self.bridge.is_none() {
+        if !self.phase.has_bridge() {
             self.status.last_error = Some(error);
         }
         self.schedule_next_poll(now);
@@ -80,11 +83,8 @@ impl Session {
 
     fn schedule_next_poll(&mut self, now: At) {
         let next = now.after(self.config.options.poll_interval_ms.max(1));
-        if let Phase::Polling { next_poll_at, .. } = &mut self.phase {
-            *next_poll_at = Some(next);
-        }
-        if let Some(bridge) = &mut self.bridge {
-            bridge.next_poll_at = Some(next);
+        if let Some(polls) = self.phase.polls_mut() {
+            *polls = Polls::Due(next);
         }
     }
 }

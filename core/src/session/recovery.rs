@@ -3,7 +3,7 @@
 
 use super::backoff;
 use super::errors;
-use super::state::{Bridge, Failure, Phase, Resume};
+use super::state::{Failure, Phase, Polls, Probe, Resume};
 use super::time::At;
 use super::{Action, Session, SessionEvent};
 
@@ -15,22 +15,24 @@ impl Session {
             self.request_token(Resume::Socket, now, true);
             return;
         }
-        if self.bridge.is_none() {
-            self.cancel_fetch();
-        }
-        self.phase = Phase::Live;
-        self.open_socket(now);
+        // A bridge goes on until the new socket delivers; polling mode's
+        // polls end here.
+        let bridge = self.clear_phase(false);
+        let socket = self.new_socket(now, false);
+        self.phase = Phase::Live { socket, bridge };
     }
 
     /// Polling mode: poll now, probe the socket at `next_probe_at`.
     pub(super) fn enter_polling(&mut self, now: At, next_probe_at: Option<At>) {
         // A bridge poll in flight simply becomes the first poll.
-        self.bridge = None;
-        self.phase = Phase::Polling {
-            next_poll_at: None,
-            next_probe_at,
+        let polls = match self.clear_phase(true) {
+            Some(in_flight @ Polls::InFlight(_)) => in_flight,
+            _ => Polls::InFlight(self.send_fetch(now)),
         };
-        self.start_poll(now);
+        self.phase = Phase::Polling {
+            polls,
+            probe: Probe::Next(next_probe_at),
+        };
     }
 
     /// While polling: try the socket; polling goes on until it proves itself.
@@ -46,10 +48,12 @@ impl Session {
             self.request_token(resume, now, true);
             return;
         }
-        if let Phase::Polling { next_probe_at, .. } = &mut self.phase {
-            *next_probe_at = None;
+        let socket = self.new_socket(now, true);
+        if let Phase::Polling { probe, .. } = &mut self.phase {
+            if let Probe::Out(old) = std::mem::replace(probe, Probe::Out(socket)) {
+                self.close_slot(&old, super::session::CLOSE_NORMAL, "replaced");
+            }
         }
-        self.open_socket(now);
     }
 
     /// When the next probe happens: never when automatic reconnection is off.
@@ -70,12 +74,13 @@ impl Session {
     /// Starts polls that keep the data fresh while the socket is replaced,
     /// unless polling already runs or nothing was shown yet.
     fn start_bridge(&mut self, now: At) {
-        if self.bridge.is_some() || self.progress.is_none() {
+        if self.phase.has_bridge() || self.progress.is_none() {
             return;
         }
-        self.bridge = Some(Bridge {
-            next_poll_at: Some(now),
-        });
+        let Some(bridge) = self.phase.bridge_mut() else {
+            return;
+        };
+        *bridge = Some(Polls::Due(now));
         self.event(SessionEvent::BridgePolling);
         if !self.conditions.offline() {
             self.start_poll(now);
@@ -107,9 +112,7 @@ impl Session {
                 Failure::Full => o.server_full_retry_ms,
             };
             let next = self.probe_after(now, wait);
-            if let Phase::Polling { next_probe_at, .. } = &mut self.phase {
-                *next_probe_at = next;
-            }
+            self.schedule_probe(next);
             return;
         }
         if !o.auto_retry {
@@ -120,7 +123,7 @@ impl Session {
         if self.conditions.offline() {
             // Failures while the browser is offline say nothing about the
             // server; wait (uncounted) until it is back online.
-            self.phase = Phase::Backoff { retry_at: now };
+            self.back_off_until(now);
             return;
         }
         let delay = match failure {
@@ -138,9 +141,7 @@ impl Session {
                 return;
             }
         };
-        self.phase = Phase::Backoff {
-            retry_at: now.after(delay),
-        };
+        self.back_off_until(now.after(delay));
         self.event(SessionEvent::BackoffChosen {
             delay_ms: delay,
             attempt: self.conditions.streak.attempt_number(),
@@ -163,16 +164,16 @@ impl Session {
         // An expiry is only known for the first token; the next is asked
         // for after a refusal, not ahead of time.
         self.credentials.expires_at = None;
-        self.release_transport("refreshing token");
-        if !ahead_of_expiry {
-            self.status.last_error = Some(errors::auth_failed());
-        }
-        self.phase = Phase::AwaitingToken {
+        let awaiting = Phase::AwaitingToken {
             resume,
             // Reuse the connect timeout: a provider that never answers must
             // not leave the session hanging without a word.
             deadline: now.after(self.config.options.connect_timeout_ms),
         };
+        self.replace_phase(awaiting, "refreshing token");
+        if !ahead_of_expiry {
+            self.status.last_error = Some(errors::auth_failed());
+        }
         self.push(Action::RefreshToken);
         self.event(SessionEvent::TokenRefresh { ahead_of_expiry });
     }
@@ -181,7 +182,7 @@ impl Session {
     /// poll refused just ends the bridge (the socket path handles auth).
     pub(super) fn poll_token_refused(&mut self, now: At) {
         match self.phase {
-            Phase::Polling { next_probe_at, .. } => {
+            Phase::Polling { .. } => {
                 if self.conditions.streak.auth.http {
                     self.stop_with(errors::auth_failed());
                     return;
@@ -189,12 +190,14 @@ impl Session {
                 self.conditions.streak.auth.http = true;
                 let resume = Resume::Polling {
                     probe_now: false,
-                    next_probe_at,
+                    next_probe_at: self.phase.next_probe_at(),
                 };
                 self.request_token(resume, now, false);
             }
             _ => {
-                self.bridge = None;
+                if let Some(bridge) = self.phase.bridge_mut() {
+                    *bridge = None;
+                }
                 self.status.last_error = Some(errors::auth_failed());
             }
         }
@@ -205,7 +208,7 @@ impl Session {
         match resume {
             Resume::Socket => match self.conditions.not_before.filter(|at| *at > now) {
                 // The server asked for a wait; a page coming back does not cut it short.
-                Some(at) => self.phase = Phase::Backoff { retry_at: at },
+                Some(at) => self.back_off_until(at),
                 None => self.enter_live(now),
             },
             Resume::Polling {
@@ -222,5 +225,11 @@ impl Session {
                 }
             }
         }
+    }
+
+    /// WebSocket mode, waiting until `retry_at`; a bridge running goes on.
+    fn back_off_until(&mut self, retry_at: At) {
+        let bridge = self.phase.bridge_mut().and_then(Option::take);
+        self.replace_phase(Phase::Backoff { retry_at, bridge }, "replaced");
     }
 }

@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use super::backoff::Rng;
 use super::conditions::Conditions;
 use super::errors;
-use super::state::{Bridge, Credentials, Fetch, Ids, Marks, Phase, SocketSlot};
+use super::state::{Credentials, Fetch, Ids, Marks, Phase, Polls, Probe, SocketSlot};
 use super::time::{self, At};
 use super::{urls, Action, Input, Millis, SessionConfig, Status};
 use super::{Connection, Mode, SessionEvent, StatusError};
@@ -29,11 +29,8 @@ pub(super) const CLOSE_UNRESPONSIVE: u16 = 4000;
 pub struct Session {
     pub(super) config: SessionConfig,
     pub(super) rng: Rng,
+    /// What it is doing, with the socket, polls and deadlines of that.
     pub(super) phase: Phase,
-    pub(super) socket: Option<SocketSlot>,
-    pub(super) fetch: Option<Fetch>,
-    /// Polls that keep the data fresh while a lost socket is replaced.
-    pub(super) bridge: Option<Bridge>,
     pub(super) conditions: Conditions,
     pub(super) credentials: Credentials,
     pub(super) ids: Ids,
@@ -52,8 +49,6 @@ impl std::fmt::Debug for Session {
         f.debug_struct("Session")
             .field("process_id", &self.config.process_id)
             .field("phase", &self.phase)
-            .field("socket", &self.socket)
-            .field("fetch", &self.fetch)
             .field("conditions", &self.conditions)
             .field("has_token", &self.credentials.token.is_some())
             .field("status", &self.status)
@@ -75,9 +70,6 @@ impl Session {
             config,
             rng: Rng::new(seed),
             phase: Phase::Idle,
-            socket: None,
-            fetch: None,
-            bridge: None,
             conditions: Conditions::default(),
             credentials,
             ids: Ids::default(),
@@ -173,27 +165,54 @@ impl Session {
         self.actions.push_back(action);
     }
 
-    /// Opens a new socket; any socket still held is closed first, so there is
-    /// never more than one opening or open.
-    pub(super) fn open_socket(&mut self, now: At) {
-        self.close_socket(CLOSE_NORMAL, "replaced");
+    /// Asks the shell for a new socket and returns its slot, for the caller
+    /// to place in the phase (the live socket, or a probe while polling).
+    pub(super) fn new_socket(&mut self, now: At, probe: bool) -> SocketSlot {
         let attempt = self.ids.attempt();
         let url = urls::socket_url(&self.config, self.credentials.token.as_deref());
         self.push(Action::OpenSocket { attempt, url });
-        let probe = matches!(self.phase, Phase::Polling { .. });
         self.event(SessionEvent::AttemptOpened {
             attempt,
             number: self.conditions.streak.failures.saturating_add(1),
             probe,
         });
-        self.socket = Some(SocketSlot::new(attempt, now));
         self.marks.last_socket_start = Some(now);
+        SocketSlot::new(attempt, now)
+    }
+
+    /// Takes the held socket out of the phase without telling the shell
+    /// (for a socket that is already gone). A live socket leaves the phase
+    /// as [`Phase::lost`], for the caller to decide what follows.
+    pub(super) fn take_socket(&mut self, now: At) -> Option<SocketSlot> {
+        match &mut self.phase {
+            Phase::Polling { probe, .. } => match std::mem::replace(probe, Probe::Next(None)) {
+                Probe::Out(slot) => Some(slot),
+                next => {
+                    *probe = next;
+                    None
+                }
+            },
+            Phase::Live { bridge, .. } => {
+                let lost = Phase::lost(now, bridge.take());
+                match std::mem::replace(&mut self.phase, lost) {
+                    Phase::Live { socket, .. } => Some(socket),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
     }
 
     /// Closes the held socket, if any, and hands back its slot. Its later
     /// events become stale.
-    pub(super) fn close_socket(&mut self, code: u16, reason: &str) -> Option<SocketSlot> {
-        let slot = self.socket.take()?;
+    pub(super) fn close_socket(&mut self, code: u16, reason: &str, now: At) -> Option<SocketSlot> {
+        let slot = self.take_socket(now)?;
+        self.close_slot(&slot, code, reason);
+        Some(slot)
+    }
+
+    /// Tells the shell to close `slot`'s socket.
+    pub(super) fn close_slot(&mut self, slot: &SocketSlot, code: u16, reason: &str) {
         self.push(Action::CloseSocket {
             attempt: slot.attempt,
             code,
@@ -204,18 +223,24 @@ impl Session {
             code,
             reason: reason.to_owned(),
         });
-        Some(slot)
     }
 
     pub(super) fn event(&mut self, event: SessionEvent) {
         self.push(Action::Event(event));
     }
 
-    /// Starts an HTTP poll unless one is in flight.
+    /// Sends the next poll of the running polls, unless one is in flight.
     pub(super) fn start_poll(&mut self, now: At) {
-        if self.fetch.is_some() {
-            return;
+        if matches!(self.phase.polls(), Some(Polls::Due(_))) {
+            let fetch = self.send_fetch(now);
+            if let Some(polls) = self.phase.polls_mut() {
+                *polls = Polls::InFlight(fetch);
+            }
         }
+    }
+
+    /// Asks the shell for one HTTP poll; the caller places it in its polls.
+    pub(super) fn send_fetch(&mut self, now: At) -> Fetch {
         let request = self.ids.request();
         let etag = self.progress.as_ref().map(|p| urls::etag(p.seq));
         self.push(Action::FetchProgress {
@@ -224,37 +249,87 @@ impl Session {
             etag,
             token: self.credentials.token.clone(),
         });
-        self.fetch = Some(Fetch {
+        self.marks.last_poll_sent = Some(now);
+        Fetch {
             request,
             sent_at: now,
-        });
-        self.marks.last_poll_sent = Some(now);
-        if let Phase::Polling { next_poll_at, .. } = &mut self.phase {
-            *next_poll_at = None;
-        }
-        if let Some(bridge) = &mut self.bridge {
-            bridge.next_poll_at = None;
         }
     }
 
-    /// Cancels the fetch in flight, if any. Its answer becomes stale.
-    pub(super) fn cancel_fetch(&mut self) {
-        if let Some(fetch) = self.fetch.take() {
+    /// Ends a polls loop the session no longer needs; its answer becomes stale.
+    pub(super) fn drop_polls(&mut self, polls: Polls) {
+        if let Polls::InFlight(fetch) = polls {
             self.push(Action::CancelFetch {
                 request: fetch.request,
             });
         }
     }
 
-    /// Closes the socket (1000, `reason`), cancels the poll in flight and
-    /// forgets the bridge. Every path that stops, pauses or ends the
-    /// session goes through here, so no part of the transport outlives it
-    /// (a bridge left behind would poll again when the browser comes back
-    /// online).
-    pub(super) fn release_transport(&mut self, reason: &str) {
-        self.close_socket(CLOSE_NORMAL, reason);
-        self.cancel_fetch();
-        self.bridge = None;
+    /// Gives up on the poll in flight (its answer becomes stale); the polls
+    /// go on, with the next one decided by the caller.
+    pub(super) fn abandon_fetch(&mut self, now: At) {
+        let abandoned = self.phase.polls_mut().map(|polls| {
+            let was = *polls;
+            *polls = Polls::Due(now);
+            was
+        });
+        if let Some(polls) = abandoned {
+            self.drop_polls(polls);
+        }
+    }
+
+    /// Empties the phase for a change of mode (the caller sets the next
+    /// phase at once): a socket held is closed as replaced, and the polls
+    /// that run on are handed back: the bridge always, polling mode's own
+    /// polls when `keep_polling`, cancelled otherwise.
+    pub(super) fn clear_phase(&mut self, keep_polling: bool) -> Option<Polls> {
+        match std::mem::replace(&mut self.phase, Phase::Idle) {
+            Phase::Live { socket, bridge } => {
+                self.close_slot(&socket, CLOSE_NORMAL, "replaced");
+                bridge
+            }
+            Phase::Backoff { bridge, .. } => bridge,
+            Phase::Polling { polls, probe } => {
+                let kept = if keep_polling {
+                    Some(polls)
+                } else {
+                    self.drop_polls(polls);
+                    None
+                };
+                if let Probe::Out(socket) = probe {
+                    self.close_slot(&socket, CLOSE_NORMAL, "replaced");
+                }
+                kept
+            }
+            _ => None,
+        }
+    }
+
+    /// Moves to `next`, closing the socket (1000, `reason`) and cancelling
+    /// the poll the old phase held. Every path that stops, pauses or ends
+    /// the session goes through here, so no part of the transport outlives
+    /// it (a bridge left behind would poll again when the browser comes
+    /// back online).
+    pub(super) fn replace_phase(&mut self, next: Phase, reason: &str) {
+        match std::mem::replace(&mut self.phase, next) {
+            Phase::Live { socket, bridge } => {
+                self.close_slot(&socket, CLOSE_NORMAL, reason);
+                if let Some(bridge) = bridge {
+                    self.drop_polls(bridge);
+                }
+            }
+            Phase::Backoff {
+                bridge: Some(bridge),
+                ..
+            } => self.drop_polls(bridge),
+            Phase::Polling { polls, probe } => {
+                if let Probe::Out(socket) = probe {
+                    self.close_slot(&socket, CLOSE_NORMAL, reason);
+                }
+                self.drop_polls(polls);
+            }
+            _ => {}
+        }
     }
 
     /// Ends everything: nothing is open, nothing is scheduled, nothing restarts.
@@ -262,8 +337,7 @@ impl Session {
     /// Announces the outcome once: `JobCompleted`, or `Failed` for a job
     /// that failed or was cancelled.
     pub(super) fn finish(&mut self, state: JobState) {
-        self.release_transport("job finished");
-        self.phase = Phase::Finished(state);
+        self.replace_phase(Phase::Finished(state), "job finished");
         let Some(progress) = self.progress.clone() else {
             return;
         };
@@ -275,12 +349,12 @@ impl Session {
 
     /// Stops because of `error`; `Input::Reconnect` may start again.
     pub(super) fn stop_with(&mut self, error: StatusError) {
-        self.release_transport("stopped");
-        self.status.last_error = Some(error.clone());
-        self.phase = Phase::Stopped {
+        let stopped = Phase::Stopped {
             error: Some(error.clone()),
             requested: false,
         };
+        self.replace_phase(stopped, "stopped");
+        self.status.last_error = Some(error.clone());
         self.push(Action::Failed(error));
     }
 

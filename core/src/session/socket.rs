@@ -2,7 +2,7 @@
 
 use super::errors;
 use super::session::CLOSE_UNRESPONSIVE;
-use super::state::{Failure, Link, Phase, Resume, Rhythm};
+use super::state::{Failure, Link, Phase, Probe, Resume, Rhythm};
 use super::time::At;
 use super::{AttemptId, Session, SessionEvent};
 use crate::{CloseClass, JobState, ServerMessage};
@@ -10,7 +10,7 @@ use crate::{CloseClass, JobState, ServerMessage};
 impl Session {
     /// True when `attempt` is the socket held now; anything else is stale.
     pub(super) fn is_current(&self, attempt: AttemptId) -> bool {
-        self.socket.as_ref().is_some_and(|s| s.attempt == attempt)
+        self.phase.socket().is_some_and(|s| s.attempt == attempt)
     }
 
     pub(super) fn on_socket_opened(&mut self, attempt: AttemptId, now: At) {
@@ -18,7 +18,7 @@ impl Session {
             return;
         }
         let heartbeat = self.config.options.heartbeat_interval_ms.max(1);
-        if let Some(slot) = &mut self.socket {
+        if let Some(slot) = self.phase.socket_mut() {
             if slot.link == Link::Opening {
                 slot.link = Link::Open { opened_at: now };
                 slot.next_ping_at = Some(now.after(heartbeat));
@@ -31,7 +31,7 @@ impl Session {
     /// server's progress frames are as good as an answer.
     fn heard_on_socket(&mut self, now: At) {
         self.status.last_heard_at = Some(now.millis());
-        if let Some(slot) = &mut self.socket {
+        if let Some(slot) = self.phase.socket_mut() {
             slot.silence = None;
         }
     }
@@ -70,8 +70,8 @@ impl Session {
             ServerMessage::Pong { id, .. } => {
                 // Only the pong of the ping out measures the round trip.
                 let answered = self
-                    .socket
-                    .as_mut()
+                    .phase
+                    .socket_mut()
                     .and_then(|slot| slot.ping.take_if(|p| p.id == id));
                 if let Some(ping) = answered {
                     self.status.latency_ms = Some(now.since(ping.sent_at));
@@ -81,7 +81,7 @@ impl Session {
                 let o = &self.config.options;
                 // Bound the server's hint so a bogus value cannot park the client forever.
                 let hint = retry_after_ms.min(o.max_retry_ms.max(o.server_full_retry_ms));
-                if let Some(slot) = &mut self.socket {
+                if let Some(slot) = self.phase.socket_mut() {
                     slot.restart_hint = Some(hint);
                 }
                 self.event(SessionEvent::DrainHint {
@@ -101,7 +101,7 @@ impl Session {
             .is_some_and(|p| p.state == JobState::Running);
         let heartbeat = self.config.options.heartbeat_interval_ms.max(1);
         let mut proven_now = None;
-        if let Some(slot) = &mut self.socket {
+        if let Some(slot) = self.phase.socket_mut() {
             let opened_at = match slot.link {
                 Link::Opening => {
                     // A frame before the open event: the socket is open anyway.
@@ -134,13 +134,12 @@ impl Session {
             self.event(SessionEvent::SocketLive { attempt });
             self.conditions.streak.auth.socket = false;
             self.conditions.not_before = None;
-            if self.bridge.take().is_some() {
-                self.cancel_fetch();
+            if let Some(bridge) = self.phase.bridge_mut().and_then(Option::take) {
+                self.drop_polls(bridge);
             }
-            if matches!(self.phase, Phase::Polling { .. }) {
+            if let Phase::Polling { .. } = self.phase {
                 // The probe delivered: back to WebSocket mode, polling stops.
-                self.cancel_fetch();
-                self.phase = Phase::Live;
+                self.promote_probe();
                 self.event(SessionEvent::BackOnSocket);
             }
         }
@@ -156,7 +155,7 @@ impl Session {
         // Browsers follow an error with a close. Handling the error now and
         // releasing the socket makes that close stale, so the pair schedules
         // exactly one retry.
-        self.close_socket(CLOSE_UNRESPONSIVE, "socket error");
+        self.close_socket(CLOSE_UNRESPONSIVE, "socket error", now);
         self.after_socket_failure(Failure::Transient(errors::socket_error()), now);
     }
 
@@ -165,7 +164,7 @@ impl Session {
             return;
         }
         // The shell holds nothing to close: the socket never existed.
-        self.socket = None;
+        self.take_socket(now);
         self.event(SessionEvent::SocketClosed {
             attempt,
             code: crate::code::ABNORMAL,
@@ -184,7 +183,7 @@ impl Session {
         if !self.is_current(attempt) {
             return;
         }
-        let Some(slot) = self.socket.take() else {
+        let Some(slot) = self.take_socket(now) else {
             return;
         };
         self.event(SessionEvent::SocketClosed {
@@ -233,9 +232,7 @@ impl Session {
             self.status.last_error = Some(errors::auth_failed());
             self.conditions.streak.count_failure();
             let next = self.probe_after(now, self.config.options.probe_interval_ms);
-            if let Phase::Polling { next_probe_at, .. } = &mut self.phase {
-                *next_probe_at = next;
-            }
+            self.schedule_probe(next);
         } else {
             self.stop_with(errors::auth_failed());
         }
@@ -252,12 +249,41 @@ impl Session {
             }
         }
         let probe = self.probe_after(now, self.config.options.probe_interval_ms);
-        match &mut self.phase {
-            Phase::Polling { next_probe_at, .. } => {
-                *next_probe_at = probe;
-                self.start_poll(now);
+        if let Phase::Polling { .. } = self.phase {
+            self.schedule_probe(probe);
+            self.start_poll(now);
+        } else {
+            self.enter_polling(now, probe);
+        }
+    }
+
+    /// Polling mode whose probe delivered becomes WebSocket mode on that
+    /// socket; the polls end.
+    fn promote_probe(&mut self) {
+        match std::mem::replace(&mut self.phase, Phase::Idle) {
+            Phase::Polling {
+                polls,
+                probe: Probe::Out(socket),
+            } => {
+                self.drop_polls(polls);
+                self.phase = Phase::Live {
+                    socket,
+                    bridge: None,
+                };
             }
-            _ => self.enter_polling(now, probe),
+            other => self.phase = other,
+        }
+    }
+
+    /// Polling mode's next probe (nothing outside polling mode).
+    pub(super) fn schedule_probe(&mut self, next: Option<At>) {
+        // A probe that is out keeps its socket; it is not replaced by a time.
+        if let Phase::Polling {
+            probe: probe @ Probe::Next(_),
+            ..
+        } = &mut self.phase
+        {
+            *probe = Probe::Next(next);
         }
     }
 }

@@ -4,22 +4,25 @@ use super::time::At;
 use super::{AttemptId, RequestId, StatusError};
 use crate::JobState;
 
-/// What the session is doing. Sockets and fetches live beside it (see
-/// `Session::socket` / `Session::fetch`): a socket only exists in `Live` and
-/// (as a probe) in `Polling`; a fetch only in `Polling`.
+/// What the session is doing, with what it holds open while doing it: a
+/// socket exists only in `Live` and (as a probe) in `Polling`, a fetch only
+/// inside a [`Polls`] loop, and each deadline only in the phase it belongs to.
+/// Leaving a phase hands back everything it held (`Session::replace_phase`),
+/// so nothing outlives the phase that opened it.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Phase {
     /// Not started.
     Idle,
-    /// WebSocket mode with a socket opening or open.
-    Live,
-    /// WebSocket mode, waiting before the next socket attempt.
-    Backoff { retry_at: At },
-    /// HTTP polling mode; the socket is probed at `next_probe_at`.
-    Polling {
-        next_poll_at: Option<At>,
-        next_probe_at: Option<At>,
+    /// WebSocket mode with a socket opening or open; `bridge` polls while a
+    /// lost socket is being replaced, until the new one delivers.
+    Live {
+        socket: SocketSlot,
+        bridge: Option<Polls>,
     },
+    /// WebSocket mode, waiting before the next socket attempt.
+    Backoff { retry_at: At, bridge: Option<Polls> },
+    /// HTTP polling mode, probing the socket now and then.
+    Polling { polls: Polls, probe: Probe },
     /// A `RefreshToken` action is out; nothing else runs until it is answered.
     AwaitingToken { resume: Resume, deadline: At },
     /// The page was hidden (`pagehide`); everything is closed until it comes back.
@@ -31,6 +34,117 @@ pub(super) enum Phase {
         error: Option<StatusError>,
         requested: bool,
     },
+}
+
+impl Phase {
+    /// A live socket was just lost: its bridge stays, and the session waits
+    /// to retry at once until the policy decides what follows (which it
+    /// does within the same step).
+    pub(super) fn lost(now: At, bridge: Option<Polls>) -> Self {
+        Self::Backoff {
+            retry_at: now,
+            bridge,
+        }
+    }
+
+    /// The socket held, opening or open: the live one or the probe.
+    pub(super) fn socket(&self) -> Option<&SocketSlot> {
+        match self {
+            Self::Live { socket, .. }
+            | Self::Polling {
+                probe: Probe::Out(socket),
+                ..
+            } => Some(socket),
+            _ => None,
+        }
+    }
+
+    pub(super) fn socket_mut(&mut self) -> Option<&mut SocketSlot> {
+        match self {
+            Self::Live { socket, .. }
+            | Self::Polling {
+                probe: Probe::Out(socket),
+                ..
+            } => Some(socket),
+            _ => None,
+        }
+    }
+
+    /// The bridge slot of WebSocket mode (`None` in any other phase).
+    pub(super) fn bridge_mut(&mut self) -> Option<&mut Option<Polls>> {
+        match self {
+            Self::Live { bridge, .. } | Self::Backoff { bridge, .. } => Some(bridge),
+            _ => None,
+        }
+    }
+
+    pub(super) fn has_bridge(&self) -> bool {
+        matches!(
+            self,
+            Self::Live {
+                bridge: Some(_),
+                ..
+            } | Self::Backoff {
+                bridge: Some(_),
+                ..
+            }
+        )
+    }
+
+    /// The HTTP polls running: polling mode's, or the bridge.
+    pub(super) fn polls(&self) -> Option<&Polls> {
+        match self {
+            Self::Polling { polls, .. } => Some(polls),
+            Self::Live { bridge, .. } | Self::Backoff { bridge, .. } => bridge.as_ref(),
+            _ => None,
+        }
+    }
+
+    pub(super) fn polls_mut(&mut self) -> Option<&mut Polls> {
+        match self {
+            Self::Polling { polls, .. } => Some(polls),
+            Self::Live { bridge, .. } | Self::Backoff { bridge, .. } => bridge.as_mut(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP poll in flight, if any.
+    pub(super) fn fetch(&self) -> Option<Fetch> {
+        match self.polls() {
+            Some(Polls::InFlight(fetch)) => Some(*fetch),
+            _ => None,
+        }
+    }
+
+    /// When polling mode probes the socket next (`None` while a probe is out).
+    pub(super) fn next_probe_at(&self) -> Option<At> {
+        match self {
+            Self::Polling {
+                probe: Probe::Next(at),
+                ..
+            } => *at,
+            _ => None,
+        }
+    }
+}
+
+/// A loop of HTTP polls: one poll in flight, or the next one due.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Polls {
+    /// The next poll is due at this time.
+    Due(At),
+    /// A poll is in flight; the next is scheduled when it is answered.
+    InFlight(Fetch),
+}
+
+/// The socket side of polling mode.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) enum Probe {
+    /// No probe out; the next at this time (`None`: no more probes, as
+    /// with automatic retry off).
+    Next(Option<At>),
+    /// A probe socket is opening or open; it ends polling once it delivers.
+    Out(SocketSlot),
 }
 
 /// Where to pick up after a pause or a token refresh.
@@ -132,13 +246,6 @@ pub(super) struct Silence {
 pub(super) struct PendingPing {
     pub(super) id: u64,
     pub(super) sent_at: At,
-}
-
-/// HTTP polls that bridge the gap while a lost socket is being replaced, so
-/// what is on screen never gets older than the poll interval.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Bridge {
-    pub(super) next_poll_at: Option<At>,
 }
 
 /// The one HTTP poll the session may have in flight.

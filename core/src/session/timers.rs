@@ -3,7 +3,7 @@
 
 use super::errors;
 use super::session::CLOSE_UNRESPONSIVE;
-use super::state::{Failure, Link, PendingPing, Phase, Silence};
+use super::state::{Failure, Link, PendingPing, Phase, Polls, Probe, Silence};
 use super::time::{self, At};
 use super::{Action, Input, Session, SessionEvent};
 use crate::{ClientMessage, JobState};
@@ -55,28 +55,33 @@ impl Session {
 
     fn deadlines(&self) -> [(Option<At>, Timer); 11] {
         let o = &self.config.options;
-        let socket = self.socket.as_ref();
+        let socket = self.phase.socket();
         // Retries, polls and probes wait for the network to come back; the
         // liveness timers of a socket already open keep running.
         let paused = self.conditions.offline();
-        let (retry, poll, probe, token) = match &self.phase {
-            Phase::Backoff { retry_at } if !paused => (Some(*retry_at), None, None, None),
-            Phase::Polling {
-                next_poll_at,
-                next_probe_at,
-            } if !paused => (
+        let due = |polls: Option<&Polls>| match polls {
+            Some(Polls::Due(at)) if !paused => Some(*at),
+            _ => None,
+        };
+        let (retry, poll, probe, bridge, token) = match &self.phase {
+            Phase::Live { bridge, .. } => (None, None, None, due(bridge.as_ref()), None),
+            Phase::Backoff { retry_at, bridge } => (
+                Some(*retry_at).filter(|_| !paused),
                 None,
-                next_poll_at.filter(|_| self.fetch.is_none()),
-                next_probe_at.filter(|_| socket.is_none()),
+                None,
+                due(bridge.as_ref()),
                 None,
             ),
-            Phase::AwaitingToken { deadline, .. } => (None, None, None, Some(*deadline)),
-            _ => (None, None, None, None),
+            Phase::Polling { polls, probe } => {
+                let probe = match probe {
+                    Probe::Next(at) if !paused => *at,
+                    _ => None,
+                };
+                (None, due(Some(polls)), probe, None, None)
+            }
+            Phase::AwaitingToken { deadline, .. } => (None, None, None, None, Some(*deadline)),
+            _ => (None, None, None, None, None),
         };
-        let bridge = self
-            .bridge
-            .and_then(|b| b.next_poll_at)
-            .filter(|_| !paused && self.fetch.is_none());
         [
             (
                 socket
@@ -102,7 +107,9 @@ impl Session {
             (probe, Timer::Probe),
             (bridge, Timer::BridgePoll),
             (
-                self.fetch.map(|f| f.sent_at.after(o.poll_timeout_ms)),
+                self.phase
+                    .fetch()
+                    .map(|f| f.sent_at.after(o.poll_timeout_ms)),
                 Timer::FetchTimeout,
             ),
             (token, Timer::Token),
@@ -120,7 +127,7 @@ impl Session {
             .progress
             .as_ref()
             .is_some_and(|p| p.state == JobState::Running);
-        let slot = self.socket.as_ref()?;
+        let slot = self.phase.socket()?;
         if !running || !slot.link.is_proven() || slot.silence.is_some() {
             return None;
         }
@@ -175,7 +182,7 @@ impl Session {
                 &[Timer::Connect, Timer::Silent, Timer::Stall, Timer::Ping]
             }
             Input::PollFinished { request, .. }
-                if self.fetch.is_some_and(|f| f.request == *request) =>
+                if self.phase.fetch().is_some_and(|f| f.request == *request) =>
             {
                 &[Timer::FetchTimeout]
             }
@@ -190,12 +197,12 @@ impl Session {
     fn fire(&mut self, timer: Timer, now: At) {
         match timer {
             Timer::Connect => {
-                self.close_socket(CLOSE_UNRESPONSIVE, "connect timeout");
+                self.close_socket(CLOSE_UNRESPONSIVE, "connect timeout", now);
                 self.event(SessionEvent::ConnectTimeout);
                 self.after_socket_failure(Failure::Transient(errors::connect_timeout()), now);
             }
             Timer::Stable => {
-                if let Some(slot) = &mut self.socket {
+                if let Some(slot) = self.phase.socket_mut() {
                     if let Link::Proven { opened_at } = slot.link {
                         slot.link = Link::Stable { opened_at };
                     }
@@ -204,7 +211,7 @@ impl Session {
             }
             Timer::Ping => self.send_ping(now, false),
             Timer::Silent => {
-                self.close_socket(CLOSE_UNRESPONSIVE, "heartbeat timeout");
+                self.close_socket(CLOSE_UNRESPONSIVE, "heartbeat timeout", now);
                 self.event(SessionEvent::HeartbeatTimeout);
                 self.after_socket_failure(Failure::Transient(errors::heartbeat_timeout()), now);
             }
@@ -218,7 +225,7 @@ impl Session {
             Timer::Poll | Timer::BridgePoll => self.start_poll(now),
             Timer::Probe => self.start_probe(now),
             Timer::FetchTimeout => {
-                self.cancel_fetch();
+                self.abandon_fetch(now);
                 self.after_poll_failure(errors::network(), now);
             }
             Timer::Token => self.stop_with(errors::token_unavailable()),
@@ -236,7 +243,7 @@ impl Session {
         } else {
             o.pong_timeout_ms
         };
-        let Some(slot) = &mut self.socket else {
+        let Some(slot) = self.phase.socket_mut() else {
             return;
         };
         let id = self.ids.ping();

@@ -1,6 +1,6 @@
 //! Derives the UI's status from the private state.
 
-use super::state::{Phase, Resume};
+use super::state::{Phase, Probe, Resume};
 use super::time;
 use super::{Connection, Mode, Session};
 
@@ -8,27 +8,22 @@ impl Session {
     /// The mode and connection the phase stands for.
     pub(super) fn mode_and_connection(&self) -> (Mode, Connection) {
         let attempt = self.conditions.streak.attempt_number();
-        let socket_open = self
-            .socket
-            .as_ref()
-            .is_some_and(|s| s.link.opened_at().is_some());
+        let socket = self.phase.socket();
+        let socket_open = socket.is_some_and(|s| s.link.opened_at().is_some());
         // Connected means delivering: an open socket that has not sent its
         // snapshot is still an attempt in progress.
-        let delivering = self.socket.as_ref().is_some_and(|s| s.link.is_proven());
-        let checking = self
-            .socket
-            .as_ref()
-            .is_some_and(|s| s.silence.is_some_and(|s| s.checking));
+        let delivering = socket.is_some_and(|s| s.link.is_proven());
+        let checking = socket.is_some_and(|s| s.silence.is_some_and(|s| s.checking));
         // Offline only matters while nothing is connected: an open socket
         // keeps working until it closes, whatever the browser believes.
         let offline = self.conditions.offline() && !socket_open;
         match &self.phase {
             Phase::Idle | Phase::Paused { .. } => (Mode::None, Connection::Idle),
-            Phase::Live if delivering && checking => (Mode::WebSocket, Connection::Checking),
-            Phase::Live if delivering => (Mode::WebSocket, Connection::Connected),
+            Phase::Live { .. } if delivering && checking => (Mode::WebSocket, Connection::Checking),
+            Phase::Live { .. } if delivering => (Mode::WebSocket, Connection::Connected),
             _ if offline && self.is_waiting() => (Mode::None, Connection::Offline),
-            Phase::Live => (Mode::WebSocket, Connection::Connecting { attempt }),
-            Phase::Backoff { retry_at } => (
+            Phase::Live { .. } => (Mode::WebSocket, Connection::Connecting { attempt }),
+            Phase::Backoff { retry_at, .. } => (
                 Mode::WebSocket,
                 Connection::Reconnecting {
                     attempt,
@@ -36,13 +31,12 @@ impl Session {
                     retry_at: retry_at.millis(),
                 },
             ),
-            Phase::Polling { next_probe_at, .. } => (
+            Phase::Polling { probe, .. } => (
                 Mode::HttpPolling,
                 Connection::Polling {
-                    next_probe_at: if self.socket.is_some() {
-                        None
-                    } else {
-                        time::millis(*next_probe_at)
+                    next_probe_at: match probe {
+                        Probe::Next(at) => time::millis(*at),
+                        Probe::Out(_) => None,
                     },
                 },
             ),
@@ -69,7 +63,7 @@ impl Session {
     fn is_waiting(&self) -> bool {
         matches!(
             self.phase,
-            Phase::Live | Phase::Backoff { .. } | Phase::Polling { .. }
+            Phase::Live { .. } | Phase::Backoff { .. } | Phase::Polling { .. }
         )
     }
 }
