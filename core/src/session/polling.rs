@@ -30,11 +30,11 @@ impl Session {
                 if code.as_deref().map(WireErrorCode::parse)
                     == Some(WireErrorCode::UnknownProcess) =>
             {
-                self.status.last_heard_at = Some(now.millis());
+                self.note_heard(now);
                 if self.job_should_exist(now) {
                     self.stop_with(errors::not_found());
                 } else {
-                    self.status.last_error = Some(errors::not_found_yet());
+                    self.note_error(errors::not_found_yet());
                     self.schedule_next_poll(now);
                 }
             }
@@ -44,11 +44,11 @@ impl Session {
                 status: 400 | 403, ..
             } => self.stop_with(errors::bad_request()),
             PollOutcome::Http { status, .. } => {
-                self.status.last_heard_at = Some(now.millis());
+                self.note_heard(now);
                 self.after_poll_failure(errors::http_status(status), now);
             }
             PollOutcome::InvalidBody { status } => {
-                self.status.last_heard_at = Some(now.millis());
+                self.note_heard(now);
                 self.after_poll_failure(errors::invalid_body(status), now);
             }
             PollOutcome::Network => self.after_poll_failure(errors::network(), now),
@@ -56,9 +56,9 @@ impl Session {
     }
 
     fn heard_from_poll(&mut self, sent_at: At, now: At) {
-        self.status.last_heard_at = Some(now.millis());
-        self.status.latency_ms = Some(now.since(sent_at));
-        self.status.last_error = None;
+        self.note_heard(now);
+        self.note_latency(now.since(sent_at));
+        self.clear_error();
         self.conditions.streak.auth.http = false;
     }
 
@@ -76,7 +76,7 @@ impl Session {
     pub(super) fn after_poll_failure(&mut self, error: StatusError, now: At) {
         // While a socket is being replaced, its own error says more.
         if !self.phase.has_bridge() {
-            self.status.last_error = Some(error);
+            self.note_error(error);
         }
         self.schedule_next_poll(now);
     }

@@ -95,7 +95,7 @@ impl Session {
             Failure::Restart(_) => errors::server_restarting(),
             Failure::Full => errors::server_full(),
         };
-        self.status.last_error = Some(error.clone());
+        self.note_error(error.clone());
         if let Failure::Restart(Some(hint)) = failure {
             self.conditions.not_before = Some(now.after(hint));
         }
@@ -172,7 +172,7 @@ impl Session {
         };
         self.replace_phase(awaiting, "refreshing token");
         if !ahead_of_expiry {
-            self.status.last_error = Some(errors::auth_failed());
+            self.note_error(errors::auth_failed());
         }
         self.push(Action::RefreshToken);
         self.event(SessionEvent::TokenRefresh { ahead_of_expiry });
@@ -198,7 +198,7 @@ impl Session {
                 if let Some(bridge) = self.phase.bridge_mut() {
                     *bridge = None;
                 }
-                self.status.last_error = Some(errors::auth_failed());
+                self.note_error(errors::auth_failed());
             }
         }
     }

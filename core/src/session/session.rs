@@ -354,7 +354,7 @@ impl Session {
             requested: false,
         };
         self.replace_phase(stopped, "stopped");
-        self.status.last_error = Some(error.clone());
+        self.note_error(error.clone());
         self.push(Action::Failed(error));
     }
 
@@ -378,7 +378,7 @@ impl Session {
         }
         let state = progress.state;
         self.progress = Some(progress.clone());
-        self.status.last_update_at = Some(now.millis());
+        self.note_update(now);
         self.push(Action::ProgressChanged(progress));
         if state.is_terminal() {
             self.finish(state);

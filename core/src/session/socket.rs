@@ -24,13 +24,13 @@ impl Session {
                 slot.next_ping_at = Some(now.after(heartbeat));
             }
         }
-        self.status.last_heard_at = Some(now.millis());
+        self.note_heard(now);
     }
 
     /// Any frame proves the connection alive, not only a pong: a busy
     /// server's progress frames are as good as an answer.
     fn heard_on_socket(&mut self, now: At) {
-        self.status.last_heard_at = Some(now.millis());
+        self.note_heard(now);
         if let Some(slot) = self.phase.socket_mut() {
             slot.silence = None;
         }
@@ -74,7 +74,7 @@ impl Session {
                     .socket_mut()
                     .and_then(|slot| slot.ping.take_if(|p| p.id == id));
                 if let Some(ping) = answered {
-                    self.status.latency_ms = Some(now.since(ping.sent_at));
+                    self.note_latency(now.since(ping.sent_at));
                 }
             }
             ServerMessage::ServerShutdown { retry_after_ms } => {
@@ -89,7 +89,7 @@ impl Session {
                 });
             }
             ServerMessage::Error { code, message } => {
-                self.status.last_error = Some(errors::from_server_frame(&code, &message));
+                self.note_error(errors::from_server_frame(&code, &message));
             }
         }
     }
@@ -144,7 +144,7 @@ impl Session {
             }
         }
         // Data arrived with the current credentials: the socket works.
-        self.status.last_error = None;
+        self.clear_error();
         self.apply_progress(progress, now);
     }
 
@@ -194,7 +194,7 @@ impl Session {
         match CloseClass::of(code) {
             CloseClass::JobFinished => self.on_finished_close(now),
             CloseClass::ServerRestart => {
-                self.status.last_error = Some(errors::server_restarting());
+                self.note_error(errors::server_restarting());
                 self.after_socket_failure(Failure::Restart(slot.restart_hint), now);
             }
             CloseClass::Transient => {
@@ -229,7 +229,7 @@ impl Session {
             };
             self.request_token(resume, now, false);
         } else if polling {
-            self.status.last_error = Some(errors::auth_failed());
+            self.note_error(errors::auth_failed());
             self.conditions.streak.count_failure();
             let next = self.probe_after(now, self.config.options.probe_interval_ms);
             self.schedule_probe(next);

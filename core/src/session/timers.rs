@@ -4,7 +4,7 @@
 use super::errors;
 use super::session::CLOSE_UNRESPONSIVE;
 use super::state::{Failure, Link, PendingPing, Phase, Polls, Probe, Silence};
-use super::time::{self, At};
+use super::time::At;
 use super::{Action, Input, Session, SessionEvent};
 use crate::{ClientMessage, JobState};
 
@@ -136,7 +136,7 @@ impl Session {
         let wait = gap
             .saturating_mul(u64::from(o.stall_factor.max(1)))
             .max(o.stall_check_min_ms);
-        let heard = time::at(self.status.last_heard_at);
+        let heard = self.last_heard_at();
         let quiet_since = heard.map_or(rhythm.last_at, |h| rhythm.last_at.max(h));
         Some(quiet_since.after(wait))
     }
@@ -216,7 +216,7 @@ impl Session {
                 self.after_socket_failure(Failure::Transient(errors::heartbeat_timeout()), now);
             }
             Timer::Stall => {
-                let heard = time::at(self.status.last_heard_at).unwrap_or(now);
+                let heard = self.last_heard_at().unwrap_or(now);
                 let silent_ms = now.since(heard);
                 self.event(SessionEvent::StallSuspected { silent_ms });
                 self.send_ping(now, true);

@@ -1,10 +1,37 @@
 //! Derives the UI's status from the private state.
 
 use super::state::{Phase, Probe, Resume};
-use super::time;
-use super::{Connection, Mode, Session};
+use super::time::{self, At};
+use super::{Connection, Mode, Session, StatusError};
 
+/// The status facts, written where they happen into the one `Status`
+/// (announced when the step ends, see `Session::publish_status`).
 impl Session {
+    pub(super) fn note_update(&mut self, now: At) {
+        self.status.last_update_at = Some(now.millis());
+    }
+
+    /// Anything at all arrived from the server.
+    pub(super) fn note_heard(&mut self, now: At) {
+        self.status.last_heard_at = Some(now.millis());
+    }
+
+    pub(super) fn last_heard_at(&self) -> Option<At> {
+        time::at(self.status.last_heard_at)
+    }
+
+    pub(super) fn note_latency(&mut self, round_trip_ms: u64) {
+        self.status.latency_ms = Some(round_trip_ms);
+    }
+
+    pub(super) fn note_error(&mut self, error: StatusError) {
+        self.status.last_error = Some(error);
+    }
+
+    /// Data arrived with the current credentials: the last error is over.
+    pub(super) fn clear_error(&mut self) {
+        self.status.last_error = None;
+    }
     /// The mode and connection the phase stands for.
     pub(super) fn mode_and_connection(&self) -> (Mode, Connection) {
         let attempt = self.conditions.streak.attempt_number();
