@@ -28,6 +28,18 @@ impl Conditions {
         self.network == Network::Offline
     }
 
+    /// A socket delivered its snapshot: its token works and the server's
+    /// wait is over.
+    pub(super) fn socket_delivered(&mut self) {
+        self.streak.auth.socket = false;
+        self.not_before = None;
+    }
+
+    /// A poll was answered: the HTTP token works.
+    pub(super) fn poll_answered(&mut self) {
+        self.streak.auth.http = false;
+    }
+
     /// True while the server's wait hint still holds at `now`.
     pub(super) fn server_wait_holds(&self, now: At) -> bool {
         self.not_before.is_some_and(|at| now < at)
@@ -60,4 +72,46 @@ impl Streak {
 pub(super) struct AuthRetries {
     pub(super) socket: bool,
     pub(super) http: bool,
+}
+
+impl AuthRetries {
+    /// Uses the socket's refresh; false when it was used already.
+    pub(super) fn use_socket_refresh(&mut self) -> bool {
+        !std::mem::replace(&mut self.socket, true)
+    }
+
+    /// Uses the HTTP refresh; false when it was used already.
+    pub(super) fn use_http_refresh(&mut self) -> bool {
+        !std::mem::replace(&mut self.http, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_transport_gets_one_token_refresh_per_streak() {
+        let mut auth = AuthRetries::default();
+        assert!(auth.use_socket_refresh());
+        assert!(!auth.use_socket_refresh(), "the socket's refresh is spent");
+        assert!(auth.use_http_refresh(), "HTTP keeps its own");
+        assert!(!auth.use_http_refresh());
+    }
+
+    #[test]
+    fn a_delivering_socket_ends_its_refresh_and_the_server_wait_but_not_the_http_one() {
+        let mut c = Conditions {
+            not_before: Some(At::from_millis(5_000)),
+            ..Conditions::default()
+        };
+        c.streak.auth.use_socket_refresh();
+        c.streak.auth.use_http_refresh();
+        assert!(c.server_wait_holds(At::from_millis(4_999)));
+        assert!(!c.server_wait_holds(At::from_millis(5_000)));
+        c.socket_delivered();
+        assert!(!c.server_wait_holds(At::from_millis(0)));
+        assert!(c.streak.auth.use_socket_refresh());
+        assert!(!c.streak.auth.use_http_refresh());
+    }
 }

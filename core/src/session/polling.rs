@@ -59,7 +59,7 @@ impl Session {
         self.note_heard(now);
         self.note_latency(now.since(sent_at));
         self.clear_error();
-        self.conditions.streak.auth.http = false;
+        self.conditions.poll_answered();
     }
 
     /// A 404 is final once the job was seen (the server lost it) or the grace is over.

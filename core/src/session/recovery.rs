@@ -183,11 +183,10 @@ impl Session {
     pub(super) fn poll_token_refused(&mut self, now: At) {
         match self.phase {
             Phase::Polling { .. } => {
-                if self.conditions.streak.auth.http {
+                if !self.conditions.streak.auth.use_http_refresh() {
                     self.stop_with(errors::auth_failed());
                     return;
                 }
-                self.conditions.streak.auth.http = true;
                 let resume = Resume::Polling {
                     probe_now: false,
                     next_probe_at: self.phase.next_probe_at(),

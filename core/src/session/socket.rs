@@ -132,8 +132,7 @@ impl Session {
         }
         if let Some(attempt) = proven_now {
             self.event(SessionEvent::SocketLive { attempt });
-            self.conditions.streak.auth.socket = false;
-            self.conditions.not_before = None;
+            self.conditions.socket_delivered();
             if let Some(bridge) = self.phase.bridge_mut().and_then(Option::take) {
                 self.drop_polls(bridge);
             }
@@ -217,8 +216,7 @@ impl Session {
     /// of stopping (HTTP accepting a token says nothing about the socket).
     fn socket_token_refused(&mut self, now: At) {
         let polling = matches!(self.phase, Phase::Polling { .. });
-        if !self.conditions.streak.auth.socket && self.config.token_provider {
-            self.conditions.streak.auth.socket = true;
+        if self.config.token_provider && self.conditions.streak.auth.use_socket_refresh() {
             let resume = if polling {
                 Resume::Polling {
                     probe_now: true,
