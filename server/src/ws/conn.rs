@@ -12,12 +12,12 @@ use tokio::time::error::Elapsed;
 use tokio::time::MissedTickBehavior;
 use upload_progress_core::{code, ClientMessage, ProcessId, Progress, ServerMessage};
 
+use super::follow::{check_access, Follow, Step};
 use super::Target;
 use crate::clock::now_ms;
 use crate::limits::RateWindow;
 use crate::state::{Control, Shared};
 use crate::stats::Counters;
-use super::follow::{check_access, Follow, Step};
 use crate::store::Published;
 
 /// How long to wait for the peer's close reply after we close.
@@ -268,7 +268,10 @@ impl Conn {
         Flow::Continue
     }
 
-    pub(super) async fn on_control(&mut self, ctl: Result<Control, broadcast::error::RecvError>) -> Flow {
+    pub(super) async fn on_control(
+        &mut self,
+        ctl: Result<Control, broadcast::error::RecvError>,
+    ) -> Flow {
         match ctl {
             Ok(Control::Restart {
                 retry_after_ms,

@@ -16,8 +16,8 @@ use upload_progress_core::protocol::WireErrorCode;
 use upload_progress_core::{ProcessId, Progress};
 
 use crate::clock::{now_ms, now_s};
-use crate::stats::Counters;
 use crate::state::Shared;
+use crate::stats::Counters;
 use crate::store::{Published, Subscription};
 
 /// What happened next to a followed job.
@@ -234,13 +234,13 @@ impl Followers {
     /// while there are none.
     pub(crate) async fn next(&mut self) -> (Follow, Step) {
         std::future::poll_fn(|cx| {
-            let ready = self
-                .by_id
-                .iter_mut()
-                .find_map(|(id, waiting)| match waiting.as_mut().poll(cx) {
-                    Poll::Ready(done) => Some((id.clone(), done)),
-                    Poll::Pending => None,
-                });
+            let ready =
+                self.by_id
+                    .iter_mut()
+                    .find_map(|(id, waiting)| match waiting.as_mut().poll(cx) {
+                        Poll::Ready(done) => Some((id.clone(), done)),
+                        Poll::Pending => None,
+                    });
             match ready {
                 Some((id, done)) => {
                     self.by_id.remove(&id);

@@ -17,10 +17,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
 use super::conn::{text_frame, Conn, Flow, Gone};
+use super::follow::{check_access, Follow, Followers, Step};
 use super::{admit, upgrade, Target};
 use crate::error::ApiError;
 use crate::state::{ClientIp, Shared};
-use super::follow::{check_access, Follow, Followers, Step};
 
 /// `GET /ws/page`: the page socket. It counts as one connection against
 /// the caps, however many jobs it follows.
@@ -104,26 +104,34 @@ impl Conn {
     }
 
     async fn subscribe_one(&mut self, job: JobRef, subs: &mut Followers) -> Flow {
-        let (id, token_expiry) = match check_access(&self.state, &job.process_id, job.token.as_deref()) {
-            Ok(access) => access,
-            Err(denied) => {
-                return self
-                    .job_error(&job.process_id, denied.code, &denied.message)
-                    .await
-            }
-        };
+        let (id, token_expiry) =
+            match check_access(&self.state, &job.process_id, job.token.as_deref()) {
+                Ok(access) => access,
+                Err(denied) => {
+                    return self
+                        .job_error(&job.process_id, denied.code, &denied.message)
+                        .await
+                }
+            };
         let cap = self.state.config.max_subscriptions;
         // A job already followed is followed afresh; it takes no new slot.
         if !subs.contains(&id) && subs.len() >= cap {
             let message = format!("this connection already follows {cap} jobs, the most it may");
             return self
-                .job_error(&job.process_id, WireErrorCode::TooManySubscriptions, &message)
+                .job_error(
+                    &job.process_id,
+                    WireErrorCode::TooManySubscriptions,
+                    &message,
+                )
                 .await;
         }
         subs.remove(id.as_str());
         let (follow, first) = Follow::start(&self.state, &id, token_expiry).await;
         let finished = first.is_terminal();
-        if let Err(Gone) = self.send_page(ServerMessage::Snapshot { progress: first }).await {
+        if let Err(Gone) = self
+            .send_page(ServerMessage::Snapshot { progress: first })
+            .await
+        {
             return Flow::Stop;
         }
         // A finished job's snapshot is all there is to say about it.
@@ -141,12 +149,18 @@ impl Conn {
                 if !finished {
                     subs.watch(follow);
                 }
-                return match self.send(axum::extract::ws::Message::Text(published.frame)).await {
+                return match self
+                    .send(axum::extract::ws::Message::Text(published.frame))
+                    .await
+                {
                     Ok(()) => Flow::Continue,
                     Err(Gone) => Flow::Stop,
                 };
             }
-            Step::Vanished => (WireErrorCode::UnknownProcess, "the job is no longer available"),
+            Step::Vanished => (
+                WireErrorCode::UnknownProcess,
+                "the job is no longer available",
+            ),
             Step::NeverAppeared => (
                 WireErrorCode::UnknownProcess,
                 "no job with this process_id appeared in time",
@@ -165,7 +179,10 @@ impl Conn {
             message: message.to_owned(),
         };
         let sent = match serde_json::to_string(&frame) {
-            Ok(text) => self.send(axum::extract::ws::Message::Text(text.into())).await,
+            Ok(text) => {
+                self.send(axum::extract::ws::Message::Text(text.into()))
+                    .await
+            }
             Err(_) => Err(Gone),
         };
         match sent {
