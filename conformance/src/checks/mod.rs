@@ -165,7 +165,7 @@ pub const CHECKS: &[(&str, &str)] = &[
         "11.2, 4.8: a subscribe frame over 64 KiB gets message_too_big and close 1009",
     ),
     (
-        "set.poll",
+        "set.poll_entries",
         "11.4: one poll answers each asked job (state or its own error), in order",
     ),
     (
@@ -427,14 +427,14 @@ pub async fn run(opts: Options) -> Report {
         &mut report,
         &ctx,
         "http.method_not_allowed_405",
-        settled::method_not_allowed(&ctx, &finished),
+        settled::method_not_allowed(&ctx),
     )
     .await;
     step(
         &mut report,
         &ctx,
         "http.unknown_route_404",
-        settled::unknown_route(&ctx, &finished),
+        settled::unknown_route(&ctx),
     )
     .await;
     step(
@@ -523,17 +523,11 @@ pub async fn run(opts: Options) -> Report {
     step(
         &mut report,
         &ctx,
-        "set.poll",
+        "set.poll_entries",
         set::set_poll(&ctx, &set_jobs),
     )
     .await;
-    step(
-        &mut report,
-        &ctx,
-        "set.poll_304",
-        set::set_poll_304(&ctx, &finished),
-    )
-    .await;
+    step(&mut report, &ctx, "set.poll_304", set::set_poll_304(&ctx)).await;
     step(
         &mut report,
         &ctx,

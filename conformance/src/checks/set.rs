@@ -1,6 +1,5 @@
 //! The set poll and the event stream of protocol v1.1 (PROTOCOL.md 11.4, 11.5).
 
-
 use serde::Deserialize;
 use tokio::time::Instant;
 
@@ -67,6 +66,16 @@ impl SetJobs {
             running: super::page::slow_job(ctx, "set_running").await,
             unknown: ctx.ids.fresh("set_unknown"),
         }
+    }
+
+    /// The jobs the event stream checks follow: the running one, and the
+    /// finished one when there is one.
+    fn followed(&self) -> Result<Vec<&str>, String> {
+        let running = self.running.as_deref().map_err(Clone::clone)?;
+        Ok(match self.finished.as_deref() {
+            Ok(finished) => vec![finished, running],
+            Err(_) => vec![running],
+        })
     }
 
     fn ids(&self) -> Result<[&str; 4], String> {
@@ -140,9 +149,11 @@ pub async fn set_poll(ctx: &Ctx, jobs: &SetJobs) -> Result<(), String> {
 
 /// The set's ETag in `If-None-Match` gives 304 (while nothing changed);
 /// another tag gives 200.
-pub async fn set_poll_304(ctx: &Ctx, finished: &Result<String, String>) -> Result<(), String> {
-    // Only finished jobs: nothing may change between the two polls.
-    let id = finished.as_deref().map_err(Clone::clone)?;
+pub async fn set_poll_304(ctx: &Ctx) -> Result<(), String> {
+    // Entries that cannot change between the polls: an id without a job
+    // (or, with tokens, without a token) and an invalid one.
+    let unknown = ctx.ids.fresh("set_304");
+    let id = unknown.as_str();
     let url = ctx.set_poll_url(&[id, "not.valid"]);
     let first = ctx.http.get(&url, &[]).await?;
     let tag = first
@@ -271,8 +282,7 @@ fn snapshot_of<'a>(frames: &'a [ServerMessage], id: &str) -> Option<&'a Progress
 /// Every event names its job, each job's first event is its snapshot, and
 /// a second connection (a reconnect) gets every job's snapshot again.
 pub async fn events(ctx: &Ctx, jobs: &SetJobs, reconnect: bool) -> Result<(), String> {
-    let ids = jobs.ids()?;
-    let followed = [ids[0], ids[1]];
+    let followed = jobs.followed()?;
     let url = ctx.events_url(&followed);
     let connections = if reconnect { 2 } else { 1 };
     for n in 1..=connections {
@@ -299,15 +309,17 @@ pub async fn events(ctx: &Ctx, jobs: &SetJobs, reconnect: bool) -> Result<(), St
                 ));
             }
         }
-        for id in followed {
+        for id in followed.iter().copied() {
             let first = run.frames.iter().find(|f| job_of(f) == Some(id));
-            if !matches!(first, Some(ServerMessage::Snapshot { .. })) {
-                return Err(format!(
-                    "PROTOCOL.md 11.5: connection {n}: job {id}'s first event must be its snapshot; got {:?}",
-                    first.map(rules::kind)
-                ));
+            match first {
+                Some(ServerMessage::Snapshot { progress }) => rules::check_shape(progress, id)?,
+                other => {
+                    return Err(format!(
+                        "PROTOCOL.md 11.5: connection {n}: job {id}'s first event must be its snapshot; got {:?}",
+                        other.map(rules::kind)
+                    ))
+                }
             }
-            rules::check_shape(snapshot_of(&run.frames, id).expect("found above"), id)?;
         }
     }
     Ok(())

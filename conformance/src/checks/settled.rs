@@ -62,9 +62,8 @@ pub async fn percent_encoded_id(ctx: &Ctx, id: &Result<String, String>) -> Resul
 }
 
 /// A method a protocol path does not take: 405 with `Allow` and a JSON error (6.3).
-pub async fn method_not_allowed(ctx: &Ctx, id: &Result<String, String>) -> Result<(), String> {
-    let id = id.as_deref().map_err(Clone::clone)?;
-    let url = ctx.progress_url(id);
+pub async fn method_not_allowed(ctx: &Ctx) -> Result<(), String> {
+    let url = ctx.progress_url(&ctx.ids.fresh("method"));
     for method in ["POST", "DELETE"] {
         let a = ctx.http.request(method, &url).await?;
         if a.status != 405 {
@@ -87,9 +86,8 @@ pub async fn method_not_allowed(ctx: &Ctx, id: &Result<String, String>) -> Resul
 }
 
 /// A path below the protocol's that it does not define: 404 (6.3).
-pub async fn unknown_route(ctx: &Ctx, id: &Result<String, String>) -> Result<(), String> {
-    let id = id.as_deref().map_err(Clone::clone)?;
-    let url = format!("{}/extra", ctx.progress_url(id));
+pub async fn unknown_route(ctx: &Ctx) -> Result<(), String> {
+    let url = format!("{}/extra", ctx.progress_url(&ctx.ids.fresh("route")));
     let a = ctx.http.get(&url, &[]).await?;
     if a.status != 404 {
         return Err(format!("PROTOCOL.md 6.3: GET {url}, a path the protocol does not define, must answer 404; got HTTP {}", a.status));
