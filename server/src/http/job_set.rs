@@ -3,7 +3,7 @@
 
 use axum::http::StatusCode;
 use serde::Deserialize;
-use upload_progress_core::page::{split_list, JobRef};
+use upload_progress_core::page::{split_list, JobRef, LIST_SEPARATOR};
 use upload_progress_core::protocol::WireErrorCode;
 
 use crate::error::ApiError;
@@ -24,7 +24,11 @@ impl JobSetQuery {
         if ids.is_empty() {
             return Err(bad_query("name the jobs as ?ids=a,b,c"));
         }
-        let tokens = self.tokens.as_deref().map(split_list);
+        // Unlike ids, an empty token list is one empty token (`?ids=a&tokens=`).
+        let tokens: Option<Vec<&str>> = self
+            .tokens
+            .as_deref()
+            .map(|t| t.split(LIST_SEPARATOR).collect());
         if let Some(tokens) = &tokens {
             if tokens.len() != ids.len() {
                 return Err(bad_query(
@@ -98,5 +102,7 @@ mod tests {
         let over = query(Some("a,b,c"), None).jobs(2).unwrap_err();
         assert_eq!(over.code, WireErrorCode::TooManySubscriptions);
         assert_eq!(query(Some("a,b,b"), None).jobs(2).unwrap().len(), 2);
+        let one = query(Some("a"), Some("")).jobs(2).unwrap();
+        assert_eq!(one[0].token, None, "an empty token is no token");
     }
 }
