@@ -56,7 +56,7 @@ pub async fn job_events(
     // Not the upgrade faults: this is the rung for when upgrades fail.
     let guard = match crate::ws::admit_connection(&state, ip) {
         Ok(guard) => guard,
-        Err(resp) => return resp,
+        Err(resp) => return *resp,
     };
     let (tx, rx) = mpsc::channel(QUEUE);
     tokio::spawn(stream_jobs(state, jobs, tx, guard));

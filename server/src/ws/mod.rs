@@ -71,15 +71,16 @@ pub async fn admit(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Response> 
     if let Some(delay) = state.faults.handshake_delay() {
         tokio::time::sleep(delay).await;
     }
-    admit_connection(state, ip)
+    admit_connection(state, ip).map_err(|refused| *refused)
 }
 
 /// The checks every long-lived connection passes, sockets and event streams
 /// alike: not shutting down, and within the connection caps (which count
-/// connections, whatever each one follows).
-pub fn admit_connection(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Response> {
+/// connections, whatever each one follows). The refusal is boxed: it is
+/// rare, and the guard is what callers keep.
+pub fn admit_connection(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Box<Response>> {
     if state.is_shutting_down() {
-        return Err(shutting_down());
+        return Err(Box::new(shutting_down()));
     }
     state
         .conns
@@ -100,6 +101,7 @@ pub fn admit_connection(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Respo
                 )
             }
         })
+        .map_err(Box::new)
 }
 
 fn shutting_down() -> Response {
