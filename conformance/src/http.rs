@@ -50,6 +50,36 @@ impl Http {
         self.finish(url, req).await
     }
 
+    /// `method url` with no body (for the 405 and scripted-endpoint checks).
+    pub async fn request(&self, method: &str, url: &str) -> Result<Answer, String> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())
+            .map_err(|err| format!("bad method {method}: {err}"))?;
+        let req = self.client.request(method, url);
+        self.finish(url, req).await
+    }
+
+    /// `POST url` with `Authorization: Bearer token`.
+    pub async fn post_bearer(&self, url: &str, token: &str) -> Result<Answer, String> {
+        let req = self.client.post(url).bearer_auth(token);
+        self.finish(url, req).await
+    }
+
+    /// Opens a long response (an event stream) whose body is read bit by
+    /// bit; the whole of it may take up to `limit`.
+    pub async fn open_stream(
+        &self,
+        url: &str,
+        limit: Duration,
+    ) -> Result<reqwest::Response, String> {
+        self.client
+            .get(url)
+            .header("accept", "text/event-stream")
+            .timeout(limit)
+            .send()
+            .await
+            .map_err(|err| self.describe(url, &err))
+    }
+
     /// Starts a job with id `id` through the start-job template of `opts`;
     /// returns the `token` of the answer when `opts.tokens` is set.
     pub async fn start_job(

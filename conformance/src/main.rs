@@ -89,7 +89,7 @@ async fn main() -> ExitCode {
     opts.skip = cli.skip;
     opts.tokens = cli.tokens;
     opts.echo = true;
-    println!("protocol v1 conformance of {}", opts.base());
+    println!("protocol v1.1 conformance of {}", opts.base());
     let started = Instant::now();
     let report = run(opts).await;
     println!("{}", report.summary());

@@ -3,7 +3,7 @@
 //! Every error names the section it comes from, so a failing line reads
 //! `PROTOCOL.md 3.2: seq went back from 7 to 5`.
 
-use crate::wire::{ErrorResponse, JobState, Progress, ServerMessage};
+use crate::wire::{ErrorResponse, JobState, Progress, ServerMessage, StageStatus};
 
 /// Parses one server text frame (PROTOCOL.md 4.1: JSON objects tagged by `type`).
 pub fn parse_frame(text: &str) -> Result<ServerMessage, String> {
@@ -40,6 +40,67 @@ pub fn kind(msg: &ServerMessage) -> &'static str {
         ServerMessage::ServerShutdown { .. } => "server_shutdown",
         ServerMessage::Error { .. } => "error",
     }
+}
+
+/// What a completed job's stage fields say (PROTOCOL.md 3.4): its last
+/// stage, every stage `done` (or none at all).
+pub fn check_completed_stages(p: &Progress) -> Result<(), String> {
+    let Some(last) = p.stages.last() else {
+        return match (&p.stage, p.stage_index) {
+            (None, 0) => Ok(()),
+            (stage, index) => Err(format!(
+                "PROTOCOL.md 3.4: a completed job without stages has stage null and stage_index 0, not {stage:?} and {index}"
+            )),
+        };
+    };
+    let want_index = p.stages.len() - 1;
+    if p.stage.as_deref() != Some(last.name.as_str()) || p.stage_index as usize != want_index {
+        return Err(format!(
+            "PROTOCOL.md 3.4: a completed job names its last stage ({:?}, index {want_index}); got {:?}, index {}",
+            last.name, p.stage, p.stage_index
+        ));
+    }
+    match p.stages.iter().find(|s| s.status != StageStatus::Done) {
+        Some(s) => Err(format!(
+            "PROTOCOL.md 3.4: every stage of a completed job is done; {:?} is {:?}",
+            s.name, s.status
+        )),
+        None => Ok(()),
+    }
+}
+
+/// What a failed job's stage fields say (PROTOCOL.md 3.4): the stage that
+/// failed, `failed`; the ones before it `done`, the ones after `skipped`.
+pub fn check_failed_stages(p: &Progress, failed_at: usize) -> Result<(), String> {
+    let Some(stage) = p.stages.get(failed_at) else {
+        return Err(format!(
+            "PROTOCOL.md 3.4: the job has {} stages, no stage {failed_at} to fail at",
+            p.stages.len()
+        ));
+    };
+    if p.stage.as_deref() != Some(stage.name.as_str()) || p.stage_index as usize != failed_at {
+        return Err(format!(
+            "PROTOCOL.md 3.4: a job failed at stage {failed_at} names it ({:?}, index {failed_at}); got {:?}, index {}",
+            stage.name, p.stage, p.stage_index
+        ));
+    }
+    for (i, s) in p.stages.iter().enumerate() {
+        let want = match i.cmp(&failed_at) {
+            std::cmp::Ordering::Less => StageStatus::Done,
+            std::cmp::Ordering::Equal => StageStatus::Failed,
+            std::cmp::Ordering::Greater => StageStatus::Skipped,
+        };
+        if s.status != want {
+            return Err(format!(
+                "PROTOCOL.md 3.4: stage {i} ({:?}) of a job failed at stage {failed_at} is {want:?}, not {:?}",
+                s.name, s.status
+            ));
+        }
+    }
+    if p.error.as_deref().is_none_or(str::is_empty) {
+        return Err("PROTOCOL.md 3.1: a failed job says why in `error`".to_owned());
+    }
+    Ok(())
 }
 
 /// Shape rules of one `Progress` (PROTOCOL.md 3.1) for job `id`.

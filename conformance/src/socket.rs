@@ -105,6 +105,11 @@ impl Socket {
         }
     }
 
+    /// The bound of every wait on this socket.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// The next event, waiting at most the socket's timeout.
     pub async fn next(&mut self) -> Event {
         self.next_within(self.timeout).await

@@ -131,6 +131,10 @@ pub enum ServerMessage {
     },
     /// Something went wrong.
     Error {
+        /// The job it is about, on a page connection (PROTOCOL.md 11);
+        /// absent when it is about the connection.
+        #[serde(default)]
+        process_id: Option<String>,
         /// Machine code.
         code: String,
         /// Human text.

@@ -11,10 +11,12 @@ use upload_progress_server::Config;
 /// The checks that only run with `--tokens`.
 const TOKEN_CHECKS: [&str; 2] = ["ws.token_missing_4401", "http.token_missing_401"];
 /// The checks that need an id without a job, skipped with `--tokens`.
-const JOBLESS_CHECKS: [&str; 3] = [
+const JOBLESS_CHECKS: [&str; 5] = [
     "http.unknown_id_404",
     "ws.pending_then_running",
     "ws.unknown_id_4404_after_grace",
+    "page.unknown_after_grace",
+    "page.subscription_cap",
 ];
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

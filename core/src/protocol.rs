@@ -106,12 +106,16 @@ pub enum WireErrorCode {
     UploadExpired,
     /// The server cannot take the request now (503).
     Unavailable,
+    /// A page connection already follows as many jobs as it may (v1.1).
+    TooManySubscriptions,
+    /// The path exists but does not take this method (405).
+    MethodNotAllowed,
     /// Any other code.
     Other(String),
 }
 
 impl WireErrorCode {
-    const KNOWN: [(Self, &'static str); 39] = [
+    const KNOWN: [(Self, &'static str); 41] = [
         (Self::InvalidProcessId, "invalid_process_id"),
         (Self::UnknownProcess, "unknown_process"),
         (Self::TokenMissing, "token_missing"),
@@ -151,6 +155,8 @@ impl WireErrorCode {
         (Self::UploadBusy, "upload_busy"),
         (Self::UploadExpired, "upload_expired"),
         (Self::Unavailable, "unavailable"),
+        (Self::TooManySubscriptions, "too_many_subscriptions"),
+        (Self::MethodNotAllowed, "method_not_allowed"),
     ];
 
     /// The code as it travels.

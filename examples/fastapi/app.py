@@ -1,8 +1,9 @@
-"""A minimal FastAPI backend of the upload progress wire protocol v1 (PROTOCOL.md).
+"""A minimal FastAPI backend of the upload progress wire protocol v1.1 (PROTOCOL.md).
 
 Jobs live in memory. POST /ws/test/{id} starts a scripted four-stage job,
 like the dev server's; progress is served over WebSocket and HTTP polling on
-/ws/progress/{id}. Run it with:
+/ws/progress/{id}, and for many jobs at once over the page socket /ws/page,
+the set poll /ws/page/poll and the event stream /ws/page/events. Run it with:
 
     python app.py --addr 127.0.0.1:8000      # prints "listening on http://..."
 
@@ -16,6 +17,7 @@ POST /test/drop-sockets and GET /test/stats/{id}, for tests only.
 import argparse
 import asyncio
 import copy
+import hashlib
 import json
 import os
 import re
@@ -27,7 +29,7 @@ import uvicorn
 from fastapi import FastAPI, Request, WebSocket
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse, Response, StreamingResponse
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
@@ -36,6 +38,7 @@ STAGES = [("upload", "Upload received"), ("text_extraction", "Text extraction"),
           ("indexing", "Indexing"), ("finalize", "Finalize")]
 TERMINAL = {"completed", "failed", "cancelled"}
 MAX_MESSAGE_BYTES = 64 * 1024
+MAX_SUBSCRIPTIONS = 100
 GRACE_S = int(os.environ.get("GRACE_MS", "10000")) / 1000
 LOOPBACK_ORIGIN = r"http://(127\.0\.0\.1|localhost|\[::1\])(:[0-9]{1,5})?"
 
@@ -111,9 +114,14 @@ def error(status, code, message, headers=None):
     return JSONResponse({"error": {"code": code, "message": message}}, status, headers=headers)
 
 
+HTTP_CODES = {404: "not_found", 405: "method_not_allowed"}
+
+
 @app.exception_handler(HTTPException)
 async def http_error(_request, exc):
-    return error(exc.status_code, "not_found" if exc.status_code == 404 else "http_error", str(exc.detail))
+    # Keeps Starlette's headers, among them the Allow of a 405.
+    return error(exc.status_code, HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail),
+                 headers=getattr(exc, "headers", None))
 
 
 @app.exception_handler(RequestValidationError)
@@ -148,6 +156,8 @@ async def test_job(pid: str, step_ms: int = 400, steps_per_stage: int = 5, fail_
         return error(400, "invalid_process_id", "process_id must be 1..=128 of [A-Za-z0-9_-]")
     if not (0 <= step_ms <= 60000 and 1 <= steps_per_stage <= 1000):
         return error(400, "bad_query", "step_ms must be 0..=60000 and steps_per_stage 1..=1000")
+    if fail_at_stage is not None and not 0 <= fail_at_stage < len(STAGES):
+        return error(400, "bad_query", f"fail_at_stage must be within 0..{len(STAGES) - 1}")
     if pid in store.jobs:
         return error(409, "process_exists", "a job with this process_id already exists")
     progress = placeholder(pid)
@@ -279,6 +289,196 @@ async def progress_socket(ws: WebSocket, pid: str):
             task.cancel()
         sockets.open.discard(dropped)
         sockets.count(pid, "ws_active", -1)
+
+
+# Protocol v1.1: many jobs over one connection (PROTOCOL.md 11).
+
+def job_error(pid, code, message):
+    """An error frame about one job: that job ends, the connection goes on."""
+    return {"type": "error", "process_id": pid, "code": code, "message": message}
+
+
+async def follow(pid):
+    """One job's frames on a page connection: its snapshot, every newer state,
+    and an error frame if no job appears within the grace; ends with the job."""
+    loop = asyncio.get_running_loop()
+    current = store.jobs.get(pid) or placeholder(pid)
+    yield {"type": "snapshot", "progress": current}
+    if current["state"] in TERMINAL:
+        return
+    grace_end = None if pid in store.jobs else loop.time() + GRACE_S  # the grace starts at the subscription
+    seq = current["seq"]
+    while True:
+        timeout = None if grace_end is None else max(0.0, grace_end - loop.time())
+        try:
+            progress = await asyncio.wait_for(store.newer_than(pid, seq), timeout)
+        except asyncio.TimeoutError:
+            yield job_error(pid, "unknown_process", "no job with this process_id appeared in time")
+            return
+        grace_end, seq = None, progress["seq"]
+        yield {"type": "progress", "progress": progress}
+        if progress["state"] in TERMINAL:
+            return
+
+
+def refusal(pid):
+    """Why `pid` cannot be followed at all, as an error frame, or None."""
+    if not isinstance(pid, str) or not valid_id(pid):
+        return job_error(str(pid), "invalid_process_id", "process_id must be 1..=128 of [A-Za-z0-9_-]")
+    return None
+
+
+async def pump(pid, emit):
+    """Sends every frame of job `pid` through `emit`."""
+    async for frame in follow(pid):
+        await emit(frame)
+
+
+@app.websocket("/ws/page")
+async def page_socket(ws: WebSocket):
+    await ws.accept()
+    lock = asyncio.Lock()
+    subs = {}  # process_id -> the task following it
+    dropped = asyncio.Event()
+    sockets.open.add(dropped)
+
+    async def emit(frame):
+        await send(ws, lock, frame)
+
+    async def subscribe(jobs):
+        if not isinstance(jobs, list):
+            return await emit({"type": "error", "code": "bad_message", "message": "`jobs` must be a list"})
+        if len(jobs) > MAX_SUBSCRIPTIONS:
+            return await emit({"type": "error", "code": "too_many_subscriptions",
+                               "message": f"one connection follows at most {MAX_SUBSCRIPTIONS} jobs"})
+        for job in jobs:
+            pid = job.get("process_id") if isinstance(job, dict) else None
+            refused = refusal(pid)
+            if refused:
+                await emit(refused)
+                continue
+            old = subs.pop(pid, None)
+            if old is not None:  # followed afresh: a new snapshot, no new slot
+                old.cancel()
+            elif len([t for t in subs.values() if not t.done()]) >= MAX_SUBSCRIPTIONS:
+                await emit(job_error(pid, "too_many_subscriptions",
+                                     f"this connection already follows {MAX_SUBSCRIPTIONS} jobs, the most it may"))
+                continue
+            subs[pid] = asyncio.create_task(pump(pid, emit))
+
+    async def read():
+        while True:
+            msg = await ws.receive()
+            if msg["type"] == "websocket.disconnect":
+                return
+            text, data = msg.get("text"), msg.get("bytes")
+            size = len(text.encode()) if text is not None else len(data or b"")
+            if size > MAX_MESSAGE_BYTES:
+                await emit({"type": "error", "code": "message_too_big",
+                            "message": f"messages are limited to {MAX_MESSAGE_BYTES} bytes"})
+                await ws.close(1009)
+                return
+            if text is None:
+                await emit({"type": "error", "code": "unsupported_frame", "message": "binary frames are not supported"})
+                continue
+            try:
+                m = json.loads(text)
+            except ValueError:
+                m = None
+            kind = m.get("type") if isinstance(m, dict) else None
+            ping_id = m.get("id") if kind == "ping" else None
+            if kind == "subscribe":
+                await subscribe(m.get("jobs"))
+            elif kind == "unsubscribe" and isinstance(m.get("process_ids"), list):
+                for pid in m["process_ids"]:
+                    task = subs.pop(pid, None) if isinstance(pid, str) else None
+                    if task is not None:
+                        task.cancel()
+            elif isinstance(ping_id, int) and not isinstance(ping_id, bool) and 0 <= ping_id < 2**64:
+                await emit({"type": "pong", "id": ping_id, "server_ts_ms": now_ms()})
+            else:
+                await emit({"type": "error", "code": "bad_message",
+                            "message": "expected subscribe, unsubscribe or ping"})
+
+    reader = asyncio.create_task(read())
+    dropper = asyncio.create_task(dropped.wait())
+    try:
+        await asyncio.wait({reader, dropper}, return_when=asyncio.FIRST_COMPLETED)
+    except Exception:  # the peer went away mid-send
+        pass
+    finally:
+        for task in [reader, dropper, *subs.values()]:
+            task.cancel()
+        sockets.open.discard(dropped)
+
+
+def job_set(request):
+    """The asked jobs as (id, token) pairs, or an error answer (PROTOCOL.md 11.4)."""
+    ids = [i for i in request.query_params.get("ids", "").split(",")] if request.query_params.get("ids") else []
+    if not ids:
+        return None, error(400, "bad_query", "name the jobs as ?ids=a,b,c")
+    unique = list(dict.fromkeys(ids))
+    if len(unique) > MAX_SUBSCRIPTIONS:
+        return None, error(400, "too_many_subscriptions", f"one request follows at most {MAX_SUBSCRIPTIONS} jobs")
+    return unique, None
+
+
+@app.get("/ws/page/poll")
+async def set_poll(request: Request):
+    ids, refused = job_set(request)
+    if refused:
+        return refused
+    entries = []
+    for pid in ids:
+        if not valid_id(pid):
+            entries.append({"process_id": pid, "error": {"code": "invalid_process_id",
+                                                          "message": "process_id must be 1..=128 of [A-Za-z0-9_-]"}})
+        elif pid in store.jobs:
+            entries.append({"process_id": pid, "progress": store.jobs[pid]})
+        else:
+            entries.append({"process_id": pid, "error": {"code": "unknown_process", "message": "no job with this process_id"}})
+    # One tag for the set: every id with its seq or error code, hashed.
+    summary = ";".join(f'{e["process_id"]}={e["progress"]["seq"] if "progress" in e else e["error"]["code"]}' for e in entries)
+    etag = '"' + hashlib.sha256(summary.encode()).hexdigest()[:16] + '"'
+    headers = {"ETag": etag, "Cache-Control": "no-store"}
+    tags = [t.strip() for t in request.headers.get("if-none-match", "").split(",")]
+    if any(t == "*" or t.removeprefix("W/") == etag for t in tags):
+        return Response(status_code=304, headers=headers)
+    return JSONResponse({"jobs": entries}, headers=headers)
+
+
+@app.get("/ws/page/events")
+async def job_events(request: Request):
+    ids, refused = job_set(request)
+    if refused:
+        return refused
+    queue = asyncio.Queue(maxsize=64)
+
+    async def stream():
+        tasks = []
+        for pid in ids:
+            refused_frame = refusal(pid)
+            if refused_frame:
+                await queue.put(refused_frame)
+            else:
+                tasks.append(asyncio.create_task(pump(pid, queue.put)))
+        done = asyncio.gather(*tasks, return_exceptions=True)  # a future that ends with the last job
+        getter = None
+        try:
+            yield "retry: 1000\n\n"
+            while not (done.done() and queue.empty()):
+                getter = asyncio.create_task(queue.get())
+                finished, _ = await asyncio.wait({getter, done}, return_when=asyncio.FIRST_COMPLETED)
+                if getter in finished:
+                    yield f"data: {json.dumps(getter.result())}\n\n"
+                else:
+                    getter.cancel()
+        finally:  # the last job ended, or the client went away
+            for task in [getter, *tasks]:  # `done` then ends by itself
+                if task is not None:
+                    task.cancel()
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
 
 
 async def drop_sockets():

@@ -141,6 +141,13 @@ impl ProgressServerBuilder {
         self
     }
 
+    /// Most jobs one page connection (page socket, set poll, event stream)
+    /// follows at once; the next gets `too_many_subscriptions`. Default: 100.
+    pub fn max_subscriptions(mut self, n: usize) -> Self {
+        self.config.max_subscriptions = n.max(1);
+        self
+    }
+
     /// Most jobs held; finished ones are evicted first. Default: 1000.
     pub fn max_jobs(mut self, n: usize) -> Self {
         self.config.max_jobs = n;

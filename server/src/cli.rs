@@ -175,6 +175,9 @@ pub struct ServerArgs {
     /// Length of the rate-limit window, in milliseconds.
     #[arg(long, default_value_t = 60_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub rate_window_ms: u64,
+    /// Most jobs one page connection (/ws/page, /ws/page/poll, /ws/page/events) follows at once.
+    #[arg(long, default_value_t = upload_progress_core::page::MAX_SUBSCRIPTIONS, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
+    pub max_subscriptions: usize,
     /// How long a socket for an unknown (but valid) id waits for the job before close 4404.
     #[arg(long, default_value_t = upload_progress_core::protocol::UNKNOWN_JOB_GRACE_MS)]
     pub grace_ms: u64,
@@ -249,6 +252,7 @@ impl ServerArgs {
             .max_message_bytes(usize::try_from(self.max_message_bytes).unwrap_or(65536))
             .rate_limit(self.rate_limit, Duration::from_millis(self.rate_window_ms))
             .grace(Duration::from_millis(self.grace_ms))
+            .max_subscriptions(self.max_subscriptions)
             .max_upload_bytes(self.max_upload_bytes)
             .max_jobs(self.max_jobs)
             .job_ttl(Duration::from_secs(self.job_ttl_s))

@@ -52,6 +52,9 @@ pub struct Config {
     pub rate_limit: u32,
     /// Length of the rate-limit window.
     pub rate_window: Duration,
+    /// Most jobs one page connection (socket, set poll or event stream)
+    /// follows at once (protocol v1.1).
+    pub max_subscriptions: usize,
     /// How long a socket for a valid but unknown id waits for the job to appear.
     pub grace: Duration,
     /// Largest accepted upload body, in bytes.
@@ -109,6 +112,7 @@ impl Default for Config {
             max_message_bytes: 64 * 1024,
             rate_limit: 120,
             rate_window: Duration::from_secs(60),
+            max_subscriptions: upload_progress_core::page::MAX_SUBSCRIPTIONS,
             grace: Duration::from_millis(upload_progress_core::protocol::UNKNOWN_JOB_GRACE_MS),
             max_upload_bytes: 10 * 1024 * 1024,
             max_jobs: 1000,

@@ -93,7 +93,8 @@ pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
             "/ws/admin/faults",
             post(http::faults_post).get(http::faults_get),
         )
-        .route("/api/uploads/{id}/token", post(http::refresh_token));
+        .route("/api/uploads/{id}/token", post(http::refresh_token))
+        .merge(page_routes());
     if state.config.test_jobs {
         api = api.route("/ws/test/{id}", post(http::test_job));
     }
@@ -113,6 +114,9 @@ pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
         // Unknown API paths answer JSON 404 instead of falling through to the page.
         .route("/ws/{*rest}", any(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
+        // A known path asked with a method it does not take: 405, JSON like
+        // every other error answer (axum keeps the `Allow` header).
+        .method_not_allowed_fallback(method_not_allowed)
         // route_layer: only matched API routes are origin-checked; static files are not.
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -172,6 +176,22 @@ async fn check_origin(State(state): State<Shared>, req: Request, next: Next) -> 
             .into_response()
         }
     }
+}
+
+/// Protocol v1.1: one connection for many jobs.
+fn page_routes() -> Router<Shared> {
+    Router::new()
+        .route("/ws/page", get(ws::page_socket))
+        .route("/ws/page/poll", get(http::set_poll))
+        .route("/ws/page/events", get(http::job_events))
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        WireErrorCode::MethodNotAllowed,
+        "this endpoint does not take this method",
+    )
 }
 
 async fn api_not_found() -> ApiError {

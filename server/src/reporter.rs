@@ -239,6 +239,12 @@ impl JobHandle {
             for stage in &mut p.stages {
                 stage.status = StageStatus::Done;
             }
+            // A completed job names its last stage (PROTOCOL.md 3.4), even
+            // when the application skipped straight to the end.
+            if let Some(last) = p.stages.last() {
+                p.stage = Some(last.name.clone());
+                p.stage_index = (p.stages.len() - 1) as u32;
+            }
             p.state = JobState::Completed;
             p.percent = 100.0;
             message.clone_into(&mut p.message);
@@ -382,6 +388,8 @@ mod tests {
         let fresh = r.start_new(&stages).expect("started");
         assert!(fresh.id().as_str().starts_with("auto_proc_"));
         assert!(!fresh.token().is_empty());
-        fresh.complete("ok").expect("ok");
+        let done = fresh.complete("ok").expect("ok");
+        assert_eq!(done.stage.as_deref(), Some(stages.last().unwrap().0));
+        assert_eq!(done.stage_index as usize, stages.len() - 1);
     }
 }

@@ -602,3 +602,118 @@ async fn a_thousand_churned_sockets_end_at_zero() {
     };
     assert_eq!(total, 1000, "every socket was served");
 }
+
+/// Every state the page socket `ws` shows until the jobs `ids` all ended.
+async fn page_until_ended(
+    ws: &mut Ws,
+    ids: &[&str],
+) -> std::collections::HashMap<String, Vec<Progress>> {
+    use upload_progress_core::page::PageServerMessage;
+    let mut seen: std::collections::HashMap<String, Vec<Progress>> =
+        std::collections::HashMap::new();
+    let ended = |seen: &std::collections::HashMap<String, Vec<Progress>>| {
+        ids.iter().all(|id| {
+            seen.get(*id)
+                .and_then(|s| s.last())
+                .is_some_and(Progress::is_terminal)
+        })
+    };
+    while !ended(&seen) {
+        let text = match tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("a frame in time")
+        {
+            Some(Ok(Message::Text(text))) => text,
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            other => panic!("page socket ended: {other:?}"),
+        };
+        match serde_json::from_str::<PageServerMessage>(text.as_str()).expect("page frame") {
+            PageServerMessage::Snapshot { progress } | PageServerMessage::Progress { progress } => {
+                seen.entry(progress.process_id.as_str().to_owned())
+                    .or_default()
+                    .push(progress)
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    seen
+}
+
+#[tokio::test]
+#[ignore = "needs redis-server: set UPR_TEST_REDIS_URL and pass --ignored"]
+async fn a_page_socket_on_b_follows_jobs_of_a_and_c_and_c_polls_the_set() {
+    use futures_util::SinkExt;
+    let (redis, prefix) = (redis_url(), prefix("page"));
+    let a = Instance::start(&redis, &prefix);
+    let b = Instance::start(&redis, &prefix);
+    let c = Instance::start(&redis, &prefix);
+    for i in [&a, &b, &c] {
+        i.wait_connected(true).await;
+    }
+    let on_a = a.reporter.start(id("page_on_a"), &STAGES).expect("started");
+    let on_c = c.reporter.start(id("page_on_c"), &STAGES).expect("started");
+    let tokens = [on_a.token().to_owned(), on_c.token().to_owned()];
+    let (mut ws, _) = tokio::time::timeout(
+        WAIT,
+        tokio_tungstenite::connect_async(format!("ws://{}/ws/page", b.addr)),
+    )
+    .await
+    .expect("connects in time")
+    .expect("upgrade accepted");
+    let subscribe = serde_json::json!({ "type": "subscribe", "jobs": [
+        { "process_id": "page_on_a", "token": tokens[0] },
+        { "process_id": "page_on_c", "token": tokens[1] },
+    ]});
+    ws.send(Message::text(subscribe.to_string()))
+        .await
+        .expect("send");
+    let runs = [
+        tokio::spawn(run_job(on_a, 10, Duration::from_millis(15))),
+        tokio::spawn(run_job(on_c, 14, Duration::from_millis(10))),
+    ];
+    let seen = page_until_ended(&mut ws, &["page_on_a", "page_on_c"]).await;
+    for (run, id) in runs.into_iter().zip(["page_on_a", "page_on_c"]) {
+        let last = run.await.expect("ran");
+        let states = &seen[id];
+        assert_increasing(states);
+        let end = states.last().expect("states");
+        assert_eq!(
+            (end.seq, end.state),
+            (last.seq, JobState::Completed),
+            "{id} on B"
+        );
+    }
+    // The set poll on C serves both jobs, whichever instance owns them.
+    let url = c.url(&format!(
+        "/ws/page/poll?ids=page_on_a,page_on_c&tokens={},{}",
+        tokens[0], tokens[1]
+    ));
+    let http = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let etag = loop {
+        let resp = http.get(&url).send().await.expect("poll");
+        assert_eq!(resp.status(), 200);
+        let etag = resp.headers()["etag"].to_str().expect("ascii").to_owned();
+        let body: serde_json::Value = resp.json().await.expect("json");
+        let done = body["jobs"]
+            .as_array()
+            .expect("jobs")
+            .iter()
+            .all(|e| e["progress"]["state"] == "completed");
+        if done {
+            break etag;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "C never saw both ends: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let again = http
+        .get(&url)
+        .header("If-None-Match", &etag)
+        .send()
+        .await
+        .expect("poll");
+    assert_eq!(again.status(), 304);
+}

@@ -26,7 +26,7 @@ impl SlowJob {
     }
 
     /// Opens a socket on the job and reads its snapshot.
-    async fn open(&self, ctx: &Ctx) -> Result<Socket, String> {
+    pub(super) async fn open(&self, ctx: &Ctx) -> Result<Socket, String> {
         let id = self.id.as_ref().map_err(Clone::clone)?;
         let (socket, p) = ctx.open_with_snapshot(id).await?;
         if p.state.is_terminal() {
@@ -64,6 +64,14 @@ async fn ping(socket: &mut Socket, id: u64) -> Result<(), String> {
     }
 }
 
+/// One ping with `id` on a fresh socket of the job, answered by its pong.
+pub(super) async fn ping_on(ctx: &Ctx, job: &SlowJob, id: u64) -> Result<(), String> {
+    let mut socket = job.open(ctx).await?;
+    let result = ping(&mut socket, id).await;
+    socket.close().await;
+    result
+}
+
 /// Two pings with different ids (one above 2^32) each get their own pong.
 pub async fn ping_pong(ctx: &Ctx, job: &SlowJob) -> Result<(), String> {
     let mut socket = job.open(ctx).await?;
@@ -78,7 +86,7 @@ pub async fn ping_pong(ctx: &Ctx, job: &SlowJob) -> Result<(), String> {
 }
 
 /// Sends `text` and expects an `error` frame with `bad_message`.
-async fn expect_bad_message(
+pub(super) async fn expect_bad_message(
     ctx: &Ctx,
     job: &SlowJob,
     text: &str,
@@ -126,12 +134,19 @@ pub async fn oversized(ctx: &Ctx, job: &SlowJob) -> Result<(), String> {
     let mut text = String::from(r#"{"type":"ping","id":1}"#);
     text.push_str(&" ".repeat(OVERSIZED_BYTES - text.len()));
     socket.send_text(text).await?;
+    let mut told = false;
     loop {
         match socket.next_answer().await {
             Event::Frame(ServerMessage::Error { code, .. }) if code == "message_too_big" => {
-                continue
+                told = true;
             }
-            Event::Close(Some(1009), _) => return Ok(()),
+            Event::Close(Some(1009), _) if told => return Ok(()),
+            Event::Close(Some(1009), _) => {
+                return Err(
+                    "PROTOCOL.md 4.8: close 1009 must follow an `error` frame `message_too_big`"
+                        .to_owned(),
+                )
+            }
             other => {
                 socket.close().await;
                 return Err(format!(

@@ -24,6 +24,10 @@ pub struct Trace {
     pub end: Option<Event>,
     /// Why the job could not be followed at all.
     pub setup: Option<String>,
+    /// When the kit asked for the job.
+    pub asked_at: Option<Instant>,
+    /// When the terminal state arrived.
+    pub ended_at: Option<Instant>,
 }
 
 impl Trace {
@@ -58,6 +62,8 @@ pub async fn follow(ctx: &Ctx) -> Trace {
         kinds: Vec::new(),
         end: None,
         setup: None,
+        asked_at: Some(Instant::now()),
+        ended_at: None,
     };
     if let Err(why) = ctx.start_job(&id, Pace::FAST).await {
         trace.setup = Some(why);
@@ -84,6 +90,9 @@ pub async fn follow(ctx: &Ctx) -> Trace {
                 trace.states.push(progress);
             }
             Event::Frame(ServerMessage::Progress { progress }) => {
+                if progress.state.is_terminal() {
+                    trace.ended_at.get_or_insert_with(Instant::now);
+                }
                 trace.kinds.push("progress");
                 trace.states.push(progress);
             }
@@ -152,7 +161,44 @@ pub fn judge(trace: &Trace) -> Vec<(&'static str, Result<(), String>)> {
             "job.close_1000_after_terminal",
             setup(close_after_terminal(trace)),
         ),
+        (
+            "job.terminal_stage_fields",
+            setup(terminal_stage_fields(trace)),
+        ),
+        ("job.keeps_pace", setup(keeps_pace(trace, Pace::FAST))),
     ]
+}
+
+/// A completed job names its last stage, every stage done (PROTOCOL.md 3.4).
+fn terminal_stage_fields(trace: &Trace) -> Result<(), String> {
+    let last = trace.final_state()?;
+    if last.state != JobState::Completed {
+        return Err(format!(
+            "needs a completed job, but the followed job ended {}",
+            rules::state_name(last.state)
+        ));
+    }
+    rules::check_completed_stages(last)
+}
+
+/// A job started at `pace` takes about as long as it was asked to: every
+/// stage's steps, one `step_ms` apart (PROTOCOL.md 8.1). At least 80 % of
+/// that is required, so a server that finishes every job at once is caught.
+fn keeps_pace(trace: &Trace, pace: Pace) -> Result<(), String> {
+    let last = trace.final_state()?;
+    let (Some(asked), Some(ended)) = (trace.asked_at, trace.ended_at) else {
+        return Err("PROTOCOL.md 8.1: the job's end came as a snapshot, so its length is unknown: the job must still be running when the kit connects".to_owned());
+    };
+    let stages = u64::from(last.stage_count.max(1));
+    let asked_for = stages * u64::from(pace.steps_per_stage) * pace.step_ms;
+    let took = ended.duration_since(asked).as_millis() as u64;
+    if took * 5 < asked_for * 4 {
+        return Err(format!(
+            "PROTOCOL.md 8.1: a job of {stages} stages x {} steps x {} ms should take about {asked_for} ms, but it ended after {took} ms",
+            pace.steps_per_stage, pace.step_ms
+        ));
+    }
+    Ok(())
 }
 
 /// A hint when the server refused the socket for want of a token.

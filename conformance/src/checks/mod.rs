@@ -3,6 +3,9 @@
 mod http_poll;
 mod input;
 mod job;
+mod page;
+mod set;
+mod settled;
 mod socket_ids;
 mod tokens;
 
@@ -94,6 +97,94 @@ pub const CHECKS: &[(&str, &str)] = &[
         "4.5: an id that never gets a job is closed 4404 after the grace",
     ),
     (
+        "job.terminal_stage_fields",
+        "3.4: a completed job names its last stage, every stage done",
+    ),
+    (
+        "job.keeps_pace",
+        "8.1: a job started at a pace takes about as long as asked (not instantly)",
+    ),
+    (
+        "http.percent_encoded_id",
+        "2: a percent-encoded id is the decoded id",
+    ),
+    (
+        "http.method_not_allowed_405",
+        "6.3: a method a protocol path does not take gets 405, Allow and a JSON error",
+    ),
+    (
+        "http.unknown_route_404",
+        "6.3: a path the protocol does not define gets 404",
+    ),
+    (
+        "ws.ping_id_above_2_53",
+        "4.6: a ping id above 2^53 comes back exactly",
+    ),
+    (
+        "ws.ping_float_id_bad_message",
+        "4.6: a ping id 17.0 is not an integer: bad_message",
+    ),
+    (
+        "scripted.answer",
+        "8.1: the scripted endpoint answers 202 {process_id}, 409 for a taken id, and starts running at stage 0",
+    ),
+    (
+        "scripted.bad_input_400",
+        "8.1: unusable scripted parameters get 400 bad_query and start nothing",
+    ),
+    (
+        "scripted.fail_at_stage",
+        "8.1, 3.4: fail_at_stage counts from 0; the failed job names the stage that failed",
+    ),
+    (
+        "page.snapshot_per_job",
+        "11.1: on the page socket each subscription starts with its own snapshot",
+    ),
+    (
+        "page.seq_per_job",
+        "11.1: seq increases per job; each job is followed to its terminal state",
+    ),
+    (
+        "page.open_after_jobs_end",
+        "11.1: the page socket stays open after its jobs ended",
+    ),
+    (
+        "page.bad_job_error_frame",
+        "11.3: a bad job is an error frame naming it; the socket and other jobs go on",
+    ),
+    (
+        "page.unknown_after_grace",
+        "11.3: an id without a job gets an error frame unknown_process after the grace",
+    ),
+    (
+        "page.subscription_cap",
+        "11.2: at least 100 jobs per connection; the next gets too_many_subscriptions",
+    ),
+    (
+        "page.oversized_1009",
+        "11.2, 4.8: a subscribe frame over 64 KiB gets message_too_big and close 1009",
+    ),
+    (
+        "set.poll_entries",
+        "11.4: one poll answers each asked job (state or its own error), in order",
+    ),
+    (
+        "set.poll_304",
+        "11.4: the set's ETag in If-None-Match gives 304",
+    ),
+    (
+        "set.events_name_jobs",
+        "11.5: the event stream is text/event-stream, each event names its job, snapshots first",
+    ),
+    (
+        "set.events_reconnect_snapshots",
+        "11.5: a second connection gets every job's snapshot again",
+    ),
+    (
+        "set.events_follow",
+        "11.5: the event stream follows a job to its terminal state",
+    ),
+    (
         "ws.token_missing_4401",
         "7: with tokens, a socket without one is closed 4401 (--tokens)",
     ),
@@ -158,6 +249,14 @@ impl Ctx {
                 .insert(id.to_owned(), token);
         }
         Ok(())
+    }
+
+    /// Keeps a token the kit got outside [`Self::start_job`].
+    pub fn remember_token(&self, id: &str, token: &str) {
+        self.tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(id.to_owned(), token.to_owned());
     }
 
     /// Opens a job socket.
@@ -313,6 +412,141 @@ pub async fn run(opts: Options) -> Report {
         &ctx,
         "ws.unknown_id_4404_after_grace",
         socket_ids::unknown_id_4404(&ctx),
+    )
+    .await;
+
+    let finished: Result<String, String> = trace.final_state().map(|_| trace.id.clone());
+    step(
+        &mut report,
+        &ctx,
+        "http.percent_encoded_id",
+        settled::percent_encoded_id(&ctx, &finished),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "http.method_not_allowed_405",
+        settled::method_not_allowed(&ctx),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "http.unknown_route_404",
+        settled::unknown_route(&ctx),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "ws.ping_id_above_2_53",
+        settled::ping_above_2_53(&ctx, &slow),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "ws.ping_float_id_bad_message",
+        settled::ping_float_id(&ctx, &slow),
+    )
+    .await;
+    match settled::scripted_skip(&ctx) {
+        Some(why) => {
+            for name in [
+                "scripted.answer",
+                "scripted.bad_input_400",
+                "scripted.fail_at_stage",
+            ] {
+                report.skip(name, why);
+            }
+        }
+        None => {
+            step(
+                &mut report,
+                &ctx,
+                "scripted.answer",
+                settled::scripted_answer(&ctx),
+            )
+            .await;
+            step(
+                &mut report,
+                &ctx,
+                "scripted.bad_input_400",
+                settled::scripted_bad_input(&ctx),
+            )
+            .await;
+            step(
+                &mut report,
+                &ctx,
+                "scripted.fail_at_stage",
+                settled::scripted_fail_at_stage(&ctx),
+            )
+            .await;
+        }
+    }
+
+    // Protocol v1.1: many jobs over one connection.
+    let two = page::follow_two(&ctx).await;
+    for (name, result) in page::judge(&two) {
+        record_unless_skipped(&mut report, &ctx, name, result);
+    }
+    step(
+        &mut report,
+        &ctx,
+        "page.bad_job_error_frame",
+        page::bad_job_error_frame(&ctx),
+    )
+    .await;
+    jobless(
+        &mut report,
+        &ctx,
+        "page.unknown_after_grace",
+        page::unknown_after_grace(&ctx),
+    )
+    .await;
+    jobless(
+        &mut report,
+        &ctx,
+        "page.subscription_cap",
+        page::subscription_cap(&ctx),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "page.oversized_1009",
+        page::oversized(&ctx),
+    )
+    .await;
+    let set_jobs = set::SetJobs::start(&ctx, finished.clone()).await;
+    step(
+        &mut report,
+        &ctx,
+        "set.poll_entries",
+        set::set_poll(&ctx, &set_jobs),
+    )
+    .await;
+    step(&mut report, &ctx, "set.poll_304", set::set_poll_304(&ctx)).await;
+    step(
+        &mut report,
+        &ctx,
+        "set.events_name_jobs",
+        set::events(&ctx, &set_jobs, false),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "set.events_reconnect_snapshots",
+        set::events(&ctx, &set_jobs, true),
+    )
+    .await;
+    step(
+        &mut report,
+        &ctx,
+        "set.events_follow",
+        set::events_follow(&ctx),
     )
     .await;
 

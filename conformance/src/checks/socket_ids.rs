@@ -14,12 +14,17 @@ pub async fn invalid_id_4400(ctx: &Ctx) -> Result<(), String> {
             .open(&bad)
             .await
             .map_err(|why| format!("{why} (PROTOCOL.md 4.9: upgrade, then close 4400)"))?;
+        let mut told = false;
         loop {
             match socket.next().await {
                 Event::Frame(ServerMessage::Error { code, .. }) if code == "invalid_process_id" => {
-                    continue
+                    told = true;
                 }
-                Event::Close(Some(4400), _) => break,
+                Event::Close(Some(4400), _) if told => break,
+                Event::Close(Some(4400), _) => return Err(
+                    "PROTOCOL.md 4.9: close 4400 must follow an `error` frame `invalid_process_id`"
+                        .to_owned(),
+                ),
                 other => {
                     socket.close().await;
                     return Err(format!(
@@ -47,13 +52,20 @@ pub async fn unknown_id_4404(ctx: &Ctx) -> Result<(), String> {
         ));
     }
     let deadline = started + ctx.opts.grace_wait;
+    let mut told = false;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match socket.next_within(left).await {
             Event::Frame(ServerMessage::Error { code, .. }) if code == "unknown_process" => {
-                continue
+                told = true;
             }
-            Event::Close(Some(4404), _) => return Ok(()),
+            Event::Close(Some(4404), _) if told => return Ok(()),
+            Event::Close(Some(4404), _) => {
+                return Err(
+                    "PROTOCOL.md 4.5: close 4404 must follow an `error` frame `unknown_process`"
+                        .to_owned(),
+                )
+            }
             Event::Silent(_) => {
                 socket.close().await;
                 return Err(format!(

@@ -26,10 +26,19 @@ impl TokenJob {
 pub async fn socket_without_token(ctx: &Ctx, job: &TokenJob) -> Result<(), String> {
     let id = job.id.as_ref().map_err(Clone::clone)?;
     let mut socket = Socket::connect(&ctx.bare_ws_url(id), ctx.opts.timeout).await?;
+    let mut told = false;
     loop {
         match socket.next().await {
-            Event::Frame(ServerMessage::Error { code, .. }) if code == "token_missing" => continue,
-            Event::Close(Some(4401), _) => return Ok(()),
+            Event::Frame(ServerMessage::Error { code, .. }) if code == "token_missing" => {
+                told = true;
+            }
+            Event::Close(Some(4401), _) if told => return Ok(()),
+            Event::Close(Some(4401), _) => {
+                return Err(
+                    "PROTOCOL.md 7: close 4401 must follow an `error` frame `token_missing`"
+                        .to_owned(),
+                )
+            }
             other => {
                 socket.close().await;
                 return Err(format!(

@@ -21,7 +21,7 @@ use upload_progress_server::{app_with_handle, serve, Config};
 /// A server running in this process; stops when dropped.
 pub struct Running {
     pub addr: SocketAddr,
-    stop: Option<oneshot::Sender<()>>,
+    pub stop: Option<oneshot::Sender<()>>,
 }
 
 impl Running {

@@ -12,32 +12,33 @@ use tokio::time::error::Elapsed;
 use tokio::time::MissedTickBehavior;
 use upload_progress_core::{code, ClientMessage, ProcessId, Progress, ServerMessage};
 
+use super::follow::{check_access, Follow, Step};
 use super::Target;
-use crate::clock::{now_ms, now_s};
+use crate::clock::now_ms;
 use crate::limits::RateWindow;
 use crate::state::{Control, Shared};
 use crate::stats::Counters;
-use crate::store::{Published, Subscription};
+use crate::store::Published;
 
 /// How long to wait for the peer's close reply after we close.
 const CLOSE_LINGER: Duration = Duration::from_secs(1);
 
 /// Whether the socket loop goes on.
-enum Flow {
+pub(super) enum Flow {
     Continue,
     Stop,
 }
 
 /// The peer can no longer be written to (closed, failed, or too slow to take a frame).
-struct Gone;
+pub(super) struct Gone;
 
 pub(super) struct Conn {
-    socket: WebSocket,
-    state: Shared,
-    rate: RateWindow,
-    last_heard: Instant,
-    control: broadcast::Receiver<Control>,
-    stall: watch::Receiver<Option<Instant>>,
+    pub(super) socket: WebSocket,
+    pub(super) state: Shared,
+    pub(super) rate: RateWindow,
+    pub(super) last_heard: Instant,
+    pub(super) control: broadcast::Receiver<Control>,
+    pub(super) stall: watch::Receiver<Option<Instant>>,
 }
 
 impl Conn {
@@ -62,6 +63,7 @@ impl Conn {
             // widen every job socket's future (see below).
             Target::All => Box::pin(self.run_all()).await,
             Target::Health => Box::pin(self.run_health()).await,
+            Target::Page => Box::pin(self.run_page()).await,
         }
     }
 
@@ -71,72 +73,33 @@ impl Conn {
     // idle socket, so inline they would cost each socket their size all the
     // time instead of one allocation when they run.
 
-    async fn run_job(&mut self, raw_id: &str, token: Option<&str>) {
-        let id = match ProcessId::parse(raw_id) {
-            Ok(id) => id,
-            Err(err) => {
-                self.fail(
-                    code::INVALID_PROCESS_ID,
-                    WireErrorCode::InvalidProcessId,
-                    &err.to_string(),
-                )
-                .await;
+    pub(super) async fn run_job(&mut self, raw_id: &str, token: Option<&str>) {
+        let (id, token_expiry) = match check_access(&self.state, raw_id, token) {
+            Ok(access) => access,
+            Err(denied) => {
+                let close_code = match denied.code {
+                    WireErrorCode::InvalidProcessId => code::INVALID_PROCESS_ID,
+                    _ => code::UNAUTHORIZED,
+                };
+                self.fail(close_code, denied.code, &denied.message).await;
                 return;
             }
         };
-        let mut token_expiry = None;
-        if self.state.config.require_token {
-            match self.state.tokens.verify(token, &id, now_s()) {
-                Ok(expiry) => token_expiry = Some(expiry),
-                Err(err) => {
-                    Counters::bump(&self.state.stats.counters.unauthorized);
-                    self.fail(code::UNAUTHORIZED, err.code(), &err.to_string())
-                        .await;
-                    return;
-                }
-            }
-        }
         let state = self.state.clone();
         let _active = state.stats.ws_opened(&id);
         self.stream_job(&id, token_expiry).await;
     }
 
-    async fn stream_job(&mut self, id: &ProcessId, token_expiry: Option<u64>) {
-        let expiry_at = token_expiry.map(|s| {
-            let left = s.saturating_mul(1000).saturating_sub(now_ms());
-            tokio::time::Instant::now() + Duration::from_millis(left)
-        });
-        // For an id that does not exist yet (the subscribe-before-upload
-        // race) the store hands out a signal for that id alone, registered
-        // under the same lock as the lookup, so its creation is never missed.
-        let mut subscription = self.state.store.subscribe_or_wait(id);
-        if let Subscription::Pending(_) = subscription {
-            // Not held here: another instance may own it (shared backend).
-            // Asked while already waiting, so a job published meanwhile is
-            // not missed either; and asked before the snapshot, so a client
-            // moving here from another instance never gets an older one.
-            if self.state.lookup(id).await.is_some() {
-                subscription = self.state.store.subscribe_or_wait(id);
-            }
-        }
-        let (mut job, mut early) = match subscription {
-            Subscription::Job(rx) => (Some(rx), None),
-            Subscription::Pending(rx) => (None, Some(rx)),
-        };
-        let first = match job.as_mut() {
-            Some(rx) => Progress::clone(&rx.borrow_and_update().progress),
-            None => Progress::unknown(id.clone(), now_ms()),
-        };
+    pub(super) async fn stream_job(&mut self, id: &ProcessId, token_expiry: Option<u64>) {
+        let (mut follow, first) = Follow::start(&self.state, id, token_expiry).await;
         if let Flow::Stop = Box::pin(self.open_with(first)).await {
             return;
         }
-        let grace_end = tokio::time::Instant::now() + self.state.config.grace;
         let mut ticker = self.ping_ticker();
         loop {
             if let Flow::Stop = self.stall_if_needed().await {
                 return;
             }
-            let waiting = job.is_none();
             let flow = tokio::select! {
                 // Control and stall first: a fault or restart must win over
                 // a frame that arrived at the same moment.
@@ -144,37 +107,23 @@ impl Conn {
                 ctl = self.control.recv() => Box::pin(self.on_control(ctl)).await,
                 _ = self.stall.changed() => Flow::Continue,
                 incoming = self.socket.recv() => Box::pin(self.on_incoming(incoming)).await,
-                changed = wait_job(job.as_mut()) => match changed {
-                    Some(published) => self.send_progress(published).await,
-                    None => {
+                step = follow.next() => match step {
+                    Step::State(published) => self.send_progress(published).await,
+                    Step::Vanished => {
                         // The job left the store (evicted) before finishing.
                         Box::pin(self.fail(code::UNKNOWN_PROCESS, WireErrorCode::UnknownProcess, "the job is no longer available")).await;
                         Flow::Stop
                     }
-                },
-                () = wait_created(early.as_mut()), if waiting => {
-                    match self.state.store.subscribe_or_wait(id) {
-                        Subscription::Job(mut rx) => {
-                            let published = rx.borrow_and_update().clone();
-                            job = Some(rx);
-                            early = None;
-                            self.send_progress(published).await
-                        }
-                        Subscription::Pending(rx) => {
-                            early = Some(rx);
-                            Flow::Continue
-                        }
+                    Step::NeverAppeared => {
+                        Box::pin(self.fail(code::UNKNOWN_PROCESS, WireErrorCode::UnknownProcess, "no job with this process_id appeared in time")).await;
+                        Flow::Stop
                     }
-                }
-                _ = tokio::time::sleep_until(grace_end), if waiting => {
-                    Box::pin(self.fail(code::UNKNOWN_PROCESS, WireErrorCode::UnknownProcess, "no job with this process_id appeared in time")).await;
-                    Flow::Stop
-                }
-                _ = sleep_until_opt(expiry_at) => {
-                    Counters::bump(&self.state.stats.counters.unauthorized);
-                    Box::pin(self.fail(code::UNAUTHORIZED, WireErrorCode::TokenExpired, "the token has expired")).await;
-                    Flow::Stop
-                }
+                    Step::TokenExpired => {
+                        Counters::bump(&self.state.stats.counters.unauthorized);
+                        Box::pin(self.fail(code::UNAUTHORIZED, WireErrorCode::TokenExpired, "the token has expired")).await;
+                        Flow::Stop
+                    }
+                },
                 _ = ticker.tick() => Box::pin(self.heartbeat()).await,
             };
             if let Flow::Stop = flow {
@@ -184,7 +133,7 @@ impl Conn {
     }
 
     /// Sends the first frame; closes 1000 at once for a finished job.
-    async fn open_with(&mut self, progress: Progress) -> Flow {
+    pub(super) async fn open_with(&mut self, progress: Progress) -> Flow {
         let last = progress.is_terminal();
         match text_frame(&ServerMessage::Snapshot { progress }) {
             Ok(frame) => self.deliver(frame, last).await,
@@ -192,7 +141,7 @@ impl Conn {
         }
     }
 
-    async fn send_progress(&mut self, published: Published) -> Flow {
+    pub(super) async fn send_progress(&mut self, published: Published) -> Flow {
         let last = published.progress.is_terminal();
         self.deliver(Message::Text(published.frame), last).await
     }
@@ -200,7 +149,7 @@ impl Conn {
     /// Sends a job's state. The `last` one is queued without a flush so the
     /// close 1000 that follows leaves in the same write: one system call per
     /// socket less when a job ends for all its subscribers at once.
-    async fn deliver(&mut self, frame: Message, last: bool) -> Flow {
+    pub(super) async fn deliver(&mut self, frame: Message, last: bool) -> Flow {
         if !last {
             return match self.send(frame).await {
                 Ok(()) => Flow::Continue,
@@ -213,7 +162,7 @@ impl Conn {
         Flow::Stop
     }
 
-    async fn run_all(&mut self) {
+    pub(super) async fn run_all(&mut self) {
         let mut updates = self.state.store.subscribe_all();
         if self.send_all_snapshots().await.is_err() {
             return;
@@ -251,7 +200,7 @@ impl Conn {
         }
     }
 
-    async fn send_all_snapshots(&mut self) -> Result<(), Gone> {
+    pub(super) async fn send_all_snapshots(&mut self) -> Result<(), Gone> {
         for progress in self.state.store.active() {
             self.send_json(&ServerMessage::Snapshot { progress })
                 .await?;
@@ -259,7 +208,7 @@ impl Conn {
         Ok(())
     }
 
-    async fn run_health(&mut self) {
+    pub(super) async fn run_health(&mut self) {
         let mut ticker = self.ping_ticker();
         loop {
             if let Flow::Stop = self.stall_if_needed().await {
@@ -280,7 +229,7 @@ impl Conn {
         }
     }
 
-    fn ping_ticker(&self) -> tokio::time::Interval {
+    pub(super) fn ping_ticker(&self) -> tokio::time::Interval {
         let period = self
             .state
             .config
@@ -293,7 +242,7 @@ impl Conn {
 
     /// While the stall fault is on, touch nothing: no reads (so no automatic
     /// pongs), no writes, no close. Only an abort or the fault ending frees it.
-    async fn stall_if_needed(&mut self) -> Flow {
+    pub(super) async fn stall_if_needed(&mut self) -> Flow {
         let mut stalled = false;
         loop {
             let until = *self.stall.borrow_and_update();
@@ -319,7 +268,10 @@ impl Conn {
         Flow::Continue
     }
 
-    async fn on_control(&mut self, ctl: Result<Control, broadcast::error::RecvError>) -> Flow {
+    pub(super) async fn on_control(
+        &mut self,
+        ctl: Result<Control, broadcast::error::RecvError>,
+    ) -> Flow {
         match ctl {
             Ok(Control::Restart {
                 retry_after_ms,
@@ -339,7 +291,7 @@ impl Conn {
     }
 
     /// Server-side protocol ping; drops a peer silent for longer than the idle timeout.
-    async fn heartbeat(&mut self) -> Flow {
+    pub(super) async fn heartbeat(&mut self) -> Flow {
         if self.last_heard.elapsed() > self.state.config.idle_timeout {
             Counters::bump(&self.state.stats.counters.stale_dropped);
             tracing::debug!("dropping silent socket");
@@ -351,27 +303,43 @@ impl Conn {
         }
     }
 
-    async fn on_incoming(&mut self, incoming: Option<Result<Message, axum::Error>>) -> Flow {
+    pub(super) async fn on_incoming(
+        &mut self,
+        incoming: Option<Result<Message, axum::Error>>,
+    ) -> Flow {
+        match self.read_text(incoming).await {
+            Ok(text) => self.on_ping_text(&text).await,
+            Err(flow) => flow,
+        }
+    }
+
+    /// Takes one client frame through the rules every socket shares (size
+    /// limit, rate limit, no binary frames); `Ok` with a text frame for the
+    /// endpoint to interpret, `Err` with what to do instead.
+    pub(super) async fn read_text(
+        &mut self,
+        incoming: Option<Result<Message, axum::Error>>,
+    ) -> Result<Utf8Bytes, Flow> {
         let msg = match incoming {
-            None => return Flow::Stop,
+            None => return Err(Flow::Stop),
             Some(Ok(msg)) => msg,
-            Some(Err(err)) => return self.on_read_error(err).await,
+            Some(Err(err)) => return Err(self.on_read_error(err).await),
         };
         self.last_heard = Instant::now();
         let text = match msg {
             Message::Text(text) => Some(text),
             Message::Binary(data) if data.len() > self.state.config.max_message_bytes => {
-                return self.too_big().await;
+                return Err(self.too_big().await);
             }
             Message::Binary(_) => None,
-            Message::Ping(_) | Message::Pong(_) => return Flow::Continue,
+            Message::Ping(_) | Message::Pong(_) => return Err(Flow::Continue),
             // tungstenite has already answered the close.
-            Message::Close(_) => return Flow::Stop,
+            Message::Close(_) => return Err(Flow::Stop),
         };
         Counters::bump(&self.state.stats.counters.frames_received);
         let size = text.as_ref().map_or(0, |t| t.len());
         if size > self.state.config.max_message_bytes {
-            return self.too_big().await;
+            return Err(self.too_big().await);
         }
         if !self.rate.allow(Instant::now()) {
             Counters::bump(&self.state.stats.counters.rate_limited);
@@ -382,39 +350,48 @@ impl Conn {
             );
             self.fail(code::POLICY, WireErrorCode::RateLimited, &message)
                 .await;
-            return Flow::Stop;
+            return Err(Flow::Stop);
         }
-        let Some(text) = text else {
-            return self
+        match text {
+            Some(text) => Ok(text),
+            None => Err(self
                 .reply_error(
                     WireErrorCode::UnsupportedFrame,
                     "binary frames are not supported",
                 )
-                .await;
-        };
-        match serde_json::from_str::<ClientMessage>(text.as_str()) {
-            Ok(ClientMessage::Ping { id }) => {
-                let pong = ServerMessage::Pong {
-                    id,
-                    server_ts_ms: now_ms(),
-                };
-                match self.send_json(&pong).await {
-                    Ok(()) => Flow::Continue,
-                    Err(Gone) => Flow::Stop,
-                }
-            }
-            Err(err) => {
-                Counters::bump(&self.state.stats.counters.malformed);
-                self.reply_error(
-                    WireErrorCode::BadMessage,
-                    &format!("unreadable message: {err}"),
-                )
-                .await
-            }
+                .await),
         }
     }
 
-    async fn on_read_error(&mut self, err: axum::Error) -> Flow {
+    /// A v1 socket's only client message: `ping`.
+    async fn on_ping_text(&mut self, text: &str) -> Flow {
+        match serde_json::from_str::<ClientMessage>(text) {
+            Ok(ClientMessage::Ping { id }) => self.pong(id).await,
+            Err(err) => self.bad_message(&err).await,
+        }
+    }
+
+    pub(super) async fn pong(&mut self, id: u64) -> Flow {
+        let pong = ServerMessage::Pong {
+            id,
+            server_ts_ms: now_ms(),
+        };
+        match self.send_json(&pong).await {
+            Ok(()) => Flow::Continue,
+            Err(Gone) => Flow::Stop,
+        }
+    }
+
+    pub(super) async fn bad_message(&mut self, err: &serde_json::Error) -> Flow {
+        Counters::bump(&self.state.stats.counters.malformed);
+        self.reply_error(
+            WireErrorCode::BadMessage,
+            &format!("unreadable message: {err}"),
+        )
+        .await
+    }
+
+    pub(super) async fn on_read_error(&mut self, err: axum::Error) -> Flow {
         let inner = err.into_inner();
         let too_big = matches!(
             inner.downcast_ref::<tungstenite::Error>(),
@@ -427,7 +404,7 @@ impl Conn {
         Flow::Stop
     }
 
-    async fn too_big(&mut self) -> Flow {
+    pub(super) async fn too_big(&mut self) -> Flow {
         Counters::bump(&self.state.stats.counters.oversized);
         let limit = self.state.config.max_message_bytes;
         self.fail(
@@ -439,7 +416,7 @@ impl Conn {
         Flow::Stop
     }
 
-    async fn reply_error(&mut self, code: WireErrorCode, message: &str) -> Flow {
+    pub(super) async fn reply_error(&mut self, code: WireErrorCode, message: &str) -> Flow {
         let frame = ServerMessage::Error {
             code: code.to_string(),
             message: message.to_owned(),
@@ -451,26 +428,26 @@ impl Conn {
     }
 
     /// `error` frame, then close with `close_code`.
-    async fn fail(&mut self, close_code: u16, error_code: WireErrorCode, message: &str) {
+    pub(super) async fn fail(&mut self, close_code: u16, error_code: WireErrorCode, message: &str) {
         if let Flow::Continue = self.reply_error(error_code.clone(), message).await {
             self.close(close_code, error_code.as_str()).await;
         }
     }
 
-    async fn send_json(&mut self, msg: &ServerMessage) -> Result<(), Gone> {
+    pub(super) async fn send_json(&mut self, msg: &ServerMessage) -> Result<(), Gone> {
         let frame = text_frame(msg)?;
         self.send(frame).await
     }
 
     /// Sends one frame; a peer that does not take it within the send timeout is dead.
-    async fn send(&mut self, msg: Message) -> Result<(), Gone> {
+    pub(super) async fn send(&mut self, msg: Message) -> Result<(), Gone> {
         let limit = self.state.config.send_timeout;
         let outcome = bounded(limit, self.socket.send(msg)).await;
         self.sent(outcome)
     }
 
     /// Queues one frame without flushing it (same limit as [`Self::send`]).
-    async fn queue(&mut self, msg: Message) -> Result<(), Gone> {
+    pub(super) async fn queue(&mut self, msg: Message) -> Result<(), Gone> {
         let limit = self.state.config.send_timeout;
         let outcome = bounded(limit, self.socket.feed(msg)).await;
         self.sent(outcome)
@@ -491,7 +468,7 @@ impl Conn {
     }
 
     /// Sends a close frame and waits briefly for the peer's answer.
-    async fn close(&mut self, close_code: u16, reason: &str) {
+    pub(super) async fn close(&mut self, close_code: u16, reason: &str) {
         let frame = CloseFrame {
             code: close_code,
             reason: Utf8Bytes::from(reason.to_owned()),
@@ -520,7 +497,7 @@ fn jittered(base: u64, spread: u64) -> u64 {
 }
 
 /// `msg` as a text frame.
-fn text_frame(msg: &ServerMessage) -> Result<Message, Gone> {
+pub(super) fn text_frame(msg: &ServerMessage) -> Result<Message, Gone> {
     // Serialising these plain types cannot fail; treat it as fatal rather than panic.
     let text = serde_json::to_string(msg).map_err(|_| Gone)?;
     Ok(Message::Text(Utf8Bytes::from(text)))
@@ -541,36 +518,5 @@ async fn bounded(
         Poll::Ready(done) => Ok(done),
         // Boxed: the timer lives on the heap only while a write waits.
         Poll::Pending => Box::pin(tokio::time::timeout(limit, write)).await,
-    }
-}
-
-/// Waits for the job's next state; `None` when the job left the store.
-/// Without a job yet, never resolves.
-async fn wait_job(job: Option<&mut watch::Receiver<Published>>) -> Option<Published> {
-    match job {
-        Some(rx) => {
-            rx.changed().await.ok()?;
-            Some(rx.borrow_and_update().clone())
-        }
-        None => std::future::pending().await,
-    }
-}
-
-/// Resolves once the job a socket waits for has been created (the store
-/// drops the signal's sender then). Without a signal, never resolves.
-async fn wait_created(early: Option<&mut watch::Receiver<()>>) {
-    match early {
-        Some(rx) => {
-            // Only an error (sender dropped) can end this: nobody sends on it.
-            let _ = rx.changed().await;
-        }
-        None => std::future::pending().await,
-    }
-}
-
-async fn sleep_until_opt(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
     }
 }

@@ -7,8 +7,11 @@
 //! either before the upgrade (HTTP status) or as a close code after it.
 
 mod conn;
+pub(crate) mod follow;
+mod page;
 
 use conn::Conn;
+pub use page::page_socket;
 use upload_progress_core::protocol::WireErrorCode;
 
 use axum::extract::ws::WebSocketUpgrade;
@@ -48,15 +51,15 @@ pub enum Target {
     All,
     /// Heartbeats only.
     Health,
+    /// The page socket of protocol v1.1: any number of jobs, subscribed by
+    /// the client (see `page`).
+    Page,
 }
 
 /// Checks that happen before an upgrade: shutdown, upgrade faults, connection caps.
 pub async fn admit(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Response> {
     if state.is_shutting_down() {
-        return Err(unavailable(
-            WireErrorCode::ShuttingDown,
-            "the server is shutting down",
-        ));
+        return Err(shutting_down());
     }
     if state.faults.refuse_upgrade() {
         Counters::bump(&state.stats.counters.refused_fault);
@@ -67,6 +70,17 @@ pub async fn admit(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Response> 
     }
     if let Some(delay) = state.faults.handshake_delay() {
         tokio::time::sleep(delay).await;
+    }
+    admit_connection(state, ip).map_err(|refused| *refused)
+}
+
+/// The checks every long-lived connection passes, sockets and event streams
+/// alike: not shutting down, and within the connection caps (which count
+/// connections, whatever each one follows). The refusal is boxed: it is
+/// rare, and the guard is what callers keep.
+pub fn admit_connection(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Box<Response>> {
+    if state.is_shutting_down() {
+        return Err(Box::new(shutting_down()));
     }
     state
         .conns
@@ -87,6 +101,11 @@ pub async fn admit(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Response> 
                 )
             }
         })
+        .map_err(Box::new)
+}
+
+fn shutting_down() -> Response {
+    unavailable(WireErrorCode::ShuttingDown, "the server is shutting down")
 }
 
 fn unavailable(code: WireErrorCode, message: &str) -> Response {
