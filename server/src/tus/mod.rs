@@ -2,17 +2,15 @@
 //! and termination extensions, at `/api/uploads/tus`.
 //!
 //! Each upload gets a job at creation (`Upload-Process-Id` in the 201, and
-//! `Upload-Token` when tokens are required). The job is `pending` while
-//! bytes arrive and runs the demo pipeline once the last byte is stored, so
-//! a client can follow it from the start.
+//! `Upload-Token` when tokens are required). The job is `pending`, with the
+//! upload handler's stages, while bytes arrive; once the last byte is
+//! stored the application's handler gets the upload and the job's writer
+//! (see [`crate::upload_hook`]), so a client can follow it from the start.
 //!
 //! - `headers`: version check, numbers and `Upload-Metadata`;
 //! - `storage`: the bytes on disk, the size cap and expiry;
-//! - `handlers`: the endpoints;
-//! - `fault_hooks`: what the `cut_uploads` / `refuse_uploads` faults do
-//!   to them, and the per-upload counters tests read.
+//! - `handlers`: the endpoints.
 
-pub mod fault_hooks;
 pub mod handlers;
 pub mod headers;
 pub mod storage;
@@ -25,7 +23,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{map_response, Next};
 use axum::response::Response;
-use axum::routing::{get, head, post};
+use axum::routing::{head, post};
 use axum::{Extension, Router};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -74,6 +72,7 @@ impl TusConfig {
 /// requests come.
 pub fn routes(state: &Shared, config: &TusConfig) -> std::io::Result<Router<Shared>> {
     let storage = Arc::new(storage::Storage::open(config)?);
+    let _ = state.tus_storage.set(Arc::clone(&storage));
     spawn_sweeper(state, &storage, config.expiry);
     let item = format!("{}/{{id}}", handlers::BASE);
     Ok(Router::new()
@@ -84,7 +83,6 @@ pub fn routes(state: &Shared, config: &TusConfig) -> std::io::Result<Router<Shar
                 .patch(handlers::patch)
                 .delete(handlers::delete),
         )
-        .route("/ws/admin/uploads/{process_id}", get(fault_hooks::counters))
         .layer(map_response(resumable))
         .layer(Extension(storage)))
 }

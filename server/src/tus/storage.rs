@@ -235,13 +235,11 @@ impl Storage {
         }
     }
 
-    /// The bytes of a complete upload, which then leave the disk (the
-    /// upload stays known, complete, until it expires).
-    pub async fn take_bytes(&self, id: &str) -> std::io::Result<Vec<u8>> {
-        let path = Self::path(&self.dir, id);
-        let bytes = tokio::fs::read(&path).await?;
-        let _ = tokio::fs::remove_file(&path).await;
-        Ok(bytes)
+    /// Where the bytes of upload `id` are. Once complete they belong to
+    /// the upload handler, which removes them; the upload stays known,
+    /// complete, until it expires.
+    pub fn file_path(&self, id: &str) -> PathBuf {
+        Self::path(&self.dir, id)
     }
 
     fn record(&self, id: &str, offset: u64, done: bool) {

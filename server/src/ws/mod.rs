@@ -50,23 +50,13 @@ pub enum Target {
     Health,
 }
 
-/// Checks that happen before an upgrade: shutdown, upgrade faults, connection caps.
+/// Checks that happen before an upgrade: shutdown, connection caps.
 pub async fn admit(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Response> {
     if state.is_shutting_down() {
         return Err(unavailable(
             WireErrorCode::ShuttingDown,
             "the server is shutting down",
         ));
-    }
-    if state.faults.refuse_upgrade() {
-        Counters::bump(&state.stats.counters.refused_fault);
-        return Err(unavailable(
-            WireErrorCode::UpgradeRefused,
-            "upgrades are refused for now (fault injection)",
-        ));
-    }
-    if let Some(delay) = state.faults.handshake_delay() {
-        tokio::time::sleep(delay).await;
     }
     state
         .conns
@@ -89,7 +79,7 @@ pub async fn admit(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Response> 
         })
 }
 
-fn unavailable(code: WireErrorCode, message: &str) -> Response {
+pub(crate) fn unavailable(code: WireErrorCode, message: &str) -> Response {
     let mut resp = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message).into_response();
     resp.headers_mut().insert(
         axum::http::header::RETRY_AFTER,
