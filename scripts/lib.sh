@@ -121,7 +121,7 @@ prepare_browser_run() {
   fi
   if [ -z "${UPR_SERVER_BIN:-}" ]; then
     log "building the dev server"
-    cargo build --release -p upload-progress-server
+    cargo build --release -p upload-progress-server --features cli
     UPR_SERVER_BIN="$CARGO_TARGET_DIR/release/upload-progress-server"
   fi
   export UPR_SERVER_BIN

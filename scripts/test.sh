@@ -24,6 +24,16 @@ cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-tar
 cargo clippy --target wasm32-unknown-unknown -p upload-progress-demo --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-targets --features hydrate -- -D warnings
 
+log "server library: the binary's dependencies stay out of an application's build"
+for features in "" --no-default-features; do
+  # shellcheck disable=SC2086 # an empty $features must vanish
+  if cargo tree -q -p upload-progress-server -e normal $features --prefix none \
+    | grep -E '^(clap|tracing-subscriber) '; then
+    echo "upload-progress-server ${features:-(default features)} depends on the above" >&2
+    exit 1
+  fi
+done
+
 log "native tests"
 # The end-to-end crate needs the release build and browsers; it runs last.
 cargo test --workspace --exclude upload-progress-e2e
@@ -36,7 +46,7 @@ stop_redis
 # The debug server built for the native tests serves the browser tests too:
 # a release build would cost minutes and measure nothing here.
 log "building the dev server for the browser tests"
-cargo build -p upload-progress-server
+cargo build -p upload-progress-server --features cli
 SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/upload-progress-server"
 
 log "protocol conformance kit: the dev server and the FastAPI example"

@@ -352,31 +352,29 @@ pub(crate) enum Settle {
 /// completed with every stage done, or failed at its current stage.
 pub(crate) fn settle(state: &Shared, id: &ProcessId, outcome: Settle) {
     // A job that already ended is refused by the store, and stays as it is.
-    let _ = state.store.update(id, |p| {
-        match &outcome {
-            Settle::Completed => {
-                for stage in &mut p.stages {
-                    stage.status = StageStatus::Done;
-                }
-                p.state = JobState::Completed;
-                p.percent = 100.0;
-                if p.message.is_empty() || p.message == "Processing..." {
-                    "Processing complete".clone_into(&mut p.message);
-                }
+    let _ = state.store.update(id, |p| match &outcome {
+        Settle::Completed => {
+            for stage in &mut p.stages {
+                stage.status = StageStatus::Done;
             }
-            Settle::Failed(reason) => {
-                let at = p.stage_index as usize;
-                for (i, stage) in p.stages.iter_mut().enumerate() {
-                    stage.status = match i.cmp(&at) {
-                        std::cmp::Ordering::Less => StageStatus::Done,
-                        std::cmp::Ordering::Equal => StageStatus::Failed,
-                        std::cmp::Ordering::Greater => StageStatus::Skipped,
-                    };
-                }
-                p.state = JobState::Failed;
-                reason.clone_into(&mut p.message);
-                p.error = Some(reason.clone());
+            p.state = JobState::Completed;
+            p.percent = 100.0;
+            if p.message.is_empty() || p.message == "Processing..." {
+                "Processing complete".clone_into(&mut p.message);
             }
+        }
+        Settle::Failed(reason) => {
+            let at = p.stage_index as usize;
+            for (i, stage) in p.stages.iter_mut().enumerate() {
+                stage.status = match i.cmp(&at) {
+                    std::cmp::Ordering::Less => StageStatus::Done,
+                    std::cmp::Ordering::Equal => StageStatus::Failed,
+                    std::cmp::Ordering::Greater => StageStatus::Skipped,
+                };
+            }
+            p.state = JobState::Failed;
+            reason.clone_into(&mut p.message);
+            p.error = Some(reason.clone());
         }
     });
 }

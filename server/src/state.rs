@@ -12,11 +12,11 @@ use tokio::sync::{broadcast, watch};
 use crate::auth::TokenSigner;
 use crate::backend::Backend;
 use crate::config::Config;
-use crate::upload_hook::UploadHook;
 use crate::limits::Connections;
 use crate::origin::OriginPolicy;
 use crate::stats::Stats;
 use crate::store::JobStore;
+use crate::upload_hook::UploadHook;
 
 /// A command to every open socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -9,9 +9,9 @@ use axum::Json;
 use serde_json::json;
 use upload_progress_core::protocol::WireErrorCode;
 
+use super::faults::FaultRequest;
 use crate::auth::{check_admin, AdminCheck};
 use crate::error::ApiError;
-use super::faults::FaultRequest;
 use crate::state::Shared;
 
 pub(crate) fn require_admin(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {

@@ -109,7 +109,9 @@ async fn patch(state: &Shared, upload: &str, request: Request, next: Next) -> Re
     let report = response.extensions().get::<PatchReport>().cloned();
     if let Some(report) = &report {
         let id = report.process_id.as_str();
-        state.faults.count_upload(id, UploadEvent::Patch(report.start));
+        state
+            .faults
+            .count_upload(id, UploadEvent::Patch(report.start));
         state
             .faults
             .count_upload(id, UploadEvent::Bytes(report.end - report.start));

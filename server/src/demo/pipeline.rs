@@ -40,20 +40,23 @@ pub struct Plan {
 /// The demo pipeline as an upload handler, paced `step` per progress step
 /// and `steps_per_stage` steps per stage.
 pub fn upload_hook_with(step: Duration, steps_per_stage: u32) -> UploadHook {
-    UploadHook::new(&STAGES, move |upload: FinishedUpload, job: JobHandle| async move {
-        let data = upload.bytes().await.map_err(|err| {
-            tracing::warn!(%err, "cannot read a finished upload");
-            "the uploaded bytes could not be read".to_owned()
-        })?;
-        let plan = Plan {
-            step,
-            steps_per_stage,
-            fail_at_stage: None,
-            data: Some(Arc::from(data.as_ref())),
-            file_name: upload.file_name().map(str::to_owned),
-        };
-        run(job, plan).await.map_err(|e| e.to_string())
-    })
+    UploadHook::new(
+        &STAGES,
+        move |upload: FinishedUpload, job: JobHandle| async move {
+            let data = upload.bytes().await.map_err(|err| {
+                tracing::warn!(%err, "cannot read a finished upload");
+                "the uploaded bytes could not be read".to_owned()
+            })?;
+            let plan = Plan {
+                step,
+                steps_per_stage,
+                fail_at_stage: None,
+                data: Some(Arc::from(data.as_ref())),
+                file_name: upload.file_name().map(str::to_owned),
+            };
+            run(job, plan).await.map_err(|e| e.to_string())
+        },
+    )
 }
 
 /// [`upload_hook_with`] at the default pace (400 ms, 5 steps per stage).

@@ -85,9 +85,7 @@ pub async fn test_job(
         )
         .into_response();
     }
-    if q.fail_at_stage
-        .is_some_and(|s| s as usize >= STAGES.len())
-    {
+    if q.fail_at_stage.is_some_and(|s| s as usize >= STAGES.len()) {
         return ApiError::new(
             StatusCode::BAD_REQUEST,
             WireErrorCode::BadQuery,
@@ -131,4 +129,3 @@ pub async fn test_job(
     });
     accepted(&state, id, StatusCode::ACCEPTED)
 }
-

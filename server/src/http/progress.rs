@@ -76,11 +76,7 @@ async fn poll(
     let etag = etag(progress.seq);
     let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\""));
     if if_none_match(headers, progress.seq) {
-        return Ok((
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, etag_value)],
-        )
-            .into_response());
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
     }
     Ok((
         [(header::ETAG, etag_value)],
