@@ -30,8 +30,9 @@ struct Seen {
 }
 
 /// The app's handler. Metadata `mode` picks its behaviour: `error`
-/// returns an error, `panic` panics, anything else counts lines in two
-/// stages and completes with what it saw.
+/// returns an error, `panic` panics, `quiet` returns without ending the
+/// job, anything else counts lines in two stages and completes with what
+/// it saw.
 async fn handle(
     upload: FinishedUpload,
     mut job: JobHandle,
@@ -45,6 +46,11 @@ async fn handle(
     match upload.meta("mode") {
         Some("error") => return Err("the scanner is offline".to_owned()),
         Some("panic") => panic!("boom in the handler"),
+        // Returns without ending the job: the library completes it.
+        Some("quiet") => {
+            job.message("Looked at it").map_err(|e| e.to_string())?;
+            return Ok(());
+        }
         _ => {}
     }
     let bytes = upload.bytes().await.map_err(|e| e.to_string())?;
@@ -292,6 +298,12 @@ async fn a_failing_or_panicking_handler_fails_only_its_own_job() {
 
     let ok = app.wait_until_ended(&fine).await;
     assert_eq!(ok["state"], "completed", "{ok}");
+
+    let quiet = app.tus_upload(b"q\n", &[("mode", "quiet")]).await;
+    let ended = app.wait_until_ended(&quiet).await;
+    assert_eq!(ended["state"], "completed", "Ok(()) completes the job");
+    assert_eq!(ended["percent"], 100.0);
+    assert_eq!(ended["message"], "Looked at it");
     // The server carries on: new uploads are still processed.
     let after = app.tus_upload(b"again\n", &[]).await;
     assert_eq!(app.wait_until_ended(&after).await["state"], "completed");
