@@ -117,6 +117,20 @@ impl AppState {
         crate::backend::lookup(&self.store, self.backend.as_ref(), id).await
     }
 
+    /// Makes this instance the writer of job `id` when another one created
+    /// it (a shared upload that continues here): its newest state is read
+    /// from the shared backend first, so `seq` goes on from there. True
+    /// when this instance writes the job now.
+    pub(crate) async fn take_over(&self, id: &upload_progress_core::ProcessId) -> bool {
+        if self.store.owns(id) {
+            return true;
+        }
+        if let Some(newest) = self.backend.fetch(id).await {
+            self.store.apply_remote(newest, true);
+        }
+        self.store.adopt(id).is_ok()
+    }
+
     /// True once shutdown started.
     pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Relaxed)

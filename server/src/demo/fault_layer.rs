@@ -74,11 +74,10 @@ fn is_upgrade(headers: &HeaderMap) -> bool {
 /// A tus `PATCH` under the upload faults.
 async fn patch(state: &Shared, upload: &str, request: Request, next: Next) -> Response {
     if let Some(left) = state.faults.refuse_upload() {
-        let process_id = state
-            .tus_storage
-            .get()
-            .and_then(|storage| storage.info(upload).ok())
-            .map(|info| info.process_id);
+        let process_id = match state.tus_storage.get() {
+            Some(storage) => storage.info(upload).await.ok().map(|info| info.process_id),
+            None => None,
+        };
         if let Some(process_id) = process_id {
             state
                 .faults

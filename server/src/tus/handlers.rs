@@ -10,7 +10,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use http_body_util::BodyExt;
-use upload_progress_core::{JobState, ProcessId, StageStatus};
+use upload_progress_core::{JobState, ProcessId, Progress, StageStatus};
 
 use super::headers::{self, *};
 use super::storage::{CreateError, Missing, PatchError, Storage, WriteError};
@@ -38,6 +38,19 @@ fn missing(why: Missing) -> Response {
             WireErrorCode::UploadExpired,
             "the upload was abandoned and removed",
         ),
+        Missing::Unavailable => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            WireErrorCode::Unavailable,
+            "the upload's shared state cannot be reached; try again later",
+        ),
+    }
+}
+
+/// Changes the job of an upload. A shared upload's job may have been
+/// created by another instance: this one takes it over first.
+async fn update_job(state: &Shared, id: &ProcessId, change: impl FnOnce(&mut Progress)) {
+    if state.take_over(id).await {
+        let _ = state.store.update(id, change);
     }
 }
 
@@ -54,9 +67,9 @@ fn number_value(n: u64) -> HeaderValue {
 }
 
 /// Removes abandoned uploads and fails their jobs.
-pub(crate) fn sweep(state: &Shared, storage: &Storage) {
+pub(crate) async fn sweep(state: &Shared, storage: &Storage) {
     for id in storage.sweep() {
-        let _ = state.store.update(&id, |p| {
+        update_job(state, &id, |p| {
             p.state = JobState::Failed;
             p.error = Some("the upload was abandoned".to_owned());
             p.message = "Upload abandoned".to_owned();
@@ -65,7 +78,8 @@ pub(crate) fn sweep(state: &Shared, storage: &Storage) {
                     stage.status = StageStatus::Failed;
                 }
             }
-        });
+        })
+        .await;
     }
 }
 
@@ -88,7 +102,7 @@ pub async fn create(
     if let Err(refused) = check_resumable(&request_headers) {
         return *refused;
     }
-    sweep(&state, &storage);
+    sweep(&state, &storage).await;
     if request_headers.contains_key(&UPLOAD_DEFER_LENGTH) {
         return headers::bad_request("Upload-Defer-Length is not supported");
     }
@@ -111,7 +125,7 @@ pub async fn create(
         return headers::bad_request(reason);
     }
     let process_id = crate::http::new_process_id();
-    let id = match storage.create(len, raw_metadata, process_id.clone()) {
+    let id = match storage.create(len, raw_metadata, process_id.clone()).await {
         Ok(id) => id,
         Err(CreateError::TooLarge) => return too_large(storage.max_size()),
         Err(CreateError::Full) => {
@@ -131,7 +145,7 @@ pub async fn create(
     };
     let pending = crate::upload_hook::pending_progress(&state, process_id.clone(), len);
     if state.store.create(pending).is_err() {
-        let _ = storage.delete(&id);
+        let _ = storage.delete(&id).await;
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             WireErrorCode::StoreFull,
@@ -155,7 +169,7 @@ pub async fn create(
         }
     }
     if len == 0 {
-        start_processing(&state, &storage, &id, process_id);
+        start_processing(&state, &storage, &id, process_id).await;
     }
     response
 }
@@ -170,8 +184,8 @@ pub async fn head(
     if let Err(refused) = check_resumable(&request_headers) {
         return *refused;
     }
-    sweep(&state, &storage);
-    match storage.info(&id) {
+    sweep(&state, &storage).await;
+    match storage.info(&id).await {
         Ok(info) => {
             let mut response = StatusCode::OK.into_response();
             let h = response.headers_mut();
@@ -219,8 +233,8 @@ pub async fn patch(
         Ok(None) => return headers::bad_request("Upload-Offset is required"),
         Err(refused) => return *refused,
     };
-    sweep(&state, &storage);
-    let mut writer = match storage.begin(&id, offset) {
+    sweep(&state, &storage).await;
+    let mut writer = match storage.begin(&id, offset).await {
         Ok(writer) => writer,
         Err(PatchError::Missing(why)) => return missing(why),
         Err(PatchError::Conflict(actual)) => {
@@ -285,16 +299,17 @@ pub async fn patch(
         }
     }
     let (start, now_at, len) = (writer.start(), writer.offset(), writer.upload_len());
-    drop(writer);
-    let info = storage.info(&id).ok();
+    writer.finish().await;
+    let info = storage.info(&id).await.ok();
     if now_at > start {
         if let Some(info) = &info {
             if now_at == len {
-                start_processing(&state, &storage, &id, info.process_id.clone());
+                start_processing(&state, &storage, &id, info.process_id.clone()).await;
             } else {
-                let _ = state.store.update(&info.process_id, |p| {
+                update_job(&state, &info.process_id, |p| {
                     p.message = format!("Uploading ({now_at} of {len} bytes)");
-                });
+                })
+                .await;
             }
         }
     }
@@ -352,13 +367,14 @@ pub async fn delete(
     if let Err(refused) = check_resumable(&request_headers) {
         return *refused;
     }
-    match storage.delete(&id) {
+    match storage.delete(&id).await {
         Ok(info) => {
             if info.offset < info.len {
-                let _ = state.store.update(&info.process_id, |p| {
+                update_job(&state, &info.process_id, |p| {
                     p.state = JobState::Cancelled;
                     p.message = "Upload cancelled".to_owned();
-                });
+                })
+                .await;
             }
             StatusCode::NO_CONTENT.into_response()
         }
@@ -368,8 +384,14 @@ pub async fn delete(
 
 /// The last byte arrived: the job leaves `pending` and the application's
 /// handler gets the upload.
-fn start_processing(state: &Shared, storage: &Storage, id: &str, process_id: ProcessId) {
-    let Ok(info) = storage.info(id) else { return };
+async fn start_processing(state: &Shared, storage: &Storage, id: &str, process_id: ProcessId) {
+    let Ok(info) = storage.info(id).await else {
+        return;
+    };
+    if !state.take_over(&process_id).await {
+        tracing::warn!(process_id = %process_id, "the upload's job cannot be written here");
+        return;
+    }
     let metadata = info
         .raw_metadata
         .and_then(|raw| headers::metadata(&raw).ok())

@@ -13,6 +13,8 @@
 
 pub mod handlers;
 pub mod headers;
+#[cfg(feature = "redis")]
+pub mod shared;
 pub mod storage;
 
 use std::path::PathBuf;
@@ -71,7 +73,7 @@ impl TusConfig {
 /// swept in the background too (inside a Tokio runtime), not only when
 /// requests come.
 pub fn routes(state: &Shared, config: &TusConfig) -> std::io::Result<Router<Shared>> {
-    let storage = Arc::new(storage::Storage::open(config)?);
+    let storage = Arc::new(open_storage(state, config)?);
     let _ = state.tus_storage.set(Arc::clone(&storage));
     spawn_sweeper(state, &storage, config.expiry);
     let item = format!("{}/{{id}}", handlers::BASE);
@@ -85,6 +87,16 @@ pub fn routes(state: &Shared, config: &TusConfig) -> std::io::Result<Router<Shar
         )
         .layer(map_response(resumable))
         .layer(Extension(storage)))
+}
+
+/// The uploads' storage: shared through Redis when the jobs are.
+fn open_storage(state: &Shared, config: &TusConfig) -> std::io::Result<storage::Storage> {
+    #[cfg(feature = "redis")]
+    if let Some(url) = &state.config.redis_url {
+        return storage::Storage::open_shared(config, url, &state.config.redis_prefix);
+    }
+    let _ = state;
+    storage::Storage::open(config)
 }
 
 fn spawn_sweeper(state: &Shared, storage: &Arc<storage::Storage>, expiry: Duration) {
@@ -102,7 +114,7 @@ fn spawn_sweeper(state: &Shared, storage: &Arc<storage::Storage>, expiry: Durati
             let (Some(state), Some(storage)) = (state.upgrade(), storage.upgrade()) else {
                 return;
             };
-            handlers::sweep(&state, &storage);
+            handlers::sweep(&state, &storage).await;
         }
     });
 }

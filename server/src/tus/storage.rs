@@ -32,6 +32,8 @@ pub enum Missing {
     Unknown,
     /// Abandoned and removed.
     Expired,
+    /// The shared upload info (Redis) did not answer.
+    Unavailable,
 }
 
 /// Why a `PATCH` cannot start.
@@ -72,9 +74,13 @@ struct Inner {
     expired_order: VecDeque<String>,
 }
 
-/// The uploads of one server.
+/// The uploads of one server: their bytes in a directory, their info and
+/// locks in this process, or in Redis to share them with other instances
+/// (see `shared`).
 #[derive(Debug)]
 pub struct Storage {
+    #[cfg(feature = "redis")]
+    shared: Option<super::shared::SharedUploads>,
     dir: PathBuf,
     max_size: u64,
     max_total: u64,
@@ -84,10 +90,13 @@ pub struct Storage {
 }
 
 impl Storage {
-    /// Storage in `config.dir`, created if missing.
+    /// Storage in `config.dir`, created if missing; info and locks in
+    /// this process.
     pub fn open(config: &TusConfig) -> std::io::Result<Self> {
         std::fs::create_dir_all(&config.dir)?;
         Ok(Self {
+            #[cfg(feature = "redis")]
+            shared: None,
             dir: config.dir.clone(),
             max_size: config.max_size,
             max_total: config.max_total_bytes,
@@ -95,6 +104,27 @@ impl Storage {
             body_idle_timeout: config.body_idle_timeout,
             inner: Mutex::default(),
         })
+    }
+
+    /// Storage in `config.dir` (a directory every instance shares), info
+    /// and locks in the Redis at `url` under `prefix`.
+    #[cfg(feature = "redis")]
+    pub fn open_shared(config: &TusConfig, url: &str, prefix: &str) -> std::io::Result<Self> {
+        // The lock outlives the longest silence a live `PATCH` may keep.
+        let lease = config.body_idle_timeout + Duration::from_secs(5);
+        let shared = super::shared::SharedUploads::new(url, prefix, config.expiry, lease)
+            .map_err(std::io::Error::other)?;
+        let mut storage = Self::open(config)?;
+        storage.shared = Some(shared);
+        Ok(storage)
+    }
+
+    /// True when uploads are shared with other instances.
+    pub fn is_shared(&self) -> bool {
+        #[cfg(feature = "redis")]
+        return self.shared.is_some();
+        #[cfg(not(feature = "redis"))]
+        false
     }
 
     /// How long a `PATCH` body may send nothing.
@@ -118,6 +148,12 @@ impl Storage {
     /// Removes uploads untouched for longer than the expiry, and returns
     /// the jobs of those that never completed.
     pub fn sweep(&self) -> Vec<ProcessId> {
+        if self.is_shared() {
+            // Redis lets abandoned uploads' info lapse by itself; their
+            // bytes go here.
+            self.sweep_shared_files();
+            return Vec::new();
+        }
         let now = Instant::now();
         let mut inner = self.lock();
         let old: Vec<String> = inner
@@ -145,8 +181,28 @@ impl Storage {
         abandoned
     }
 
+    /// Removes upload files untouched for longer than the expiry (shared
+    /// mode: their info has lapsed in Redis by then).
+    fn sweep_shared_files(&self) {
+        let Ok(entries) = std::fs::read_dir(&self.dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > self.expiry + Duration::from_secs(60));
+            let ours = entry.path().extension().is_some_and(|e| e == "part");
+            if old && ours {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+
     /// Creates an empty upload of `len` bytes for the job `process_id`.
-    pub fn create(
+    pub async fn create(
         &self,
         len: u64,
         raw_metadata: Option<String>,
@@ -154,6 +210,23 @@ impl Storage {
     ) -> Result<String, CreateError> {
         if len > self.max_size {
             return Err(CreateError::TooLarge);
+        }
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            let id = format!("{:032x}", rand::random::<u128>());
+            let path = Self::path(&self.dir, &id);
+            std::fs::File::create(&path).map_err(|_| CreateError::Io)?;
+            let info = Info {
+                len,
+                offset: 0,
+                raw_metadata,
+                process_id,
+            };
+            if shared.create(&id, &info).await.is_err() {
+                let _ = std::fs::remove_file(path);
+                return Err(CreateError::Io);
+            }
+            return Ok(id);
         }
         let mut inner = self.lock();
         let claimed: u64 = inner
@@ -184,7 +257,11 @@ impl Storage {
     }
 
     /// What is known of upload `id`.
-    pub fn info(&self, id: &str) -> Result<Info, Missing> {
+    pub async fn info(&self, id: &str) -> Result<Info, Missing> {
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            return shared.info(id).await;
+        }
         let inner = self.lock();
         match inner.uploads.get(id) {
             Some(entry) => Ok(entry.info.clone()),
@@ -193,8 +270,22 @@ impl Storage {
         }
     }
 
-    /// Starts a `PATCH` at `offset`; only one runs per upload at a time.
-    pub fn begin(self: &Arc<Self>, id: &str, offset: u64) -> Result<Writer, PatchError> {
+    /// Starts a `PATCH` at `offset`; only one runs per upload at a time
+    /// (across instances, when shared).
+    pub async fn begin(self: &Arc<Self>, id: &str, offset: u64) -> Result<Writer, PatchError> {
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            let (token, len) = shared.begin(id, offset).await?;
+            return Ok(Writer {
+                storage: Arc::clone(self),
+                id: id.to_owned(),
+                start: offset,
+                offset,
+                len,
+                file: None,
+                lock: Some(token),
+            });
+        }
         let mut inner = self.lock();
         let expired = inner.expired.contains(id);
         let Some(entry) = inner.uploads.get_mut(id) else {
@@ -219,11 +310,19 @@ impl Storage {
             offset,
             len: entry.info.len,
             file: None,
+            #[cfg(feature = "redis")]
+            lock: None,
         })
     }
 
     /// Forgets upload `id` and removes its bytes; its info when it existed.
-    pub fn delete(&self, id: &str) -> Result<Info, Missing> {
+    pub async fn delete(&self, id: &str) -> Result<Info, Missing> {
+        #[cfg(feature = "redis")]
+        if let Some(shared) = &self.shared {
+            let info = shared.delete(id).await?;
+            let _ = std::fs::remove_file(Self::path(&self.dir, id));
+            return Ok(info);
+        }
         let mut inner = self.lock();
         match inner.uploads.remove(id) {
             Some(entry) => {
@@ -263,9 +362,29 @@ pub struct Writer {
     offset: u64,
     len: u64,
     file: Option<tokio::fs::File>,
+    /// The token of the upload's lock in Redis (shared uploads only).
+    #[cfg(feature = "redis")]
+    lock: Option<String>,
 }
 
 impl Writer {
+    /// Records the offset now stored: in Redis while the lock is still
+    /// ours (an error when it is not: the writer must stop), else here.
+    async fn record(&self, offset: u64) -> Result<(), WriteError> {
+        #[cfg(feature = "redis")]
+        if let (Some(shared), Some(token)) = (&self.storage.shared, &self.lock) {
+            return if shared.advance(&self.id, token, offset).await {
+                Ok(())
+            } else {
+                Err(WriteError::Io(std::io::Error::other(
+                    "the upload's lock lapsed or Redis did not answer",
+                )))
+            };
+        }
+        self.storage.record(&self.id, offset, false);
+        Ok(())
+    }
+
     /// Bytes stored before this `PATCH`.
     pub fn start(&self) -> u64 {
         self.start
@@ -299,8 +418,8 @@ impl Writer {
             file.write_all(bytes).await.map_err(WriteError::Io)?;
             file.flush().await.map_err(WriteError::Io)?;
         }
+        self.record(self.offset + bytes.len() as u64).await?;
         self.offset += bytes.len() as u64;
-        self.storage.record(&self.id, self.offset, false);
         Ok(())
     }
 
@@ -315,17 +434,41 @@ impl Writer {
             let _ = file.set_len(self.start).await;
         }
         self.offset = self.start;
-        self.storage.record(&self.id, self.start, false);
+        let _ = self.record(self.start).await;
     }
 
     /// Bytes stored now.
     pub fn offset(&self) -> u64 {
         self.offset
     }
+
+    /// Ends the `PATCH`: the upload is free for the next one as soon as
+    /// this returns (a shared upload's lock is released, not left to a
+    /// background task the client's next request could overtake).
+    #[cfg_attr(not(feature = "redis"), allow(unused_mut))]
+    pub async fn finish(mut self) {
+        #[cfg(feature = "redis")]
+        if let (Some(shared), Some(token)) = (&self.storage.shared, self.lock.take()) {
+            shared.release(&self.id, &token).await;
+        }
+    }
 }
 
 impl Drop for Writer {
     fn drop(&mut self) {
+        #[cfg(feature = "redis")]
+        if let Some(token) = self.lock.take() {
+            // Let go of the lock in Redis; it lapses by itself otherwise.
+            let (storage, id) = (Arc::clone(&self.storage), self.id.clone());
+            if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                runtime.spawn(async move {
+                    if let Some(shared) = &storage.shared {
+                        shared.release(&id, &token).await;
+                    }
+                });
+            }
+            return;
+        }
         self.storage.record(&self.id, self.offset, true);
     }
 }
