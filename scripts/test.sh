@@ -38,9 +38,9 @@ log "native tests"
 # The end-to-end crate needs the release build and browsers; it runs last.
 cargo test --workspace --exclude upload-progress-e2e
 
-log "dev server: three instances on one real redis-server"
+log "server: instances sharing jobs and tus uploads on one real redis-server"
 start_redis
-UPR_TEST_REDIS_URL="$REDIS_URL" cargo test -p upload-progress-server --test redis_cluster -- --ignored
+UPR_TEST_REDIS_URL="$REDIS_URL" cargo test -p upload-progress-server --test redis_cluster --test tus_cluster -- --ignored
 stop_redis
 
 # The debug server built for the native tests serves the browser tests too:

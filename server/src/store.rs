@@ -588,7 +588,10 @@ mod tests {
         );
         // Taking a copy over makes this instance its writer, from its seq.
         store.adopt(&id("o")).expect("adopted");
-        assert_eq!(store.update(&id("o"), |p| p.percent = 7.0).map(|p| p.seq), Ok(10));
+        assert_eq!(
+            store.update(&id("o"), |p| p.percent = 7.0).map(|p| p.seq),
+            Ok(10)
+        );
         // A socket waiting for an id is woken by a state from elsewhere.
         let Subscription::Pending(early) = store.subscribe_or_wait(&id("w")) else {
             panic!("no job yet");

@@ -110,8 +110,10 @@ impl Storage {
     /// and locks in the Redis at `url` under `prefix`.
     #[cfg(feature = "redis")]
     pub fn open_shared(config: &TusConfig, url: &str, prefix: &str) -> std::io::Result<Self> {
-        // The lock outlives the longest silence a live `PATCH` may keep.
-        let lease = config.body_idle_timeout + Duration::from_secs(5);
+        // The lock outlives the longest silence a live `PATCH` may keep
+        // (its body idle timeout) with some slack; a killed instance's
+        // lock lapses that long after its last stored chunk.
+        let lease = config.body_idle_timeout + config.body_idle_timeout.min(Duration::from_secs(5));
         let shared = super::shared::SharedUploads::new(url, prefix, config.expiry, lease)
             .map_err(std::io::Error::other)?;
         let mut storage = Self::open(config)?;
