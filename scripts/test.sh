@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source scripts/lib.sh
-trap 'stop_dev_server; stop_fastapi; stop_redis' EXIT
+trap 'stop_dev_server; stop_fastapi; stop_redis; stop_s3' EXIT
 start=$(date +%s)
 # One clean build per run: incremental caches would only add disk use.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
@@ -38,9 +38,12 @@ log "native tests"
 # The end-to-end crate needs the release build and browsers; it runs last.
 cargo test --workspace --exclude upload-progress-e2e
 
-log "server: instances sharing jobs and tus uploads on one real redis-server"
+log "server: instances sharing jobs and tus uploads on one real redis-server and moto_server (S3)"
 start_redis
-UPR_TEST_REDIS_URL="$REDIS_URL" cargo test -p upload-progress-server --test redis_cluster --test tus_cluster -- --ignored
+start_s3
+UPR_TEST_REDIS_URL="$REDIS_URL" UPR_TEST_S3_URL="$S3_URL" \
+  cargo test -p upload-progress-server --test redis_cluster --test tus_cluster -- --ignored
+stop_s3
 stop_redis
 
 # The debug server built for the native tests serves the browser tests too:

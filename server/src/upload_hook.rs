@@ -93,6 +93,12 @@ enum Source {
     File(PathBuf),
     /// In memory (`POST /api/uploads`, bounded by its size limit).
     Memory(Bytes),
+    /// Parts in an S3-compatible store, removed once the handler is done.
+    #[cfg(feature = "s3")]
+    S3 {
+        store: crate::tus::s3::S3Data,
+        id: String,
+    },
 }
 
 /// A checksum the client sent with the upload, as sent: `Upload-Metadata`
@@ -133,6 +139,17 @@ impl FinishedUpload {
         Self::new(Source::File(path), size, metadata)
     }
 
+    #[cfg(feature = "s3")]
+    pub(crate) fn from_s3(
+        store: crate::tus::s3::S3Data,
+        id: &str,
+        size: u64,
+        metadata: Vec<(String, String)>,
+    ) -> Self {
+        let id = id.to_owned();
+        Self::new(Source::S3 { store, id }, size, metadata)
+    }
+
     pub(crate) fn from_memory(bytes: Bytes, metadata: Vec<(String, String)>) -> Self {
         let size = bytes.len() as u64;
         Self::new(Source::Memory(bytes), size, metadata)
@@ -161,7 +178,7 @@ impl FinishedUpload {
     pub fn path(&self) -> Option<&Path> {
         match &self.source {
             Source::File(path) => Some(path),
-            Source::Memory(_) => None,
+            _ => None,
         }
     }
 
@@ -170,14 +187,17 @@ impl FinishedUpload {
         match &self.source {
             Source::File(path) => tokio::fs::read(path).await.map(Bytes::from),
             Source::Memory(bytes) => Ok(bytes.clone()),
+            #[cfg(feature = "s3")]
+            Source::S3 { store, id } => store.read(id, self.size).await,
         }
     }
 
-    /// A reader over the bytes, for uploads too big to hold in memory.
+    /// A reader over the bytes, for uploads too big to hold in memory (a
+    /// file is streamed; S3 parts are read into memory first, for now).
     pub async fn reader(&self) -> std::io::Result<Box<dyn tokio::io::AsyncRead + Send + Unpin>> {
         match &self.source {
             Source::File(path) => Ok(Box::new(tokio::fs::File::open(path).await?)),
-            Source::Memory(bytes) => Ok(Box::new(std::io::Cursor::new(bytes.clone()))),
+            _ => Ok(Box::new(std::io::Cursor::new(self.bytes().await?))),
         }
     }
 
@@ -206,8 +226,9 @@ impl FinishedUpload {
         self.checksum.as_ref()
     }
 
-    fn stored_file(&self) -> Option<PathBuf> {
-        self.path().map(Path::to_path_buf)
+    /// What to remove once the handler is done.
+    fn stored(&self) -> Source {
+        self.source.clone()
     }
 }
 
@@ -253,11 +274,12 @@ pub(crate) fn run(
     let Some(hook) = state.upload_hook.clone() else {
         let job = JobHandle::for_upload(state, id, &[NO_HANDLER_STAGE], pending)?;
         let _ = job.complete(&format!("Upload complete ({} bytes)", upload.size));
-        remove_stored(upload.stored_file());
+        let stored = upload.stored();
+        tokio::spawn(remove_stored(stored));
         return Ok(());
     };
     let job = JobHandle::for_upload(state, id.clone(), &hook.stages(), pending)?;
-    let stored = upload.stored_file();
+    let stored = upload.stored();
     let work = (hook.handler)(upload, job);
     let state = Arc::clone(state);
     tokio::spawn(async move {
@@ -275,7 +297,7 @@ pub(crate) fn run(
             tracing::warn!(process_id = %id, %reason, "upload handler failed");
         }
         crate::reporter::settle(&state, &id, outcome);
-        remove_stored(stored);
+        remove_stored(stored).await;
     });
     Ok(())
 }
@@ -291,10 +313,19 @@ fn panic_text(payload: Box<dyn std::any::Any + Send>) -> String {
     }
 }
 
-fn remove_stored(path: Option<PathBuf>) {
-    if let Some(path) = path {
+async fn remove_stored(stored: Source) {
+    match stored {
         // Gone already when the handler moved it.
-        let _ = std::fs::remove_file(path);
+        Source::File(path) => {
+            let _ = tokio::fs::remove_file(path).await;
+        }
+        Source::Memory(_) => {}
+        #[cfg(feature = "s3")]
+        Source::S3 { store, id } => {
+            if let Err(err) = store.remove_from(&id, 0).await {
+                tracing::warn!(%err, "cannot remove a finished upload's parts");
+            }
+        }
     }
 }
 

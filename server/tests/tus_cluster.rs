@@ -67,10 +67,13 @@ struct Instance {
 
 impl Instance {
     fn start(redis: &str, prefix: &str, dir: &Path) -> Self {
+        Self::start_with(redis, prefix, TusConfig::new(dir))
+    }
+
+    fn start_with(redis: &str, prefix: &str, mut tus: TusConfig) -> Self {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (kill, killed) = tokio::sync::oneshot::channel::<()>();
         let (redis, prefix) = (redis.to_owned(), prefix.to_owned());
-        let mut tus = TusConfig::new(dir);
         // A killed instance's lock lapses a second after its last chunk.
         tus.body_idle_timeout = Duration::from_millis(500);
         let thread = std::thread::spawn(move || {
@@ -200,13 +203,11 @@ impl Instance {
                 .await
                 .expect("a frame in time");
             match msg {
-                Some(Ok(Message::Text(text))) => {
-                    match serde_json::from_str(&text) {
-                        Ok(ServerMessage::Snapshot { progress })
-                        | Ok(ServerMessage::Progress { progress }) => states.push(progress),
-                        _ => {}
-                    }
-                }
+                Some(Ok(Message::Text(text))) => match serde_json::from_str(&text) {
+                    Ok(ServerMessage::Snapshot { progress })
+                    | Ok(ServerMessage::Progress { progress }) => states.push(progress),
+                    _ => {}
+                },
                 Some(Ok(Message::Close(_))) | None => return states,
                 Some(Ok(_)) => {}
                 Some(Err(err)) => panic!("socket error: {err}"),
@@ -310,6 +311,96 @@ async fn an_upload_cut_on_a_resumes_on_b_byte_identical_and_its_job_is_followed_
         assert_completed_with(&on_b, &bytes),
     );
     assert_eq!(end_a, end_b, "both instances end at the same state");
+}
+
+/// The S3-compatible server the test command started (`UPR_TEST_S3_URL`),
+/// with a fresh bucket.
+#[cfg(feature = "s3")]
+async fn s3_bucket(test: &str) -> upload_progress_server::tus::s3::S3Settings {
+    let endpoint = match std::env::var("UPR_TEST_S3_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "UPR_TEST_S3_URL is not set: this test needs an S3-compatible server \
+             (scripts/test.sh starts moto_server)"
+        ),
+    };
+    let bucket = unique(test).to_lowercase();
+    let made = reqwest::Client::new()
+        .put(format!("{endpoint}/{bucket}"))
+        .send()
+        .await
+        .expect("create bucket");
+    assert!(made.status().is_success(), "bucket: {}", made.status());
+    upload_progress_server::tus::s3::S3Settings {
+        endpoint,
+        bucket,
+        prefix: "uploads/".to_owned(),
+        region: "us-east-1".to_owned(),
+        access_key_id: "test".to_owned(),
+        secret_access_key: "test".to_owned(),
+    }
+}
+
+#[cfg(feature = "s3")]
+#[tokio::test]
+#[ignore = "needs a redis-server and an S3-compatible server: UPR_TEST_REDIS_URL, UPR_TEST_S3_URL"]
+async fn through_s3_an_upload_cut_on_a_resumes_on_b_byte_identical_and_a_killed_instance_loses_nothing(
+) {
+    let (redis, prefix, dir) = (redis_url(), unique("s3"), shared_dir("s3"));
+    let mut tus = TusConfig::new(&dir.0);
+    tus.s3 = Some(s3_bucket("s3").await);
+    let mut a = Instance::start_with(&redis, &prefix, tus.clone());
+    let b = Instance::start_with(&redis, &prefix, tus);
+    let bytes = data(300_000);
+    let (location, id) = a.create(bytes.len()).await;
+    let fault = reqwest::Client::new()
+        .post(a.url("/ws/admin/faults"))
+        .bearer_auth(ADMIN)
+        .json(&serde_json::json!({"action": "cut_uploads", "after_bytes": 100_000}))
+        .send()
+        .await
+        .expect("fault");
+    assert_eq!(fault.status(), 200);
+    assert!(
+        a.patch(&location, 0, bytes.clone().into()).await.is_err(),
+        "cut"
+    );
+    // What arrived before the cut was stored as a part, and counts.
+    assert_eq!(b.offset(&location).await, 100_000);
+
+    // B takes the next stretch, holding its body open; A dies meanwhile,
+    // which takes nothing B acknowledged.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let stream = tokio_stream_from(rx);
+    let on_b = tokio::spawn({
+        let location = location.clone();
+        let addr = b.addr;
+        async move {
+            Instance {
+                addr,
+                kill: None,
+                thread: None,
+            }
+            .patch(&location, 100_000, reqwest::Body::wrap_stream(stream))
+            .await
+        }
+    });
+    tx.send(Ok(bytes[100_000..150_000].to_vec()))
+        .await
+        .expect("send");
+    drop(tx);
+    let answered = on_b.await.expect("task").expect("patch on b");
+    assert_eq!(answered.status(), 204);
+    assert_eq!(answered.headers()["upload-offset"], "150000");
+    a.kill();
+    assert_eq!(b.offset(&location).await, 150_000);
+    let rest = b
+        .patch(&location, 150_000, bytes[150_000..].to_vec().into())
+        .await
+        .expect("patch on b");
+    assert_eq!(rest.status(), 204);
+    let states = b.follow(&id).await;
+    assert_completed_with(&states, &bytes);
 }
 
 #[tokio::test]

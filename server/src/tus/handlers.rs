@@ -298,6 +298,15 @@ pub async fn patch(
             }
         }
     }
+    if let Err(err) = writer.flush().await {
+        tracing::warn!(?err, "cannot store upload bytes");
+        writer.finish().await;
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            WireErrorCode::StorageError,
+            "cannot store the bytes",
+        );
+    }
     let (start, now_at, len) = (writer.start(), writer.offset(), writer.upload_len());
     writer.finish().await;
     let info = storage.info(&id).await.ok();
@@ -396,6 +405,12 @@ async fn start_processing(state: &Shared, storage: &Storage, id: &str, process_i
         .raw_metadata
         .and_then(|raw| headers::metadata(&raw).ok())
         .unwrap_or_default();
+    #[cfg(feature = "s3")]
+    let upload = match storage.s3() {
+        Some(s3) => FinishedUpload::from_s3(s3.clone(), id, info.len, metadata),
+        None => FinishedUpload::from_file(storage.file_path(id), info.len, metadata),
+    };
+    #[cfg(not(feature = "s3"))]
     let upload = FinishedUpload::from_file(storage.file_path(id), info.len, metadata);
     if let Err(err) = crate::upload_hook::run(state, process_id.clone(), upload, true) {
         tracing::warn!(%err, process_id = %process_id, "cannot start processing an upload");

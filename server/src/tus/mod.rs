@@ -13,6 +13,8 @@
 
 pub mod handlers;
 pub mod headers;
+#[cfg(feature = "s3")]
+pub mod s3;
 #[cfg(feature = "redis")]
 pub mod shared;
 pub mod storage;
@@ -49,6 +51,10 @@ pub struct TusConfig {
     /// what arrived stays and the upload is free for the next `PATCH`.
     /// Default 30 s.
     pub body_idle_timeout: Duration,
+    /// Keep the bytes in an S3-compatible store instead of `dir` (cargo
+    /// feature `s3`). Default: none, the bytes live in `dir`.
+    #[cfg(feature = "s3")]
+    pub s3: Option<s3::S3Settings>,
 }
 
 impl TusConfig {
@@ -60,6 +66,8 @@ impl TusConfig {
             max_total_bytes: 4 * 1024 * 1024 * 1024,
             expiry: Duration::from_secs(3600),
             body_idle_timeout: Duration::from_secs(30),
+            #[cfg(feature = "s3")]
+            s3: None,
         }
     }
 

@@ -81,6 +81,9 @@ struct Inner {
 pub struct Storage {
     #[cfg(feature = "redis")]
     shared: Option<super::shared::SharedUploads>,
+    /// The bytes in an S3-compatible store instead of `dir`.
+    #[cfg(feature = "s3")]
+    s3: Option<super::s3::S3Data>,
     dir: PathBuf,
     max_size: u64,
     max_total: u64,
@@ -97,6 +100,12 @@ impl Storage {
         Ok(Self {
             #[cfg(feature = "redis")]
             shared: None,
+            #[cfg(feature = "s3")]
+            s3: config
+                .s3
+                .as_ref()
+                .map(super::s3::S3Data::open)
+                .transpose()?,
             dir: config.dir.clone(),
             max_size: config.max_size,
             max_total: config.max_total_bytes,
@@ -119,6 +128,40 @@ impl Storage {
         let mut storage = Self::open(config)?;
         storage.shared = Some(shared);
         Ok(storage)
+    }
+
+    /// The S3-compatible store holding the bytes, if they are not in the
+    /// directory.
+    #[cfg(feature = "s3")]
+    pub fn s3(&self) -> Option<&super::s3::S3Data> {
+        self.s3.as_ref()
+    }
+
+    fn bytes_in_dir(&self) -> bool {
+        #[cfg(feature = "s3")]
+        return self.s3.is_none();
+        #[cfg(not(feature = "s3"))]
+        true
+    }
+
+    /// Creates the empty file of a new upload (nothing to do in S3).
+    fn create_file(&self, id: &str) -> Result<(), CreateError> {
+        if self.bytes_in_dir() {
+            std::fs::File::create(Self::path(&self.dir, id)).map_err(|_| CreateError::Io)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the bytes of upload `id`.
+    async fn remove_bytes(&self, id: &str) {
+        #[cfg(feature = "s3")]
+        if let Some(s3) = &self.s3 {
+            if let Err(err) = s3.remove_from(id, 0).await {
+                tracing::warn!(%err, "cannot remove an upload's parts");
+            }
+            return;
+        }
+        let _ = std::fs::remove_file(Self::path(&self.dir, id));
     }
 
     /// True when uploads are shared with other instances.
@@ -216,8 +259,7 @@ impl Storage {
         #[cfg(feature = "redis")]
         if let Some(shared) = &self.shared {
             let id = format!("{:032x}", rand::random::<u128>());
-            let path = Self::path(&self.dir, &id);
-            std::fs::File::create(&path).map_err(|_| CreateError::Io)?;
+            self.create_file(&id)?;
             let info = Info {
                 len,
                 offset: 0,
@@ -225,7 +267,7 @@ impl Storage {
                 process_id,
             };
             if shared.create(&id, &info).await.is_err() {
-                let _ = std::fs::remove_file(path);
+                self.remove_bytes(&id).await;
                 return Err(CreateError::Io);
             }
             return Ok(id);
@@ -241,7 +283,7 @@ impl Storage {
             return Err(CreateError::Full);
         }
         let id = format!("{:032x}", rand::random::<u128>());
-        std::fs::File::create(Self::path(&self.dir, &id)).map_err(|_| CreateError::Io)?;
+        self.create_file(&id)?;
         inner.uploads.insert(
             id.clone(),
             Entry {
@@ -286,6 +328,8 @@ impl Storage {
                 len,
                 file: None,
                 lock: Some(token),
+                #[cfg(feature = "s3")]
+                buffer: Vec::new(),
             });
         }
         let mut inner = self.lock();
@@ -314,6 +358,8 @@ impl Storage {
             file: None,
             #[cfg(feature = "redis")]
             lock: None,
+            #[cfg(feature = "s3")]
+            buffer: Vec::new(),
         })
     }
 
@@ -322,18 +368,21 @@ impl Storage {
         #[cfg(feature = "redis")]
         if let Some(shared) = &self.shared {
             let info = shared.delete(id).await?;
-            let _ = std::fs::remove_file(Self::path(&self.dir, id));
+            self.remove_bytes(id).await;
             return Ok(info);
         }
-        let mut inner = self.lock();
-        match inner.uploads.remove(id) {
-            Some(entry) => {
-                let _ = std::fs::remove_file(Self::path(&self.dir, id));
-                Ok(entry.info)
+        let removed = {
+            let mut inner = self.lock();
+            match inner.uploads.remove(id) {
+                Some(entry) => Ok(entry.info),
+                None if inner.expired.contains(id) => Err(Missing::Expired),
+                None => Err(Missing::Unknown),
             }
-            None if inner.expired.contains(id) => Err(Missing::Expired),
-            None => Err(Missing::Unknown),
+        };
+        if removed.is_ok() {
+            self.remove_bytes(id).await;
         }
+        removed
     }
 
     /// Where the bytes of upload `id` are. Once complete they belong to
@@ -367,6 +416,9 @@ pub struct Writer {
     /// The token of the upload's lock in Redis (shared uploads only).
     #[cfg(feature = "redis")]
     lock: Option<String>,
+    /// Bytes past `offset` not stored yet (S3 only: stored as one part).
+    #[cfg(feature = "s3")]
+    buffer: Vec<u8>,
 }
 
 impl Writer {
@@ -402,8 +454,20 @@ impl Writer {
         if bytes.is_empty() {
             return Ok(());
         }
-        if self.offset.saturating_add(bytes.len() as u64) > self.len {
+        if self
+            .offset
+            .saturating_add(self.buffered() + bytes.len() as u64)
+            > self.len
+        {
             return Err(WriteError::PastLength);
+        }
+        #[cfg(feature = "s3")]
+        if self.storage.s3.is_some() {
+            self.buffer.extend_from_slice(bytes);
+            if self.buffer.len() >= super::s3::PART_BYTES {
+                self.flush().await?;
+            }
+            return Ok(());
         }
         if self.file.is_none() {
             let mut file = tokio::fs::OpenOptions::new()
@@ -425,8 +489,46 @@ impl Writer {
         Ok(())
     }
 
+    /// Bytes received but not stored yet.
+    fn buffered(&self) -> u64 {
+        #[cfg(feature = "s3")]
+        return self.buffer.len() as u64;
+        #[cfg(not(feature = "s3"))]
+        0
+    }
+
+    /// Stores what is buffered (S3: as one part) and records the offset;
+    /// nothing to do for the directory, where every chunk is stored as it
+    /// comes. Call it once the body ended, cut or not: what arrived counts.
+    pub async fn flush(&mut self) -> Result<(), WriteError> {
+        #[cfg(feature = "s3")]
+        if let Some(s3) = &self.storage.s3 {
+            if self.buffer.is_empty() {
+                return Ok(());
+            }
+            let part = std::mem::take(&mut self.buffer);
+            let stored = self.offset + part.len() as u64;
+            s3.put(&self.id, self.offset, part)
+                .await
+                .map_err(WriteError::Io)?;
+            self.record(stored).await?;
+            self.offset = stored;
+        }
+        Ok(())
+    }
+
     /// Undoes every byte of this `PATCH` (the body went past the length).
     pub async fn roll_back(&mut self) {
+        #[cfg(feature = "s3")]
+        if let Some(s3) = &self.storage.s3 {
+            self.buffer.clear();
+            if let Err(err) = s3.remove_from(&self.id, self.start).await {
+                tracing::warn!(%err, "cannot remove the parts of a rolled back PATCH");
+            }
+            self.offset = self.start;
+            let _ = self.record(self.start).await;
+            return;
+        }
         self.file = None;
         if let Ok(file) = tokio::fs::OpenOptions::new()
             .write(true)
