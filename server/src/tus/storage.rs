@@ -70,6 +70,8 @@ struct Entry {
 #[derive(Debug, Default)]
 struct Inner {
     uploads: HashMap<String, Entry>,
+    /// When the shared directory was last swept.
+    last_file_sweep: Option<Instant>,
     expired: HashSet<String>,
     expired_order: VecDeque<String>,
 }
@@ -227,8 +229,20 @@ impl Storage {
     }
 
     /// Removes upload files untouched for longer than the expiry (shared
-    /// mode: their info has lapsed in Redis by then).
+    /// mode: their info has lapsed in Redis by then). The directory is
+    /// read at most once a minute, however many requests ask.
     fn sweep_shared_files(&self) {
+        {
+            let mut inner = self.lock();
+            let now = Instant::now();
+            if inner
+                .last_file_sweep
+                .is_some_and(|at| now.duration_since(at) < Duration::from_secs(60))
+            {
+                return;
+            }
+            inner.last_file_sweep = Some(now);
+        }
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return;
         };
