@@ -92,15 +92,16 @@ stop_redis() {
   REDIS_PID=
 }
 
-# Starts an S3-compatible server (moto_server, from PyPI, in its own
+# Starts an S3-compatible server (moto_server, from PyPI: moto with its S3
+# parts and the Flask server it runs on, in its own
 # virtual environment: $UPR_MOTO_VENV, else target/moto-venv, installed
 # once) on a free loopback port; sets S3_URL and S3_PID.
 start_s3() {
   local venv=${UPR_MOTO_VENV:-${CARGO_TARGET_DIR:-$ROOT/target}/moto-venv} port
   if [ ! -x "$venv/bin/moto_server" ]; then
-    log "installing moto[server] (PyPI) into $venv"
+    log "installing moto (S3) and Flask (PyPI) into $venv"
     [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
-    "$venv/bin/python" -m pip install -q --disable-pip-version-check 'moto[server]==5.*'
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check 'moto[s3]==5.*' 'flask==3.*' 'flask-cors==6.*'
   fi
   port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
   S3_LOG=$(mktemp)
