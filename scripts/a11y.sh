@@ -11,7 +11,7 @@ cd "$ROOT"
 source scripts/lib.sh
 DIST=${UPR_DIST:-$ROOT/dist}
 SERVER_BIN=${SERVER_BIN:-${CARGO_TARGET_DIR:-$ROOT/target}/debug/upload-progress-server}
-[ -x "$SERVER_BIN" ] || cargo build -p upload-progress-server
+[ -x "$SERVER_BIN" ] || cargo build -p upload-progress-server --features cli
 if [ ! -d tools/a11y/node_modules/axe-core ]; then
   log "installing axe-core and playwright-core (tools/a11y)"
   (cd tools/a11y && npm ci --no-audit --no-fund)

@@ -79,7 +79,7 @@ command -v twiggy >/dev/null || cargo install twiggy --locked
 (cd bench/client && npm ci --no-audit --no-fund --loglevel=error)
 
 log "building the dev server and the bench binary"
-cargo build --release -p upload-progress-server
+cargo build --release -p upload-progress-server --features cli
 # The workspace release profile is tuned for wasm size (opt-level z, lto); the
 # load generator must be fast instead, so it gets a speed profile of its own.
 CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \

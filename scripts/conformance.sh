@@ -23,7 +23,7 @@ prepare_fastapi_venv
 log "building the conformance kit"
 cargo build -q -p upload-progress-conformance
 if [ -z "${SERVER_BIN:-}" ]; then
-  cargo build -q -p upload-progress-server
+  cargo build -q -p upload-progress-server --features cli
   SERVER_BIN="$TARGET/debug/upload-progress-server"
 fi
 

@@ -13,7 +13,7 @@ trunk build --release
 report_bundle_size
 bash scripts/embed-package.sh
 log "building the dev server"
-cargo build --release -p upload-progress-server
+cargo build --release -p upload-progress-server --features cli
 
 PORT=${PORT:-8080}
 log "serving http://127.0.0.1:$PORT  (fault injection on; admin token: demo-admin; Ctrl-C stops)"

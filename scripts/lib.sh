@@ -92,6 +92,40 @@ stop_redis() {
   REDIS_PID=
 }
 
+# Starts an S3-compatible server (moto_server, from PyPI: moto with its S3
+# parts and the Flask server it runs on, in its own
+# virtual environment: $UPR_MOTO_VENV, else target/moto-venv, installed
+# once) on a free loopback port; sets S3_URL and S3_PID.
+start_s3() {
+  local venv=${UPR_MOTO_VENV:-${CARGO_TARGET_DIR:-$ROOT/target}/moto-venv} port
+  if [ ! -x "$venv/bin/moto_server" ]; then
+    log "installing moto (S3) and Flask (PyPI) into $venv"
+    [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install -q --disable-pip-version-check 'moto[s3]==5.*' 'flask==3.*' 'flask-cors==6.*'
+  fi
+  port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  S3_LOG=$(mktemp)
+  "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$S3_LOG" 2>&1 &
+  S3_PID=$!
+  for _ in $(seq 1 200); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    if ! kill -0 "$S3_PID" 2>/dev/null; then
+      cat "$S3_LOG" >&2
+      echo "moto_server exited before listening" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+  S3_URL="http://127.0.0.1:$port"
+  export S3_URL S3_PID
+}
+
+stop_s3() {
+  stop_pid "${S3_PID:-}"
+  [ -n "${S3_LOG:-}" ] && rm -f "$S3_LOG"
+  S3_PID= S3_LOG=
+}
+
 # Prints raw and gzipped sizes of the release bundle in dist/.
 report_bundle_size() {
   local wasm js
@@ -121,7 +155,7 @@ prepare_browser_run() {
   fi
   if [ -z "${UPR_SERVER_BIN:-}" ]; then
     log "building the dev server"
-    cargo build --release -p upload-progress-server
+    cargo build --release -p upload-progress-server --features cli
     UPR_SERVER_BIN="$CARGO_TARGET_DIR/release/upload-progress-server"
   fi
   export UPR_SERVER_BIN

@@ -30,7 +30,7 @@ done
 (cd shootout && npm ci --no-audit --no-fund --loglevel=error)
 
 log "building the dev server, the embed package and the leptos-use page"
-cargo build --release -p upload-progress-server
+cargo build --release -p upload-progress-server --features cli
 EMBED=$WORK/embed-pkg
 # The embed package is rebuilt only when its sources changed (wasm-opt takes a while).
 if [ ! -f "$EMBED/upload_progress_embed.js" ] \

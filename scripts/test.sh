@@ -6,7 +6,7 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 source scripts/lib.sh
-trap 'stop_dev_server; stop_fastapi; stop_redis' EXIT
+trap 'stop_dev_server; stop_fastapi; stop_redis; stop_s3' EXIT
 start=$(date +%s)
 # One clean build per run: incremental caches would only add disk use.
 export CARGO_INCREMENTAL=${CARGO_INCREMENTAL:-0}
@@ -24,19 +24,32 @@ cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-tar
 cargo clippy --target wasm32-unknown-unknown -p upload-progress-demo --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-targets --features hydrate -- -D warnings
 
+log "server library: the binary's dependencies stay out of an application's build"
+for features in "" --no-default-features; do
+  # shellcheck disable=SC2086 # an empty $features must vanish
+  if cargo tree -q -p upload-progress-server -e normal $features --prefix none \
+    | grep -E '^(clap|tracing-subscriber) '; then
+    echo "upload-progress-server ${features:-(default features)} depends on the above" >&2
+    exit 1
+  fi
+done
+
 log "native tests"
 # The end-to-end crate needs the release build and browsers; it runs last.
 cargo test --workspace --exclude upload-progress-e2e
 
-log "dev server: three instances on one real redis-server"
+log "server: instances sharing jobs and tus uploads on one real redis-server and moto_server (S3)"
 start_redis
-UPR_TEST_REDIS_URL="$REDIS_URL" cargo test -p upload-progress-server --test redis_cluster -- --ignored
+start_s3
+UPR_TEST_REDIS_URL="$REDIS_URL" UPR_TEST_S3_URL="$S3_URL" \
+  cargo test -p upload-progress-server --test redis_cluster --test tus_cluster -- --ignored
+stop_s3
 stop_redis
 
 # The debug server built for the native tests serves the browser tests too:
 # a release build would cost minutes and measure nothing here.
 log "building the dev server for the browser tests"
-cargo build -p upload-progress-server
+cargo build -p upload-progress-server --features cli
 SERVER_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/upload-progress-server"
 
 log "protocol conformance kit: the dev server and the FastAPI example"

@@ -14,7 +14,7 @@ source scripts/lib.sh
 
 # SERVER_BIN may name a dev server binary that is already built.
 if [ -z "${SERVER_BIN:-}" ]; then
-  cargo build -q -p upload-progress-server
+  cargo build -q -p upload-progress-server --features cli
   SERVER_BIN=${CARGO_TARGET_DIR:-$ROOT/target}/debug/upload-progress-server
 fi
 export SERVER_BIN

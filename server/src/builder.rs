@@ -21,7 +21,6 @@
 //! # }
 //! ```
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use axum::Router;
@@ -29,15 +28,17 @@ use axum::Router;
 use crate::config::Config;
 use crate::reporter::Reporter;
 use crate::state::ServerHandle;
-use crate::{app_with_handle, ServeOptions};
+use crate::upload_hook::UploadHook;
+use crate::ServeOptions;
 
 /// Settings of the progress endpoints, each with its default.
 ///
-/// The defaults are the CLI's (see the README's flag table) except that the
-/// demo parts (uploads, scripted jobs, static files) are off.
+/// The defaults are the CLI's (see the README's flag table) except that
+/// uploads (and, with feature `demo`, scripted jobs) are off.
 #[derive(Debug, Clone)]
 pub struct ProgressServerBuilder {
     config: Config,
+    upload_hook: Option<UploadHook>,
 }
 
 impl Default for ProgressServerBuilder {
@@ -45,10 +46,11 @@ impl Default for ProgressServerBuilder {
         Self {
             config: Config {
                 uploads: false,
+                #[cfg(feature = "demo")]
                 test_jobs: false,
-                static_files: false,
                 ..Config::default()
             },
+            upload_hook: None,
         }
     }
 }
@@ -102,8 +104,9 @@ impl ProgressServerBuilder {
         self
     }
 
-    /// Bearer token of the admin endpoints (`/ws/stats/detailed`,
-    /// `/ws/cleanup`, the all-jobs view with tokens on). Default: none, and
+    /// Bearer token of the admin endpoints (the all-jobs view with tokens
+    /// on, any job's token refresh; with feature `demo` also
+    /// `/ws/stats/detailed`, `/ws/cleanup`, fault injection). Default: none, and
     /// those endpoints answer 403.
     pub fn admin_token(mut self, token: impl Into<String>) -> Self {
         self.config.admin_token = Some(token.into());
@@ -190,21 +193,61 @@ impl ProgressServerBuilder {
         self
     }
 
-    /// Serves `POST /api/uploads` and its demo pipeline. Default: off.
+    /// Runs `handler` on every finished upload (tus and `POST /api/uploads`),
+    /// as a job with `stages` (`(name, label)` pairs, in order): the handler
+    /// gets the upload and the job's [`crate::JobHandle`], already `running`
+    /// in the first stage, and reports the rest. `Ok(())` completes the job
+    /// (unless the handler ended it), an error or a panic fails it with a
+    /// clear message; the server and other jobs carry on. See
+    /// [`crate::upload_hook`]. Default: none, and an upload's job completes
+    /// as soon as its last byte is stored.
+    ///
+    /// ```no_run
+    /// # fn demo() -> upload_progress_server::ProgressServer {
+    /// upload_progress_server::ProgressServer::builder()
+    ///     .tus(upload_progress_server::tus::TusConfig::in_temp_dir())
+    ///     .on_upload(&[("scan", "Scanning"), ("store", "Storing")], |upload, mut job| async move {
+    ///         let bytes = upload.bytes().await?;
+    ///         job.stage_progress(1.0, &format!("{} bytes scanned", bytes.len()))?;
+    ///         job.next_stage("Storing...")?;
+    ///         job.complete("Stored")?;
+    ///         Ok::<(), Box<dyn std::error::Error + Send + Sync>>(())
+    ///     })
+    ///     .build()
+    /// # }
+    /// ```
+    pub fn on_upload<F, Fut, E>(self, stages: &[(&str, &str)], handler: F) -> Self
+    where
+        F: Fn(crate::FinishedUpload, crate::JobHandle) -> Fut + Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<(), E>> + Send + 'static,
+        E: std::fmt::Display + 'static,
+    {
+        self.on_upload_hook(UploadHook::new(stages, handler))
+    }
+
+    /// [`Self::on_upload`] with a hook built beforehand.
+    pub fn on_upload_hook(mut self, hook: UploadHook) -> Self {
+        self.upload_hook = Some(hook);
+        self
+    }
+
+    /// Serves `POST /api/uploads` (multipart field `file`), whose files go
+    /// to the upload handler. Default: off.
     pub fn uploads(mut self, on: bool) -> Self {
         self.config.uploads = on;
         self
     }
 
     /// Serves resumable uploads over tus 1.0.0 at `/api/uploads/tus`, each
-    /// starting a job that runs the demo pipeline once its last byte
-    /// arrives. Default: off.
+    /// with a job (`pending` while bytes arrive) that the upload handler
+    /// runs once its last byte is stored. Default: off.
     pub fn tus(mut self, tus: crate::tus::TusConfig) -> Self {
         self.config.tus = Some(tus);
         self
     }
 
     /// Serves `POST /ws/test/{id}`, the scripted demo job. Default: off.
+    #[cfg(feature = "demo")]
     pub fn test_jobs(mut self, on: bool) -> Self {
         self.config.test_jobs = on;
         self
@@ -216,8 +259,9 @@ impl ProgressServerBuilder {
         self
     }
 
-    /// Pace of the scripted demo job: time per stage and steps per stage.
-    /// Default: 400 ms and 5.
+    /// Pace of the demo pipeline (scripted jobs and the demo upload
+    /// handler): time per step and steps per stage. Default: 400 ms and 5.
+    #[cfg(feature = "demo")]
     pub fn test_job_timing(mut self, stage_ms: u64, steps_per_stage: u32) -> Self {
         self.config.stage_ms = stage_ms;
         self.config.steps_per_stage = steps_per_stage.max(1);
@@ -226,6 +270,7 @@ impl ProgressServerBuilder {
 
     /// Serves `POST /ws/admin/faults` (admin token needed) to inject
     /// failures for tests. Default: off.
+    #[cfg(feature = "demo")]
     pub fn faults(mut self, on: bool) -> Self {
         self.config.faults = on;
         self
@@ -250,14 +295,6 @@ impl ProgressServerBuilder {
         self
     }
 
-    /// Serves the files of `dir` at `/`, `index.html` for unknown paths.
-    /// Default: no static files (merge the router into your own).
-    pub fn static_files(mut self, dir: impl Into<PathBuf>) -> Self {
-        self.config.static_files = true;
-        self.config.dist = dir.into();
-        self
-    }
-
     /// Any other setting, on the underlying [`Config`].
     pub fn configure(mut self, change: impl FnOnce(&mut Config)) -> Self {
         change(&mut self.config);
@@ -273,7 +310,7 @@ impl ProgressServerBuilder {
     /// swept by a background task).
     pub fn build(self) -> ProgressServer {
         let options = ServeOptions::from(&self.config);
-        let (router, handle) = app_with_handle(self.config);
+        let (router, handle) = crate::router(self.config, self.upload_hook);
         ProgressServer {
             router,
             handle,
@@ -304,8 +341,10 @@ impl ProgressServer {
         ProgressServerBuilder::default()
     }
 
-    /// The endpoints (`/ws/...`, `/api/uploads/{id}/token`, and the demo
-    /// parts turned on), to merge into the application's router.
+    /// The endpoints (`/ws/...`, `/api/uploads/{id}/token`, the uploads and
+    /// demo parts turned on), to merge into the application's router. It
+    /// has no fallback and no catch-all route: paths it does not serve stay
+    /// the application's.
     pub fn router(&self) -> Router {
         self.router.clone()
     }

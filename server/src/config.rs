@@ -1,22 +1,17 @@
 //! Runtime settings of the server, independent of how they were parsed.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-/// Everything [`crate::app`] needs to know. `Default` gives the documented
-/// CLI defaults (the demo binary's settings); [`crate::ProgressServer::builder`]
-/// starts from the same values but with the demo parts (uploads, scripted
-/// jobs, static files) off.
+/// Every setting of the endpoints. `Default` gives the documented CLI
+/// defaults (the demo binary's settings); [`crate::ProgressServer::builder`]
+/// starts from the same values but with uploads and scripted jobs off.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Serve `POST /api/uploads` and its processing pipeline.
+    /// Serve `POST /api/uploads`, whose files go to the upload handler.
     pub uploads: bool,
     /// Serve `POST /ws/test/{id}`, the scripted demo job.
+    #[cfg(feature = "demo")]
     pub test_jobs: bool,
-    /// Serve the files of `dist` at `/` (unknown paths get its `index.html`).
-    pub static_files: bool,
-    /// Directory served at `/` (trunk output), with `index.html` as the fallback page.
-    pub dist: PathBuf,
     /// Exact origins (e.g. `https://app.example.com`) allowed to call the API and open sockets.
     pub allowed_origins: Vec<String>,
     /// Also allow any `http://127.0.0.1:*`, `http://localhost:*` and `http://[::1]:*` origin.
@@ -25,6 +20,7 @@ pub struct Config {
     /// literals, `localhost` and the hosts of `allowed_origins`.
     pub allowed_hosts: Vec<String>,
     /// Enable the fault-injection admin endpoint.
+    #[cfg(feature = "demo")]
     pub faults: bool,
     /// Bearer token for admin endpoints; `None` makes them answer 403.
     pub admin_token: Option<String>,
@@ -38,9 +34,11 @@ pub struct Config {
     pub token_refresh_grace: Duration,
     /// Lifetime of the refresh cookie set with every started job.
     pub refresh_ttl: Duration,
-    /// Time per progress step of the upload pipeline.
+    /// Time per progress step of the demo pipeline.
+    #[cfg(feature = "demo")]
     pub stage_ms: u64,
-    /// Progress steps per pipeline stage.
+    /// Progress steps per demo pipeline stage.
+    #[cfg(feature = "demo")]
     pub steps_per_stage: u32,
     /// Most WebSocket connections at once.
     pub max_connections: usize,
@@ -92,12 +90,12 @@ impl Default for Config {
     fn default() -> Self {
         Self {
             uploads: true,
+            #[cfg(feature = "demo")]
             test_jobs: true,
-            static_files: true,
-            dist: PathBuf::from("dist"),
             allowed_origins: Vec::new(),
             allow_loopback_origins: false,
             allowed_hosts: Vec::new(),
+            #[cfg(feature = "demo")]
             faults: false,
             admin_token: None,
             require_token: false,
@@ -105,7 +103,9 @@ impl Default for Config {
             token_ttl: Duration::from_secs(900),
             token_refresh_grace: Duration::from_secs(600),
             refresh_ttl: Duration::from_secs(24 * 3600),
+            #[cfg(feature = "demo")]
             stage_ms: 400,
+            #[cfg(feature = "demo")]
             steps_per_stage: 5,
             max_connections: 100,
             max_per_ip: 10,

@@ -1,39 +1,50 @@
-//! Reference and demo server for the UploadProgressRobust wire protocol v1,
-//! and a library to add the protocol to an axum application.
+//! The UploadProgressRobust wire protocol v1 for an axum application, and
+//! (cargo feature `cli`) the demo server built on it.
 //!
 //! In an application: [`ProgressServer::builder`] configures the endpoints
 //! (every setting documented with its default), [`ProgressServer::router`]
-//! is merged into the app's router, and [`Reporter::start`] gives the app's
-//! pipeline a [`JobHandle`], the only writer of its job. Serve with
-//! [`serve_with`] for peer addresses and the header read timeout. See
-//! `examples/axum_app.rs`.
+//! is merged into the app's router (it has no catch-all routes and no
+//! fallback, so the app's own routes and 404 stay its own), and either
+//! - [`ProgressServerBuilder::on_upload`] registers the app's processing of
+//!   finished uploads (tus and multipart): the handler gets the upload and
+//!   its job's [`JobHandle`] (see [`upload_hook`]); or
+//! - [`Reporter::start`] gives any other pipeline of the app a
+//!   [`JobHandle`], the only writer of its job.
+//!
+//! Serve with [`serve_with`] for peer addresses and the header read
+//! timeout. See `examples/axum_app.rs`.
 //!
 //! Several instances can share their jobs through Redis (cargo feature
 //! `redis`, on by default; `ProgressServerBuilder::redis_url`): see
 //! [`backend`].
 //!
-//! [`app`] builds the whole service from a [`Config`] (the demo binary's
-//! way); the binary only parses flags and serves it. See the README for
-//! every endpoint, flag, close code and fault mode.
+//! Cargo feature `demo` adds the demo's surfaces (scripted test jobs, fault
+//! injection, the cleanup and detailed-stats admin routes, the demo upload
+//! pipeline): see [`demo`]. Feature `cli` builds the demo binary, which only
+//! parses flags, registers the demo pipeline through
+//! [`ProgressServerBuilder::on_upload`], adds its static files and 404s, and
+//! serves. See the README for every endpoint, flag, close code and fault
+//! mode.
 
 pub mod auth;
 pub mod backend;
 pub mod builder;
-pub mod cli;
+mod cache;
 pub mod clock;
 pub mod config;
+#[cfg(feature = "demo")]
+pub mod demo;
 pub mod error;
-pub mod faults;
 pub mod http;
 pub mod limits;
 pub mod listen;
 pub mod origin;
-pub mod pipeline;
 pub mod reporter;
 pub mod state;
 pub mod stats;
 pub mod store;
 pub mod tus;
+pub mod upload_hook;
 pub mod ws;
 
 use std::sync::Arc;
@@ -44,16 +55,16 @@ use axum::extract::{DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{any, get, post};
+use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::trace::TraceLayer;
 
 pub use builder::{ProgressServer, ProgressServerBuilder};
 pub use config::{own_origins, Config};
 pub use reporter::{JobHandle, ReportError, Reporter};
 pub use state::ServerHandle;
+pub use upload_hook::{Checksum, FinishedUpload, UploadHook};
 
 use crate::error::ApiError;
 use crate::origin::Refused;
@@ -63,18 +74,31 @@ use crate::stats::Counters;
 /// How often finished jobs past their TTL are swept.
 const SWEEP_EVERY: Duration = Duration::from_secs(30);
 
-/// The whole service for `config`.
+/// The demo service for `config`: the protocol's endpoints with the demo
+/// pipeline as the upload handler (what the demo binary serves, without its
+/// static files and catch-all 404s).
 ///
 /// Serve it with [`serve`] or [`serve_with`] (or any server that inserts
 /// `ConnectInfo<SocketAddr>`): without peer addresses every client shares
 /// one per-IP connection budget.
+#[cfg(feature = "demo")]
 pub fn app(config: Config) -> Router {
     app_with_handle(config).0
 }
 
-/// The service plus a handle for graceful shutdown.
+/// [`app`] plus a handle for graceful shutdown.
+#[cfg(feature = "demo")]
 pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
-    let state: Shared = Arc::new(AppState::new(config));
+    let progress = ProgressServer::builder()
+        .configure(|c| *c = config)
+        .on_upload_hook(demo::pipeline::upload_hook())
+        .build();
+    (progress.router(), progress.handle())
+}
+
+/// The endpoints for `config`, with `hook` run on every finished upload.
+pub(crate) fn router(config: Config, hook: Option<UploadHook>) -> (Router, ServerHandle) {
+    let state: Shared = Arc::new(AppState::new(config, hook));
     spawn_sweeper(&state);
     if tokio::runtime::Handle::try_current().is_ok() {
         state.backend.attach(&state.store);
@@ -86,18 +110,9 @@ pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
         .route("/ws/health", get(http::health))
         .route("/ws/status", get(http::status))
         .route("/ws/stats", get(http::stats))
-        .route("/ws/stats/detailed", get(http::stats_detailed))
         .route("/ws/stats/rate-limit", get(http::stats_rate_limit))
-        .route("/ws/cleanup", post(http::cleanup))
-        .route(
-            "/ws/admin/faults",
-            post(http::faults_post).get(http::faults_get),
-        )
         .route("/api/uploads/{id}/token", post(http::refresh_token))
         .merge(page_routes());
-    if state.config.test_jobs {
-        api = api.route("/ws/test/{id}", post(http::test_job));
-    }
     if state.config.uploads {
         api = api.route(
             "/api/uploads",
@@ -110,25 +125,20 @@ pub fn app_with_handle(config: Config) -> (Router, ServerHandle) {
             Err(err) => tracing::error!(%err, dir = %tus_config.dir.display(), "tus uploads off"),
         }
     }
-    let api = api
-        // Unknown API paths answer JSON 404 instead of falling through to the page.
-        .route("/ws/{*rest}", any(api_not_found))
-        .route("/api/{*rest}", any(api_not_found))
+    #[cfg(feature = "demo")]
+    let api = demo::routes(api, &state);
+    let router = api
         // A known path asked with a method it does not take: 405, JSON like
-        // every other error answer (axum keeps the `Allow` header).
+        // every other error answer (axum keeps the `Allow` header). Only the
+        // routes above get it; an application's own routes are left alone.
         .method_not_allowed_fallback(method_not_allowed)
-        // route_layer: only matched API routes are origin-checked; static files are not.
+        // route_layer: only the routes above are checked and marked; an
+        // application's own routes merged beside them are left alone.
+        .route_layer(cache::no_store())
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             check_origin,
-        ));
-    let api = if state.config.static_files {
-        let dist = state.config.dist.clone();
-        api.fallback_service(ServeDir::new(&dist).fallback(ServeFile::new(dist.join("index.html"))))
-    } else {
-        api
-    };
-    let router = api
+        ))
         .layer(match state.config.tus {
             Some(_) => tus::cors_layer(&state.origins),
             None => state.origins.cors_layer(),
@@ -191,14 +201,6 @@ async fn method_not_allowed() -> ApiError {
         StatusCode::METHOD_NOT_ALLOWED,
         WireErrorCode::MethodNotAllowed,
         "this endpoint does not take this method",
-    )
-}
-
-async fn api_not_found() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_FOUND,
-        WireErrorCode::NotFound,
-        "no such endpoint",
     )
 }
 

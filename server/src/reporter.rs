@@ -91,19 +91,7 @@ impl Reporter {
         if stages.is_empty() {
             return Err(ReportError::NoStages);
         }
-        let mut initial = Progress::unknown(id.clone(), now_ms());
-        initial.state = JobState::Running;
-        initial.stage_count = u32::try_from(stages.len()).unwrap_or(u32::MAX);
-        initial.stages = stages
-            .iter()
-            .map(|(name, label)| Stage {
-                name: (*name).to_owned(),
-                label: (*label).to_owned(),
-                status: StageStatus::Pending,
-            })
-            .collect();
-        enter(&mut initial, 0, None);
-        self.state.store.create(initial)?;
+        self.state.store.create(initial(&id, stages))?;
         let ttl = self.state.config.token_ttl.as_secs();
         let token = self.state.tokens.issue(&id, now_s(), ttl);
         Ok(JobHandle {
@@ -114,6 +102,7 @@ impl Reporter {
             stage: 0,
             stage_count: stages.len(),
             ended: false,
+            supervised: false,
         })
     }
 
@@ -133,6 +122,9 @@ pub struct JobHandle {
     stage: usize,
     stage_count: usize,
     ended: bool,
+    /// Handed to an upload handler: the library ends the job when the
+    /// handler returns, so dropping the handle leaves it alone.
+    supervised: bool,
 }
 
 impl std::fmt::Debug for JobHandle {
@@ -145,6 +137,43 @@ impl std::fmt::Debug for JobHandle {
 }
 
 impl JobHandle {
+    /// The writer of upload job `id`, `running` in its first stage: the
+    /// `pending` job created with the upload when `pending`, else a new one.
+    pub(crate) fn for_upload(
+        state: &Shared,
+        id: ProcessId,
+        stages: &[(&str, &str)],
+        pending: bool,
+    ) -> Result<Self, ReportError> {
+        if stages.is_empty() {
+            return Err(ReportError::NoStages);
+        }
+        let running = initial(&id, stages);
+        if pending {
+            state.store.update(&id, |p| {
+                p.state = running.state;
+                p.stage_count = running.stage_count;
+                p.stages = running.stages;
+                p.stage_index = 0;
+                p.stage = running.stage;
+                p.message = "Processing...".to_owned();
+            })?;
+        } else {
+            state.store.create(running)?;
+        }
+        let ttl = state.config.token_ttl.as_secs();
+        Ok(Self {
+            state: Arc::clone(state),
+            token: state.tokens.issue(&id, now_s(), ttl),
+            id,
+            expires_in_s: ttl,
+            stage: 0,
+            stage_count: stages.len(),
+            ended: false,
+            supervised: true,
+        })
+    }
+
     /// The job's id, for the client.
     pub fn id(&self) -> &ProcessId {
         &self.id
@@ -289,7 +318,7 @@ impl JobHandle {
 
 impl Drop for JobHandle {
     fn drop(&mut self) {
-        if !self.ended {
+        if !self.ended && !self.supervised {
             let _ = self.finish_early(
                 JobState::Failed,
                 StageStatus::Failed,
@@ -297,6 +326,63 @@ impl Drop for JobHandle {
             );
         }
     }
+}
+
+/// A new job's state: `running` in the first of `stages`, at 0 %.
+fn initial(id: &ProcessId, stages: &[(&str, &str)]) -> Progress {
+    let mut initial = Progress::unknown(id.clone(), now_ms());
+    initial.state = JobState::Running;
+    initial.stage_count = u32::try_from(stages.len()).unwrap_or(u32::MAX);
+    initial.stages = stages
+        .iter()
+        .map(|(name, label)| Stage {
+            name: (*name).to_owned(),
+            label: (*label).to_owned(),
+            status: StageStatus::Pending,
+        })
+        .collect();
+    enter(&mut initial, 0, None);
+    initial
+}
+
+/// How a watched upload handler ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Settle {
+    /// It returned `Ok`.
+    Completed,
+    /// It returned an error or panicked; the job's error.
+    Failed(String),
+}
+
+/// Ends job `id` as its handler did, unless the handler ended it already:
+/// completed with every stage done, or failed at its current stage.
+pub(crate) fn settle(state: &Shared, id: &ProcessId, outcome: Settle) {
+    // A job that already ended is refused by the store, and stays as it is.
+    let _ = state.store.update(id, |p| match &outcome {
+        Settle::Completed => {
+            for stage in &mut p.stages {
+                stage.status = StageStatus::Done;
+            }
+            p.state = JobState::Completed;
+            p.percent = 100.0;
+            if p.message.is_empty() || p.message == "Processing..." {
+                "Processing complete".clone_into(&mut p.message);
+            }
+        }
+        Settle::Failed(reason) => {
+            let at = p.stage_index as usize;
+            for (i, stage) in p.stages.iter_mut().enumerate() {
+                stage.status = match i.cmp(&at) {
+                    std::cmp::Ordering::Less => StageStatus::Done,
+                    std::cmp::Ordering::Equal => StageStatus::Failed,
+                    std::cmp::Ordering::Greater => StageStatus::Skipped,
+                };
+            }
+            p.state = JobState::Failed;
+            reason.clone_into(&mut p.message);
+            p.error = Some(reason.clone());
+        }
+    });
 }
 
 /// Marks stage `index` active (earlier ones done, later ones pending).
@@ -322,7 +408,7 @@ mod tests {
     use crate::state::AppState;
 
     fn reporter() -> Reporter {
-        Reporter::new(Arc::new(AppState::new(Config::default())))
+        Reporter::new(Arc::new(AppState::new(Config::default(), None)))
     }
 
     fn id(s: &str) -> ProcessId {

@@ -2,21 +2,21 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
 
 use crate::auth::TokenSigner;
 use crate::backend::Backend;
 use crate::config::Config;
-use crate::faults::Faults;
 use crate::limits::Connections;
 use crate::origin::OriginPolicy;
 use crate::stats::Stats;
 use crate::store::JobStore;
+use crate::upload_hook::UploadHook;
 
 /// A command to every open socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,43 +31,58 @@ pub enum Control {
     },
 }
 
-/// Everything handlers share.
+/// Everything handlers share. Its parts are the library's own; an
+/// application reaches them through [`crate::ProgressServer`],
+/// [`crate::Reporter`] and [`ServerHandle`].
 pub struct AppState {
     /// Settings.
-    pub config: Config,
+    pub(crate) config: Config,
     /// Jobs.
-    pub store: Arc<JobStore>,
+    pub(crate) store: Arc<JobStore>,
     /// Open sockets and their caps.
-    pub conns: Arc<Connections>,
+    pub(crate) conns: Arc<Connections>,
     /// Injected faults.
-    pub faults: Faults,
+    #[cfg(feature = "demo")]
+    pub(crate) faults: crate::demo::faults::Faults,
+    /// `Some(until)` while sockets must neither read nor write (the demo's
+    /// stall fault); sockets watch it to resume.
+    pub(crate) stall: Arc<watch::Sender<Option<Instant>>>,
     /// Counters.
-    pub stats: Stats,
+    pub(crate) stats: Stats,
     /// Where jobs are shared with other instances (or not).
-    pub backend: Arc<dyn Backend>,
+    pub(crate) backend: Arc<dyn Backend>,
     /// Job tokens.
-    pub tokens: TokenSigner,
+    pub(crate) tokens: TokenSigner,
     /// Allowed origins.
-    pub origins: Arc<OriginPolicy>,
+    pub(crate) origins: Arc<OriginPolicy>,
     /// Commands to every socket.
-    pub control: broadcast::Sender<Control>,
+    pub(crate) control: broadcast::Sender<Control>,
     /// Set once shutdown starts; new sockets are refused from then on.
-    pub shutting_down: AtomicBool,
+    pub(crate) shutting_down: AtomicBool,
     /// Start time, for uptime.
-    pub started: Instant,
+    pub(crate) started: Instant,
+    /// The application's processing of finished uploads.
+    pub(crate) upload_hook: Option<UploadHook>,
+    /// The tus uploads, once their routes are built.
+    pub(crate) tus_storage: OnceLock<Arc<crate::tus::storage::Storage>>,
 }
 
 /// Handlers' view of the state.
 pub type Shared = Arc<AppState>;
 
 impl AppState {
-    /// State for `config`.
-    pub fn new(config: Config) -> Self {
+    /// State for `config`, with `upload_hook` run on finished uploads.
+    pub(crate) fn new(config: Config, upload_hook: Option<UploadHook>) -> Self {
         let (control, _) = broadcast::channel(16);
+        let stall = Arc::new(watch::channel(None).0);
         Self {
             store: Arc::new(JobStore::new(config.max_jobs, config.job_ttl)),
             conns: Arc::new(Connections::new(config.max_connections, config.max_per_ip)),
-            faults: Faults::new(config.faults),
+            #[cfg(feature = "demo")]
+            faults: crate::demo::faults::Faults::new(config.faults, Arc::clone(&stall)),
+            stall,
+            upload_hook,
+            tus_storage: OnceLock::new(),
             stats: Stats::default(),
             backend: backend_for(&config),
             tokens: TokenSigner::new(config.token_secret.as_deref()),
@@ -85,7 +100,7 @@ impl AppState {
 
     /// Tells every socket to announce a restart and close with 1012; each
     /// announces a delay uniform in `[retry_after_ms, retry_after_ms + spread_ms]`.
-    pub fn restart_sockets(&self, retry_after_ms: u64, spread_ms: u64) -> usize {
+    pub(crate) fn restart_sockets(&self, retry_after_ms: u64, spread_ms: u64) -> usize {
         self.control
             .send(Control::Restart {
                 retry_after_ms,
@@ -95,20 +110,34 @@ impl AppState {
     }
 
     /// The job's latest state, from this instance or the shared backend.
-    pub async fn lookup(
+    pub(crate) async fn lookup(
         &self,
         id: &upload_progress_core::ProcessId,
     ) -> Option<upload_progress_core::Progress> {
         crate::backend::lookup(&self.store, self.backend.as_ref(), id).await
     }
 
+    /// Makes this instance the writer of job `id` when another one created
+    /// it (a shared upload that continues here): its newest state is read
+    /// from the shared backend first, so `seq` goes on from there. True
+    /// when this instance writes the job now.
+    pub(crate) async fn take_over(&self, id: &upload_progress_core::ProcessId) -> bool {
+        if self.store.owns(id) {
+            return true;
+        }
+        if let Some(newest) = self.backend.fetch(id).await {
+            self.store.apply_remote(newest, true);
+        }
+        self.store.adopt(id).is_ok()
+    }
+
     /// True once shutdown started.
-    pub fn is_shutting_down(&self) -> bool {
+    pub(crate) fn is_shutting_down(&self) -> bool {
         self.shutting_down.load(Ordering::Relaxed)
     }
 
     /// Drops finished jobs past their TTL and stats of vanished jobs.
-    pub fn cleanup(&self) -> (usize, usize) {
+    pub(crate) fn cleanup(&self) -> (usize, usize) {
         let jobs = self.store.sweep();
         let stats = self.stats.forget_idle(|id| self.store.contains(id));
         (jobs, stats)

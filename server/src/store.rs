@@ -223,8 +223,9 @@ impl JobStore {
 
     /// Takes a state of a job owned elsewhere (from a shared backend).
     ///
-    /// A held replica moves only to a higher `seq`; an owned job is never
-    /// touched (its own echo, or a stale copy). An id not held is added
+    /// A held replica moves only to a higher `seq`; an owned job ignores
+    /// its own echo and stale copies, and becomes a replica when a higher
+    /// `seq` arrives (another instance adopted it). An id not held is added
     /// when `force` (a client asked for it) or when a socket here waits for
     /// it, else ignored: an instance keeps copies only of jobs its clients
     /// follow. Returns true when the state was taken.
@@ -233,9 +234,12 @@ impl JobStore {
         let now = Instant::now();
         let terminal = progress.is_terminal();
         if let Some(entry) = jobs.get_mut(&progress.process_id) {
-            if entry.owned || progress.seq <= entry.tx.borrow().progress.seq {
+            if progress.seq <= entry.tx.borrow().progress.seq {
                 return false;
             }
+            // A newer state of a job owned here means another instance took
+            // it over (see `adopt`): this copy follows it from now on.
+            entry.owned = false;
             if terminal && entry.finished_at.is_none() {
                 entry.finished_at = Some(now);
             }
@@ -274,6 +278,25 @@ impl JobStore {
         drop(early);
         let _ = self.updates.send(progress);
         true
+    }
+
+    /// True when this instance writes job `id`.
+    pub fn owns(&self, id: &ProcessId) -> bool {
+        self.lock().get(id).is_some_and(|e| e.owned)
+    }
+
+    /// Makes this instance the writer of job `id`, which it holds as a copy
+    /// of another instance's job (a resumable upload that continues here):
+    /// later updates go on from the copy's `seq`. The previous owner lets
+    /// go when it sees the first of them (`apply_remote`).
+    pub fn adopt(&self, id: &ProcessId) -> Result<(), StoreError> {
+        let mut jobs = self.lock();
+        let entry = jobs.get_mut(id).ok_or(StoreError::Unknown)?;
+        if entry.tx.borrow().progress.is_terminal() {
+            return Err(StoreError::Finished);
+        }
+        entry.owned = true;
+        Ok(())
     }
 
     /// Latest states of every owned job (to publish again after a backend
@@ -518,7 +541,7 @@ mod tests {
     }
 
     #[test]
-    fn replicas_only_move_forward_and_owned_jobs_ignore_remote_states() {
+    fn replicas_only_move_forward_and_owned_jobs_follow_only_a_takeover() {
         let store = JobStore::new(10, Duration::from_secs(60));
         let sent = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&sent);
@@ -547,14 +570,28 @@ mod tests {
             Err(StoreError::Replica)
         );
         assert_eq!(store.followed_elsewhere(), vec![id("r")]);
-        // A job owned here never takes a state from elsewhere.
+        // A job owned here takes no echo or stale state from elsewhere...
         store
             .create(Progress::unknown(id("o"), 0))
             .expect("created");
-        assert!(!store.apply_remote(remote("o", 99), true));
+        assert!(!store.apply_remote(remote("o", 1), true));
         store.update(&id("o"), |p| p.percent = 5.0).expect("ok");
         assert_eq!(store.get(&id("o")).map(|p| p.seq), Some(2));
         assert_eq!(store.owned().len(), 1);
+        // ...but a newer one means another instance took it over: this
+        // copy follows it, and writes no more.
+        assert!(store.apply_remote(remote("o", 9), false));
+        assert_eq!(store.owned().len(), 0);
+        assert_eq!(
+            store.update(&id("o"), |p| p.percent = 6.0),
+            Err(StoreError::Replica)
+        );
+        // Taking a copy over makes this instance its writer, from its seq.
+        store.adopt(&id("o")).expect("adopted");
+        assert_eq!(
+            store.update(&id("o"), |p| p.percent = 7.0).map(|p| p.seq),
+            Ok(10)
+        );
         // A socket waiting for an id is woken by a state from elsewhere.
         let Subscription::Pending(early) = store.subscribe_or_wait(&id("w")) else {
             panic!("no job yet");
@@ -565,7 +602,7 @@ mod tests {
         // Only owned states go to the sink.
         assert_eq!(
             *sent.lock().expect("unpoisoned"),
-            vec![(id("o"), 1), (id("o"), 2)]
+            vec![(id("o"), 1), (id("o"), 2), (id("o"), 10)]
         );
     }
 

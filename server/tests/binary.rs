@@ -181,3 +181,37 @@ async fn the_binary_allows_its_own_origin_and_no_other() {
         assert_eq!(resp.status().as_u16(), status, "{origin}");
     }
 }
+
+#[tokio::test]
+/// The page and the API's own 404s are the binary's, not the library's.
+async fn serves_static_files_with_index_fallback_and_json_404s_for_the_api() {
+    let dir = std::env::temp_dir().join(format!("upr-dist-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("mkdir");
+    std::fs::write(dir.join("index.html"), "<html>index</html>").expect("write");
+    std::fs::write(dir.join("app.js"), "console.log(1)").expect("write");
+    let (_running, addr) = spawn(&["--dist", dir.to_str().expect("utf-8 path")]);
+    let http = reqwest::Client::new();
+    let get = |path: &'static str| {
+        let http = http.clone();
+        let url = format!("http://{addr}{path}");
+        async move { http.get(url).send().await.expect("get") }
+    };
+    assert_eq!(
+        get("/").await.text().await.expect("body"),
+        "<html>index</html>"
+    );
+    assert_eq!(
+        get("/app.js").await.text().await.expect("body"),
+        "console.log(1)"
+    );
+    let deep = get("/some/client/route").await;
+    assert_eq!(deep.status(), 200);
+    assert_eq!(deep.text().await.expect("body"), "<html>index</html>");
+    for path in ["/ws/nope", "/api/nope/deeper"] {
+        let resp = get(path).await;
+        assert_eq!(resp.status(), 404, "{path}");
+        let body: serde_json::Value = resp.json().await.expect("json");
+        assert_eq!(body["error"]["code"], "not_found");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -447,39 +447,3 @@ async fn admin_cleanup_needs_the_admin_token() {
     let body: serde_json::Value = resp.json().await.expect("json");
     assert_eq!(body["error"]["code"], "admin_disabled");
 }
-
-#[tokio::test]
-async fn serves_static_files_with_index_fallback() {
-    let dir = std::env::temp_dir().join(format!("upr-dist-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("mkdir");
-    std::fs::write(dir.join("index.html"), "<html>index</html>").expect("write");
-    std::fs::write(dir.join("app.js"), "console.log(1)").expect("write");
-    let server = start(Config {
-        dist: dir.clone(),
-        ..fast_config()
-    })
-    .await;
-    let get = |path: &'static str| {
-        let http = server.http.clone();
-        let url = server.url(path);
-        async move { http.get(url).send().await.expect("get") }
-    };
-    assert_eq!(
-        get("/").await.text().await.expect("body"),
-        "<html>index</html>"
-    );
-    assert_eq!(
-        get("/app.js").await.text().await.expect("body"),
-        "console.log(1)"
-    );
-    let deep = get("/some/client/route").await;
-    assert_eq!(deep.status(), StatusCode::OK);
-    assert_eq!(deep.text().await.expect("body"), "<html>index</html>");
-    for path in ["/ws/nope", "/api/nope/deeper"] {
-        let resp = server.http.get(server.url(path)).send().await.expect("get");
-        assert_eq!(resp.status(), StatusCode::NOT_FOUND, "{path}");
-        let body: serde_json::Value = resp.json().await.expect("json");
-        assert_eq!(body["error"]["code"], "not_found");
-    }
-    let _ = std::fs::remove_dir_all(&dir);
-}

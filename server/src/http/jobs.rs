@@ -1,7 +1,5 @@
-//! Starting jobs: uploads, scripted demo jobs, and fresh tokens for a job.
+//! Starting jobs from uploads, and fresh tokens for a job.
 
-use std::sync::Arc;
-use std::time::Duration;
 use upload_progress_core::protocol::WireErrorCode;
 
 use axum::extract::rejection::QueryRejection;
@@ -16,10 +14,10 @@ use upload_progress_core::{ProcessId, UploadAccepted};
 use crate::auth::{bearer, secrets_equal, Inspected};
 use crate::clock::now_s;
 use crate::error::ApiError;
-use crate::pipeline::{self, Plan};
+use crate::reporter::ReportError;
 use crate::state::Shared;
 use crate::stats::Counters;
-use crate::store::StoreError;
+use crate::upload_hook::FinishedUpload;
 
 /// A fresh job id: `auto_proc_<16 hex>_<unix seconds>`.
 pub(crate) fn new_process_id() -> ProcessId {
@@ -33,32 +31,8 @@ pub(crate) fn new_process_id() -> ProcessId {
     }
 }
 
-fn start_job(state: &Shared, id: ProcessId, plan: Plan, status: StatusCode) -> Response {
-    if let Err(refused) = launch(state, id.clone(), plan) {
-        return refused.into_response();
-    }
-    accepted(state, id, status)
-}
-
-/// Creates the job and starts its pipeline.
-fn launch(state: &Shared, id: ProcessId, plan: Plan) -> Result<(), ApiError> {
-    match state.store.create(pipeline::initial_progress(id.clone())) {
-        Ok(_) => {}
-        Err(StoreError::Exists) => return Err(process_exists()),
-        Err(_) => {
-            return Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                WireErrorCode::StoreFull,
-                "too many jobs in progress; try again later",
-            ))
-        }
-    }
-    tokio::spawn(pipeline::run(Arc::clone(&state.store), id, plan));
-    Ok(())
-}
-
 /// 409 for an id a job already holds.
-fn process_exists() -> ApiError {
+pub(crate) fn process_exists() -> ApiError {
     ApiError::new(
         StatusCode::CONFLICT,
         WireErrorCode::ProcessExists,
@@ -67,7 +41,7 @@ fn process_exists() -> ApiError {
 }
 
 /// The answer to an accepted job: its id, a token and the refresh cookie.
-fn accepted(state: &Shared, id: ProcessId, status: StatusCode) -> Response {
+pub(crate) fn accepted(state: &Shared, id: ProcessId, status: StatusCode) -> Response {
     let ttl = state.config.token_ttl.as_secs();
     let now = now_s();
     let token = state.tokens.issue(&id, now, ttl);
@@ -83,7 +57,11 @@ fn accepted(state: &Shared, id: ProcessId, status: StatusCode) -> Response {
         .into_response()
 }
 
-/// `POST /api/uploads`: multipart field `file`; starts the pipeline on its bytes.
+/// Most text fields a multipart upload may carry besides `file`.
+const MAX_FORM_FIELDS: usize = 64;
+
+/// `POST /api/uploads`: multipart field `file` (other text fields are its
+/// metadata); hands it to the upload handler as a new job.
 pub async fn upload(
     State(state): State<Shared>,
     headers: HeaderMap,
@@ -116,144 +94,68 @@ pub async fn upload(
             .into_response()
         }
     };
+    // Text fields are the upload's metadata; the field `file` its bytes.
+    let mut metadata = Vec::new();
+    let mut file = None;
     loop {
         let field = match multipart.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
             Err(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_big(),
-            Err(err) => {
-                return ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    WireErrorCode::BadUpload,
-                    err.body_text(),
-                )
-                .into_response()
-            }
+            Err(err) => return bad_upload(err.body_text()),
         };
-        if field.name() != Some("file") {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name != "file" {
+            match field.text().await {
+                Ok(text) if metadata.len() < MAX_FORM_FIELDS => metadata.push((name, text)),
+                Ok(_) => return bad_upload("too many form fields".to_owned()),
+                Err(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_big(),
+                Err(err) => return bad_upload(err.body_text()),
+            }
             continue;
         }
-        let file_name = field.file_name().map(str::to_owned);
-        let data = match field.bytes().await {
+        if file.is_some() {
+            return bad_upload("the form has more than one field named \"file\"".to_owned());
+        }
+        if let Some(file_name) = field.file_name() {
+            metadata.push(("filename".to_owned(), file_name.to_owned()));
+        }
+        file = match field.bytes().await {
             Ok(data) if data.len() > limit => return too_big(),
-            Ok(data) => data,
+            Ok(data) => Some(data),
             Err(err) if err.status() == StatusCode::PAYLOAD_TOO_LARGE => return too_big(),
-            Err(err) => {
-                return ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    WireErrorCode::BadUpload,
-                    err.body_text(),
-                )
-                .into_response()
-            }
+            Err(err) => return bad_upload(err.body_text()),
         };
-        let plan = Plan {
-            step: Duration::from_millis(state.config.stage_ms),
-            steps_per_stage: state.config.steps_per_stage,
-            fail_at_stage: None,
-            data: Some(Arc::from(data.as_ref())),
-            file_name,
-        };
-        return start_job(&state, new_process_id(), plan, StatusCode::ACCEPTED);
     }
-    ApiError::new(
-        StatusCode::BAD_REQUEST,
-        WireErrorCode::MissingFile,
-        "the multipart body needs a field named \"file\"",
-    )
-    .into_response()
+    let Some(data) = file else {
+        return ApiError::new(
+            StatusCode::BAD_REQUEST,
+            WireErrorCode::MissingFile,
+            "the multipart body needs a field named \"file\"",
+        )
+        .into_response();
+    };
+    let id = new_process_id();
+    let upload = FinishedUpload::from_memory(data, metadata);
+    match crate::upload_hook::run(&state, id.clone(), upload, false) {
+        Ok(()) => accepted(&state, id, StatusCode::ACCEPTED),
+        Err(ReportError::Exists) => process_exists().into_response(),
+        Err(_) => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            WireErrorCode::StoreFull,
+            "too many jobs in progress; try again later",
+        )
+        .into_response(),
+    }
+}
+
+fn bad_upload(message: String) -> Response {
+    ApiError::new(StatusCode::BAD_REQUEST, WireErrorCode::BadUpload, message).into_response()
 }
 
 /// Request body cap for uploads: the file limit plus room for multipart headers.
 pub fn body_limit(max_upload_bytes: usize) -> usize {
     max_upload_bytes.saturating_add(64 * 1024)
-}
-
-/// Query of `POST /ws/test/{id}`.
-#[derive(Debug, Deserialize)]
-pub struct TestJobQuery {
-    step_ms: Option<u64>,
-    steps_per_stage: Option<u32>,
-    fail_at_stage: Option<u32>,
-    start_in_ms: Option<u64>,
-}
-
-/// `POST /ws/test/{id}`: a scripted four-stage job under a caller-chosen id.
-pub async fn test_job(
-    State(state): State<Shared>,
-    Path(raw_id): Path<String>,
-    query: Result<Query<TestJobQuery>, QueryRejection>,
-) -> Response {
-    let id = match ProcessId::parse(&raw_id) {
-        Ok(id) => id,
-        Err(err) => return ApiError::invalid_id(err).into_response(),
-    };
-    let q = match query {
-        Ok(Query(q)) => q,
-        Err(rej) => {
-            return ApiError::new(
-                StatusCode::BAD_REQUEST,
-                WireErrorCode::BadQuery,
-                rej.body_text(),
-            )
-            .into_response()
-        }
-    };
-    let step_ms = q.step_ms.unwrap_or(state.config.stage_ms);
-    let steps = q.steps_per_stage.unwrap_or(state.config.steps_per_stage);
-    if step_ms > 60_000 || !(1..=1000).contains(&steps) {
-        return ApiError::new(
-            StatusCode::BAD_REQUEST,
-            WireErrorCode::BadQuery,
-            "step_ms must be at most 60000 and steps_per_stage within 1..=1000",
-        )
-        .into_response();
-    }
-    if q.fail_at_stage
-        .is_some_and(|s| s as usize >= pipeline::STAGES.len())
-    {
-        return ApiError::new(
-            StatusCode::BAD_REQUEST,
-            WireErrorCode::BadQuery,
-            format!("fail_at_stage must be below {}", pipeline::STAGES.len()),
-        )
-        .into_response();
-    }
-    let start_in_ms = q.start_in_ms.unwrap_or(0);
-    if start_in_ms > 60_000 {
-        return ApiError::new(
-            StatusCode::BAD_REQUEST,
-            WireErrorCode::BadQuery,
-            "start_in_ms must be at most 60000",
-        )
-        .into_response();
-    }
-    let plan = Plan {
-        step: Duration::from_millis(step_ms),
-        steps_per_stage: steps,
-        fail_at_stage: q.fail_at_stage,
-        data: None,
-        file_name: None,
-    };
-    if start_in_ms == 0 {
-        return start_job(&state, id, plan, StatusCode::ACCEPTED);
-    }
-    // A start the server times itself: a load generator asks for all its
-    // jobs at once, and their starts do not depend on how promptly its own
-    // requests leave. An id taken now is refused now; one taken meanwhile
-    // is only logged when the start comes.
-    if state.store.contains(&id) {
-        return process_exists().into_response();
-    }
-    let later = state.clone();
-    let job = id.clone();
-    tokio::spawn(async move {
-        tokio::time::sleep(Duration::from_millis(start_in_ms)).await;
-        if let Err(err) = launch(&later, job.clone(), plan) {
-            tracing::warn!(process_id = %job, reason = %err.message, "delayed job start refused");
-        }
-    });
-    accepted(&state, id, StatusCode::ACCEPTED)
 }
 
 /// Query of `POST /api/uploads/{id}/token`.

@@ -58,13 +58,6 @@ async fn poll(
 ) -> Result<Response, ApiError> {
     let id = ProcessId::parse(raw_id).map_err(ApiError::invalid_id)?;
     state.stats.http_request(&id);
-    if state.faults.poll_error() {
-        return Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            WireErrorCode::Unavailable,
-            "polling is failing for now (fault injection)",
-        ));
-    }
     if state.config.require_token {
         let token = bearer(headers).or(query_token);
         if let Err(err) = state.tokens.verify(token, &id, now_s()) {
@@ -82,16 +75,11 @@ async fn poll(
         .ok_or_else(ApiError::unknown_process)?;
     let etag = etag(progress.seq);
     let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\""));
-    let no_store = (header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if if_none_match(headers, progress.seq) {
-        return Ok((
-            StatusCode::NOT_MODIFIED,
-            [(header::ETAG, etag_value), no_store],
-        )
-            .into_response());
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag_value)]).into_response());
     }
     Ok((
-        [(header::ETAG, etag_value), no_store],
+        [(header::ETAG, etag_value)],
         Json(ProgressResponse { progress }),
     )
         .into_response())
@@ -140,11 +128,7 @@ pub async fn progress_all(
         },
         Err(_) => {
             let jobs = state.store.active();
-            (
-                [(header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
-                Json(json!({ "count": jobs.len(), "processes": jobs })),
-            )
-                .into_response()
+            Json(json!({ "count": jobs.len(), "processes": jobs })).into_response()
         }
     }
 }

@@ -1,7 +1,6 @@
 //! Health, status and statistics.
 
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde_json::json;
@@ -10,9 +9,11 @@ use super::progress::health_word;
 use crate::state::Shared;
 use crate::stats::read;
 
-/// `GET /ws/status`: health, connection statistics and active faults.
+/// `GET /ws/status`: health, connection statistics (and, with the `demo`
+/// feature, active faults).
 pub async fn status(State(state): State<Shared>) -> Response {
-    Json(json!({
+    #[cfg_attr(not(feature = "demo"), allow(unused_mut))]
+    let mut body = json!({
         "status": health_word(&state),
         "websocket_enabled": true,
         "statistics": {
@@ -22,13 +23,16 @@ pub async fn status(State(state): State<Shared>) -> Response {
             "per_ip_limit": state.conns.max_per_ip(),
             "cached_processes": state.store.len(),
         },
-        "faults": state.faults.snapshot(),
         "store": state.backend.status(),
-    }))
-    .into_response()
+    });
+    #[cfg(feature = "demo")]
+    {
+        body["faults"] = state.faults.snapshot();
+    }
+    Json(body).into_response()
 }
 
-fn stats_body(state: &Shared) -> serde_json::Value {
+pub(crate) fn stats_body(state: &Shared) -> serde_json::Value {
     let c = &state.stats.counters;
     json!({
         "uptime_s": state.started.elapsed().as_secs(),
@@ -65,26 +69,6 @@ fn stats_body(state: &Shared) -> serde_json::Value {
 /// `GET /ws/stats`: counters.
 pub async fn stats(State(state): State<Shared>) -> Response {
     Json(stats_body(&state)).into_response()
-}
-
-/// `GET /ws/stats/detailed` (admin): counters plus per-job and per-IP activity.
-///
-/// Job ids and client addresses are an operator's view: a job id is half of
-/// what it takes to read a job, so this needs the admin token.
-pub async fn stats_detailed(State(state): State<Shared>, headers: HeaderMap) -> Response {
-    if let Err(err) = super::admin::require_admin(&state, &headers) {
-        return err.into_response();
-    }
-    let mut body = stats_body(&state);
-    let per_ip: serde_json::Map<String, serde_json::Value> = state
-        .conns
-        .per_ip()
-        .into_iter()
-        .map(|(ip, n)| (ip.to_string(), json!(n)))
-        .collect();
-    body["processes"] = json!(state.stats.per_process());
-    body["connections"]["per_ip"] = serde_json::Value::Object(per_ip);
-    Json(body).into_response()
 }
 
 /// `GET /ws/stats/rate-limit`: the message rate limit and how often it bit.

@@ -2,7 +2,6 @@
 //! (termination), and the job that follows each upload.
 
 use std::sync::Arc;
-use std::time::Duration;
 use upload_progress_core::protocol::WireErrorCode;
 
 use axum::body::Body;
@@ -11,16 +10,14 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Extension;
 use http_body_util::BodyExt;
-use upload_progress_core::{JobState, ProcessId, StageStatus};
+use upload_progress_core::{JobState, ProcessId, Progress, StageStatus};
 
-use super::fault_hooks;
 use super::headers::{self, *};
 use super::storage::{CreateError, Missing, PatchError, Storage, WriteError};
 use crate::clock::now_s;
 use crate::error::ApiError;
-use crate::faults::UploadEvent;
-use crate::pipeline::{self, Plan};
 use crate::state::Shared;
+use crate::upload_hook::FinishedUpload;
 
 /// Where uploads are created; an upload lives at `{BASE}/{id}`.
 pub const BASE: &str = "/api/uploads/tus";
@@ -41,6 +38,19 @@ fn missing(why: Missing) -> Response {
             WireErrorCode::UploadExpired,
             "the upload was abandoned and removed",
         ),
+        Missing::Unavailable => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            WireErrorCode::Unavailable,
+            "the upload's shared state cannot be reached; try again later",
+        ),
+    }
+}
+
+/// Changes the job of an upload. A shared upload's job may have been
+/// created by another instance: this one takes it over first.
+async fn update_job(state: &Shared, id: &ProcessId, change: impl FnOnce(&mut Progress)) {
+    if state.take_over(id).await {
+        let _ = state.store.update(id, change);
     }
 }
 
@@ -57,9 +67,9 @@ fn number_value(n: u64) -> HeaderValue {
 }
 
 /// Removes abandoned uploads and fails their jobs.
-pub(crate) fn sweep(state: &Shared, storage: &Storage) {
+pub(crate) async fn sweep(state: &Shared, storage: &Storage) {
     for id in storage.sweep() {
-        let _ = state.store.update(&id, |p| {
+        update_job(state, &id, |p| {
             p.state = JobState::Failed;
             p.error = Some("the upload was abandoned".to_owned());
             p.message = "Upload abandoned".to_owned();
@@ -68,7 +78,8 @@ pub(crate) fn sweep(state: &Shared, storage: &Storage) {
                     stage.status = StageStatus::Failed;
                 }
             }
-        });
+        })
+        .await;
     }
 }
 
@@ -91,7 +102,7 @@ pub async fn create(
     if let Err(refused) = check_resumable(&request_headers) {
         return *refused;
     }
-    sweep(&state, &storage);
+    sweep(&state, &storage).await;
     if request_headers.contains_key(&UPLOAD_DEFER_LENGTH) {
         return headers::bad_request("Upload-Defer-Length is not supported");
     }
@@ -114,7 +125,7 @@ pub async fn create(
         return headers::bad_request(reason);
     }
     let process_id = crate::http::new_process_id();
-    let id = match storage.create(len, raw_metadata, process_id.clone()) {
+    let id = match storage.create(len, raw_metadata, process_id.clone()).await {
         Ok(id) => id,
         Err(CreateError::TooLarge) => return too_large(storage.max_size()),
         Err(CreateError::Full) => {
@@ -132,11 +143,9 @@ pub async fn create(
             )
         }
     };
-    let mut pending = pipeline::initial_progress(process_id.clone());
-    pending.state = JobState::Pending;
-    pending.message = format!("Waiting for the upload (0 of {len} bytes)");
+    let pending = crate::upload_hook::pending_progress(&state, process_id.clone(), len);
     if state.store.create(pending).is_err() {
-        let _ = storage.delete(&id);
+        let _ = storage.delete(&id).await;
         return error(
             StatusCode::SERVICE_UNAVAILABLE,
             WireErrorCode::StoreFull,
@@ -175,14 +184,13 @@ pub async fn head(
     if let Err(refused) = check_resumable(&request_headers) {
         return *refused;
     }
-    sweep(&state, &storage);
-    match storage.info(&id) {
+    sweep(&state, &storage).await;
+    match storage.info(&id).await {
         Ok(info) => {
             let mut response = StatusCode::OK.into_response();
             let h = response.headers_mut();
             h.insert(UPLOAD_OFFSET, number_value(info.offset));
             h.insert(UPLOAD_LENGTH, number_value(info.len));
-            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             if let Some(raw) = info
                 .raw_metadata
                 .and_then(|m| HeaderValue::from_str(&m).ok())
@@ -195,14 +203,7 @@ pub async fn head(
             response
         }
         // HEAD answers carry no body; the status says it all.
-        Err(why) => {
-            let status = missing(why).status();
-            let mut response = status.into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            response
-        }
+        Err(why) => missing(why).status().into_response(),
     }
 }
 
@@ -216,22 +217,6 @@ pub async fn patch(
 ) -> Response {
     if let Err(refused) = check_resumable(&request_headers) {
         return *refused;
-    }
-    // Only with fault injection on: the job whose upload's counters move.
-    let counted = state
-        .faults
-        .enabled()
-        .then(|| storage.info(&id).ok())
-        .flatten()
-        .map(|info| info.process_id);
-    let count = |event: UploadEvent| {
-        if let Some(process_id) = &counted {
-            state.faults.count_upload(process_id.as_str(), event);
-        }
-    };
-    if let Some(left) = state.faults.refuse_upload() {
-        count(UploadEvent::Refused);
-        return fault_hooks::refused(left);
     }
     let content_type = request_headers
         .get(header::CONTENT_TYPE)
@@ -248,8 +233,8 @@ pub async fn patch(
         Ok(None) => return headers::bad_request("Upload-Offset is required"),
         Err(refused) => return *refused,
     };
-    sweep(&state, &storage);
-    let mut writer = match storage.begin(&id, offset) {
+    sweep(&state, &storage).await;
+    let mut writer = match storage.begin(&id, offset).await {
         Ok(writer) => writer,
         Err(PatchError::Missing(why)) => return missing(why),
         Err(PatchError::Conflict(actual)) => {
@@ -277,17 +262,9 @@ pub async fn patch(
     if declared.is_some_and(|n| offset.saturating_add(n) > writer.upload_len()) {
         return past_length(writer.upload_len());
     }
-    count(UploadEvent::Patch(offset));
-    // `cut_uploads`: bytes this body may still bring before the connection closes.
-    let mut cut_budget = state.faults.take_upload_cut(declared);
-    let mut severed = false;
     let mut body = body;
     let mut cut = false;
     loop {
-        if cut_budget == Some(0) {
-            severed = true;
-            break;
-        }
         let frame = match tokio::time::timeout(storage.body_idle_timeout(), body.frame()).await {
             Ok(Some(frame)) => frame,
             Ok(None) => break,
@@ -302,14 +279,9 @@ pub async fn patch(
             cut = true;
             break;
         };
-        let Ok(mut data) = frame.into_data() else {
+        let Ok(data) = frame.into_data() else {
             continue; // trailers
         };
-        if let Some(left) = cut_budget.as_mut() {
-            let keep = usize::try_from(*left).unwrap_or(usize::MAX).min(data.len());
-            data.truncate(keep);
-            *left -= keep as u64;
-        }
         match writer.write(&data).await {
             Ok(()) => {}
             Err(WriteError::PastLength) => {
@@ -326,36 +298,64 @@ pub async fn patch(
             }
         }
     }
+    if let Err(err) = writer.flush().await {
+        tracing::warn!(?err, "cannot store upload bytes");
+        writer.finish().await;
+        return error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            WireErrorCode::StorageError,
+            "cannot store the bytes",
+        );
+    }
     let (start, now_at, len) = (writer.start(), writer.offset(), writer.upload_len());
-    drop(writer);
-    count(UploadEvent::Bytes(now_at - start));
+    writer.finish().await;
+    let info = storage.info(&id).await.ok();
     if now_at > start {
-        if let Ok(info) = storage.info(&id) {
+        if let Some(info) = &info {
             if now_at == len {
-                start_processing(&state, &storage, &id, info.process_id).await;
+                start_processing(&state, &storage, &id, info.process_id.clone()).await;
             } else {
-                let _ = state.store.update(&info.process_id, |p| {
+                update_job(&state, &info.process_id, |p| {
                     p.message = format!("Uploading ({now_at} of {len} bytes)");
-                });
+                })
+                .await;
             }
         }
     }
-    if severed {
-        count(UploadEvent::Cut);
-        return fault_hooks::cut_connection();
-    }
-    if cut {
-        return error(
+    let mut response = if cut {
+        error(
             StatusCode::BAD_REQUEST,
             WireErrorCode::BodyCut,
             "the body ended early",
-        );
+        )
+    } else {
+        let mut response = StatusCode::NO_CONTENT.into_response();
+        response
+            .headers_mut()
+            .insert(UPLOAD_OFFSET, number_value(now_at));
+        response
+    };
+    if let Some(info) = info {
+        // What this PATCH did, for layers that watch uploads (the demo's
+        // fault injection counts it).
+        response.extensions_mut().insert(PatchReport {
+            process_id: info.process_id,
+            start,
+            end: now_at,
+        });
     }
-    let mut response = StatusCode::NO_CONTENT.into_response();
     response
-        .headers_mut()
-        .insert(UPLOAD_OFFSET, number_value(now_at));
-    response
+}
+
+/// What one `PATCH` that reached its upload did, in its answer's extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PatchReport {
+    /// The job fed by the upload.
+    pub process_id: ProcessId,
+    /// `Upload-Offset` of the `PATCH`.
+    pub start: u64,
+    /// The offset after it.
+    pub end: u64,
 }
 
 fn past_length(len: u64) -> Response {
@@ -376,13 +376,14 @@ pub async fn delete(
     if let Err(refused) = check_resumable(&request_headers) {
         return *refused;
     }
-    match storage.delete(&id) {
+    match storage.delete(&id).await {
         Ok(info) => {
             if info.offset < info.len {
-                let _ = state.store.update(&info.process_id, |p| {
+                update_job(&state, &info.process_id, |p| {
                     p.state = JobState::Cancelled;
                     p.message = "Upload cancelled".to_owned();
-                });
+                })
+                .await;
             }
             StatusCode::NO_CONTENT.into_response()
         }
@@ -390,42 +391,28 @@ pub async fn delete(
     }
 }
 
-/// The last byte arrived: the job leaves `pending` and its stages run.
+/// The last byte arrived: the job leaves `pending` and the application's
+/// handler gets the upload.
 async fn start_processing(state: &Shared, storage: &Storage, id: &str, process_id: ProcessId) {
-    let bytes = match storage.take_bytes(id).await {
-        Ok(bytes) => bytes,
-        Err(err) => {
-            tracing::warn!(%err, "cannot read a finished upload");
-            let _ = state.store.update(&process_id, |p| {
-                p.state = JobState::Failed;
-                p.error = Some("the uploaded bytes could not be read".to_owned());
-            });
-            return;
-        }
+    let Ok(info) = storage.info(id).await else {
+        return;
     };
-    let file_name = storage
-        .info(id)
-        .ok()
-        .and_then(|info| info.raw_metadata)
+    if !state.take_over(&process_id).await {
+        tracing::warn!(process_id = %process_id, "the upload's job cannot be written here");
+        return;
+    }
+    let metadata = info
+        .raw_metadata
         .and_then(|raw| headers::metadata(&raw).ok())
-        .and_then(|pairs| {
-            pairs
-                .into_iter()
-                .find(|(k, _)| k == "filename" || k == "name")
-                .map(|(_, v)| v)
-        });
-    let running = pipeline::initial_progress(process_id.clone());
-    let _ = state.store.update(&process_id, |p| {
-        p.state = JobState::Running;
-        p.stages = running.stages;
-        p.message = running.message;
-    });
-    let plan = Plan {
-        step: Duration::from_millis(state.config.stage_ms),
-        steps_per_stage: state.config.steps_per_stage,
-        fail_at_stage: None,
-        data: Some(Arc::from(bytes)),
-        file_name,
+        .unwrap_or_default();
+    #[cfg(feature = "s3")]
+    let upload = match storage.s3() {
+        Some(s3) => FinishedUpload::from_s3(s3.clone(), id, info.len, metadata),
+        None => FinishedUpload::from_file(storage.file_path(id), info.len, metadata),
     };
-    tokio::spawn(pipeline::run(Arc::clone(&state.store), process_id, plan));
+    #[cfg(not(feature = "s3"))]
+    let upload = FinishedUpload::from_file(storage.file_path(id), info.len, metadata);
+    if let Err(err) = crate::upload_hook::run(state, process_id.clone(), upload, true) {
+        tracing::warn!(%err, process_id = %process_id, "cannot start processing an upload");
+    }
 }

@@ -2,19 +2,21 @@
 //! and termination extensions, at `/api/uploads/tus`.
 //!
 //! Each upload gets a job at creation (`Upload-Process-Id` in the 201, and
-//! `Upload-Token` when tokens are required). The job is `pending` while
-//! bytes arrive and runs the demo pipeline once the last byte is stored, so
-//! a client can follow it from the start.
+//! `Upload-Token` when tokens are required). The job is `pending`, with the
+//! upload handler's stages, while bytes arrive; once the last byte is
+//! stored the application's handler gets the upload and the job's writer
+//! (see [`crate::upload_hook`]), so a client can follow it from the start.
 //!
 //! - `headers`: version check, numbers and `Upload-Metadata`;
 //! - `storage`: the bytes on disk, the size cap and expiry;
-//! - `handlers`: the endpoints;
-//! - `fault_hooks`: what the `cut_uploads` / `refuse_uploads` faults do
-//!   to them, and the per-upload counters tests read.
+//! - `handlers`: the endpoints.
 
-pub mod fault_hooks;
 pub mod handlers;
 pub mod headers;
+#[cfg(feature = "s3")]
+pub mod s3;
+#[cfg(feature = "redis")]
+pub mod shared;
 pub mod storage;
 
 use std::path::PathBuf;
@@ -25,7 +27,7 @@ use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method};
 use axum::middleware::{map_response, Next};
 use axum::response::Response;
-use axum::routing::{get, head, post};
+use axum::routing::{head, post};
 use axum::{Extension, Router};
 use tower_http::cors::{AllowOrigin, CorsLayer};
 
@@ -49,6 +51,10 @@ pub struct TusConfig {
     /// what arrived stays and the upload is free for the next `PATCH`.
     /// Default 30 s.
     pub body_idle_timeout: Duration,
+    /// Keep the bytes in an S3-compatible store instead of `dir` (cargo
+    /// feature `s3`). Default: none, the bytes live in `dir`.
+    #[cfg(feature = "s3")]
+    pub s3: Option<s3::S3Settings>,
 }
 
 impl TusConfig {
@@ -60,6 +66,8 @@ impl TusConfig {
             max_total_bytes: 4 * 1024 * 1024 * 1024,
             expiry: Duration::from_secs(3600),
             body_idle_timeout: Duration::from_secs(30),
+            #[cfg(feature = "s3")]
+            s3: None,
         }
     }
 
@@ -73,7 +81,8 @@ impl TusConfig {
 /// swept in the background too (inside a Tokio runtime), not only when
 /// requests come.
 pub fn routes(state: &Shared, config: &TusConfig) -> std::io::Result<Router<Shared>> {
-    let storage = Arc::new(storage::Storage::open(config)?);
+    let storage = Arc::new(open_storage(state, config)?);
+    let _ = state.tus_storage.set(Arc::clone(&storage));
     spawn_sweeper(state, &storage, config.expiry);
     let item = format!("{}/{{id}}", handlers::BASE);
     Ok(Router::new()
@@ -84,9 +93,18 @@ pub fn routes(state: &Shared, config: &TusConfig) -> std::io::Result<Router<Shar
                 .patch(handlers::patch)
                 .delete(handlers::delete),
         )
-        .route("/ws/admin/uploads/{process_id}", get(fault_hooks::counters))
         .layer(map_response(resumable))
         .layer(Extension(storage)))
+}
+
+/// The uploads' storage: shared through Redis when the jobs are.
+fn open_storage(state: &Shared, config: &TusConfig) -> std::io::Result<storage::Storage> {
+    #[cfg(feature = "redis")]
+    if let Some(url) = &state.config.redis_url {
+        return storage::Storage::open_shared(config, url, &state.config.redis_prefix);
+    }
+    let _ = state;
+    storage::Storage::open(config)
 }
 
 fn spawn_sweeper(state: &Shared, storage: &Arc<storage::Storage>, expiry: Duration) {
@@ -104,7 +122,7 @@ fn spawn_sweeper(state: &Shared, storage: &Arc<storage::Storage>, expiry: Durati
             let (Some(state), Some(storage)) = (state.upgrade(), storage.upgrade()) else {
                 return;
             };
-            handlers::sweep(&state, &storage);
+            handlers::sweep(&state, &storage).await;
         }
     });
 }

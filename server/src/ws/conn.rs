@@ -45,7 +45,7 @@ impl Conn {
     pub(super) fn new(socket: WebSocket, state: Shared) -> Self {
         let rate = RateWindow::new(state.config.rate_limit, state.config.rate_window);
         let control = state.control.subscribe();
-        let stall = state.faults.stall_rx();
+        let stall = state.stall.subscribe();
         Self {
             socket,
             state,

@@ -56,28 +56,16 @@ pub enum Target {
     Page,
 }
 
-/// Checks that happen before an upgrade: shutdown, upgrade faults, connection caps.
+/// Checks that happen before an upgrade: shutdown, connection caps.
 pub async fn admit(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Response> {
-    if state.is_shutting_down() {
-        return Err(shutting_down());
-    }
-    if state.faults.refuse_upgrade() {
-        Counters::bump(&state.stats.counters.refused_fault);
-        return Err(unavailable(
-            WireErrorCode::UpgradeRefused,
-            "upgrades are refused for now (fault injection)",
-        ));
-    }
-    if let Some(delay) = state.faults.handshake_delay() {
-        tokio::time::sleep(delay).await;
-    }
     admit_connection(state, ip).map_err(|refused| *refused)
 }
 
 /// The checks every long-lived connection passes, sockets and event streams
 /// alike: not shutting down, and within the connection caps (which count
 /// connections, whatever each one follows). The refusal is boxed: it is
-/// rare, and the guard is what callers keep.
+/// rare, and the guard is what callers keep. (Injected faults are a layer in
+/// front of the routes, not a check here.)
 pub fn admit_connection(state: &Shared, ip: ClientIp) -> Result<ConnGuard, Box<Response>> {
     if state.is_shutting_down() {
         return Err(Box::new(shutting_down()));
@@ -108,7 +96,7 @@ fn shutting_down() -> Response {
     unavailable(WireErrorCode::ShuttingDown, "the server is shutting down")
 }
 
-fn unavailable(code: WireErrorCode, message: &str) -> Response {
+pub(crate) fn unavailable(code: WireErrorCode, message: &str) -> Response {
     let mut resp = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, code, message).into_response();
     resp.headers_mut().insert(
         axum::http::header::RETRY_AFTER,

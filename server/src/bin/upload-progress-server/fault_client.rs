@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use upload_progress_server::cli::FaultArgs;
+use crate::cli::FaultArgs;
 
 /// Sends the request and prints the server's answer.
 pub async fn run(args: &FaultArgs) -> ExitCode {

@@ -1,6 +1,5 @@
-//! Where fault injection reaches the tus endpoints: `refuse_uploads`
-//! answers a `PATCH` with 503, `cut_uploads` closes its connection mid-body
-//! (after storing what arrived), and the per-upload counters tests read at
+//! What the `refuse_uploads` and `cut_uploads` faults answer, the body that
+//! cuts a `PATCH` mid-way, and the per-upload counters tests read at
 //! `GET /ws/admin/uploads/{process_id}` (admin, `--faults`).
 
 use std::pin::Pin;
@@ -15,7 +14,6 @@ use axum::Json;
 use hyper::body::Frame;
 use upload_progress_core::protocol::WireErrorCode;
 
-use crate::auth::{check_admin, AdminCheck};
 use crate::error::ApiError;
 use crate::state::Shared;
 
@@ -31,9 +29,13 @@ pub(crate) fn refused(left: Duration) -> Response {
         "uploads are paused for a while; try again later",
     );
     let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    let h = response.headers_mut();
+    h.insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+    // Answered in front of the tus routes, so it says its version itself.
+    h.insert(
+        crate::tus::headers::TUS_RESUMABLE,
+        HeaderValue::from_static(crate::tus::headers::VERSION),
+    );
     response
 }
 
@@ -52,6 +54,46 @@ impl axum::body::HttpBody for Severed {
         Poll::Ready(Some(Err(std::io::Error::other(
             "upload cut by the cut_uploads fault",
         ))))
+    }
+}
+
+/// A `PATCH` body that ends in an error after `left` bytes, as a cut
+/// connection would; `hit` records that it did.
+pub(crate) struct CutAfter {
+    pub(crate) inner: Body,
+    pub(crate) left: u64,
+    pub(crate) hit: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl axum::body::HttpBody for CutAfter {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        if self.left == 0 {
+            self.hit.store(true, std::sync::atomic::Ordering::Relaxed);
+            return Poll::Ready(Some(Err(axum::Error::new(std::io::Error::other(
+                "upload cut by the cut_uploads fault",
+            )))));
+        }
+        let polled = Pin::new(&mut self.inner).poll_frame(cx);
+        match polled {
+            Poll::Ready(Some(Ok(frame))) => match frame.into_data() {
+                Ok(mut data) => {
+                    let keep = usize::try_from(self.left)
+                        .unwrap_or(usize::MAX)
+                        .min(data.len());
+                    data.truncate(keep);
+                    self.left -= keep as u64;
+                    Poll::Ready(Some(Ok(Frame::data(data))))
+                }
+                Err(frame) => Poll::Ready(Some(Ok(frame))),
+            },
+            other => other,
+        }
     }
 }
 
@@ -77,22 +119,8 @@ pub async fn counters(
             "fault injection is off (start the server with --faults)",
         );
     }
-    match check_admin(state.config.admin_token.as_deref(), &headers) {
-        AdminCheck::Allowed => {}
-        AdminCheck::Disabled => {
-            return refusal(
-                StatusCode::FORBIDDEN,
-                WireErrorCode::AdminDisabled,
-                "admin endpoints are off (start the server with --admin-token)",
-            )
-        }
-        AdminCheck::Unauthorized => {
-            return refusal(
-                StatusCode::UNAUTHORIZED,
-                WireErrorCode::Unauthorized,
-                "admin endpoints need Authorization: Bearer <admin token>",
-            )
-        }
+    if let Err(err) = super::admin::require_admin(&state, &headers) {
+        return err.into_response();
     }
     match state.faults.upload_counters(&process_id) {
         Some(counters) => Json(counters).into_response(),

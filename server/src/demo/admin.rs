@@ -1,4 +1,5 @@
-//! Admin endpoints: cleanup and fault injection, behind the admin bearer token.
+//! The demo's admin endpoints, behind the admin bearer token: cleanup,
+//! detailed statistics and fault injection.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::State;
@@ -8,9 +9,9 @@ use axum::Json;
 use serde_json::json;
 use upload_progress_core::protocol::WireErrorCode;
 
+use super::faults::FaultRequest;
 use crate::auth::{check_admin, AdminCheck};
 use crate::error::ApiError;
-use crate::faults::FaultRequest;
 use crate::state::Shared;
 
 pub(crate) fn require_admin(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
@@ -95,4 +96,24 @@ fn faults_allowed(state: &Shared, headers: &HeaderMap) -> Result<(), ApiError> {
         ));
     }
     require_admin(state, headers)
+}
+
+/// `GET /ws/stats/detailed` (admin): counters plus per-job and per-IP activity.
+///
+/// Job ids and client addresses are an operator's view: a job id is half of
+/// what it takes to read a job, so this needs the admin token.
+pub async fn stats_detailed(State(state): State<Shared>, headers: HeaderMap) -> Response {
+    if let Err(err) = require_admin(&state, &headers) {
+        return err.into_response();
+    }
+    let mut body = crate::http::stats_body(&state);
+    let per_ip: serde_json::Map<String, serde_json::Value> = state
+        .conns
+        .per_ip()
+        .into_iter()
+        .map(|(ip, n)| (ip.to_string(), json!(n)))
+        .collect();
+    body["processes"] = json!(state.stats.per_process());
+    body["connections"]["per_ip"] = serde_json::Value::Object(per_ip);
+    Json(body).into_response()
 }

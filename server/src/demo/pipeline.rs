@@ -1,4 +1,7 @@
-//! The staged processing pipeline behind an upload (and the scripted demo job).
+//! The demo's staged processing of an upload (and of the scripted job),
+//! written against the public API only: a [`JobHandle`] reports it, and
+//! [`upload_hook`] registers it as an upload handler the way any
+//! application registers its own.
 //!
 //! Cheap work is real (hashing, counting lines and words of the stored
 //! bytes); the rest is paced by a timer so tests can run it fast.
@@ -7,10 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sha2::{Digest, Sha256};
-use upload_progress_core::{JobState, ProcessId, Progress, Stage, StageStatus};
 
-use crate::clock::now_ms;
-use crate::store::{JobStore, StoreError};
+use crate::reporter::{JobHandle, ReportError};
+use crate::upload_hook::{FinishedUpload, UploadHook};
 
 /// Machine name and label of each stage, in order.
 pub const STAGES: [(&str, &str); 4] = [
@@ -35,34 +37,31 @@ pub struct Plan {
     pub file_name: Option<String>,
 }
 
-/// The state a new job starts in: `running`, first stage active.
-pub fn initial_progress(id: ProcessId) -> Progress {
-    let mut p = Progress::unknown(id, now_ms());
-    p.state = JobState::Running;
-    p.stage_count = STAGES.len() as u32;
-    p.stages = STAGES
-        .iter()
-        .map(|(name, label)| Stage {
-            name: (*name).to_owned(),
-            label: (*label).to_owned(),
-            status: StageStatus::Pending,
-        })
-        .collect();
-    enter_stage(&mut p, 0, "Receiving upload...");
-    p
+/// The demo pipeline as an upload handler, paced `step` per progress step
+/// and `steps_per_stage` steps per stage.
+pub fn upload_hook_with(step: Duration, steps_per_stage: u32) -> UploadHook {
+    UploadHook::new(
+        &STAGES,
+        move |upload: FinishedUpload, job: JobHandle| async move {
+            let data = upload.bytes().await.map_err(|err| {
+                tracing::warn!(%err, "cannot read a finished upload");
+                "the uploaded bytes could not be read".to_owned()
+            })?;
+            let plan = Plan {
+                step,
+                steps_per_stage,
+                fail_at_stage: None,
+                data: Some(Arc::from(data.as_ref())),
+                file_name: upload.file_name().map(str::to_owned),
+            };
+            run(job, plan).await.map_err(|e| e.to_string())
+        },
+    )
 }
 
-fn enter_stage(p: &mut Progress, index: usize, message: &str) {
-    for (i, stage) in p.stages.iter_mut().enumerate() {
-        stage.status = match i.cmp(&index) {
-            std::cmp::Ordering::Less => StageStatus::Done,
-            std::cmp::Ordering::Equal => StageStatus::Active,
-            std::cmp::Ordering::Greater => StageStatus::Pending,
-        };
-    }
-    p.stage_index = index as u32;
-    p.stage = STAGES.get(index).map(|(name, _)| (*name).to_owned());
-    message.clone_into(&mut p.message);
+/// [`upload_hook_with`] at the default pace (400 ms, 5 steps per stage).
+pub fn upload_hook() -> UploadHook {
+    upload_hook_with(Duration::from_millis(400), 5)
 }
 
 /// Facts computed from the uploaded bytes.
@@ -86,75 +85,44 @@ fn sha256_hex(data: &[u8]) -> String {
         .collect()
 }
 
-/// Runs a job to its end. Stops quietly when the job disappears from the store.
-pub async fn run(store: Arc<JobStore>, id: ProcessId, plan: Plan) {
-    if let Err(err) = drive(&store, &id, &plan).await {
-        tracing::debug!(process_id = %id, %err, "pipeline stopped");
-    }
-}
-
-async fn drive(store: &JobStore, id: &ProcessId, plan: &Plan) -> Result<(), StoreError> {
+/// Runs `job` to its end: through [`STAGES`] with `plan`'s pace, failing
+/// where the plan says so.
+pub async fn run(mut job: JobHandle, plan: Plan) -> Result<(), ReportError> {
     let steps = plan.steps_per_stage.max(1);
     let total = (STAGES.len() as u32 * steps) as f64;
     let mut facts = Facts {
         bytes: plan.data.as_ref().map_or(0, |d| d.len()),
         ..Facts::default()
     };
+    job.message("Receiving upload...")?;
     // Steps keep to a schedule (each due one `step` after the previous one
     // was due), so a step that fired late does not push the rest of the job
     // back: jobs started spread out stay spread out to their end.
     let mut due = tokio::time::Instant::now();
     for (index, (name, label)) in STAGES.iter().enumerate() {
         let index_u32 = index as u32;
-        if plan.fail_at_stage == Some(index_u32) {
-            store.update(id, |p| fail(p, index, label))?;
-            return Ok(());
-        }
         if index > 0 {
-            let msg = stage_message(name, &facts, plan);
-            store.update(id, |p| enter_stage(p, index, &msg))?;
+            job.next_stage(&stage_message(name, &facts, &plan))?;
+        }
+        if plan.fail_at_stage == Some(index_u32) {
+            job.fail(&format!("scripted failure at stage {index} ({label})"))?;
+            return Ok(());
         }
         // The real work of a stage happens once, off the async threads; the
         // schedule moves back by however long it took.
         let working = tokio::time::Instant::now();
-        facts = do_work(name, facts, plan).await;
+        facts = do_work(name, facts, &plan).await;
         due += working.elapsed();
         for step in 1..=steps {
             due += plan.step;
             tokio::time::sleep_until(due).await;
             let percent = f64::from(index_u32 * steps + step) / total * 100.0;
-            let msg = step_message(name, label, (step, steps), &facts, plan);
-            store.update(id, |p| {
-                p.percent = percent;
-                p.message = msg;
-            })?;
+            let msg = step_message(name, label, (step, steps), &facts, &plan);
+            job.progress(percent, &msg)?;
         }
     }
-    let summary = summary(&facts, plan);
-    store.update(id, |p| {
-        for stage in &mut p.stages {
-            stage.status = StageStatus::Done;
-        }
-        p.state = JobState::Completed;
-        p.percent = 100.0;
-        p.message = summary;
-    })?;
+    job.complete(&summary(&facts, &plan))?;
     Ok(())
-}
-
-fn fail(p: &mut Progress, index: usize, label: &str) {
-    for (i, stage) in p.stages.iter_mut().enumerate() {
-        stage.status = match i.cmp(&index) {
-            std::cmp::Ordering::Less => StageStatus::Done,
-            std::cmp::Ordering::Equal => StageStatus::Failed,
-            std::cmp::Ordering::Greater => StageStatus::Skipped,
-        };
-    }
-    p.stage_index = index as u32;
-    p.stage = STAGES.get(index).map(|(name, _)| (*name).to_owned());
-    p.state = JobState::Failed;
-    p.message = format!("{label} failed");
-    p.error = Some(format!("scripted failure at stage {index} ({label})"));
 }
 
 async fn do_work(stage: &str, mut facts: Facts, plan: &Plan) -> Facts {
@@ -237,6 +205,24 @@ fn summary(facts: &Facts, plan: &Plan) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Config;
+    use crate::state::AppState;
+    use crate::Reporter;
+    use upload_progress_core::{JobState, ProcessId, StageStatus};
+
+    fn reporter() -> Reporter {
+        Reporter::new(Arc::new(AppState::new(Config::default(), None)))
+    }
+
+    fn plan(step_ms: u64, steps_per_stage: u32, fail_at_stage: Option<u32>) -> Plan {
+        Plan {
+            step: Duration::from_millis(step_ms),
+            steps_per_stage,
+            fail_at_stage,
+            data: None,
+            file_name: None,
+        }
+    }
 
     #[test]
     fn counts_and_hashes() {
@@ -251,18 +237,13 @@ mod tests {
     /// do not push the rest of the job back.
     #[tokio::test(start_paused = true)]
     async fn late_steps_do_not_push_the_rest_of_the_job_back() {
-        let store = Arc::new(JobStore::new(10, Duration::from_secs(60)));
+        let reporter = reporter();
         let id = ProcessId::parse("job").expect("valid");
-        let first = store.create(initial_progress(id.clone())).expect("created");
-        let plan = Plan {
-            step: Duration::from_millis(100),
-            steps_per_stage: 10,
-            fail_at_stage: None,
-            data: None,
-            file_name: None,
-        };
-        let job = tokio::spawn(run(store.clone(), id.clone(), plan));
-        let steps_after = |store: &JobStore| store.get(&id).expect("held").seq - first.seq;
+        let job = reporter.start(id.clone(), &STAGES).expect("started");
+        let first = reporter.get(&id).expect("held").seq;
+        let run = tokio::spawn(run(job, plan(100, 10, None)));
+        // One update (the first message) comes before any step.
+        let steps_after = |r: &Reporter| r.get(&id).expect("held").seq - first - 1;
         let settle = || async {
             for _ in 0..50 {
                 tokio::task::yield_now().await;
@@ -273,29 +254,26 @@ mod tests {
         // together.
         tokio::time::advance(Duration::from_millis(350)).await;
         settle().await;
-        assert_eq!(steps_after(&store), 3);
+        assert_eq!(steps_after(&reporter), 3);
         // The next one is due at 400 ms, not 100 ms after the late ones.
         tokio::time::advance(Duration::from_millis(50)).await;
         settle().await;
-        assert_eq!(steps_after(&store), 4);
-        job.abort();
+        assert_eq!(steps_after(&reporter), 4);
+        run.abort();
     }
 
     #[tokio::test]
     async fn scripted_failure_marks_stages() {
-        let store = Arc::new(JobStore::new(10, Duration::from_secs(60)));
+        let reporter = reporter();
         let id = ProcessId::parse("job").expect("valid");
-        store.create(initial_progress(id.clone())).expect("created");
-        let plan = Plan {
-            step: Duration::ZERO,
-            steps_per_stage: 2,
-            fail_at_stage: Some(2),
-            data: None,
-            file_name: None,
-        };
-        run(store.clone(), id.clone(), plan).await;
-        let p = store.get(&id).expect("held");
+        let job = reporter.start(id.clone(), &STAGES).expect("started");
+        run(job, plan(0, 2, Some(2))).await.expect("ran");
+        let p = reporter.get(&id).expect("held");
         assert_eq!(p.state, JobState::Failed);
+        assert_eq!(
+            p.error.as_deref(),
+            Some("scripted failure at stage 2 (Indexing)")
+        );
         let statuses: Vec<_> = p.stages.iter().map(|s| s.status).collect();
         assert_eq!(
             statuses,

@@ -5,7 +5,7 @@
 //! would have seen without the fault.
 
 use std::collections::HashMap;
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
@@ -192,16 +192,17 @@ pub enum UploadEvent {
 pub struct Faults {
     enabled: bool,
     timed: Mutex<Timed>,
-    /// `Some(until)` while sockets are stalled; sockets watch it to resume.
-    stall: watch::Sender<Option<Instant>>,
+    /// `Some(until)` while sockets are stalled (the server's own channel,
+    /// which sockets watch to resume).
+    stall: Arc<watch::Sender<Option<Instant>>>,
     /// Per-upload counters by process id (only with fault injection on).
     uploads: Mutex<HashMap<String, UploadCounters>>,
 }
 
 impl Faults {
-    /// No active fault. `enabled` only records whether the admin endpoint works.
-    pub fn new(enabled: bool) -> Self {
-        let (stall, _) = watch::channel(None);
+    /// No active fault. `enabled` only records whether the admin endpoint
+    /// works; `stall` is the channel the server's sockets watch.
+    pub fn new(enabled: bool, stall: Arc<watch::Sender<Option<Instant>>>) -> Self {
         Self {
             enabled,
             timed: Mutex::new(Timed::default()),
@@ -292,6 +293,15 @@ impl Faults {
         Some(after)
     }
 
+    /// Returns a cut taken by a `PATCH` that never reached its body.
+    pub fn give_back_upload_cut(&self, after_bytes: u64) {
+        let mut timed = self.lock();
+        timed.cut_uploads = match timed.cut_uploads {
+            Some((after, left)) => Some((after, left.saturating_add(1))),
+            None => Some((after_bytes, 1)),
+        };
+    }
+
     /// How long tus `PATCH`es are still refused, if they are.
     pub fn refuse_upload(&self) -> Option<Duration> {
         let until = self.lock().refuse_uploads?;
@@ -327,11 +337,6 @@ impl Faults {
     pub fn upload_counters(&self, process_id: &str) -> Option<UploadCounters> {
         let uploads = self.uploads.lock().unwrap_or_else(|e| e.into_inner());
         uploads.get(process_id).cloned()
-    }
-
-    /// Watches the stall deadline.
-    pub fn stall_rx(&self) -> watch::Receiver<Option<Instant>> {
-        self.stall.subscribe()
     }
 
     /// The active faults as JSON, with the time each has left.
@@ -403,7 +408,7 @@ mod tests {
 
     #[test]
     fn timed_faults_show_and_clear() {
-        let f = Faults::new(true);
+        let f = Faults::new(true, Arc::new(watch::channel(None).0));
         f.apply(&FaultRequest::PollErrors {
             duration_ms: 60_000,
         });
@@ -424,7 +429,7 @@ mod tests {
             serde_json::from_str(r#"{"action":"cut_uploads","after_bytes":10,"count":2}"#)
                 .expect("parse");
         assert!(r.validate().is_ok());
-        let f = Faults::new(true);
+        let f = Faults::new(true, Arc::new(watch::channel(None).0));
         f.apply(&r);
         assert_eq!(f.take_upload_cut(Some(10)), None, "short bodies pass");
         assert_eq!(f.take_upload_cut(Some(11)), Some(10));
@@ -451,7 +456,7 @@ mod tests {
 
     #[test]
     fn upload_counters_add_up_only_with_faults_on() {
-        let f = Faults::new(true);
+        let f = Faults::new(true, Arc::new(watch::channel(None).0));
         f.count_upload("p", UploadEvent::Patch(0));
         f.count_upload("p", UploadEvent::Bytes(5));
         f.count_upload("p", UploadEvent::Cut);
@@ -460,7 +465,7 @@ mod tests {
         let c = f.upload_counters("p").expect("counted");
         assert_eq!((c.bytes_received, c.patches, c.cut), (12, 2, 1));
         assert_eq!(c.offsets, vec![0, 5]);
-        let off = Faults::new(false);
+        let off = Faults::new(false, Arc::new(watch::channel(None).0));
         off.count_upload("p", UploadEvent::Refused);
         assert_eq!(off.upload_counters("p"), None);
     }

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use crate::builder::{ProgressServer, ProgressServerBuilder};
+use upload_progress_server::demo::pipeline;
+use upload_progress_server::tus::TusConfig;
+use upload_progress_server::{ProgressServer, ProgressServerBuilder};
 
 const ABOUT: &str = "Reference and demo server for the UploadProgressRobust wire protocol v1.";
 
@@ -234,13 +236,17 @@ pub struct ServerArgs {
 }
 
 impl ServerArgs {
-    /// A builder with every flag applied: the demo parts (uploads, scripted
-    /// jobs, static files from `--dist`) on.
+    /// A builder with every flag applied: uploads (run by the demo
+    /// pipeline, registered as any application registers its handler) and
+    /// scripted jobs on. The static files of `--dist` are the binary's own.
     pub fn builder(&self) -> ProgressServerBuilder {
         let mut b = ProgressServer::builder()
             .uploads(true)
             .test_jobs(true)
-            .static_files(self.dist.clone())
+            .on_upload_hook(pipeline::upload_hook_with(
+                Duration::from_millis(self.stage_ms),
+                self.steps_per_stage,
+            ))
             .allow_loopback_origins(self.allow_loopback_origins)
             .faults(self.faults)
             .require_token(self.require_token)
@@ -271,8 +277,8 @@ impl ServerArgs {
         }
         if self.tus || self.tus_dir.is_some() {
             let mut tus = match &self.tus_dir {
-                Some(dir) => crate::tus::TusConfig::new(dir),
-                None => crate::tus::TusConfig::in_temp_dir(),
+                Some(dir) => TusConfig::new(dir),
+                None => TusConfig::in_temp_dir(),
             };
             tus.max_size = self.max_upload_bytes as u64;
             tus.max_total_bytes = self.tus_max_total_bytes;

@@ -1,15 +1,19 @@
-//! `upload-progress-server`: parses flags into a [`upload_progress_server::ProgressServer`]
-//! builder and serves it.
+//! `upload-progress-server`, the demo server: parses flags into a
+//! [`upload_progress_server::ProgressServer`] builder (the demo pipeline as
+//! its upload handler), adds the page's static files and JSON 404s for
+//! unknown API paths, and serves it. Only the library's public API is used.
 
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
-use upload_progress_server::cli::{Cli, Command};
+use cli::{Cli, Command};
 use upload_progress_server::{own_origins, serve_with};
 
+mod cli;
 mod fault_client;
+mod site;
 
 /// How long shutdown waits for sockets to take their close frame.
 const SHUTDOWN_WAIT: Duration = Duration::from_secs(3);
@@ -66,7 +70,7 @@ async fn main() -> ExitCode {
     }
     let progress = builder.build();
     let (router, handle, options) = (
-        progress.router(),
+        site::around(progress.router(), &cli.server.dist),
         progress.handle(),
         progress.serve_options(),
     );
