@@ -36,9 +36,26 @@ impl Session {
     /// of being trusted until the next heartbeat or stall check.
     pub(super) fn on_offline(&mut self, now: Millis) {
         self.offline = true;
+        self.check_delivering_socket(SessionEvent::OfflineCheck, now);
+    }
+
+    /// Another network (`navigator.connection` changed): a socket bound to
+    /// the old one may be dead without a close, so it is checked at once,
+    /// as when going offline; a wait for a retry or a poll is cut short,
+    /// as when coming back online.
+    pub(super) fn on_network_changed(&mut self, now: Millis) {
+        self.check_delivering_socket(SessionEvent::NetworkCheck, now);
+        self.retry_now(now);
+    }
+
+    /// An early ping on a delivering socket, which shows "checking" until
+    /// anything arrives (or the socket is given up after
+    /// `stall_pong_timeout_ms`). Nothing when a check is already out.
+    fn check_delivering_socket(&mut self, event: SessionEvent, now: Millis) {
         let delivering = self.socket.as_ref().is_some_and(|s| s.link.is_proven());
-        if self.phase == Phase::Live && delivering {
-            self.event(SessionEvent::OfflineCheck);
+        let checking = self.socket.as_ref().is_some_and(|s| s.checking);
+        if self.phase == Phase::Live && delivering && !checking {
+            self.event(event);
             self.send_ping(now, true);
         }
     }
@@ -51,9 +68,11 @@ impl Session {
         // new chance for the credentials.
         self.failures = 0;
         self.auth = Default::default();
-        // The person pressing it is the better judge: the browser's
-        // online flag can be wrong, and a server's wait hint was advice.
-        self.offline = false;
+        // The person pressing it is the better judge: the browser's online
+        // flag can be wrong, so the attempt is made at once. The flag
+        // stays: if the attempt fails, the page still says "offline" and
+        // the failure does not count toward the backoff (failures while
+        // offline never do). A server's wait hint was advice.
         self.not_before = None;
         if self.following_since.is_none() {
             self.following_since = Some(now);
@@ -93,8 +112,11 @@ impl Session {
         }
     }
 
+    /// Back online: retry now, and check a socket that stayed open: the
+    /// network it was opened on may be gone.
     pub(super) fn on_online(&mut self, now: Millis) {
         self.offline = false;
+        self.check_delivering_socket(SessionEvent::NetworkCheck, now);
         self.retry_now(now);
     }
 

@@ -68,6 +68,7 @@ mod status;
 mod timers;
 mod urls;
 mod view;
+mod wake;
 
 pub use events::SessionEvent;
 pub use frame::{
@@ -78,3 +79,4 @@ pub use io::{Action, AttemptId, Input, Millis, PollOutcome, RequestId};
 pub use options::{SessionConfig, SessionOptions};
 pub use session::Session;
 pub use status::{Connection, ErrorKind, Mode, Status, StatusError};
+pub use wake::LATE_TIMER_TOLERANCE_MS;

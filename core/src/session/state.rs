@@ -85,6 +85,11 @@ pub(super) struct SocketSlot {
     pub(super) silent_deadline: Option<Millis>,
     /// The ping out is an early one, sent because updates stopped flowing.
     pub(super) checking: bool,
+    /// While set, only the pong of this ping (or of a later one) proves
+    /// the socket alive: after the page slept, frames that arrive may have
+    /// waited in the browser's queue since before, and say nothing about
+    /// the socket now (see `wake.rs`).
+    pub(super) proof_ping: Option<u64>,
     /// When the last progress frame arrived, and the smoothed gap between
     /// progress frames while the job runs: the rhythm a stall is judged by.
     pub(super) rhythm: Option<Rhythm>,
@@ -110,6 +115,7 @@ impl SocketSlot {
             ping: None,
             silent_deadline: None,
             checking: false,
+            proof_ping: None,
             rhythm: None,
             restart_hint: None,
         }
