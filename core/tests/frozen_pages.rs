@@ -26,15 +26,16 @@ fn flowing_until(gap: Millis, until: Millis) -> (Shell, u64) {
     (shell, seq)
 }
 
-/// What reaches the page first when it wakes.
+/// What reaches the page first when it wakes: the queued frames, the
+/// overdue timer, or the `resume` event.
 #[derive(Debug, Clone, Copy)]
 enum Wake {
     /// The queued frames, then the overdue timer.
-    FramesFirst,
+    Frames,
     /// The overdue timer, then the queued frames.
-    TimerFirst,
+    Timer,
     /// The `resume` event, then the frames, then the timer.
-    ResumeFirst,
+    ResumeEvent,
 }
 
 struct Freeze {
@@ -63,15 +64,15 @@ fn freeze_and_wake(f: &Freeze) -> (Shell, u64) {
         }
     };
     match f.wake {
-        Wake::FramesFirst => {
+        Wake::Frames => {
             deliver(&mut shell, &mut queued);
             shell.jump_to(wake_at);
         }
-        Wake::TimerFirst => {
+        Wake::Timer => {
             shell.jump_to(wake_at);
             deliver(&mut shell, &mut queued);
         }
-        Wake::ResumeFirst => {
+        Wake::ResumeEvent => {
             shell.input(Input::Resumed);
             deliver(&mut shell, &mut queued);
             shell.jump_to(wake_at);
@@ -84,7 +85,7 @@ fn table() -> Vec<Freeze> {
     let mut rows = Vec::new();
     for freeze_ms in [25_000, 60_000] {
         for queued in [0, 1, 4] {
-            for wake in [Wake::FramesFirst, Wake::TimerFirst, Wake::ResumeFirst] {
+            for wake in [Wake::Frames, Wake::Timer, Wake::ResumeEvent] {
                 rows.push(Freeze {
                     freeze_ms,
                     queued,
@@ -177,7 +178,7 @@ fn the_time_asleep_does_not_widen_the_stall_threshold() {
     let (mut shell, _) = freeze_and_wake(&Freeze {
         freeze_ms: 25_000,
         queued: 1,
-        wake: Wake::FramesFirst,
+        wake: Wake::Frames,
     });
     let id = last_ping_id(&shell);
     shell.advance(40);
