@@ -94,11 +94,12 @@ impl AppState {
             .unwrap_or(0)
     }
 
-    /// The job's latest state, from this instance or the shared backend.
+    /// The job's latest state, from this instance or the shared backend;
+    /// `Err` when the backend cannot say whether it exists.
     pub async fn lookup(
         &self,
         id: &upload_progress_core::ProcessId,
-    ) -> Option<upload_progress_core::Progress> {
+    ) -> Result<Option<upload_progress_core::Progress>, crate::backend::Unavailable> {
         crate::backend::lookup(&self.store, self.backend.as_ref(), id).await
     }
 

@@ -76,10 +76,10 @@ async fn poll(
             ));
         }
     }
-    let progress = state
-        .lookup(&id)
-        .await
-        .ok_or_else(ApiError::unknown_process)?;
+    let progress = match state.lookup(&id).await {
+        Ok(found) => found.ok_or_else(ApiError::unknown_process)?,
+        Err(unavailable) => return Ok(crate::error::backend_unavailable(unavailable)),
+    };
     let etag = etag(progress.seq);
     let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\""));
     let no_store = (header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

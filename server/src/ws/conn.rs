@@ -115,7 +115,7 @@ impl Conn {
             // Asked while already waiting, so a job published meanwhile is
             // not missed either; and asked before the snapshot, so a client
             // moving here from another instance never gets an older one.
-            if self.state.lookup(id).await.is_some() {
+            if let Ok(Some(_)) = self.state.lookup(id).await {
                 subscription = self.state.store.subscribe_or_wait(id);
             }
         }
@@ -130,7 +130,7 @@ impl Conn {
         if let Flow::Stop = Box::pin(self.open_with(first)).await {
             return;
         }
-        let grace_end = tokio::time::Instant::now() + self.state.config.grace;
+        let mut grace_end = tokio::time::Instant::now() + self.state.config.grace;
         let mut ticker = self.ping_ticker();
         loop {
             if let Flow::Stop = self.stall_if_needed().await {
@@ -167,8 +167,22 @@ impl Conn {
                     }
                 }
                 _ = tokio::time::sleep_until(grace_end), if waiting => {
-                    Box::pin(self.fail(code::UNKNOWN_PROCESS, WireErrorCode::UnknownProcess, "no job with this process_id appeared in time")).await;
-                    Flow::Stop
+                    // "No such job" only when the shared backend could say so.
+                    match Box::pin(self.state.lookup(id)).await {
+                        Ok(Some(_)) => {
+                            // Copied in just now: the creation signal fires next.
+                            grace_end = tokio::time::Instant::now() + self.state.config.grace;
+                            Flow::Continue
+                        }
+                        Ok(None) => {
+                            Box::pin(self.fail(code::UNKNOWN_PROCESS, WireErrorCode::UnknownProcess, "no job with this process_id appeared in time")).await;
+                            Flow::Stop
+                        }
+                        Err(_) => {
+                            Box::pin(self.fail(code::TEMPORARILY_UNAVAILABLE, WireErrorCode::Unavailable, "the job store is not reachable yet; reconnect shortly")).await;
+                            Flow::Stop
+                        }
+                    }
                 }
                 _ = sleep_until_opt(expiry_at) => {
                     Counters::bump(&self.state.stats.counters.unauthorized);
