@@ -1,0 +1,103 @@
+//! The browser's own page lifecycle: a tab frozen by Chromium (DevTools
+//! `Page.setWebLifecycleState`) while its socket went silent.
+
+use std::time::Duration;
+
+use serde_json::json;
+use upload_progress_e2e::browser::BrowserKind;
+use upload_progress_e2e::checks::Expect;
+use upload_progress_e2e::scenario::{self, Harness};
+use upload_progress_e2e::{fail, pages, stats, Result};
+
+const WAIT: Duration = Duration::from_secs(20);
+/// Long enough that a stall threshold stretched by the freeze (about three
+/// quarters of it, plus the 5 s check) would exceed the 10 s allowed.
+const FREEZE: Duration = Duration::from_secs(20);
+/// What the page may take after waking to show the job's true state.
+const TRUTH_AFTER_WAKE: Duration = Duration::from_secs(10);
+
+/// Frozen, and meanwhile the server stops answering on the socket (the
+/// stall fault) after one more frame, which the browser queues. On wake
+/// the page must not trust the queued frame: within 10 s it shows the
+/// server's state, without a burst of new sockets, and it never says
+/// "connected" for the silent socket after waking.
+async fn frozen_tab_with_a_silent_socket(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    let mut rec = pages::open_embed(&h.browser, h.api.base()).await?;
+    let id = format!("frozen_{kind}");
+    // 4 stages x 10 steps x 1 s: 40 s.
+    h.api.start_scripted(&id, 1000, 10).await?;
+    // The heartbeat of the defaults (30 s, 10 s to answer): a fast one
+    // would find the silent socket on its own and prove nothing here.
+    let options = pages::fast_options_with(json!({
+        "heartbeatIntervalMs": 30000,
+        "pongTimeoutMs": 10000,
+    }));
+    pages::mount(&h.browser, &id, options).await?;
+    h.wait_live(&mut rec, &id, WAIT).await?;
+    rec.drain(&h.browser).await?;
+    let since = rec.widget(&id).len();
+
+    h.browser.set_frozen(true).await?;
+    h.say("page frozen");
+    // One frame more reaches the browser and waits in its queue.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    h.api.stall_sockets(60_000).await?;
+    h.say("fault: stall_sockets 60 s");
+    tokio::time::sleep(FREEZE).await;
+    let before = stats::read(&h.api).await?;
+    let opened_before = before.jobs.get(&id).map(|j| j.ws_opened).unwrap_or(0);
+    let server_seq = h.api.progress(&id).await?.seq;
+    h.browser.set_frozen(false).await?;
+    h.say(format!(
+        "page active again; the server is at seq {server_seq}"
+    ));
+    h.watch_until(
+        &mut rec,
+        "the true state within 10 s of waking",
+        TRUTH_AFTER_WAKE,
+        |r| r.latest(&id).is_some_and(|row| row.seq >= server_seq),
+    )
+    .await?;
+    let after = stats::read(&h.api).await?;
+    let opened_after = after.jobs.get(&id).map(|j| j.ws_opened).unwrap_or(0);
+    h.say(format!(
+        "sockets opened across the wake: {opened_before} -> {opened_after}"
+    ));
+    if opened_after > opened_before + 2 {
+        return Err(fail(format!(
+            "a burst of sockets after the wake: {opened_before} -> {opened_after}"
+        )));
+    }
+    let stale_connected: Vec<String> = rec.widget(&id)[since..]
+        .iter()
+        .filter(|row| row.connection == "connected" && row.seq < server_seq)
+        .map(scenario::describe)
+        .collect();
+    if !stale_connected.is_empty() {
+        return Err(fail(format!(
+            "showed connected with old data after the wake: {stale_connected:?}"
+        )));
+    }
+
+    h.api.clear_faults().await?;
+    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
+        .await?;
+    h.verify(&mut rec, &id, &id, Expect { every_stage: false })
+        .await?;
+    pages::unmount_all(&h.browser).await?;
+    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
+    h.finish().await;
+    Ok(())
+}
+
+/// Only Chromium can freeze a page through its driver.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_tab_with_a_silent_socket_chromium() -> Result<()> {
+    scenario::run(
+        "frozen_tab_with_a_silent_socket",
+        BrowserKind::Chromium,
+        frozen_tab_with_a_silent_socket,
+    )
+    .await
+}
