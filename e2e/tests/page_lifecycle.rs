@@ -101,3 +101,96 @@ async fn frozen_tab_with_a_silent_socket_chromium() -> Result<()> {
     )
     .await
 }
+
+/// Records every `pageshow`'s `persisted` in the page itself: a page
+/// restored from the back/forward cache keeps its script state, a reloaded
+/// one starts without this array.
+const WATCH_PAGESHOW_JS: &str = r#"
+window.__uprShows = [];
+window.addEventListener("pageshow", (e) => window.__uprShows.push(e.persisted));
+return true;
+"#;
+
+/// Leaves the page mid-job for another one and comes back with the
+/// browser's own history. The page must come from the back/forward cache
+/// (`pageshow.persisted`), show the job's true state within 1 s, hold
+/// exactly one socket, and never show "connected" with older data.
+async fn back_forward_cache(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    let mut rec = pages::open_embed(&h.browser, h.api.base()).await?;
+    let id = format!("bfcache_{kind}");
+    // 4 stages x 8 steps x 1 s: 32 s.
+    h.api.start_scripted(&id, 1000, 8).await?;
+    pages::mount(&h.browser, &id, pages::fast_options()).await?;
+    h.wait_live(&mut rec, &id, WAIT).await?;
+    h.browser.exec(WATCH_PAGESHOW_JS, vec![]).await?;
+    rec.drain(&h.browser).await?;
+    let since = rec.widget(&id).len();
+
+    h.browser
+        .client
+        .goto(&format!("{}/embed/index.html?away", h.api.base()))
+        .await?;
+    h.say("navigated away");
+    // The job moves on while the page sits in the cache.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let server_seq = h.api.progress(&id).await?.seq;
+    h.browser.client.back().await?;
+    h.say(format!("back; the server is at seq {server_seq}"));
+    let shows = h.browser.exec("return window.__uprShows;", vec![]).await?;
+    if shows != json!([true]) {
+        return Err(fail(format!(
+            "the page did not come back from the back/forward cache (pageshow.persisted: {shows})"
+        )));
+    }
+    h.watch_until(
+        &mut rec,
+        "the true state within 1 s of the restore",
+        Duration::from_secs(1),
+        |r| r.latest(&id).is_some_and(|row| row.seq >= server_seq),
+    )
+    .await?;
+    h.wait_live(&mut rec, &id, WAIT).await?;
+    // Exactly one socket once the restore settled.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let reading = stats::read(&h.api).await?;
+    let active = reading.jobs.get(&id).map(|j| j.ws_active).unwrap_or(0);
+    h.say(format!(
+        "sockets open for the job after the restore: {active}"
+    ));
+    if active != 1 {
+        return Err(fail(format!("{active} sockets open after the restore")));
+    }
+    let stale_connected: Vec<String> = rec.widget(&id)[since..]
+        .iter()
+        .filter(|row| row.connection == "connected" && row.seq < server_seq)
+        .map(scenario::describe)
+        .collect();
+    if !stale_connected.is_empty() {
+        return Err(fail(format!(
+            "showed connected with old data after the restore: {stale_connected:?}"
+        )));
+    }
+
+    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
+        .await?;
+    h.verify(&mut rec, &id, &id, Expect { every_stage: false })
+        .await?;
+    pages::unmount_all(&h.browser).await?;
+    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
+    h.finish().await;
+    Ok(())
+}
+
+/// Chromium only: Firefox ESR under geckodriver here never restored this
+/// page from its cache (`pageshow.persisted` never true: the page reloads),
+/// so it cannot show what the test is about.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_forward_cache_chromium() -> Result<()> {
+    scenario::run(
+        "back_forward_cache",
+        BrowserKind::Chromium,
+        back_forward_cache,
+    )
+    .await
+}
