@@ -224,6 +224,6 @@ async fn polling_503(kind: BrowserKind) -> Result<()> {
     Ok(())
 }
 
-browser_tests!(offline_and_back => offline_and_back_chromium, offline_and_back_firefox);
-browser_tests!(hidden_tab => hidden_tab_chromium, hidden_tab_firefox);
-browser_tests!(polling_503 => polling_503_chromium, polling_503_firefox);
+browser_tests!(offline_and_back => offline_and_back_chromium, offline_and_back_firefox, offline_and_back_webkit);
+browser_tests!(hidden_tab => hidden_tab_chromium, hidden_tab_firefox, hidden_tab_webkit);
+browser_tests!(polling_503 => polling_503_chromium, polling_503_firefox, polling_503_webkit);
