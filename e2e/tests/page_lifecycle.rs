@@ -194,3 +194,14 @@ async fn back_forward_cache_chromium() -> Result<()> {
     )
     .await
 }
+
+/// The same in WebKitGTK's MiniBrowser (its page cache).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_forward_cache_webkit() -> Result<()> {
+    scenario::run(
+        "back_forward_cache",
+        BrowserKind::WebKit,
+        back_forward_cache,
+    )
+    .await
+}
