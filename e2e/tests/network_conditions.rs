@@ -293,7 +293,7 @@ async fn reconnect_while_offline(kind: BrowserKind) -> Result<()> {
         .map(|row| row.connection.as_str())
         .collect();
     if rec.latest(&id).map(|row| row.connection.as_str()) != Some("offline")
-        || said.iter().any(|c| *c == "connected")
+        || said.contains(&"connected")
     {
         return Err(fail(format!("after the press the widget said {said:?}")));
     }
