@@ -91,6 +91,68 @@ async fn frozen_tab_with_a_silent_socket(kind: BrowserKind) -> Result<()> {
     Ok(())
 }
 
+/// A laptop closed and opened again: the page is frozen, and meanwhile
+/// the server restarts (every socket gets `server_shutdown` and close
+/// 1012), so the socket's peer is gone when the page wakes. Within 10 s of
+/// waking the page shows the server's state on exactly one socket.
+async fn frozen_tab_across_a_server_restart(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    let mut rec = pages::open_embed(&h.browser, h.api.base()).await?;
+    let id = format!("wake_{kind}");
+    // 4 stages x 8 steps x 1 s: 32 s.
+    h.api.start_scripted(&id, 1000, 8).await?;
+    pages::mount(&h.browser, &id, pages::fast_options()).await?;
+    h.wait_live(&mut rec, &id, WAIT).await?;
+
+    h.browser.set_frozen(true).await?;
+    h.say("page frozen");
+    h.api.restart().await?;
+    h.say("fault: restart (server_shutdown, close 1012)");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let server_seq = h.api.progress(&id).await?.seq;
+    h.browser.set_frozen(false).await?;
+    h.say(format!(
+        "page active again; the server is at seq {server_seq}"
+    ));
+    h.watch_until(
+        &mut rec,
+        "the true state on a live socket within 10 s of waking",
+        TRUTH_AFTER_WAKE,
+        |r| {
+            r.latest(&id)
+                .is_some_and(|row| row.seq >= server_seq && scenario::is_live(row))
+        },
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let reading = stats::read(&h.api).await?;
+    let active = reading.jobs.get(&id).map(|j| j.ws_active).unwrap_or(0);
+    h.say(format!("sockets open for the job after the wake: {active}"));
+    if active != 1 {
+        return Err(fail(format!("{active} sockets open after the wake")));
+    }
+
+    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
+        .await?;
+    h.verify(&mut rec, &id, &id, Expect { every_stage: false })
+        .await?;
+    pages::unmount_all(&h.browser).await?;
+    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
+    h.finish().await;
+    Ok(())
+}
+
+/// Only Chromium can freeze a page through its driver.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_tab_across_a_server_restart_chromium() -> Result<()> {
+    scenario::run(
+        "frozen_tab_across_a_server_restart",
+        BrowserKind::Chromium,
+        frozen_tab_across_a_server_restart,
+    )
+    .await
+}
+
 /// Only Chromium can freeze a page through its driver.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frozen_tab_with_a_silent_socket_chromium() -> Result<()> {
