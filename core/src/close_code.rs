@@ -20,6 +20,10 @@ pub mod code {
     pub const TRY_AGAIN_LATER: u16 = 1013;
     /// A gateway got a bad answer upstream.
     pub const BAD_GATEWAY: u16 = 1014;
+    /// The server cannot tell now whether the job exists (its shared job
+    /// store is not reachable yet): reconnect with backoff. In the
+    /// transient 4000-4499 range, so older clients retry it too.
+    pub const TEMPORARILY_UNAVAILABLE: u16 = 4013;
     /// Token missing, bad or expired.
     pub const UNAUTHORIZED: u16 = 4401;
     /// The `process_id` is not valid.
@@ -35,7 +39,7 @@ pub enum CloseClass {
     JobFinished,
     /// The server is restarting or going away (1001, 1012): reconnect soon.
     ServerRestart,
-    /// Transient failure (1006, 1011, 1014, other 4000-4499, anything unknown): back off and retry.
+    /// Transient failure (1006, 1011, 1014, 4013, other 4000-4499, anything unknown): back off and retry.
     Transient,
     /// The server is full (1013): long backoff, poll meanwhile.
     ServerFull,

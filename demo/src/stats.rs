@@ -1,5 +1,7 @@
 //! The server's connection statistics (`GET /ws/stats`), refreshed while
 //! the page is open, so a fault's effect on the server side is visible too.
+//! Not while the browser is offline: a request then can only fail (and
+//! logs an error each time); the panel asks again as soon as it is online.
 
 use std::time::Duration;
 
@@ -77,11 +79,23 @@ impl ServerStats {
     }
 }
 
+/// True when the browser says it is offline (`navigator.onLine` is only
+/// trustworthy when it says so).
+fn browser_offline() -> bool {
+    web_sys::window().is_some_and(|w| !w.navigator().on_line())
+}
+
 /// The statistics panel; `http_base` is the server's origin.
 #[component]
 pub fn StatsPanel(#[prop(into)] http_base: Signal<String>) -> impl IntoView {
     let (stats, set_stats) = signal(None::<Result<ServerStats, String>>);
+    let (offline, set_offline) = signal(browser_offline());
     let refresh = move || {
+        if browser_offline() {
+            set_offline.try_set(true);
+            return;
+        }
+        set_offline.try_set(false);
         let base = http_base.get_untracked();
         leptos::task::spawn_local(async move {
             set_stats.try_set(Some(api::stats(&base).await));
@@ -91,8 +105,22 @@ pub fn StatsPanel(#[prop(into)] http_base: Signal<String>) -> impl IntoView {
     if let Ok(handle) = set_interval_with_handle(refresh, REFRESH) {
         on_cleanup(move || handle.clear());
     }
+    let online = window_event_listener(leptos::ev::online, move |_| refresh());
+    let offline_now = window_event_listener(leptos::ev::offline, move |_| {
+        set_offline.try_set(true);
+    });
+    on_cleanup(move || {
+        online.remove();
+        offline_now.remove();
+    });
 
     let rows = move || match stats.get() {
+        _ if offline.get() => view! {
+            <p class="demo__muted" data-stats-paused="offline">
+                "The browser is offline: not asking the server until it is back."
+            </p>
+        }
+        .into_any(),
         None => view! { <p class="demo__muted">"Asking the server…"</p> }.into_any(),
         Some(Err(e)) => view! {
             <p class="demo__muted">"The server did not answer: " {e}</p>

@@ -258,6 +258,17 @@ pub fn describe_session(event: &SessionEvent) -> Option<(String, Tone)> {
             "browser offline: sent an early ping".to_owned(),
             Tone::Trouble,
         ),
+        SessionEvent::WokeUp { late_ms } => (
+            format!(
+                "page woke ({} late): checking the socket",
+                format::seconds(*late_ms)
+            ),
+            Tone::Trouble,
+        ),
+        SessionEvent::NetworkCheck => (
+            "network changed: sent an early ping".to_owned(),
+            Tone::Trouble,
+        ),
         SessionEvent::HeartbeatTimeout => (
             "ping unanswered: socket treated as dead".to_owned(),
             Tone::Trouble,

@@ -83,6 +83,32 @@ impl WebDriverCompatibleCommand for ChromeNetworkConditions {
     }
 }
 
+/// ChromeDriver's `POST /session/{id}/goog/cdp/execute`: one Chrome
+/// DevTools Protocol command.
+#[derive(Debug)]
+struct ChromeDevTools {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl WebDriverCompatibleCommand for ChromeDevTools {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> std::result::Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _request_url: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params });
+        (http::Method::POST, Some(body.to_string()))
+    }
+}
+
 /// geckodriver's `POST /session/{id}/moz/context`: `chrome` runs scripts
 /// with browser privileges, `content` goes back to the page.
 #[derive(Debug)]
@@ -258,6 +284,28 @@ impl Browser {
                 "visibilityState reads {state}, wanted {want}"
             )));
         }
+        Ok(())
+    }
+
+    /// Freezes the page (`true`) the way Chromium freezes background tabs,
+    /// or lets it run again (`false`): DevTools `Page.setWebLifecycleState`.
+    /// While frozen the page runs nothing (no timers, no socket events);
+    /// on `active` it gets `resume`, then what was queued. Chromium only.
+    pub async fn set_frozen(&self, frozen: bool) -> Result<()> {
+        if self.kind != BrowserKind::Chromium {
+            return Err(fail(format!(
+                "{}: no WebDriver command freezes a page",
+                self.kind
+            )));
+        }
+        let state = if frozen { "frozen" } else { "active" };
+        self.client
+            .issue_cmd(ChromeDevTools {
+                cmd: "Page.setWebLifecycleState",
+                params: json!({ "state": state }),
+            })
+            .await
+            .map_err(|e| fail(format!("chromium: Page.setWebLifecycleState {state}: {e}")))?;
         Ok(())
     }
 

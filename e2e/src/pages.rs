@@ -86,7 +86,8 @@ return true;
 /// Mounts a widget for `process_id` with `mount_upload_progress` into a new
 /// host element (`data-e2e-job` = the id). `options` are the embed API's
 /// (`token`, `maxRetries`, ...); `"tokenFromServer": true` adds a token
-/// provider that asks the dev server for a fresh token.
+/// provider that asks the dev server for a fresh token; `"recordEvents":
+/// true` keeps the session's decisions (`onEvent`) for [`session_events`].
 const MOUNT_JS: &str = r#"
 const [id, options, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
 Promise.resolve(window.__uprModule).then((m) => {
@@ -99,6 +100,12 @@ Promise.resolve(window.__uprModule).then((m) => {
       .then((r) => (r.ok ? r.json() : null)).then((j) => (j ? j.token : null));
   }
   delete opts.tokenFromServer;
+  if (opts.recordEvents) {
+    window.__uprEvents = window.__uprEvents || {};
+    const log = (window.__uprEvents[id] = []);
+    opts.onEvent = (e) => log.push(e);
+  }
+  delete opts.recordEvents;
   window.__uprHandles = window.__uprHandles || {};
   window.__uprHandles[id] = m.mount_upload_progress(host, opts);
   done(null);
@@ -137,6 +144,23 @@ pub async fn unmount_all(browser: &Browser) -> Result<u64> {
     let n = browser.exec(UNMOUNT_JS, vec![Value::Null]).await?;
     n.as_u64()
         .ok_or_else(|| fail(format!("unmount returned {n}")))
+}
+
+/// The session decisions of widget `process_id` so far, oldest first (it
+/// must have been mounted with `"recordEvents": true`).
+pub async fn session_events(browser: &Browser, process_id: &str) -> Result<Vec<Value>> {
+    let events = browser
+        .exec(
+            "return (window.__uprEvents || {})[arguments[0]] || null;",
+            vec![json!(process_id)],
+        )
+        .await?;
+    match events {
+        Value::Array(events) => Ok(events),
+        other => Err(fail(format!(
+            "no recorded events for {process_id}: {other}"
+        ))),
+    }
 }
 
 /// Number of widgets in the page.

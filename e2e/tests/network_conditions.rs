@@ -3,6 +3,7 @@
 
 use std::time::Duration;
 
+use fantoccini::Locator;
 use serde_json::json;
 use upload_progress_e2e::browser::BrowserKind;
 use upload_progress_e2e::checks::Expect;
@@ -224,6 +225,96 @@ async fn polling_503(kind: BrowserKind) -> Result<()> {
     Ok(())
 }
 
-browser_tests!(offline_and_back => offline_and_back_chromium, offline_and_back_firefox);
-browser_tests!(hidden_tab => hidden_tab_chromium, hidden_tab_firefox);
-browser_tests!(polling_503 => polling_503_chromium, polling_503_firefox);
+browser_tests!(offline_and_back => offline_and_back_chromium, offline_and_back_firefox, offline_and_back_webkit);
+browser_tests!(hidden_tab => hidden_tab_chromium, hidden_tab_firefox, hidden_tab_webkit);
+browser_tests!(polling_503 => polling_503_chromium, polling_503_firefox, polling_503_webkit);
+
+/// Offline, the Reconnect button is there, and pressing it tries at once:
+/// a socket attempt starts right away, the widget still says "offline",
+/// and the failed attempt is no backoff step. Back online, it goes live.
+async fn reconnect_while_offline(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    let mut rec = pages::open_embed(&h.browser, h.api.base()).await?;
+    let id = format!("offline_reconnect_{kind}");
+    // 4 stages x 5 steps x 1.5 s: about 30 s.
+    h.api.start_scripted(&id, 1500, 5).await?;
+    let options = pages::fast_options_with(json!({ "recordEvents": true }));
+    pages::mount(&h.browser, &id, options).await?;
+    h.wait_live(&mut rec, &id, WAIT).await?;
+
+    let method = h.browser.set_offline(true).await?;
+    h.say(format!("browser offline via {method:?}"));
+    h.api.drop_sockets().await?;
+    h.watch_until(&mut rec, "the widget to show offline", WAIT, |r| {
+        r.latest(&id).is_some_and(|row| row.connection == "offline")
+    })
+    .await?;
+    let button = h
+        .browser
+        .client
+        .find(Locator::Css(&format!(
+            "[data-e2e-job=\"{id}\"] button.upr__reconnect"
+        )))
+        .await
+        .map_err(|e| fail(format!("no Reconnect button while offline: {e}")))?;
+    if !button.is_displayed().await? {
+        return Err(fail("the Reconnect button is not visible while offline"));
+    }
+    let before = pages::session_events(&h.browser, &id).await?.len();
+    let since = rec.widget(&id).len();
+    button.click().await?;
+    h.say("pressed Reconnect");
+    let attempted = upload_progress_e2e::wait::until(
+        "a socket attempt right after the press",
+        Duration::from_secs(1),
+        || async {
+            let events = pages::session_events(&h.browser, &id).await?;
+            Ok(events[before..]
+                .iter()
+                .any(|e| e["type"] == "attempt_opened")
+                .then_some(events))
+        },
+    )
+    .await?;
+    // Let the attempt fail, then look at what the page said meanwhile.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    rec.drain(&h.browser).await?;
+    let events = pages::session_events(&h.browser, &id).await?;
+    if let Some(step) = events[before..]
+        .iter()
+        .find(|e| e["type"] == "backoff_chosen")
+    {
+        return Err(fail(format!(
+            "the offline attempt counted as a backoff step: {step}"
+        )));
+    }
+    let said: Vec<&str> = rec.widget(&id)[since..]
+        .iter()
+        .map(|row| row.connection.as_str())
+        .collect();
+    if rec.latest(&id).map(|row| row.connection.as_str()) != Some("offline")
+        || said.contains(&"connected")
+    {
+        return Err(fail(format!("after the press the widget said {said:?}")));
+    }
+    h.say(format!(
+        "attempt made ({} new events), widget still offline",
+        attempted.len() - before
+    ));
+
+    h.browser.set_offline(false).await?;
+    h.say("browser back online");
+    h.wait_live(&mut rec, &id, WAIT).await?;
+    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
+        .await?;
+    h.verify(&mut rec, &id, &id, Expect { every_stage: false })
+        .await?;
+    pages::unmount_all(&h.browser).await?;
+    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
+    h.finish().await;
+    Ok(())
+}
+
+// Not in WebKit: its driver cannot take the browser offline, and a
+// synthetic `offline` event would not make the attempt fail.
+browser_tests!(reconnect_while_offline => reconnect_while_offline_chromium, reconnect_while_offline_firefox);

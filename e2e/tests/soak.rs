@@ -253,4 +253,4 @@ async fn teardown_mid_job(
     Ok(())
 }
 
-browser_tests!(soak => soak_chromium, soak_firefox);
+browser_tests!(soak => soak_chromium, soak_firefox, soak_webkit);

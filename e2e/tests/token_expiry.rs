@@ -65,4 +65,4 @@ async fn token_expiry(kind: BrowserKind) -> Result<()> {
     Ok(())
 }
 
-browser_tests!(token_expiry => token_expiry_chromium, token_expiry_firefox);
+browser_tests!(token_expiry => token_expiry_chromium, token_expiry_firefox, token_expiry_webkit);

@@ -46,6 +46,27 @@ impl ApiError {
     }
 }
 
+/// 503 for a job the shared backend cannot look up now: it may exist, so
+/// not 404. The body is the usual JSON error plus `retry_after_ms`, and
+/// `Retry-After` says the same in whole seconds.
+pub fn backend_unavailable(unavailable: crate::backend::Unavailable) -> Response {
+    let ms = unavailable.retry_after_ms;
+    let body = serde_json::json!({
+        "error": {
+            "code": WireErrorCode::Unavailable.as_str(),
+            "message": "the job store is not reachable yet; try again shortly",
+            "retry_after_ms": ms,
+        }
+    });
+    let seconds = ms.div_ceil(1000).max(1).to_string();
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(axum::http::header::RETRY_AFTER, seconds)],
+        Json(body),
+    )
+        .into_response()
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         (

@@ -109,11 +109,12 @@ impl AppState {
             .unwrap_or(0)
     }
 
-    /// The job's latest state, from this instance or the shared backend.
+    /// The job's latest state, from this instance or the shared backend;
+    /// `Err` when the backend cannot say whether it exists.
     pub(crate) async fn lookup(
         &self,
         id: &upload_progress_core::ProcessId,
-    ) -> Option<upload_progress_core::Progress> {
+    ) -> Result<Option<upload_progress_core::Progress>, crate::backend::Unavailable> {
         crate::backend::lookup(&self.store, self.backend.as_ref(), id).await
     }
 
@@ -125,7 +126,7 @@ impl AppState {
         if self.store.owns(id) {
             return true;
         }
-        if let Some(newest) = self.backend.fetch(id).await {
+        if let Ok(Some(newest)) = self.backend.fetch(id).await {
             self.store.apply_remote(newest, true);
         }
         self.store.adopt(id).is_ok()

@@ -72,6 +72,10 @@ struct Instance {
 
 impl Instance {
     fn start(redis: &str, prefix: &str) -> Self {
+        Self::start_with_grace(redis, prefix, Duration::from_secs(10))
+    }
+
+    fn start_with_grace(redis: &str, prefix: &str, grace: Duration) -> Self {
         let (ready_tx, ready_rx) = std::sync::mpsc::channel();
         let (kill, killed) = tokio::sync::oneshot::channel::<()>();
         let (redis, prefix) = (redis.to_owned(), prefix.to_owned());
@@ -89,7 +93,7 @@ impl Instance {
                     .token_secret(SECRET)
                     .max_connections(5000)
                     .max_per_ip(5000)
-                    .grace(Duration::from_secs(10))
+                    .grace(grace)
                     .build();
                 let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
                     .await
@@ -418,19 +422,24 @@ struct OwnRedis {
 
 impl OwnRedis {
     fn start() -> Self {
+        let mut redis = Self::reserve();
+        redis.restart();
+        redis
+    }
+
+    /// A free port for a redis-server that is not started yet.
+    fn reserve() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("free port")
             .port();
         let dir = std::env::temp_dir().join(format!("upr-redis-{port}"));
         std::fs::create_dir_all(&dir).expect("temp dir");
-        let mut redis = Self {
+        Self {
             port,
             dir,
             child: None,
-        };
-        redis.restart();
-        redis
+        }
     }
 
     fn url(&self) -> String {
@@ -471,6 +480,216 @@ impl Drop for OwnRedis {
         self.kill();
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A poll answer's status, error code and `retry_after_ms`.
+async fn poll_error(instance: &Instance, job: &str, token: &str) -> (u16, String, Option<u64>) {
+    let answer = poll(
+        &reqwest::Client::new(),
+        &instance.url(&format!("/ws/progress/{job}")),
+        token,
+        None,
+    )
+    .await;
+    let status = answer.status().as_u16();
+    if status == 503 {
+        let retry_after = answer.headers().get("retry-after").cloned();
+        assert!(retry_after.is_some(), "503 without Retry-After");
+    }
+    let body: serde_json::Value = answer.json().await.expect("json");
+    let code = body["error"]["code"].as_str().unwrap_or("").to_owned();
+    (status, code, body["error"]["retry_after_ms"].as_u64())
+}
+
+/// The next text frame of a page socket.
+async fn page_frame(ws: &mut Ws) -> upload_progress_core::page::PageServerMessage {
+    loop {
+        match tokio::time::timeout(WAIT, ws.next())
+            .await
+            .expect("a frame in time")
+        {
+            Some(Ok(Message::Text(text))) => {
+                return serde_json::from_str(text.as_str()).expect("page frame")
+            }
+            Some(Ok(Message::Ping(_) | Message::Pong(_))) => {}
+            other => panic!("page socket ended: {other:?}"),
+        }
+    }
+}
+
+/// On `instance` whose Redis is away: the code of the page socket's
+/// per-job error for `job` after the grace (the socket must then still
+/// answer a ping), and the set poll's entry for `job` (the poll itself 200).
+async fn page_and_set_poll_while_unavailable(
+    instance: &Instance,
+    job: &str,
+    token: &str,
+) -> (String, serde_json::Value) {
+    use futures_util::SinkExt;
+    use upload_progress_core::page::PageServerMessage;
+    let (mut ws, _) = tokio::time::timeout(
+        WAIT,
+        tokio_tungstenite::connect_async(format!("ws://{}/ws/page", instance.addr)),
+    )
+    .await
+    .expect("connects in time")
+    .expect("upgrade accepted");
+    let subscribe = serde_json::json!({ "type": "subscribe", "jobs": [
+        { "process_id": job, "token": token },
+    ]});
+    ws.send(Message::text(subscribe.to_string()))
+        .await
+        .expect("send");
+    let first = page_frame(&mut ws).await;
+    assert!(
+        matches!(&first, PageServerMessage::Snapshot { progress } if progress.seq == 0),
+        "the placeholder first: {first:?}"
+    );
+    let code = match page_frame(&mut ws).await {
+        PageServerMessage::Error {
+            process_id: Some(id),
+            code,
+            ..
+        } if id == job => code,
+        other => panic!("expected a per-job error, got {other:?}"),
+    };
+    ws.send(Message::text(r#"{"type":"ping","id":7}"#))
+        .await
+        .expect("the socket is still open");
+    match page_frame(&mut ws).await {
+        PageServerMessage::Pong { id, .. } => assert_eq!(id, 7),
+        other => panic!("expected the pong, got {other:?}"),
+    }
+    let answer = reqwest::get(instance.url(&format!("/ws/page/poll?ids={job}&tokens={token}")))
+        .await
+        .expect("set poll");
+    assert_eq!(answer.status(), 200, "the set is usable");
+    let body: serde_json::Value = answer.json().await.expect("json");
+    (code, body["jobs"][0].clone())
+}
+
+/// The frames of the event stream for `job` on `instance`, read until the
+/// server ends it (every job of the set ended).
+async fn event_stream_frames(
+    instance: &Instance,
+    job: &str,
+    token: &str,
+) -> Vec<serde_json::Value> {
+    let url = instance.url(&format!("/ws/page/events?ids={job}&tokens={token}"));
+    let text = tokio::time::timeout(WAIT, async {
+        reqwest::get(url)
+            .await
+            .expect("event stream")
+            .text()
+            .await
+            .expect("stream text")
+    })
+    .await
+    .expect("the stream ends once its one job ended");
+    text.lines()
+        .filter_map(|line| line.strip_prefix("data:"))
+        .map(|data| serde_json::from_str(data.trim()).expect("frame json"))
+        .collect()
+}
+
+#[tokio::test]
+#[ignore = "needs redis-server: set UPR_TEST_REDIS_URL and pass --ignored"]
+async fn instances_whose_redis_is_not_up_yet_answer_503_not_404() {
+    let _ = redis_url(); // run only by the test command, which has redis-server
+    let mut redis = OwnRedis::reserve();
+    let prefix = prefix("late-redis");
+    let grace = Duration::from_millis(1_500);
+    let a = Instance::start_with_grace(&redis.url(), &prefix, grace);
+    let b = Instance::start_with_grace(&redis.url(), &prefix, grace);
+    let c = Instance::start_with_grace(&redis.url(), &prefix, grace);
+    let job = a
+        .reporter
+        .start(id("late_redis_job"), &STAGES)
+        .expect("started");
+    let token = job.token().to_owned();
+    // B and C cannot see A's job and cannot say it does not exist.
+    let (status, code, retry) = poll_error(&b, "late_redis_job", &token).await;
+    assert_eq!((status, code.as_str()), (503, "unavailable"));
+    assert!(retry.is_some_and(|ms| ms > 0), "retry_after_ms: {retry:?}");
+    let mut on_c = c.ws("late_redis_job", &token).await;
+    let (seen, code) = drain(&mut on_c).await;
+    assert_eq!(seen.len(), 1, "the placeholder snapshot only");
+    assert_eq!(code, Some(4013), "transient close, not 4404");
+    assert!(upload_progress_core::CloseClass::of(4013).is_transient());
+    // The v1.1 endpoints say the same per job, and keep the connection.
+    let (on_page, entry) = page_and_set_poll_while_unavailable(&c, "late_redis_job", &token).await;
+    assert_eq!(
+        on_page, "unavailable",
+        "page socket: a per-job error, not a close"
+    );
+    assert_eq!(
+        entry["error"]["code"], "unavailable",
+        "set poll entry: {entry}"
+    );
+    assert!(entry.get("progress").is_none(), "no state for it: {entry}");
+    let frames = event_stream_frames(&c, "late_redis_job", &token).await;
+    let kinds: Vec<_> = frames
+        .iter()
+        .map(|f| {
+            (
+                f["type"].as_str().unwrap_or(""),
+                f["code"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [("snapshot", ""), ("error", "unavailable")],
+        "event stream: {frames:?}"
+    );
+    // Redis comes up: A writes its job, and every instance serves it.
+    redis.restart();
+    for i in [&a, &b, &c] {
+        i.wait_connected(true).await;
+    }
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let answer = poll(
+            &reqwest::Client::new(),
+            &b.url("/ws/progress/late_redis_job"),
+            &token,
+            None,
+        )
+        .await;
+        if answer.status() == 200 {
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{}",
+            answer.status()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let mut on_c = c.ws("late_redis_job", &token).await;
+    match next(&mut on_c).await {
+        Next::State(p) => assert!(p.seq >= 1, "the job itself, not a placeholder"),
+        Next::End(code) => panic!("closed {code:?}"),
+    }
+    // While Redis is away again (reconnecting), the same for a new job,
+    // and it is served once Redis is back.
+    redis.kill();
+    b.wait_connected(false).await;
+    let other = a
+        .reporter
+        .start(id("late_redis_other"), &STAGES)
+        .expect("started");
+    let (status, _, _) = poll_error(&b, "late_redis_other", other.token()).await;
+    assert_eq!(status, 503);
+    redis.restart();
+    b.wait_connected(true).await;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while poll_error(&b, "late_redis_other", other.token()).await.0 != 200 {
+        assert!(tokio::time::Instant::now() < deadline, "never served");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    drop(job);
+    drop(other);
 }
 
 #[tokio::test]

@@ -107,6 +107,8 @@ pub(crate) fn event(e: &SessionEvent) -> JsValue {
             tagged("stall_suspected").number("silent_ms", *silent_ms)
         }
         SessionEvent::OfflineCheck => tagged("offline_check"),
+        SessionEvent::WokeUp { late_ms } => tagged("woke_up").number("late_ms", *late_ms),
+        SessionEvent::NetworkCheck => tagged("network_check"),
         SessionEvent::HeartbeatTimeout => tagged("heartbeat_timeout"),
         SessionEvent::ConnectTimeout => tagged("connect_timeout"),
         SessionEvent::DrainHint { retry_after_ms } => {
@@ -226,6 +228,8 @@ mod tests {
                 ahead_of_expiry: false,
             },
             SessionEvent::StallSuspected { silent_ms: 4_000 },
+            SessionEvent::WokeUp { late_ms: 58_000 },
+            SessionEvent::NetworkCheck,
             SessionEvent::HeartbeatTimeout,
             SessionEvent::ConnectTimeout,
             SessionEvent::DrainHint {

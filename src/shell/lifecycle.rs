@@ -2,7 +2,9 @@
 //!
 //! Hidden tabs throttle timers and the back/forward cache freezes pages, so
 //! the session must hear about visibility, connectivity and page show/hide.
-//! Every listener is a [`Listener`], removed when dropped.
+//! Every listener is a [`Listener`], removed when dropped. What each event
+//! means for the connection is decided in core (`session/wake.rs`,
+//! `session/lifecycle.rs`); this file only reports.
 
 use upload_progress_core::session::Input;
 use wasm_bindgen::JsCast;
@@ -34,6 +36,21 @@ impl PageEvents {
                     s(Input::Hidden);
                 }
             }));
+            // Chromium's page lifecycle: `resume` after the page was frozen.
+            // Other engines never fire it; core also finds a freeze from
+            // its overdue deadlines.
+            let s = sink.clone();
+            listeners.push(Listener::new(&document, "resume", move |_| {
+                s(Input::Resumed)
+            }));
+        }
+        // `navigator.connection` (Chromium only, and not in web-sys's stable
+        // API): read by name so other engines simply skip it.
+        if let Some(connection) = network_information(&window) {
+            let s = sink.clone();
+            listeners.push(Listener::new(&connection, "change", move |_| {
+                s(Input::NetworkChanged)
+            }));
         }
         let s = sink.clone();
         listeners.push(Listener::new(&window, "online", move |_| s(Input::Online)));
@@ -57,6 +74,15 @@ impl PageEvents {
             _listeners: listeners,
         }
     }
+}
+
+/// `navigator.connection` as an event target, where the engine has one.
+fn network_information(window: &web_sys::Window) -> Option<web_sys::EventTarget> {
+    let navigator = window.navigator();
+    js_sys::Reflect::get(&navigator, &wasm_bindgen::JsValue::from_str("connection"))
+        .ok()
+        .filter(|value| value.is_object())
+        .and_then(|value| value.dyn_into::<web_sys::EventTarget>().ok())
 }
 
 /// True when the browser says it is offline right now (`navigator.onLine`

@@ -63,6 +63,17 @@ pub enum SessionEvent {
     /// asks whether it still works (browsers may keep a dead socket open
     /// for many seconds), and the UI shows "checking" meanwhile.
     OfflineCheck,
+    /// The page had not run for a while (frozen, asleep, or its timers
+    /// throttled far past their deadlines): frames that arrive now may have
+    /// waited in the browser, so only the pong of an early ping proves the
+    /// socket alive, and the UI shows "checking" meanwhile.
+    WokeUp {
+        /// How late the most overdue deadline was (0 for a `resume` event).
+        late_ms: Millis,
+    },
+    /// The network changed (back online, or another connection) while a
+    /// socket was delivering: an early ping checks it at once.
+    NetworkCheck,
     /// A ping went unanswered: the socket is treated as dead.
     HeartbeatTimeout,
     /// A socket did not open and deliver its snapshot in time.

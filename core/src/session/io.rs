@@ -118,6 +118,13 @@ pub enum Input {
     Visible,
     /// The page became hidden.
     Hidden,
+    /// The page runs again after the browser froze it (the document's
+    /// `resume` event): whatever the socket delivers next may have waited
+    /// in the browser's queue, so the socket is checked at once.
+    Resumed,
+    /// The browser reports a different network (`navigator.connection`'s
+    /// `change` event): an open socket may be bound to the old one.
+    NetworkChanged,
     /// `pagehide`: the page may enter the back/forward cache.
     PageHide,
     /// `pageshow`.

@@ -38,9 +38,28 @@ impl Session {
     /// of being trusted until the next heartbeat or stall check.
     pub(super) fn on_offline(&mut self, now: At) {
         self.conditions.network = Network::Offline;
-        let delivering = self.phase.socket().is_some_and(|s| s.link.is_proven());
-        if matches!(self.phase, Phase::Live { .. }) && delivering {
-            self.event(SessionEvent::OfflineCheck);
+        self.check_delivering_socket(SessionEvent::OfflineCheck, now);
+    }
+
+    /// Another network (`navigator.connection` changed): a socket bound to
+    /// the old one may be dead without a close, so it is checked at once,
+    /// as when going offline; a wait for a retry or a poll is cut short,
+    /// as when coming back online.
+    pub(super) fn on_network_changed(&mut self, now: At) {
+        self.check_delivering_socket(SessionEvent::NetworkCheck, now);
+        self.retry_now(now);
+    }
+
+    /// An early ping on a delivering socket, which shows "checking" until
+    /// anything arrives (or the socket is given up after
+    /// `stall_pong_timeout_ms`). Nothing when a check is already out.
+    fn check_delivering_socket(&mut self, event: SessionEvent, now: At) {
+        let Phase::Live { socket, .. } = &self.phase else {
+            return;
+        };
+        let checking = socket.silence.is_some_and(|s| s.checking);
+        if socket.link.is_proven() && !checking {
+            self.event(event);
             self.send_ping(now, true);
         }
     }
@@ -51,9 +70,15 @@ impl Session {
         }
         // A manual reconnect starts a fresh streak: full retry budget and a
         // new chance for the credentials.
-        // The person pressing it is the better judge, too: the browser's
-        // online flag can be wrong, and a server's wait hint was advice.
-        self.conditions = Conditions::default();
+        // The person pressing it is the better judge: the browser's online
+        // flag can be wrong, so the attempt is made at once. The flag
+        // stays: if the attempt fails, the page still says "offline" and
+        // the failure does not count toward the backoff (failures while
+        // offline never do). A server's wait hint was advice.
+        self.conditions = Conditions {
+            network: self.conditions.network,
+            ..Conditions::default()
+        };
         if self.marks.following_since.is_none() {
             self.marks.following_since = Some(now);
         }
@@ -87,8 +112,11 @@ impl Session {
         }
     }
 
+    /// Back online: retry now, and check a socket that stayed open: the
+    /// network it was opened on may be gone.
     pub(super) fn on_online(&mut self, now: At) {
         self.conditions.network = Network::Online;
+        self.check_delivering_socket(SessionEvent::NetworkCheck, now);
         self.retry_now(now);
     }
 

@@ -33,14 +33,22 @@
 //!   registered) unless the job was already seen; 400/403 stop; everything
 //!   else keeps polling with `last_error` set.
 //! - **Lifecycle.** Offline pauses retries, polls and probes (an open socket
-//!   stays, and failures while offline are not counted); online, visible
-//!   and pageshow retry at once, at most once per second so a burst of
-//!   them costs one attempt. Hidden changes nothing: liveness is judged by
-//!   elapsed time, so throttled timers cannot fake a dead socket. Pagehide
-//!   closes everything and shows `Idle` until pageshow (or visible) resumes
-//!   the same mode at once. `Reconnect` resets the retry budget and the
-//!   token retry and opens a fresh socket now (keeping one that is still
-//!   connecting), even after an error stop.
+//!   stays, but is checked at once with an early ping, and failures while
+//!   offline are not counted); online, visible, pageshow and a network
+//!   change retry at once, at most once per second so a burst of them
+//!   costs one attempt, and online or a network change also check a
+//!   delivering socket at once. Pagehide closes everything and shows
+//!   `Idle` until pageshow (or visible) resumes the same mode at once.
+//!   `Reconnect` resets the retry budget and the token retry and opens a
+//!   fresh socket now (keeping one that is still connecting), even after
+//!   an error stop, and even offline (the page then still says offline
+//!   and a failure is not counted).
+//! - **Frozen and hidden pages** (`wake.rs`). A hidden tab keeps its socket,
+//!   its heartbeat and its retries (at the backoff's pace). A deadline
+//!   reached more than [`LATE_TIMER_TOLERANCE_MS`] late means the page did
+//!   not run (frozen, asleep, throttled): the socket is re-checked with an
+//!   early ping whose pong alone proves it alive, instead of being judged
+//!   by a deadline that passed while nothing could be read.
 //! - **Automatic retry off.** With `auto_retry: false` every transient
 //!   failure stops with an error; only `Reconnect` opens a socket again.
 //!   Polling for the final state after a 1000 close still happens (it is
@@ -70,6 +78,7 @@ mod time;
 mod timers;
 mod urls;
 mod view;
+mod wake;
 
 pub use events::SessionEvent;
 pub use frame::{
@@ -80,3 +89,4 @@ pub use io::{Action, AttemptId, Input, Millis, PollOutcome, RequestId};
 pub use options::{SessionConfig, SessionOptions};
 pub use session::Session;
 pub use status::{Connection, ErrorKind, Mode, Status, StatusError};
+pub use wake::LATE_TIMER_TOLERANCE_MS;

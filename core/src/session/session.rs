@@ -95,6 +95,7 @@ impl Session {
     pub fn handle(&mut self, input: Input, now: Millis) {
         let announced = self.status.clone();
         let now = At::from_millis(now);
+        self.notice_sleep(Some(&input), now);
         self.settle_before(&input, now);
         match input {
             Input::Start => self.on_start(now),
@@ -120,10 +121,12 @@ impl Session {
             Input::Online => self.on_online(now),
             Input::Offline => self.on_offline(now),
             Input::Visible => self.on_visible(now),
-            // A hidden tab keeps its socket: timers are judged by elapsed
-            // time, so throttling cannot fake a dead connection, and a truly
-            // dead one is caught by the heartbeat once timers run again.
+            // A hidden tab changes nothing (see "Hidden tabs" in the module
+            // docs): throttled timers are caught by the late-deadline rule
+            // of `wake.rs`, never taken for a silent socket.
             Input::Hidden => {}
+            Input::Resumed => self.on_resumed(now),
+            Input::NetworkChanged => self.on_network_changed(now),
             Input::PageHide => self.on_page_hide(),
             Input::PageShow { persisted } => self.on_page_show(persisted, now),
             Input::Reconnect => self.on_reconnect(now),
@@ -135,7 +138,9 @@ impl Session {
     /// Runs every timer that is due at `now` (none when called early).
     pub fn handle_timeout(&mut self, now: Millis) {
         let announced = self.status.clone();
-        self.run_due_timers(At::from_millis(now));
+        let now = At::from_millis(now);
+        self.notice_sleep(None, now);
+        self.run_due_timers(now);
         self.publish_status(announced);
     }
 

@@ -37,7 +37,7 @@ impl Session {
     }
 
     pub(super) fn on_socket_binary(&mut self, attempt: AttemptId, now: At) {
-        if self.is_current(attempt) {
+        if self.is_current(attempt) && self.proves_alive(None) {
             self.heard_on_socket(now);
         }
     }
@@ -57,7 +57,11 @@ impl Session {
         if !self.is_current(attempt) {
             return;
         }
-        self.heard_on_socket(now);
+        // After a wake, frames that waited in the browser's queue are data,
+        // not a sign of life (see `wake.rs`).
+        if self.proves_alive(message.as_ref()) {
+            self.heard_on_socket(now);
+        }
         // Unreadable frames are ignored: one bad frame is no reason to drop
         // a working connection, and the heartbeat still judges liveness.
         let Some(message) = message else {
@@ -116,7 +120,14 @@ impl Session {
                 proven_now = Some(slot.attempt);
             }
             // The rhythm of updates while the job runs, for stall checks.
+            // Frames let out of the browser's queue after a wake arrive in a
+            // burst: they move the clock, not the usual gap.
+            let burst = slot.silence.is_some_and(|s| s.proof_ping.is_some());
             slot.rhythm = Some(match slot.rhythm {
+                Some(r) if burst => Rhythm {
+                    last_at: now,
+                    gap_ms: r.gap_ms,
+                },
                 Some(r) if was_running => {
                     let gap = now.since(r.last_at);
                     Rhythm {

@@ -239,6 +239,11 @@ pub(super) struct Silence {
     /// An early ping is out, sent because updates stopped flowing or the
     /// browser went offline: the UI shows "checking connection".
     pub(super) checking: bool,
+    /// A wake check: only the pong of this ping (or of a later one) ends
+    /// the silence. After the page slept, frames that arrive may have
+    /// waited in the browser's queue since before, and say nothing about
+    /// the socket now (see `wake.rs`).
+    pub(super) proof_ping: Option<u64>,
 }
 
 /// A heartbeat ping waiting for its pong.

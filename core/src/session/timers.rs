@@ -257,10 +257,12 @@ impl Session {
             Some(s) => Silence {
                 dead_at: s.dead_at.min(deadline),
                 checking: s.checking || early,
+                proof_ping: s.proof_ping,
             },
             None => Silence {
                 dead_at: deadline,
                 checking: early,
+                proof_ping: None,
             },
         });
         slot.ping = Some(PendingPing { id, sent_at: now });

@@ -40,12 +40,22 @@ pub trait Backend: Send + Sync + 'static {
     /// runtime.
     fn attach(&self, store: &Arc<JobStore>);
 
-    /// Looks up a job this instance does not hold; `None` when nobody has
-    /// it or the backend cannot answer now. Never waits long.
-    fn fetch(&self, id: &ProcessId) -> BoxFuture<'_, Option<Progress>>;
+    /// Looks up a job this instance does not hold: `Ok(None)` when nobody
+    /// has it, `Err` when the backend cannot answer now (not connected yet,
+    /// reconnecting, too slow), so the job may well exist. Never waits long.
+    fn fetch(&self, id: &ProcessId) -> BoxFuture<'_, Result<Option<Progress>, Unavailable>>;
 
     /// The backend's state for `/ws/status`.
     fn status(&self) -> serde_json::Value;
+}
+
+/// The shared backend cannot answer now, so "no such job" cannot be said:
+/// clients get 503 (HTTP) or close 4013 (socket), both transient, instead
+/// of 404 / 4404.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unavailable {
+    /// When to ask again.
+    pub retry_after_ms: u64,
 }
 
 /// Jobs stay in this process.
@@ -55,8 +65,8 @@ pub struct Memory;
 impl Backend for Memory {
     fn attach(&self, _store: &Arc<JobStore>) {}
 
-    fn fetch(&self, _id: &ProcessId) -> BoxFuture<'_, Option<Progress>> {
-        Box::pin(std::future::ready(None))
+    fn fetch(&self, _id: &ProcessId) -> BoxFuture<'_, Result<Option<Progress>, Unavailable>> {
+        Box::pin(std::future::ready(Ok(None)))
     }
 
     fn status(&self) -> serde_json::Value {
@@ -66,11 +76,17 @@ impl Backend for Memory {
 
 /// Looks `id` up here, then in the backend; a job found there is copied
 /// into `store` (and wakes the sockets waiting for it).
-pub async fn lookup(store: &JobStore, backend: &dyn Backend, id: &ProcessId) -> Option<Progress> {
+pub async fn lookup(
+    store: &JobStore,
+    backend: &dyn Backend,
+    id: &ProcessId,
+) -> Result<Option<Progress>, Unavailable> {
     if let Some(progress) = store.get(id) {
-        return Some(progress);
+        return Ok(Some(progress));
     }
-    let found = backend.fetch(id).await?;
+    let Some(found) = backend.fetch(id).await? else {
+        return Ok(None);
+    };
     store.apply_remote(found, true);
-    store.get(id)
+    Ok(store.get(id))
 }

@@ -33,7 +33,7 @@ use redis::{AsyncConnectionConfig, Client, Script};
 use tokio::sync::Notify;
 use upload_progress_core::{ProcessId, Progress};
 
-use super::{Backend, BoxFuture};
+use super::{Backend, BoxFuture, Unavailable};
 use crate::store::JobStore;
 
 /// Stores `ARGV[2]` (seq `ARGV[1]`) at `KEYS[1]` for `ARGV[3]` seconds and
@@ -53,6 +53,9 @@ return 1
 const OP_TIMEOUT: Duration = Duration::from_secs(2);
 /// A client's lookup of an unknown job waits at most this for Redis.
 const FETCH_TIMEOUT: Duration = Duration::from_millis(500);
+/// What a client that asked while Redis was away is told to wait: about
+/// the reconnect backoff's middle, so most come back after a reconnect.
+const RETRY_AFTER_MS: u64 = 1_000;
 const BACKOFF_MIN: Duration = Duration::from_millis(100);
 const BACKOFF_MAX: Duration = Duration::from_secs(5);
 /// How often idle background tasks check that their server still exists.
@@ -166,18 +169,22 @@ impl Backend for RedisBackend {
         ));
     }
 
-    fn fetch(&self, id: &ProcessId) -> BoxFuture<'_, Option<Progress>> {
+    fn fetch(&self, id: &ProcessId) -> BoxFuture<'_, Result<Option<Progress>, Unavailable>> {
         let conn = lock(&self.inner.reader).clone();
         let key = self.inner.key(id);
         let inner = &self.inner;
+        let unavailable = Unavailable {
+            retry_after_ms: RETRY_AFTER_MS,
+        };
         Box::pin(async move {
-            let mut conn = conn?;
+            // Not connected yet, or reconnecting: the job may exist there.
+            let mut conn = conn.ok_or(unavailable)?;
             match tokio::time::timeout(FETCH_TIMEOUT, read_state(&mut conn, &key)).await {
-                Ok(Ok(found)) => found,
+                Ok(Ok(found)) => Ok(found),
                 _ => {
                     inner.reader_broken.store(true, Ordering::Relaxed);
                     inner.wake.notify_one();
-                    None
+                    Err(unavailable)
                 }
             }
         })

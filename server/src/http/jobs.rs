@@ -313,8 +313,10 @@ pub async fn refresh_token(
         )
         .into_response();
     }
-    if state.lookup(&id).await.is_none() {
-        return ApiError::unknown_process().into_response();
+    match state.lookup(&id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return ApiError::unknown_process().into_response(),
+        Err(unavailable) => return crate::error::backend_unavailable(unavailable),
     }
     let ttl = match caller {
         Caller::Admin => ttl,

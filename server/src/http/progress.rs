@@ -69,10 +69,10 @@ async fn poll(
             ));
         }
     }
-    let progress = state
-        .lookup(&id)
-        .await
-        .ok_or_else(ApiError::unknown_process)?;
+    let progress = match state.lookup(&id).await {
+        Ok(found) => found.ok_or_else(ApiError::unknown_process)?,
+        Err(unavailable) => return Ok(crate::error::backend_unavailable(unavailable)),
+    };
     let etag = etag(progress.seq);
     let etag_value = HeaderValue::from_str(&etag).unwrap_or(HeaderValue::from_static("\"0\""));
     if if_none_match(headers, progress.seq) {

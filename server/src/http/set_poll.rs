@@ -52,10 +52,23 @@ async fn answer(
         let read = match check_access(state, &job.process_id, job.token.as_deref()) {
             Ok((id, _)) => {
                 state.stats.http_request(&id);
-                state.lookup(&id).await.ok_or_else(|| ErrorBody {
-                    code: WireErrorCode::UnknownProcess.to_string(),
-                    message: "no job with this process_id".to_owned(),
-                })
+                match state.lookup(&id).await {
+                    Ok(Some(progress)) => Ok(progress),
+                    Ok(None) => Err(ErrorBody {
+                        code: WireErrorCode::UnknownProcess.to_string(),
+                        message: "no job with this process_id".to_owned(),
+                    }),
+                    // The job may exist: the shared job store cannot be
+                    // asked now. That job's entry says so; the others are
+                    // answered as usual, and the next poll asks again.
+                    Err(unavailable) => Err(ErrorBody {
+                        code: WireErrorCode::Unavailable.to_string(),
+                        message: format!(
+                            "the job store is not reachable yet; poll again in {} ms",
+                            unavailable.retry_after_ms
+                        ),
+                    }),
+                }
             }
             Err(denied) => Err(ErrorBody {
                 code: denied.code.to_string(),

@@ -136,6 +136,7 @@ async fn on_step(
     followers: &mut Followers,
 ) -> Result<(), Gone> {
     let id = follow.id().as_str().to_owned();
+    let unavailable_text;
     let (code, message) = match step {
         Step::State(published) => {
             if !published.progress.is_terminal() {
@@ -152,6 +153,15 @@ async fn on_step(
             WireErrorCode::UnknownProcess,
             "no job with this process_id appeared in time",
         ),
+        // The job may exist: the shared job store cannot be asked now. A
+        // per-job answer, so the stream and its other jobs go on.
+        Step::Unavailable(unavailable) => {
+            unavailable_text = format!(
+                "the job store is not reachable yet; subscribe to this job again in {} ms",
+                unavailable.retry_after_ms
+            );
+            (WireErrorCode::Unavailable, unavailable_text.as_str())
+        }
         Step::TokenExpired => (WireErrorCode::TokenExpired, "the token has expired"),
     };
     job_error(tx, &id, &code, message).await

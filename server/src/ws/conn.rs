@@ -118,6 +118,11 @@ impl Conn {
                         Box::pin(self.fail(code::UNKNOWN_PROCESS, WireErrorCode::UnknownProcess, "no job with this process_id appeared in time")).await;
                         Flow::Stop
                     }
+                    Step::Unavailable(unavailable) => {
+                        let message = format!("the job store is not reachable yet; reconnect in {} ms", unavailable.retry_after_ms);
+                        Box::pin(self.fail(code::TEMPORARILY_UNAVAILABLE, WireErrorCode::Unavailable, &message)).await;
+                        Flow::Stop
+                    }
                     Step::TokenExpired => {
                         Counters::bump(&self.state.stats.counters.unauthorized);
                         Box::pin(self.fail(code::UNAUTHORIZED, WireErrorCode::TokenExpired, "the token has expired")).await;

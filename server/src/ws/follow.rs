@@ -3,7 +3,9 @@
 //!
 //! The per-job socket, the page socket and the event stream all follow jobs
 //! through this one type, so the subscribe-before-the-job-exists race, the
-//! shared-backend lookup, the grace and token expiry are written once.
+//! shared-backend lookup, the grace and token expiry are written once, and
+//! so is the answer for a job the shared backend cannot look up now
+//! ([`Step::Unavailable`], never "no such job").
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -15,6 +17,7 @@ use tokio::sync::watch;
 use upload_progress_core::protocol::WireErrorCode;
 use upload_progress_core::{ProcessId, Progress};
 
+use crate::backend::Unavailable;
 use crate::clock::{now_ms, now_s};
 use crate::state::Shared;
 use crate::stats::Counters;
@@ -28,6 +31,10 @@ pub(crate) enum Step {
     Vanished,
     /// No job appeared within the grace period.
     NeverAppeared,
+    /// The grace ran out while the shared backend could not say whether the
+    /// job exists (not reachable yet, or reconnecting): not "no such job",
+    /// so followers are told to come back instead.
+    Unavailable(Unavailable),
     /// The follower's token expired.
     TokenExpired,
 }
@@ -65,7 +72,7 @@ impl Follow {
             // Asked while already waiting, so a job published meanwhile is
             // not missed either; and asked before the snapshot, so a client
             // moving here from another instance never gets an older one.
-            if state.lookup(id).await.is_some() {
+            if let Ok(Some(_)) = state.lookup(id).await {
                 subscription = state.store.subscribe_or_wait(id);
             }
         }
@@ -114,7 +121,17 @@ impl Follow {
                         Subscription::Pending(rx) => self.early = Some(rx),
                     }
                 }
-                () = tokio::time::sleep_until(self.grace_end), if waiting => return Step::NeverAppeared,
+                () = tokio::time::sleep_until(self.grace_end), if waiting => {
+                    // "No such job" only when the shared backend could say so.
+                    match self.state.lookup(&self.id).await {
+                        // Copied in just now: the creation signal fires next.
+                        Ok(Some(_)) => {
+                            self.grace_end = tokio::time::Instant::now() + self.state.config.grace;
+                        }
+                        Ok(None) => return Step::NeverAppeared,
+                        Err(unavailable) => return Step::Unavailable(unavailable),
+                    }
+                }
                 () = sleep_until_opt(self.token_expiry) => return Step::TokenExpired,
             }
         }

@@ -143,6 +143,7 @@ impl Conn {
 
     async fn on_step(&mut self, follow: Follow, step: Step, subs: &mut Followers) -> Flow {
         let id = follow.id().as_str().to_owned();
+        let unavailable_text;
         let (code, message) = match step {
             Step::State(published) => {
                 let finished = published.progress.is_terminal();
@@ -165,6 +166,15 @@ impl Conn {
                 WireErrorCode::UnknownProcess,
                 "no job with this process_id appeared in time",
             ),
+            // The job may exist: the shared job store cannot be asked now. A
+            // per-job answer, so the socket and its other jobs go on.
+            Step::Unavailable(unavailable) => {
+                unavailable_text = format!(
+                    "the job store is not reachable yet; subscribe to this job again in {} ms",
+                    unavailable.retry_after_ms
+                );
+                (WireErrorCode::Unavailable, unavailable_text.as_str())
+            }
             Step::TokenExpired => (WireErrorCode::TokenExpired, "the token has expired"),
         };
         self.job_error(&id, code, message).await

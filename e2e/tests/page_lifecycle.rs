@@ -1,0 +1,269 @@
+//! The browser's own page lifecycle: a tab frozen by Chromium (DevTools
+//! `Page.setWebLifecycleState`) while its socket went silent.
+
+use std::time::Duration;
+
+use serde_json::json;
+use upload_progress_e2e::browser::BrowserKind;
+use upload_progress_e2e::checks::Expect;
+use upload_progress_e2e::scenario::{self, Harness};
+use upload_progress_e2e::{fail, pages, stats, Result};
+
+const WAIT: Duration = Duration::from_secs(20);
+/// Long enough that a stall threshold stretched by the freeze (about three
+/// quarters of it, plus the 5 s check) would exceed the 10 s allowed.
+const FREEZE: Duration = Duration::from_secs(20);
+/// What the page may take after waking to show the job's true state.
+const TRUTH_AFTER_WAKE: Duration = Duration::from_secs(10);
+
+/// Frozen, and meanwhile the server stops answering on the socket (the
+/// stall fault) after one more frame, which the browser queues. On wake
+/// the page must not trust the queued frame: within 10 s it shows the
+/// server's state, without a burst of new sockets, and it never says
+/// "connected" for the silent socket after waking.
+async fn frozen_tab_with_a_silent_socket(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    let mut rec = pages::open_embed(&h.browser, h.api.base()).await?;
+    let id = format!("frozen_{kind}");
+    // 4 stages x 10 steps x 1 s: 40 s.
+    h.api.start_scripted(&id, 1000, 10).await?;
+    // The heartbeat of the defaults (30 s, 10 s to answer): a fast one
+    // would find the silent socket on its own and prove nothing here.
+    let options = pages::fast_options_with(json!({
+        "heartbeatIntervalMs": 30000,
+        "pongTimeoutMs": 10000,
+    }));
+    pages::mount(&h.browser, &id, options).await?;
+    h.wait_live(&mut rec, &id, WAIT).await?;
+    rec.drain(&h.browser).await?;
+    let since = rec.widget(&id).len();
+
+    h.browser.set_frozen(true).await?;
+    h.say("page frozen");
+    // One frame more reaches the browser and waits in its queue.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    h.api.stall_sockets(60_000).await?;
+    h.say("fault: stall_sockets 60 s");
+    tokio::time::sleep(FREEZE).await;
+    let before = stats::read(&h.api).await?;
+    let opened_before = before.jobs.get(&id).map(|j| j.ws_opened).unwrap_or(0);
+    let server_seq = h.api.progress(&id).await?.seq;
+    h.browser.set_frozen(false).await?;
+    h.say(format!(
+        "page active again; the server is at seq {server_seq}"
+    ));
+    h.watch_until(
+        &mut rec,
+        "the true state within 10 s of waking",
+        TRUTH_AFTER_WAKE,
+        |r| r.latest(&id).is_some_and(|row| row.seq >= server_seq),
+    )
+    .await?;
+    let after = stats::read(&h.api).await?;
+    let opened_after = after.jobs.get(&id).map(|j| j.ws_opened).unwrap_or(0);
+    h.say(format!(
+        "sockets opened across the wake: {opened_before} -> {opened_after}"
+    ));
+    if opened_after > opened_before + 2 {
+        return Err(fail(format!(
+            "a burst of sockets after the wake: {opened_before} -> {opened_after}"
+        )));
+    }
+    let stale_connected: Vec<String> = rec.widget(&id)[since..]
+        .iter()
+        .filter(|row| row.connection == "connected" && row.seq < server_seq)
+        .map(scenario::describe)
+        .collect();
+    if !stale_connected.is_empty() {
+        return Err(fail(format!(
+            "showed connected with old data after the wake: {stale_connected:?}"
+        )));
+    }
+
+    h.api.clear_faults().await?;
+    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
+        .await?;
+    h.verify(&mut rec, &id, &id, Expect { every_stage: false })
+        .await?;
+    pages::unmount_all(&h.browser).await?;
+    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
+    h.finish().await;
+    Ok(())
+}
+
+/// A laptop closed and opened again: the page is frozen, and meanwhile
+/// the server restarts (every socket gets `server_shutdown` and close
+/// 1012), so the socket's peer is gone when the page wakes. Within 10 s of
+/// waking the page shows the server's state on exactly one socket.
+async fn frozen_tab_across_a_server_restart(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    let mut rec = pages::open_embed(&h.browser, h.api.base()).await?;
+    let id = format!("wake_{kind}");
+    // 4 stages x 8 steps x 1 s: 32 s.
+    h.api.start_scripted(&id, 1000, 8).await?;
+    pages::mount(&h.browser, &id, pages::fast_options()).await?;
+    h.wait_live(&mut rec, &id, WAIT).await?;
+
+    h.browser.set_frozen(true).await?;
+    h.say("page frozen");
+    h.api.restart().await?;
+    h.say("fault: restart (server_shutdown, close 1012)");
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let server_seq = h.api.progress(&id).await?.seq;
+    h.browser.set_frozen(false).await?;
+    h.say(format!(
+        "page active again; the server is at seq {server_seq}"
+    ));
+    h.watch_until(
+        &mut rec,
+        "the true state on a live socket within 10 s of waking",
+        TRUTH_AFTER_WAKE,
+        |r| {
+            r.latest(&id)
+                .is_some_and(|row| row.seq >= server_seq && scenario::is_live(row))
+        },
+    )
+    .await?;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let reading = stats::read(&h.api).await?;
+    let active = reading.jobs.get(&id).map(|j| j.ws_active).unwrap_or(0);
+    h.say(format!("sockets open for the job after the wake: {active}"));
+    if active != 1 {
+        return Err(fail(format!("{active} sockets open after the wake")));
+    }
+
+    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
+        .await?;
+    h.verify(&mut rec, &id, &id, Expect { every_stage: false })
+        .await?;
+    pages::unmount_all(&h.browser).await?;
+    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
+    h.finish().await;
+    Ok(())
+}
+
+/// Only Chromium can freeze a page through its driver.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_tab_across_a_server_restart_chromium() -> Result<()> {
+    scenario::run(
+        "frozen_tab_across_a_server_restart",
+        BrowserKind::Chromium,
+        frozen_tab_across_a_server_restart,
+    )
+    .await
+}
+
+/// Only Chromium can freeze a page through its driver.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn frozen_tab_with_a_silent_socket_chromium() -> Result<()> {
+    scenario::run(
+        "frozen_tab_with_a_silent_socket",
+        BrowserKind::Chromium,
+        frozen_tab_with_a_silent_socket,
+    )
+    .await
+}
+
+/// Records every `pageshow`'s `persisted` in the page itself: a page
+/// restored from the back/forward cache keeps its script state, a reloaded
+/// one starts without this array.
+const WATCH_PAGESHOW_JS: &str = r#"
+window.__uprShows = [];
+window.addEventListener("pageshow", (e) => window.__uprShows.push(e.persisted));
+return true;
+"#;
+
+/// Leaves the page mid-job for another one and comes back with the
+/// browser's own history. The page must come from the back/forward cache
+/// (`pageshow.persisted`), show the job's true state within 1 s, hold
+/// exactly one socket, and never show "connected" with older data.
+async fn back_forward_cache(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    let mut rec = pages::open_embed(&h.browser, h.api.base()).await?;
+    let id = format!("bfcache_{kind}");
+    // 4 stages x 8 steps x 1 s: 32 s.
+    h.api.start_scripted(&id, 1000, 8).await?;
+    pages::mount(&h.browser, &id, pages::fast_options()).await?;
+    h.wait_live(&mut rec, &id, WAIT).await?;
+    h.browser.exec(WATCH_PAGESHOW_JS, vec![]).await?;
+    rec.drain(&h.browser).await?;
+    let since = rec.widget(&id).len();
+
+    h.browser
+        .client
+        .goto(&format!("{}/embed/index.html?away", h.api.base()))
+        .await?;
+    h.say("navigated away");
+    // The job moves on while the page sits in the cache.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let server_seq = h.api.progress(&id).await?.seq;
+    h.browser.client.back().await?;
+    h.say(format!("back; the server is at seq {server_seq}"));
+    let shows = h.browser.exec("return window.__uprShows;", vec![]).await?;
+    if shows != json!([true]) {
+        return Err(fail(format!(
+            "the page did not come back from the back/forward cache (pageshow.persisted: {shows})"
+        )));
+    }
+    h.watch_until(
+        &mut rec,
+        "the true state within 1 s of the restore",
+        Duration::from_secs(1),
+        |r| r.latest(&id).is_some_and(|row| row.seq >= server_seq),
+    )
+    .await?;
+    h.wait_live(&mut rec, &id, WAIT).await?;
+    // Exactly one socket once the restore settled.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let reading = stats::read(&h.api).await?;
+    let active = reading.jobs.get(&id).map(|j| j.ws_active).unwrap_or(0);
+    h.say(format!(
+        "sockets open for the job after the restore: {active}"
+    ));
+    if active != 1 {
+        return Err(fail(format!("{active} sockets open after the restore")));
+    }
+    let stale_connected: Vec<String> = rec.widget(&id)[since..]
+        .iter()
+        .filter(|row| row.connection == "connected" && row.seq < server_seq)
+        .map(scenario::describe)
+        .collect();
+    if !stale_connected.is_empty() {
+        return Err(fail(format!(
+            "showed connected with old data after the restore: {stale_connected:?}"
+        )));
+    }
+
+    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
+        .await?;
+    h.verify(&mut rec, &id, &id, Expect { every_stage: false })
+        .await?;
+    pages::unmount_all(&h.browser).await?;
+    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
+    h.finish().await;
+    Ok(())
+}
+
+/// Chromium only: Firefox ESR under geckodriver here never restored this
+/// page from its cache (`pageshow.persisted` never true: the page reloads),
+/// so it cannot show what the test is about.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_forward_cache_chromium() -> Result<()> {
+    scenario::run(
+        "back_forward_cache",
+        BrowserKind::Chromium,
+        back_forward_cache,
+    )
+    .await
+}
+
+/// The same in WebKitGTK's MiniBrowser (its page cache).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn back_forward_cache_webkit() -> Result<()> {
+    scenario::run(
+        "back_forward_cache",
+        BrowserKind::WebKit,
+        back_forward_cache,
+    )
+    .await
+}
