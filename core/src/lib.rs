@@ -120,6 +120,7 @@
 
 mod close_code;
 mod message;
+pub mod page;
 mod process_id;
 mod progress;
 pub mod protocol;

@@ -52,8 +52,8 @@
 //!   with a reason saying why; liveness failures use 4000.
 
 pub(crate) mod backoff;
-mod conditions;
-mod errors;
+pub(crate) mod conditions;
+pub(crate) mod errors;
 mod events;
 mod frame;
 mod io;
@@ -64,9 +64,9 @@ mod recovery;
 #[allow(clippy::module_inception)]
 mod session;
 mod socket;
-mod state;
+pub(crate) mod state;
 mod status;
-mod time;
+pub(crate) mod time;
 mod timers;
 mod urls;
 mod view;
