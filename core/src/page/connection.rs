@@ -34,6 +34,11 @@ pub struct PageConnection {
     pub(super) not_before: Option<At>,
     /// The set's ETag from the last poll answer; dropped when the set changes.
     pub(super) etag: Option<String>,
+    /// Bumped whenever the set changes, so an answer to a poll of an older
+    /// set cannot leave its ETag for the new one.
+    pub(super) set_version: u64,
+    /// The set version the poll in flight asked for.
+    pub(super) polled_version: u64,
     /// An SSE stream (active or probe) reopens with the new set at this time.
     pub(super) resync_at: Option<At>,
     pub(super) last_heard: Option<At>,
@@ -57,6 +62,8 @@ impl PageConnection {
             started: false,
             not_before: None,
             etag: None,
+            set_version: 0,
+            polled_version: 0,
             resync_at: None,
             last_heard: None,
             next_id: 1,
@@ -208,7 +215,7 @@ impl PageConnection {
         if !self.jobs.subscribe(sub, now) {
             return;
         }
-        self.etag = None;
+        self.set_changed();
         if matches!(self.phase, Phase::Idle) {
             self.connect(now);
             return;
@@ -266,7 +273,7 @@ impl PageConnection {
     /// A job left the set: tell the transport, and close everything when
     /// it was the last.
     fn job_left(&mut self, job: &ProcessId, now: At) {
-        self.etag = None;
+        self.set_changed();
         if self.jobs.is_empty() {
             self.close_all("no jobs left");
             self.phase = Phase::Idle;
@@ -291,6 +298,12 @@ impl PageConnection {
         if sse {
             self.schedule_resync(now);
         }
+    }
+
+    /// The set of jobs (or a job's token) changed: the ETag no longer applies.
+    pub(super) fn set_changed(&mut self) {
+        self.etag = None;
+        self.set_version += 1;
     }
 
     fn schedule_resync(&mut self, now: At) {
@@ -379,7 +392,7 @@ impl PageConnection {
         j.token = Some(token);
         j.token_due = None;
         j.awaiting_snapshot = true;
-        self.etag = None;
+        self.set_changed();
         self.send_subscription(job, now);
     }
 

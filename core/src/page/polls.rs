@@ -29,6 +29,7 @@ impl PageConnection {
             request,
             sent_at: now,
         });
+        self.polled_version = self.set_version;
         let etag = self.etag.clone();
         self.push(PageAction::Poll {
             request,
@@ -61,7 +62,9 @@ impl PageConnection {
         match outcome {
             Some(SetPollOutcome::Jobs { jobs, etag }) => {
                 self.last_heard = Some(now);
-                self.etag = etag;
+                if self.polled_version == self.set_version {
+                    self.etag = etag;
+                }
                 for (job, entry) in jobs {
                     match entry {
                         JobPoll::Progress(progress) => self.apply(&job, progress, now),
