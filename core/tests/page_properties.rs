@@ -14,7 +14,8 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use proptest::prelude::*;
 use upload_progress_core::page::{
-    ConnId, JobPoll, PageAction, PageConnection, PageInput, Rung, SetPollOutcome, Subscription,
+    ConnId, JobPoll, JobRefusal, PageAction, PageConnection, PageInput, Rung, SetPollOutcome,
+    Subscription,
 };
 use upload_progress_core::session::{RequestId, SessionOptions};
 use upload_progress_core::{JobState, ProcessId, Progress};
@@ -42,6 +43,9 @@ enum Op {
     FailPolls(bool),
     /// The transport's stream goes silent without closing.
     Stall,
+    /// The server refuses job `n`'s token on the stream carrying it (a
+    /// per-job error frame); the provider has a fresh one.
+    RefuseToken(u8),
     Offline,
     Online,
     Hide,
@@ -60,6 +64,7 @@ fn op() -> impl Strategy<Value = Op> {
         1 => any::<bool>().prop_map(Op::RefuseSse),
         1 => any::<bool>().prop_map(Op::FailPolls),
         1 => Just(Op::Stall),
+        1 => (0..JOBS).prop_map(Op::RefuseToken),
         1 => Just(Op::Offline),
         1 => Just(Op::Online),
         1 => Just(Op::Hide),
@@ -99,6 +104,11 @@ struct Sim {
     /// Progress shown per job since it was last subscribed.
     shown: BTreeMap<ProcessId, Progress>,
     ended: Vec<(ProcessId, JobState)>,
+    /// Jobs a frame reached since their token was last refused: the
+    /// connection has proof their token worked, so one more refusal is
+    /// answered by a refresh, not a failure.
+    token_proven: BTreeSet<ProcessId>,
+    refreshes: usize,
 }
 
 impl Sim {
@@ -141,6 +151,8 @@ impl Sim {
             followed: BTreeSet::new(),
             shown: BTreeMap::new(),
             ended: Vec::new(),
+            token_proven: BTreeSet::new(),
+            refreshes: 0,
         };
         sim.input(PageInput::Start);
         sim
@@ -232,10 +244,14 @@ impl Sim {
             PageAction::CancelPoll { request } => {
                 self.polls.remove(&request);
             }
-            PageAction::RefreshToken { job } => self.pending.push_back(PageInput::TokenReady {
-                job,
-                token: Some("fresh".into()),
-            }),
+            PageAction::RefreshToken { job } => {
+                // The provider answers at once.
+                self.refreshes += 1;
+                self.input(PageInput::TokenReady {
+                    job,
+                    token: Some("fresh".into()),
+                });
+            }
             PageAction::JobProgress { job, progress } => {
                 assert!(
                     self.followed.contains(&job),
@@ -309,6 +325,9 @@ impl Sim {
                 _ => true,
             };
             if held {
+                if let PageInput::Frame { job, .. } = &frame {
+                    self.token_proven.insert(job.clone());
+                }
                 self.input(frame);
             }
         }
@@ -385,6 +404,26 @@ impl Sim {
             Op::Stall => {
                 if let Some(s) = self.streams.values_mut().next() {
                     s.stalled = true;
+                }
+            }
+            Op::RefuseToken(n) => {
+                let id = job(n);
+                if !self.token_proven.remove(&id) {
+                    return;
+                }
+                let carrier = self
+                    .streams
+                    .iter_mut()
+                    .find(|(_, s)| s.open && !s.stalled && s.subs.contains_key(&id));
+                if let Some((conn, s)) = carrier {
+                    // The server drops the refused subscription.
+                    s.subs.remove(&id);
+                    let conn = *conn;
+                    self.input(PageInput::JobError {
+                        conn,
+                        job: id,
+                        refusal: JobRefusal::BadToken,
+                    });
                 }
             }
             Op::Offline => {
