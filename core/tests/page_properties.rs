@@ -6,8 +6,9 @@
 //! Checked after every step: the shell holds exactly the streams the
 //! connection holds (nothing leaks, nothing is used after its close), at
 //! most two (the transport and a probe of the rung directly above it),
-//! nothing open while no job is followed, and no job's shown progress
-//! ever goes back. Checked at the end, once the faults stop: every job
+//! nothing open while no job is followed, something always scheduled
+//! while jobs are followed online and visible, and no job's shown
+//! progress ever goes back. Checked at the end, once the faults stop: every job
 //! still followed ended in its true final state, and no job failed.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -475,6 +476,16 @@ impl Sim {
             assert!(
                 held.is_empty() && !self.page.poll_in_flight(),
                 "nothing open for no job"
+            );
+        }
+        if !followed.is_empty() && !self.offline && !self.hidden {
+            // Never stuck: something is always scheduled (a retry, a
+            // poll, a probe, a heartbeat or a connect timeout).
+            let next = self.page.poll_timeout();
+            assert!(
+                next.is_some(),
+                "nothing scheduled: {:?}",
+                self.page.status()
             );
         }
     }
