@@ -525,3 +525,28 @@ fn stop_is_final() {
     assert_eq!(page.opens().len(), 1);
     assert_eq!(page.status(), PageStatus::Stopped);
 }
+
+#[test]
+fn showing_the_page_retries_at_once_but_a_burst_costs_one_attempt() {
+    let (mut page, conn) = live_socket(1);
+    page.close(conn, 1006);
+    page.advance(500);
+    page.input(PageInput::PageShow);
+    assert_eq!(
+        page.opens().len(),
+        1,
+        "a stream started 500 ms ago: no new attempt"
+    );
+    page.advance(500);
+    page.input(PageInput::PageShow);
+    assert_eq!(page.opens().len(), 2, "the wait is skipped");
+    let (fresh, _) = page.last_open();
+    page.close(fresh, 1006);
+    page.input(PageInput::Online);
+    page.input(PageInput::PageShow);
+    assert_eq!(
+        page.opens().len(),
+        2,
+        "the burst right after cost nothing more"
+    );
+}

@@ -10,6 +10,7 @@ use super::ladder::Ladder;
 use super::state::{Phase, Probe};
 use crate::session::backoff::Rng;
 use crate::session::conditions::Network;
+use crate::session::lifecycle::RETRY_NOW_MIN_GAP_MS;
 use crate::session::state::Polls;
 use crate::session::time::At;
 use crate::session::{errors, Millis, SessionOptions, StatusError};
@@ -42,6 +43,10 @@ pub struct PageConnection {
     /// An SSE stream (active or probe) reopens with the new set at this time.
     pub(super) resync_at: Option<At>,
     pub(super) last_heard: Option<At>,
+    /// When a stream or a poll last started, so a burst of lifecycle
+    /// events costs one attempt.
+    pub(super) last_stream_start: Option<At>,
+    pub(super) last_poll_sent: Option<At>,
     next_id: u64,
     actions: VecDeque<PageAction>,
     announced: PageStatus,
@@ -66,6 +71,8 @@ impl PageConnection {
             polled_version: 0,
             resync_at: None,
             last_heard: None,
+            last_stream_start: None,
+            last_poll_sent: None,
             next_id: 1,
             actions: VecDeque::new(),
             announced: PageStatus::Idle,
@@ -194,6 +201,8 @@ impl PageConnection {
                 if matches!(self.phase, Phase::Paused) {
                     self.phase = Phase::Idle;
                     self.connect(now);
+                } else {
+                    self.retry_now(now);
                 }
             }
             PageInput::Reconnect => {
@@ -398,15 +407,29 @@ impl PageConnection {
 
     fn on_online(&mut self, now: At) {
         self.network = Network::Online;
-        let not_before = self.not_before.filter(|at| *at > now);
+        self.retry_now(now);
+    }
+
+    /// Skips the wait, as the one-job session does: a backoff retries now,
+    /// polling polls now. Not while offline, not before the server's wait,
+    /// and not twice within `RETRY_NOW_MIN_GAP_MS`, so a burst of
+    /// lifecycle events costs one attempt.
+    fn retry_now(&mut self, now: At) {
+        if self.offline() || self.not_before.is_some_and(|at| now < at) {
+            return;
+        }
+        let recent = |at: Option<At>| at.is_some_and(|t| now.since(t) < RETRY_NOW_MIN_GAP_MS);
         match &mut self.phase {
-            Phase::Backoff { retry_at, .. } => *retry_at = not_before.unwrap_or(now),
+            Phase::Backoff { retry_at, .. } if !recent(self.last_stream_start) => {
+                *retry_at = now;
+            }
             Phase::Polling {
                 polls: Polls::Due(at),
                 ..
-            } => *at = now,
+            } if !recent(self.last_poll_sent) => *at = now,
             _ => {}
         }
+        self.run_due_timers(now, &[]);
     }
 
     /// Closes the transport, the probe, the bridge and any poll in flight.

@@ -30,6 +30,7 @@ impl PageConnection {
             sent_at: now,
         });
         self.polled_version = self.set_version;
+        self.last_poll_sent = Some(now);
         let etag = self.etag.clone();
         self.push(PageAction::Poll {
             request,

@@ -57,6 +57,7 @@ impl PageConnection {
             _ => Vec::new(),
         };
         self.push(PageAction::Open { conn, rung, jobs });
+        self.last_stream_start = Some(now);
         Stream::new(conn, rung, now)
     }
 

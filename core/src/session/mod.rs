@@ -57,7 +57,7 @@ pub(crate) mod errors;
 mod events;
 mod frame;
 mod io;
-mod lifecycle;
+pub(crate) mod lifecycle;
 mod options;
 mod polling;
 mod recovery;
