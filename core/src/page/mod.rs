@@ -37,6 +37,13 @@
 //! - **Lifecycle.** Offline pauses retries, polls and probes; online
 //!   resumes them at once. Pagehide closes everything until pageshow.
 //!   Reconnect starts again at the top rung with fresh counts. Stop is final.
+//! - **Knobs.** The connection reads the session's [`SessionOptions`]
+//!   except `auto_retry` and `token_refresh_margin_ms`: a connection shared
+//!   by every widget of a page always retries (one widget's setting must
+//!   not stop the others), and tokens are refreshed after a refusal, per
+//!   job, not ahead of an expiry.
+//!
+//! [`SessionOptions`]: crate::session::SessionOptions
 
 mod connection;
 mod io;
