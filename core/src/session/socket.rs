@@ -116,19 +116,7 @@ impl Session {
                 proven_now = Some(slot.attempt);
             }
             // The rhythm of updates while the job runs, for stall checks.
-            slot.rhythm = Some(match slot.rhythm {
-                Some(r) if was_running => {
-                    let gap = now.since(r.last_at);
-                    Rhythm {
-                        last_at: now,
-                        gap_ms: Some(r.gap_ms.map_or(gap, |g| (3 * g + gap) / 4)),
-                    }
-                }
-                _ => Rhythm {
-                    last_at: now,
-                    gap_ms: None,
-                },
-            });
+            slot.rhythm = Some(Rhythm::after_frame(slot.rhythm, was_running, now));
         }
         if let Some(attempt) = proven_now {
             self.event(SessionEvent::SocketLive { attempt });
