@@ -1,4 +1,5 @@
-//! The page connection: one transport that follows N jobs for a whole page.
+//! The page connection: one transport that follows N jobs for a whole page,
+//! and (`wire`) the v1.1 messages it and the server exchange.
 //!
 //! Same sans-IO API as [`crate::session::Session`]: `handle(input, now)`,
 //! `handle_timeout(now)`, `poll_timeout()`, `poll_action()`.
@@ -53,9 +54,14 @@ mod polls;
 mod state;
 mod streams;
 mod timers;
+pub mod wire;
 
 pub use connection::{PageConnection, SSE_RESYNC_DELAY_MS};
 pub use io::{
     ConnId, JobPoll, JobRefusal, PageAction, PageInput, PageStatus, Rung, SetPollOutcome,
     Subscription,
+};
+pub use wire::{
+    set_etag, split_list, JobRef, PageClientMessage, PageServerMessage, SetEntry, SetPollResponse,
+    LIST_SEPARATOR, MAX_SUBSCRIPTIONS,
 };
