@@ -119,7 +119,9 @@
 //! ```
 
 mod close_code;
+pub mod display;
 mod message;
+pub mod names;
 mod process_id;
 mod progress;
 pub mod protocol;
