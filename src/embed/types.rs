@@ -7,7 +7,10 @@
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
-pub(crate) const EMBED_TYPES: &str = r#"
+const EMBED_TS: &str = EMBED_TYPES;
+
+/// The declarations, also read by the tests below.
+const EMBED_TYPES: &str = r#"
 /** Lifecycle of a job; `completed`, `failed` and `cancelled` are final. */
 export type JobState = "pending" | "running" | "completed" | "failed" | "cancelled";
 
