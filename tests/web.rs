@@ -1554,7 +1554,7 @@ async fn wait_for_events(log: &EventLog, want: &[&str]) {
 }
 
 #[wasm_bindgen_test]
-async fn on_event_tells_the_page_every_decision() {
+async fn the_on_event_prop_tells_the_page_every_decision() {
     use upload_progress_core::session::SessionEvent;
     clear_faults().await;
     let id = unique_id("on_event");
@@ -1598,8 +1598,12 @@ async fn on_event_tells_the_page_every_decision() {
     )
     .await;
     drop(handle);
+}
 
-    // The embed API's `onEvent` gets the same decisions as plain objects.
+#[wasm_bindgen_test]
+async fn on_event_of_the_embed_api_tells_the_page_every_decision() {
+    clear_faults().await;
+    // The same decisions as plain objects with their `type`.
     let id = unique_id("on_event_js");
     let token = start_job(&id, 300, 10).await;
     let log: EventLog = Arc::default();
