@@ -35,8 +35,10 @@ TOOLS="$ROOT/tools/package-check"
 check_cargo() {
   log "cargo package: core (verified), component, server, conformance kit"
   cargo package -p upload-progress-core --allow-dirty
-  cargo package -p upload-progress-robust -p upload-progress-server -p upload-progress-conformance \
-    --no-verify --allow-dirty
+  # Together: the others depend on the core, which is not on crates.io yet,
+  # and cargo resolves it from the packages of the same call.
+  cargo package -p upload-progress-core -p upload-progress-robust -p upload-progress-server \
+    -p upload-progress-conformance --no-verify --allow-dirty
 }
 
 check_npm() {
