@@ -6,14 +6,16 @@
 use super::{ErrorKind, StatusError};
 
 impl ErrorKind {
-    /// What a user can do about an error of this kind.
+    /// What a user can do about an error of this kind: the one English
+    /// text, used by the status, the embed's `onError` and the widget's
+    /// default labels alike.
     pub fn hint(self) -> &'static str {
         match self {
             Self::Auth => "Sign in again or reload the page, then press Reconnect.",
             Self::Network => {
-                "Check your internet connection; progress resumes on its own when it is back."
+                "Check your internet connection; progress resumes when it is back, or press Reconnect."
             }
-            Self::Server => "The server is having trouble; progress is retried automatically.",
+            Self::Server => "The server is having trouble; press Reconnect to try again in a moment.",
             Self::Policy => "Reload the page; if this keeps happening, contact support.",
             Self::NotFound => "Check the link, or start the upload again.",
             Self::Job => "Start the job again, or contact support if it keeps failing.",

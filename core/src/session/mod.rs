@@ -71,6 +71,7 @@ mod timers;
 mod urls;
 mod view;
 
+pub use crate::names::ConnectionKind;
 pub use events::SessionEvent;
 pub use frame::{
     bar_animates, Flush, PendingView, BAR_ANIMATION_MIN_GAP_MS, FRAME_FALLBACK_MS,
