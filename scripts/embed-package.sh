@@ -23,6 +23,8 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 wasm-bindgen --target web --out-dir "$OUT" "$raw"
 optimise_wasm "$OUT/upload_progress_embed_bg.wasm"
+# wasm-streams' stream classes come with Leptos but are not this package's API.
+node embed/strip-foreign-exports.mjs "$OUT/upload_progress_embed.js" "$OUT/upload_progress_embed.d.ts"
 minify_js "$OUT/upload_progress_embed.js"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 sed "s/@VERSION@/$version/" embed/package.json.in >"$OUT/package.json"

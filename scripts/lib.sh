@@ -153,6 +153,10 @@ prepare_browser_run() {
   if [ ! -f "$UPR_DIST/embed/pkg/upload_progress_embed.js" ]; then
     bash "$ROOT/scripts/embed-package.sh" "$UPR_DIST/embed/pkg"
   fi
+  # The bundled page installs that package from its tarball (scripts/package-check.sh).
+  if [ ! -f "$UPR_DIST/bundled/index.html" ]; then
+    PKG="$UPR_DIST/embed/pkg" UPR_DIST="$UPR_DIST" bash "$ROOT/scripts/package-check.sh" npm
+  fi
   if [ -z "${UPR_SERVER_BIN:-}" ]; then
     log "building the dev server"
     cargo build --release -p upload-progress-server --features cli

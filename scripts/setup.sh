@@ -76,6 +76,14 @@ if ! "$MINIFY_DIR/node_modules/.bin/terser" --version 2>/dev/null | grep -q '5.5
   log "installing terser (npm)"
   (cd "$MINIFY_DIR" && npm ci --no-audit --no-fund --loglevel=error)
 fi
+# TypeScript and esbuild from npm check the packed embed package as a user
+# installs it (scripts/package-check.sh).
+PACKAGE_CHECK_DIR="$(cd "$(dirname "$0")/.." && pwd)/tools/package-check"
+if ! "$PACKAGE_CHECK_DIR/node_modules/.bin/tsc" --version 2>/dev/null | grep -q '7.0.2' \
+  || ! "$PACKAGE_CHECK_DIR/node_modules/.bin/esbuild" --version 2>/dev/null | grep -q '0.28.2'; then
+  log "installing typescript and esbuild (npm)"
+  (cd "$PACKAGE_CHECK_DIR" && npm ci --no-audit --no-fund --loglevel=error)
+fi
 # Plain `trunk build` / `trunk serve` (without scripts/lib.sh's PATH) look for
 # Trunk.toml's wasm_opt version in trunk's tool cache before downloading it:
 # a link there to the npm binary makes them work offline.

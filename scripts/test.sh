@@ -85,13 +85,17 @@ GECKODRIVER=$(command -v geckodriver) cargo test --target wasm32-unknown-unknown
 stop_dev_server
 stop_fastapi
 
-log "release build of the demo (trunk build --release)"
-trunk build --release
+# Plain trunk, as a developer runs it: without the tool folders on PATH.
+bash scripts/package-check.sh trunk
 report_bundle_size
 
 log "embed package for pages without Leptos (dist/embed/pkg), axe-core on its page"
 bash scripts/embed-package.sh
 SERVER_BIN="$SERVER_BIN" bash scripts/a11y.sh
+
+# cargo package of every publishable crate; the embed package packed,
+# installed, type-checked and bundled into dist/bundled (the e2e suite loads it).
+bash scripts/package-check.sh cargo npm
 
 log "size: what a Leptos app pays for the component, the embed package, budgets"
 bash scripts/check-size.sh

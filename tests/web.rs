@@ -281,31 +281,55 @@ async fn rerendering_the_parent_and_changing_the_filename_open_no_new_socket() {
     let token = start_job(&id, 300, 10).await;
     let host = container();
     let (filename, set_filename) = signal("first.pdf".to_owned());
-    let (renders, set_renders) = signal(0u32);
+    // The parent's children: row 0 is the widget, the others plain rows.
+    // Every change re-renders the keyed list around the widget, inserting
+    // and removing its siblings and so moving its element.
+    let (rows, set_rows) = signal(vec![0u32]);
     let widget_id = id.clone();
     let handle = leptos::mount::mount_to(host.clone(), move || {
+        let widget_id = widget_id.clone();
+        let token = token.clone();
         view! {
-            <div class="parent" data-renders=move || renders.get().to_string()>
-                <p class="parent__count">{move || format!("parent state {}", renders.get())}</p>
-                <UploadProgressRobust
-                    process_id=widget_id.clone()
-                    filename=filename
-                    token=token.clone()
-                    ws_base=ws_base()
-                    http_base=server()
-                    session_options=fast_options()
-                />
+            <div class="parent">
+                <For each=move || rows.get() key=|row| *row let:row>
+                    {if row == 0 {
+                        view! {
+                            <UploadProgressRobust
+                                process_id=widget_id.clone()
+                                filename=filename
+                                token=token.clone()
+                                ws_base=ws_base()
+                                http_base=server()
+                                session_options=fast_options()
+                            />
+                        }
+                            .into_any()
+                    } else {
+                        view! { <p class="parent__row">{format!("row {row}")}</p> }.into_any()
+                    }}
+                </For>
             </div>
         }
     });
     let host: Element = host.into();
     wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+    let root = widget(&host).unwrap();
 
-    for i in 1..=5 {
-        set_renders.set(i);
+    for i in 1..=5u32 {
+        set_rows.set(if i % 2 == 1 {
+            vec![i, 0, 100 + i]
+        } else {
+            vec![0, i]
+        });
         set_filename.set(format!("renamed-{i}.pdf"));
         sleep(50).await;
     }
+    let rows_shown = host.query_selector_all(".parent__row").unwrap().length();
+    assert_eq!(rows_shown, 2, "the parent re-rendered its list");
+    assert!(
+        root.is_same_node(Some(&widget(&host).unwrap())),
+        "the widget was moved, not rebuilt"
+    );
     wait_for("the new file name", 5_000.0, || {
         let shown = text(&host, ".upr__filename");
         if shown == "renamed-5.pdf" {
@@ -315,7 +339,17 @@ async fn rerendering_the_parent_and_changing_the_filename_open_no_new_socket() {
         }
     })
     .await;
-    assert_eq!(text(&host, ".parent__count"), "parent state 5");
+    // The moved widget still follows the job.
+    let seq: u64 = attr(&host, "data-seq").unwrap().parse().unwrap_or(0);
+    wait_for("a newer seq after the re-renders", 5_000.0, || {
+        let now: u64 = attr(&host, "data-seq").unwrap().parse().unwrap_or(0);
+        if now > seq {
+            Ok(())
+        } else {
+            Err(format!("still {now}"))
+        }
+    })
+    .await;
     let s = stats(&id).await;
     assert_eq!(s.ws_opened, 1, "no reconnect on re-render or rename: {s:?}");
     assert_eq!(s.ws_active, 1, "the one socket is still open: {s:?}");
@@ -1367,4 +1401,340 @@ fn the_embed_api_takes_labels_by_name() {
         mount_upload_progress(container(), options.into()).is_err(),
         "labels that are not an object are refused"
     );
+}
+
+/// The page-level listeners (on `window` and `document`) of the kinds the
+/// session follows, added and not yet removed since `watch()`: the test
+/// wraps `addEventListener` / `removeEventListener` on both until dropped.
+struct PageListeners(wasm_bindgen::JsValue);
+
+impl PageListeners {
+    const KINDS: [&'static str; 5] = [
+        "visibilitychange",
+        "online",
+        "offline",
+        "pagehide",
+        "pageshow",
+    ];
+
+    fn watch() -> Self {
+        let install = js_sys::Function::new_no_args(
+            r#"
+            const entries = [];
+            const undo = [];
+            for (const [where, target] of [["window", window], ["document", document]]) {
+              const add = target.addEventListener;
+              const remove = target.removeEventListener;
+              target.addEventListener = function (type, f, options) {
+                entries.push({ where, type, f });
+                return add.call(this, type, f, options);
+              };
+              target.removeEventListener = function (type, f, options) {
+                const i = entries.findIndex((e) => e.where === where && e.type === type && e.f === f);
+                if (i >= 0) entries.splice(i, 1);
+                return remove.call(this, type, f, options);
+              };
+              undo.push(() => { delete target.addEventListener; delete target.removeEventListener; });
+            }
+            return {
+              live: () => entries.map((e) => e.where + ":" + e.type),
+              restore: () => undo.forEach((u) => u()),
+            };
+            "#,
+        );
+        Self(install.call0(&wasm_bindgen::JsValue::NULL).unwrap())
+    }
+
+    /// `window:online`, `document:visibilitychange`, ... still registered.
+    fn live(&self) -> Vec<String> {
+        let live: js_sys::Function = js_sys::Reflect::get(&self.0, &"live".into())
+            .unwrap()
+            .unchecked_into();
+        js_sys::Array::from(&live.call0(&self.0).unwrap())
+            .iter()
+            .filter_map(|v| v.as_string())
+            .filter(|name| Self::KINDS.iter().any(|k| name.ends_with(&format!(":{k}"))))
+            .collect()
+    }
+}
+
+impl Drop for PageListeners {
+    fn drop(&mut self) {
+        let restore: js_sys::Function = js_sys::Reflect::get(&self.0, &"restore".into())
+            .unwrap()
+            .unchecked_into();
+        restore.call0(&self.0).unwrap();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn unmounting_removes_every_page_listener() {
+    clear_faults().await;
+    let id = unique_id("listeners");
+    let token = start_job(&id, 400, 10).await;
+    let watch = PageListeners::watch();
+
+    // The component.
+    let (host, handle) = mount_widget(&id, &token, fast_options());
+    wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+    let mut live = watch.live();
+    live.sort();
+    assert_eq!(
+        live,
+        [
+            "document:visibilitychange",
+            "window:offline",
+            "window:online",
+            "window:pagehide",
+            "window:pageshow"
+        ],
+        "the session follows the page's lifecycle while mounted"
+    );
+    drop(handle);
+    wait_for("no page listener after unmount", 2_000.0, || {
+        let live = watch.live();
+        if live.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{live:?}"))
+        }
+    })
+    .await;
+
+    // The embed API.
+    let host = container();
+    let host_el: Element = host.clone().into();
+    let mut embedded =
+        mount_upload_progress(host.clone(), embed_options(&id, &token)).expect("mounts");
+    wait_attr(&host_el, "data-connection", "connected", 10_000.0).await;
+    assert_eq!(watch.live().len(), 5, "{:?}", watch.live());
+    embedded.unmount();
+    wait_for("no page listener after handle.unmount()", 2_000.0, || {
+        let live = watch.live();
+        if live.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{live:?}"))
+        }
+    })
+    .await;
+
+    // A page event after unmount reaches nothing: no socket is opened.
+    let before = stats(&id).await.ws_opened;
+    dispatch_window_event("online");
+    dispatch_window_event("pageshow");
+    sleep(500).await;
+    assert_eq!(stats(&id).await.ws_opened, before);
+}
+
+/// The `type` of every event a callback received, in order.
+type EventLog = Arc<Mutex<Vec<String>>>;
+
+fn events_of(log: &EventLog) -> Vec<String> {
+    log.lock().unwrap().clone()
+}
+
+/// Waits until `log` holds `want` as a subsequence (other events may come between).
+async fn wait_for_events(log: &EventLog, want: &[&str]) {
+    wait_for("the events", 10_000.0, || {
+        let seen = events_of(log);
+        let mut rest = want.iter().peekable();
+        for kind in &seen {
+            if rest.peek().is_some_and(|w| *w == kind) {
+                rest.next();
+            }
+        }
+        if rest.peek().is_none() {
+            Ok(())
+        } else {
+            Err(format!("want {want:?} in order, got {seen:?}"))
+        }
+    })
+    .await;
+}
+
+#[wasm_bindgen_test]
+async fn the_on_event_prop_tells_the_page_every_decision() {
+    use upload_progress_core::session::SessionEvent;
+    clear_faults().await;
+    let id = unique_id("on_event");
+    let token = start_job(&id, 300, 10).await;
+    let log: EventLog = Arc::default();
+    let sink = log.clone();
+    let on_event = Callback::new(move |e: SessionEvent| {
+        let value = serde_json::to_value(&e).unwrap();
+        sink.lock()
+            .unwrap()
+            .push(value["type"].as_str().unwrap_or_default().to_owned());
+    });
+    let host = container();
+    let widget_id = id.clone();
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! {
+            <UploadProgressRobust
+                process_id=widget_id.clone()
+                token=token.clone()
+                ws_base=ws_base()
+                http_base=server()
+                session_options=fast_options()
+                on_event=on_event
+            />
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+    wait_for_events(&log, &["attempt_opened", "socket_live"]).await;
+    fault(json!({"action": "drop_sockets"})).await;
+    wait_for_events(
+        &log,
+        &[
+            "attempt_opened",
+            "socket_live",
+            "socket_closed",
+            "backoff_chosen",
+            "attempt_opened",
+            "socket_live",
+        ],
+    )
+    .await;
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn on_event_of_the_embed_api_tells_the_page_every_decision() {
+    clear_faults().await;
+    // The same decisions as plain objects with their `type`.
+    let id = unique_id("on_event_js");
+    let token = start_job(&id, 300, 10).await;
+    let log: EventLog = Arc::default();
+    let sink = log.clone();
+    let on_event =
+        Closure::<dyn Fn(wasm_bindgen::JsValue)>::new(move |e: wasm_bindgen::JsValue| {
+            let kind = js_sys::Reflect::get(&e, &"type".into()).unwrap();
+            sink.lock()
+                .unwrap()
+                .push(kind.as_string().unwrap_or_default());
+        });
+    let options = embed_options(&id, &token);
+    js_sys::Reflect::set(&options, &"onEvent".into(), on_event.as_ref()).unwrap();
+    js_sys::Reflect::set(&options, &"initialRetryMs".into(), &100.into()).unwrap();
+    let host = container();
+    let mut embedded = mount_upload_progress(host.clone(), options).expect("mounts");
+    wait_for_events(&log, &["attempt_opened", "socket_live"]).await;
+    fault(json!({"action": "drop_sockets"})).await;
+    wait_for_events(
+        &log,
+        &[
+            "socket_live",
+            "socket_closed",
+            "backoff_chosen",
+            "socket_live",
+        ],
+    )
+    .await;
+    embedded.unmount();
+}
+
+#[wasm_bindgen_test]
+async fn the_auto_retry_prop_off_stops_at_the_first_failure() {
+    clear_faults().await;
+    let id = unique_id("no_retry");
+    let token = start_job(&id, 300, 20).await;
+    let host = container();
+    let widget_id = id.clone();
+    // The prop wins over the options, whose auto_retry is on.
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! {
+            <UploadProgressRobust
+                process_id=widget_id.clone()
+                token=token.clone()
+                ws_base=ws_base()
+                http_base=server()
+                session_options=fast_options()
+                auto_retry=false
+            />
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-connection", "connected", 10_000.0).await;
+    fault(json!({"action": "drop_sockets"})).await;
+    wait_attr(&host, "data-connection", "error", 5_000.0).await;
+    // The retry delay is 100 ms: watch many of them.
+    sleep(1_000).await;
+    assert_eq!(attr(&host, "data-connection").unwrap(), "error");
+    let s = stats(&id).await;
+    assert_eq!(s.ws_opened, 1, "no socket opened on its own: {s:?}");
+    assert_eq!(s.http_requests, 0, "and no polling: {s:?}");
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn the_max_retries_prop_sets_the_attempts_before_polling() {
+    use upload_progress_core::session::SessionEvent;
+    clear_faults().await;
+    fault(json!({"action": "refuse_upgrades", "fraction": 1.0, "duration_ms": 60_000})).await;
+    let id = unique_id("max_retries");
+    let token = start_job(&id, 300, 20).await;
+    let attempts = Arc::new(AtomicU32::new(0));
+    let counted = attempts.clone();
+    let on_event = Callback::new(move |e: SessionEvent| {
+        if matches!(e, SessionEvent::AttemptOpened { probe: false, .. }) {
+            counted.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let host = container();
+    let widget_id = id.clone();
+    // The prop wins over the options' 3.
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        view! {
+            <UploadProgressRobust
+                process_id=widget_id.clone()
+                token=token.clone()
+                ws_base=ws_base()
+                http_base=server()
+                session_options=fast_options()
+                max_retries=1u32
+                on_event=on_event
+            />
+        }
+    });
+    let host: Element = host.into();
+    wait_attr(&host, "data-mode", "http_polling", 15_000.0).await;
+    clear_faults().await;
+    assert_eq!(
+        attempts.load(Ordering::SeqCst),
+        2,
+        "the first attempt and one retry, then polling"
+    );
+    drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn the_embed_handle_reconnects_at_once() {
+    clear_faults().await;
+    let id = unique_id("handle_reconnect");
+    let token = start_job(&id, 400, 10).await;
+    let options = embed_options(&id, &token);
+    // A backoff far longer than the test: only reconnect() can connect.
+    for (key, value) in [
+        ("initialRetryMs", 60_000),
+        ("maxRetryMs", 60_000),
+        ("maxRetries", 5),
+    ] {
+        js_sys::Reflect::set(&options, &key.into(), &value.into()).unwrap();
+    }
+    let host = container();
+    let host_el: Element = host.clone().into();
+    let mut handle = mount_upload_progress(host.clone(), options).expect("mounts");
+    wait_attr(&host_el, "data-connection", "connected", 10_000.0).await;
+    fault(json!({"action": "drop_sockets"})).await;
+    wait_attr(&host_el, "data-connection", "reconnecting", 10_000.0).await;
+    handle.reconnect();
+    wait_attr(&host_el, "data-connection", "connected", 5_000.0).await;
+    let s = stats(&id).await;
+    assert_eq!(
+        s.ws_opened, 2,
+        "reconnect() opened exactly one socket: {s:?}"
+    );
+    handle.unmount();
 }

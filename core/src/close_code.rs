@@ -30,6 +30,13 @@ pub mod code {
     pub const INVALID_PROCESS_ID: u16 = 4400;
     /// No such job after the grace period.
     pub const UNKNOWN_PROCESS: u16 = 4404;
+
+    /// Whether a browser lets a page close a socket with `code`: only 1000
+    /// and the 3000-4999 range (the WebSocket API throws on any other), so
+    /// a shell closes with no code rather than keep the socket.
+    pub const fn browser_may_send(code: u16) -> bool {
+        code == NORMAL || matches!(code, 3000..=4999)
+    }
 }
 
 /// What a client should do after a socket closed with a given code.
@@ -89,5 +96,20 @@ impl CloseClass {
     /// True when the close means the credentials need renewing.
     pub fn is_auth(self) -> bool {
         self == Self::Unauthorized
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::code;
+
+    #[test]
+    fn browsers_take_only_1000_and_the_3000_to_4999_range() {
+        for sendable in [1000, 3000, 4000, 4401, 4999] {
+            assert!(code::browser_may_send(sendable), "{sendable}");
+        }
+        for refused in [0, 999, 1001, 1006, 1011, 2999, 5000, u16::MAX] {
+            assert!(!code::browser_may_send(refused), "{refused}");
+        }
     }
 }

@@ -119,7 +119,9 @@
 //! ```
 
 mod close_code;
+pub mod display;
 mod message;
+pub mod names;
 pub mod page;
 mod process_id;
 mod progress;

@@ -60,7 +60,7 @@ impl Fault {
             }
             Fault::PollErrors => "The HTTP fallback itself fails with 503 for a while.",
             Fault::CutUploads => {
-                "The connection drops mid-upload after 64 KB: the upload resumes from the server's offset."
+                "The connection drops mid-upload after 64 KiB: the upload resumes from the server's offset."
             }
             Fault::RefuseUploads => {
                 "The upload endpoint is overloaded (503 with Retry-After): chunks wait and retry."

@@ -1,7 +1,6 @@
 //! Numbers as the demo page writes them: sizes, speeds, durations.
 //!
-//! Pure functions, so the wording is tested natively
-//! (`tests/demo_page.rs`).
+//! Pure functions, so the wording is tested natively.
 
 /// Milliseconds as seconds with one decimal: `3200` -> `"3.2 s"`.
 pub fn seconds(ms: u64) -> String {
@@ -11,25 +10,15 @@ pub fn seconds(ms: u64) -> String {
     format!("{}.{} s", tenths / 10, tenths % 10)
 }
 
-/// A byte count in the largest unit that keeps it at or above 1:
-/// `512` -> `"512 B"`, `1536` -> `"1.5 KB"`, `3_000_000` -> `"2.9 MB"`.
-///
-/// Units are powers of 1024, as file managers show sizes.
+/// A byte count as the widget beside it writes one: core's formatter,
+/// powers of 1 000 (`1536` -> `"1.5 kB"`), so one page never shows the same
+/// size two ways.
 pub fn bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["KB", "MB", "GB", "TB"];
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let mut value = n as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
+    let (amount, unit) = upload_progress_core::upload::bytes(n);
+    format!("{amount} {unit}")
 }
 
-/// A transfer rate: `"240.0 KB/s"`.
+/// A transfer rate: `"240 kB/s"`.
 pub fn rate(bytes_per_s: u64) -> String {
     format!("{}/s", bytes(bytes_per_s))
 }
@@ -39,12 +28,10 @@ pub fn offset(ms_since_start: u64) -> String {
     format!("+{}", seconds(ms_since_start))
 }
 
-/// Whole percent of `part` in `total`, 100 for an empty total.
+/// Whole percent of `part` in `total`, 100 for an empty total (core's
+/// rounding, down).
 pub fn percent(part: u64, total: u64) -> u64 {
-    if total == 0 {
-        return 100;
-    }
-    (part.min(total) as u128 * 100 / total as u128) as u64
+    upload_progress_core::upload::upload_percent(part, total).into()
 }
 
 #[cfg(test)]
@@ -61,19 +48,18 @@ mod tests {
     }
 
     #[test]
-    fn bytes_pick_the_largest_unit_at_or_above_one() {
+    fn bytes_are_in_powers_of_1000_as_the_widget_shows_them() {
         assert_eq!(bytes(0), "0 B");
-        assert_eq!(bytes(1023), "1023 B");
-        assert_eq!(bytes(1024), "1.0 KB");
-        assert_eq!(bytes(1536), "1.5 KB");
-        assert_eq!(bytes(3_000_000), "2.9 MB");
-        assert_eq!(bytes(5 * 1024 * 1024 * 1024), "5.0 GB");
-        assert_eq!(bytes(u64::MAX), "16777216.0 TB");
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(1_000), "1 kB");
+        assert_eq!(bytes(1536), "1.5 kB");
+        assert_eq!(bytes(3_000_000), "3 MB");
+        assert_eq!(bytes(5_000_000_000), "5 GB");
     }
 
     #[test]
     fn rate_and_offset_wrap_the_plain_forms() {
-        assert_eq!(rate(245_760), "240.0 KB/s");
+        assert_eq!(rate(245_760), "246 kB/s");
         assert_eq!(offset(12_345), "+12.3 s");
     }
 

@@ -574,7 +574,7 @@ mod tests {
                 "upload: creating it on the server (tus)",
                 "upload: sending",
                 "upload: server error 503 → try 2 in 2.0 s",
-                "upload: sending from 64.0 KB",
+                "upload: sending from 65.5 kB",
                 "upload complete: the job takes over",
             ]
         );

@@ -18,7 +18,9 @@ pub fn shown_stage_status(server_status: &str) -> &str {
 /// The percentage the page shows for a server percentage.
 pub fn shown_percent(percent: f64) -> u32 {
     if percent.is_finite() {
-        percent.clamp(0.0, 100.0).round() as u32
+        // Rounded down, as the page shows it (upload-progress-core's
+        // `display::whole_percent`): 100 only when the job is complete.
+        percent.clamp(0.0, 100.0).floor() as u32
     } else {
         0
     }

@@ -1,5 +1,7 @@
-//! The two trunk-built pages: the demo page (`/`) and the plain-HTML embed
-//! page (`/embed/index.html`), and what the tests do on them.
+//! The pages the suite drives: the two trunk-built ones, the demo page
+//! (`/`) and the plain-HTML embed page (`/embed/index.html`), and the page
+//! esbuild bundles from the packed embed package (`/bundled/index.html`,
+//! scripts/package-check.sh); and what the tests do on them.
 
 use std::path::Path;
 use std::time::Duration;
@@ -42,6 +44,26 @@ pub async fn upload_through_demo(browser: &Browser, file: &Path) -> Result<()> {
         .ok_or_else(|| fail("temp file path is not UTF-8"))?;
     input.send_keys(path).await?;
     Ok(())
+}
+
+/// Opens the bundled page and waits until its module initialised the
+/// WebAssembly (it enables its Start button then); installs the recorder.
+pub async fn open_bundled(browser: &Browser, base: &str) -> Result<Recorder> {
+    browser
+        .client
+        .goto(&format!("{base}/bundled/index.html"))
+        .await?;
+    crate::wait::until("the bundled page's module", LOAD, || async {
+        let ready = browser
+            .exec(
+                "const b = document.querySelector('#start'); return b !== null && !b.disabled;",
+                vec![],
+            )
+            .await?;
+        Ok((ready == Value::Bool(true)).then_some(()))
+    })
+    .await?;
+    Recorder::install(browser).await
 }
 
 /// Opens the embed page, waits until its module registered the custom

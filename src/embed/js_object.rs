@@ -4,8 +4,8 @@
 //! the module carries no JSON serializer for them.
 
 use js_sys::{Array, Object, Reflect};
-use upload_progress_core::session::SessionEvent;
-use upload_progress_core::{JobState, Progress, StageStatus};
+use upload_progress_core::session::{SessionEvent, StatusError};
+use upload_progress_core::Progress;
 use wasm_bindgen::JsValue;
 
 /// An object built up one property at a time.
@@ -49,14 +49,14 @@ pub(crate) fn progress(p: &Progress) -> JsValue {
             Props::new()
                 .text("name", &s.name)
                 .text("label", &s.label)
-                .text("status", stage_status(s.status))
+                .text("status", s.status.as_str())
                 .done()
         })
         .collect();
     Props::new()
         .text("process_id", p.process_id.as_str())
         .number("seq", p.seq)
-        .text("state", job_state(p.state))
+        .text("state", p.state.as_str())
         .optional_text("stage", p.stage.as_deref())
         .number("stage_index", p.stage_index.into())
         .number("stage_count", p.stage_count.into())
@@ -65,6 +65,16 @@ pub(crate) fn progress(p: &Progress) -> JsValue {
         .text("message", &p.message)
         .optional_text("error", p.error.as_deref())
         .number("updated_at_ms", p.updated_at_ms)
+        .done()
+}
+
+/// An error for `onError`: `{kind, message, hint}`, `kind` by core's name
+/// table (`auth`, `network`, ...).
+pub(crate) fn error(e: &StatusError) -> JsValue {
+    Props::new()
+        .text("kind", e.kind.as_str())
+        .text("message", &e.message)
+        .text("hint", &e.hint)
         .done()
 }
 
@@ -116,26 +126,6 @@ pub(crate) fn event(e: &SessionEvent) -> JsValue {
         }
     }
     .done()
-}
-
-fn job_state(state: JobState) -> &'static str {
-    match state {
-        JobState::Pending => "pending",
-        JobState::Running => "running",
-        JobState::Completed => "completed",
-        JobState::Failed => "failed",
-        JobState::Cancelled => "cancelled",
-    }
-}
-
-fn stage_status(status: StageStatus) -> &'static str {
-    match status {
-        StageStatus::Pending => "pending",
-        StageStatus::Active => "active",
-        StageStatus::Done => "done",
-        StageStatus::Failed => "failed",
-        StageStatus::Skipped => "skipped",
-    }
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]

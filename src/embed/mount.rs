@@ -3,8 +3,8 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use js_sys::{Function, Object, Promise, Reflect};
-use upload_progress_core::session::{ErrorKind, SessionEvent, SessionOptions, StatusError};
+use js_sys::{Function, Promise, Reflect};
+use upload_progress_core::session::{SessionEvent, SessionOptions, StatusError};
 use upload_progress_core::Progress;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -253,7 +253,7 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
     });
     let on_error = get_function(options, "onError")?.map(|f| {
         Rc::new(move |e: StatusError| {
-            let _ = f.call1(&JsValue::NULL, &error_object(&e));
+            let _ = f.call1(&JsValue::NULL, &js_object::error(&e));
         }) as Rc<dyn Fn(StatusError)>
     });
     let on_event = get_function(options, "onEvent")?.map(|f| {
@@ -303,20 +303,4 @@ fn js_token_provider(f: Function) -> TokenProvider {
             value.as_string().filter(|t| !t.is_empty())
         }
     })
-}
-
-fn error_object(e: &StatusError) -> JsValue {
-    let kind = match e.kind {
-        ErrorKind::Auth => "auth",
-        ErrorKind::Network => "network",
-        ErrorKind::Server => "server",
-        ErrorKind::Policy => "policy",
-        ErrorKind::NotFound => "not_found",
-        ErrorKind::Job => "job",
-    };
-    let obj = Object::new();
-    let _ = Reflect::set(&obj, &"kind".into(), &kind.into());
-    let _ = Reflect::set(&obj, &"message".into(), &e.message.as_str().into());
-    let _ = Reflect::set(&obj, &"hint".into(), &e.hint.as_str().into());
-    obj.into()
 }

@@ -1,72 +1,97 @@
-//! TypeScript declarations for the embed API's plain-object options and the
-//! custom element's `file` property: wasm-bindgen types them as `any`, so
-//! these go into the emitted `.d.ts` beside the generated ones.
+//! TypeScript declarations (`types.d.ts`) for the embed API's plain-object
+//! options, the objects its callbacks receive and the custom element:
+//! wasm-bindgen types them as `any`, so these go into the emitted `.d.ts`
+//! beside the generated ones. The unions are core's names
+//! (`upload_progress_core::names`); a browser test checks they list exactly
+//! those.
 
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
-const EMBED_TYPES: &str = r#"
-/** Options of `mount_upload_progress`. Give `processId` or `file`. */
-export interface UploadProgressOptions {
-  /** The job to follow. Required unless `file` is given. */
-  processId?: string;
-  /** A file to upload over tus first; the widget then follows the job the server starts for it. */
-  file?: File;
-  /** The tus creation endpoint for `file`. Default: `{httpBase}/api/uploads/tus`. */
-  uploadUrl?: string;
-  /** Name shown in the header. Default: the file's name, else "Untitled file". */
-  filename?: string;
-  /** Socket base, e.g. `wss://api.example.com`. Default: the page's host. */
-  wsBase?: string;
-  /** HTTP base, e.g. `https://api.example.com`. Default: the page's origin. */
-  httpBase?: string;
-  /** Token for the job. Default: none, or with `file` the upload's `Upload-Token`. */
-  token?: string;
-  /** Returns a fresh token (or a promise of one) when the server rejects the current one. */
-  tokenProvider?: () => string | undefined | Promise<string | undefined>;
-  /** Seconds the token has left, so it is refreshed ahead. */
-  tokenExpiresInS?: number;
-  /** Reconnect on its own after a transient failure. Default: true. */
-  autoRetry?: boolean;
-  /** Failed socket attempts before HTTP polling. Default: 3. */
-  maxRetries?: number;
-  /** Default: 3000. */
-  pollIntervalMs?: number;
-  /** Default: 2000. */
-  initialRetryMs?: number;
-  /** Default: 16000. */
-  maxRetryMs?: number;
-  /** Default: 30000. */
-  heartbeatIntervalMs?: number;
-  /** Default: 10000. */
-  pongTimeoutMs?: number;
-  /** Default: 10000. */
-  connectTimeoutMs?: number;
-  /** Default: 30000. */
-  probeIntervalMs?: number;
-  /** Replacement strings, by `Labels` field name. */
-  labels?: Record<string, string>;
-  /** Called once when the job completes, with its progress. */
-  onComplete?: (progress: Record<string, unknown>) => void;
-  /** Called when following stops with an error, the job fails or the upload gives up. */
-  onError?: (error: {
-    kind: "auth" | "network" | "server" | "policy" | "not_found" | "job";
-    message: string;
-    hint: string;
-  }) => void;
-  /** Called with every decision of the session, for logs. */
-  onEvent?: (event: { type: string; [field: string]: unknown }) => void;
-}
+const EMBED_TYPES: &str = include_str!("types.d.ts");
 
-/** `<upload-progress-robust>`, registered by `register_upload_progress_element()`. */
-export interface UploadProgressRobustElement extends HTMLElement {
-  /** A file to upload first (a file cannot be an attribute); assigning another remounts. */
-  file: File | null;
-}
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use upload_progress_core::session::ErrorKind;
+    use upload_progress_core::{JobState, StageStatus};
+    use wasm_bindgen_test::*;
 
-declare global {
-  interface HTMLElementTagNameMap {
-    "upload-progress-robust": UploadProgressRobustElement;
-  }
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    const TYPES: &str = include_str!("types.d.ts");
+
+    /// The quoted names of `export type {name} = "a" | "b";`.
+    fn union(name: &str) -> Vec<String> {
+        let start = format!("export type {name} = ");
+        let line = TYPES
+            .lines()
+            .find_map(|l| l.strip_prefix(start.as_str()))
+            .unwrap_or_else(|| panic!("no type {name}"));
+        line.trim_end_matches(';')
+            .split(" | ")
+            .map(|n| n.trim_matches('"').to_owned())
+            .collect()
+    }
+
+    fn names<T: Copy>(all: &[T], as_str: fn(T) -> &'static str) -> Vec<String> {
+        all.iter().map(|v| as_str(*v).to_owned()).collect()
+    }
+
+    #[wasm_bindgen_test]
+    fn the_declared_unions_are_cores_names() {
+        assert_eq!(union("JobState"), names(JobState::ALL, JobState::as_str));
+        assert_eq!(
+            union("StageStatus"),
+            names(StageStatus::ALL, StageStatus::as_str)
+        );
+        assert_eq!(union("ErrorKind"), names(ErrorKind::ALL, ErrorKind::as_str));
+    }
+
+    #[wasm_bindgen_test]
+    fn every_session_event_is_declared() {
+        use upload_progress_core::session::{AttemptId, SessionEvent};
+        let events = [
+            SessionEvent::AttemptOpened {
+                attempt: AttemptId(1),
+                number: 1,
+                probe: false,
+            },
+            SessionEvent::SocketLive {
+                attempt: AttemptId(1),
+            },
+            SessionEvent::SocketClosed {
+                attempt: AttemptId(1),
+                code: 1006,
+                reason: String::new(),
+            },
+            SessionEvent::BackoffChosen {
+                delay_ms: 1,
+                attempt: 1,
+                max_attempts: 3,
+            },
+            SessionEvent::FellBackToPolling,
+            SessionEvent::BackOnSocket,
+            SessionEvent::BridgePolling,
+            SessionEvent::TokenRefresh {
+                ahead_of_expiry: true,
+            },
+            SessionEvent::StallSuspected { silent_ms: 1 },
+            SessionEvent::OfflineCheck,
+            SessionEvent::HeartbeatTimeout,
+            SessionEvent::ConnectTimeout,
+            SessionEvent::DrainHint { retry_after_ms: 1 },
+        ];
+        for event in &events {
+            // Every field the JS object carries is declared on its member.
+            let value = serde_json::to_value(event).unwrap();
+            let kind = value["type"].as_str().unwrap();
+            let member = TYPES
+                .lines()
+                .find(|l| l.contains(&format!(r#"type: "{kind}""#)))
+                .unwrap_or_else(|| panic!("no SessionEvent member {kind}"));
+            for field in value.as_object().unwrap().keys() {
+                assert!(member.contains(&format!("{field}:")), "{kind}.{field}");
+            }
+        }
+    }
 }
-"#;

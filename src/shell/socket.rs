@@ -119,9 +119,9 @@ impl Socket {
         self.ws.set_onerror(None);
         let state = self.ws.ready_state();
         if state == WebSocket::CONNECTING || state == WebSocket::OPEN {
-            // Browsers only let pages send 1000 or 3000-4999; anything else
-            // throws, so fall back to a plain close rather than keep the socket.
-            let sendable = code == 1000 || (3000..=4999).contains(&code);
+            // A code the browser refuses would throw: fall back to a plain
+            // close rather than keep the socket.
+            let sendable = upload_progress_core::code::browser_may_send(code);
             let closed = sendable && self.ws.close_with_code_and_reason(code, reason).is_ok();
             if !closed {
                 let _ = self.ws.close();

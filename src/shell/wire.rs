@@ -8,7 +8,8 @@
 //! text never crosses into wasm memory and back.
 
 use js_sys::{Array, Reflect, JSON};
-use upload_progress_core::{JobState, ProcessId, Progress, ServerMessage, Stage, StageStatus};
+// Job states and stage statuses read by core's name table (`FromStr`).
+use upload_progress_core::{ProcessId, Progress, ServerMessage, Stage};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -70,14 +71,14 @@ fn progress(v: &Object) -> Option<Progress> {
             Some(Stage {
                 name: s.string(Key::Name)?,
                 label: s.string(Key::Label)?,
-                status: stage_status(&s.string(Key::Status)?)?,
+                status: s.string(Key::Status)?.parse().ok()?,
             })
         })
         .collect::<Option<Vec<_>>>()?;
     Some(Progress {
         process_id: ProcessId::parse(&v.string(Key::ProcessId)?).ok()?,
         seq: v.uint(Key::Seq)?,
-        state: job_state(&v.string(Key::State)?)?,
+        state: v.string(Key::State)?.parse().ok()?,
         stage: v.optional_string(Key::Stage)?,
         stage_index: u32::try_from(v.uint(Key::StageIndex)?).ok()?,
         stage_count: u32::try_from(v.uint(Key::StageCount)?).ok()?,
@@ -86,28 +87,6 @@ fn progress(v: &Object) -> Option<Progress> {
         message: v.string(Key::Message)?,
         error: v.optional_string(Key::Error)?,
         updated_at_ms: v.uint(Key::UpdatedAtMs)?,
-    })
-}
-
-fn job_state(name: &str) -> Option<JobState> {
-    Some(match name {
-        "pending" => JobState::Pending,
-        "running" => JobState::Running,
-        "completed" => JobState::Completed,
-        "failed" => JobState::Failed,
-        "cancelled" => JobState::Cancelled,
-        _ => return None,
-    })
-}
-
-fn stage_status(name: &str) -> Option<StageStatus> {
-    Some(match name {
-        "pending" => StageStatus::Pending,
-        "active" => StageStatus::Active,
-        "done" => StageStatus::Done,
-        "failed" => StageStatus::Failed,
-        "skipped" => StageStatus::Skipped,
-        _ => return None,
     })
 }
 

@@ -11,7 +11,9 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use upload_progress_core::session::Status;
-use upload_progress_core::upload::{upload_status_error, UploadOptions, UploadState};
+use upload_progress_core::upload::{
+    upload_status_error, UploadOptions, UploadState, DEFAULT_TUS_PATH,
+};
 use upload_progress_core::Progress;
 
 use super::hook::{use_upload, UseUploadOptions};
@@ -21,10 +23,6 @@ use crate::shell::urls;
 use crate::view::describe::idle_status;
 use crate::view::labels::Labels;
 use crate::view::lead::Lead;
-
-/// Where the tus endpoint is when only the HTTP base is known (the dev
-/// server's route).
-const DEFAULT_UPLOAD_PATH: &str = "/api/uploads/tus";
 
 /// What to upload and where.
 pub(crate) struct FileUpload {
@@ -50,7 +48,7 @@ pub(crate) fn default_endpoint(http_base: Option<String>) -> String {
     let base = http_base
         .or_else(|| urls::page_bases().map(|(_, http)| http))
         .unwrap_or_default();
-    format!("{}{DEFAULT_UPLOAD_PATH}", urls::trim_base(&base))
+    format!("{}{DEFAULT_TUS_PATH}", urls::trim_base(&base))
 }
 
 /// Starts uploading `upload.file` and follows its job afterwards with

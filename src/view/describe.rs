@@ -3,6 +3,7 @@
 //! Kept apart from the view so they run in native tests and so the markup
 //! holds no logic beyond wiring.
 
+use upload_progress_core::display::{age, whole_percent, Age};
 use upload_progress_core::session::{Connection, ErrorKind, Millis, Mode, Status, StatusError};
 use upload_progress_core::{JobState, Progress, StageStatus};
 // The countdown's rounding (up, so it never shows 0 early) is core's, shared
@@ -13,39 +14,12 @@ use crate::view::labels::{fill, Labels};
 
 /// `data-state`: the job's lifecycle state, or `unknown` before any progress.
 pub(crate) fn job_state_attr(progress: Option<&Progress>) -> &'static str {
-    match progress.map(|p| p.state) {
-        None => "unknown",
-        Some(JobState::Pending) => "pending",
-        Some(JobState::Running) => "running",
-        Some(JobState::Completed) => "completed",
-        Some(JobState::Failed) => "failed",
-        Some(JobState::Cancelled) => "cancelled",
-    }
-}
-
-/// `data-mode`: the current transport.
-pub(crate) fn mode_attr(mode: Mode) -> &'static str {
-    match mode {
-        Mode::WebSocket => "websocket",
-        Mode::HttpPolling => "http_polling",
-        Mode::None => "none",
-    }
+    progress.map_or("unknown", |p| p.state.as_str())
 }
 
 /// `data-connection`: the connection state, one word.
 pub(crate) fn connection_attr(status: &Status) -> &'static str {
-    match &status.connection {
-        Connection::Idle => "idle",
-        Connection::Connecting { .. } => "connecting",
-        Connection::Connected => "connected",
-        Connection::Checking => "checking",
-        Connection::Reconnecting { .. } => "reconnecting",
-        Connection::Polling { .. } => "polling",
-        Connection::Offline => "offline",
-        Connection::Finished(_) => "finished",
-        Connection::Stopped { error: None } => "stopped",
-        Connection::Stopped { error: Some(_) } => "error",
-    }
+    status.connection.kind().as_str()
 }
 
 /// `data-attempt`: the attempt number while connecting or waiting to reconnect.
@@ -151,13 +125,9 @@ pub(crate) fn latency_text(labels: &Labels, status: &Status) -> Option<String> {
     Some(fill(&labels.latency, &[("ms", &ms.to_string())]))
 }
 
-/// Percent as shown: a whole number, clamped to 0..=100.
+/// Percent as shown: core's whole percent (rounded down, clamped).
 pub(crate) fn percent_whole(progress: &Progress) -> u32 {
-    if progress.percent.is_finite() {
-        progress.percent.clamp(0.0, 100.0).round() as u32
-    } else {
-        0
-    }
+    whole_percent(progress.percent)
 }
 
 /// `aria-valuetext`: names the stage, e.g. "Stage 2 of 4: Text extraction, 40%".
@@ -191,24 +161,20 @@ pub(crate) fn stage_status(labels: &Labels, status: StageStatus) -> (&'static st
     }
 }
 
-/// "Updated 3 s ago", from the time the last newer progress was applied.
+/// "Updated 3 s ago", from the time the last newer progress was applied
+/// (the buckets are core's).
 pub(crate) fn age_text(labels: &Labels, last_update_at: Option<Millis>, now: Millis) -> String {
-    let Some(at) = last_update_at else {
-        return labels.waiting_for_data.clone();
-    };
-    let seconds = now.saturating_sub(at) / 1000;
-    if seconds < 1 {
-        labels.updated_now.clone()
-    } else if seconds < 120 {
-        fill(
+    match age(last_update_at, now) {
+        Age::Waiting => labels.waiting_for_data.clone(),
+        Age::Now => labels.updated_now.clone(),
+        Age::Seconds(seconds) => fill(
             &labels.updated_seconds,
             &[("seconds", &seconds.to_string())],
-        )
-    } else {
-        fill(
+        ),
+        Age::Minutes(minutes) => fill(
             &labels.updated_minutes,
-            &[("minutes", &(seconds / 60).to_string())],
-        )
+            &[("minutes", &minutes.to_string())],
+        ),
     }
 }
 
@@ -349,5 +315,10 @@ mod tests {
     fn odd_percentages_are_clamped() {
         assert_eq!(percent_whole(&progress(0, f64::NAN, JobState::Running)), 0);
         assert_eq!(percent_whole(&progress(0, 140.0, JobState::Running)), 100);
+        assert_eq!(
+            percent_whole(&progress(0, 99.6, JobState::Running)),
+            99,
+            "rounded down as core does, so 100 means complete"
+        );
     }
 }

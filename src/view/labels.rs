@@ -4,6 +4,8 @@
 //! a translation may reorder or drop them.
 
 use serde::Deserialize;
+// The recovery hints are core's, so the widget and `onError` say the same.
+use upload_progress_core::session::ErrorKind;
 
 /// The visible strings of the component. `Labels::default()` is English.
 ///
@@ -265,15 +267,15 @@ impl Default for Labels {
             stopped: s("Stopped"),
             job_failed: s("Processing failed: {error}"),
             error_auth: s("Your access to this job has expired."),
-            hint_auth: s("Reload the page to sign in again, then press Reconnect."),
+            hint_auth: s(ErrorKind::Auth.hint()),
             error_network: s("The server cannot be reached."),
-            hint_network: s("Check your connection, then press Reconnect."),
+            hint_network: s(ErrorKind::Network.hint()),
             error_server: s("The server reported an error."),
-            hint_server: s("Press Reconnect to try again in a moment."),
+            hint_server: s(ErrorKind::Server.hint()),
             error_policy: s("The server refused this request."),
-            hint_policy: s("Reload the page; if it keeps happening, contact support."),
+            hint_policy: s(ErrorKind::Policy.hint()),
             error_not_found: s("This job could not be found."),
-            hint_not_found: s("Check the link or start the upload again."),
+            hint_not_found: s(ErrorKind::NotFound.hint()),
             updated_now: s("Updated just now"),
             updated_seconds: s("Updated {seconds} s ago"),
             updated_minutes: s("Updated {minutes} min ago"),
@@ -282,7 +284,7 @@ impl Default for Labels {
             checking: s("No updates for a while; checking the connection…"),
             latency: s("Round trip {ms} ms"),
             error_job: s("The job did not finish."),
-            hint_job: s("Start the job again; if it keeps failing, contact support."),
+            hint_job: s(ErrorKind::Job.hint()),
             upload_value_text: s("Uploading {sent} of {total} {unit}"),
             upload_value_text_paused: s("Upload paused at {sent} of {total} {unit}"),
             upload_amount: s("{sent} of {total} {unit}"),

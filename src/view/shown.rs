@@ -155,7 +155,7 @@ impl Shown {
                 process_id: progress.map_or_else(String::new, |p| p.process_id.to_string()),
                 state: describe::job_state_attr(progress),
                 stage: progress.and_then(|p| p.stage.clone()).unwrap_or_default(),
-                mode: describe::mode_attr(status.mode),
+                mode: status.mode.as_str(),
                 connection,
                 seq: progress.map_or(0, |p| p.seq).to_string(),
                 percent: percent.unwrap_or(0).to_string(),

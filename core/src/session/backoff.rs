@@ -75,7 +75,7 @@ pub(crate) fn retry_delay(options: &SessionOptions, failures: u32, rng: &mut Rng
 /// adds to it, so nobody comes back before the server said it is ready.
 /// Without a hint it waits about `initial_retry_ms`, never less than half of
 /// it, because a zero delay would hit a server that is still going down.
-pub(super) fn restart_delay(options: &SessionOptions, hint: Option<u64>, rng: &mut Rng) -> u64 {
+pub(crate) fn restart_delay(options: &SessionOptions, hint: Option<u64>, rng: &mut Rng) -> u64 {
     let spread = options.initial_retry_ms / 2;
     match (hint, options.jitter) {
         (Some(after), false) => after,

@@ -6,7 +6,7 @@ use super::time::At;
 
 /// The browser's word on the network.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) enum Network {
+pub(crate) enum Network {
     /// Online, or never said otherwise.
     #[default]
     Online,
@@ -16,52 +16,52 @@ pub(super) enum Network {
 
 /// Conditions that shape the next decision, whatever the phase.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) struct Conditions {
-    pub(super) network: Network,
-    pub(super) streak: Streak,
+pub(crate) struct Conditions {
+    pub(crate) network: Network,
+    pub(crate) streak: Streak,
     /// No socket before this time: the server asked for it (`retry_after_ms`).
-    pub(super) not_before: Option<At>,
+    pub(crate) not_before: Option<At>,
 }
 
 impl Conditions {
-    pub(super) fn offline(&self) -> bool {
+    pub(crate) fn offline(&self) -> bool {
         self.network == Network::Offline
     }
 
     /// A socket delivered its snapshot: its token works and the server's
     /// wait is over.
-    pub(super) fn socket_delivered(&mut self) {
+    pub(crate) fn socket_delivered(&mut self) {
         self.streak.auth.socket = false;
         self.not_before = None;
     }
 
     /// A poll was answered: the HTTP token works.
-    pub(super) fn poll_answered(&mut self) {
+    pub(crate) fn poll_answered(&mut self) {
         self.streak.auth.http = false;
     }
 
     /// True while the server's wait hint still holds at `now`.
-    pub(super) fn server_wait_holds(&self, now: At) -> bool {
+    pub(crate) fn server_wait_holds(&self, now: At) -> bool {
         self.not_before.is_some_and(|at| now < at)
     }
 }
 
 /// The failures since the last stable socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) struct Streak {
+pub(crate) struct Streak {
     /// Consecutive failed socket attempts.
-    pub(super) failures: u32,
+    pub(crate) failures: u32,
     /// The token refreshes used in this streak.
-    pub(super) auth: AuthRetries,
+    pub(crate) auth: AuthRetries,
 }
 
 impl Streak {
-    pub(super) fn count_failure(&mut self) {
+    pub(crate) fn count_failure(&mut self) {
         self.failures = self.failures.saturating_add(1);
     }
 
     /// The 1-based number of the attempt in progress or next.
-    pub(super) fn attempt_number(&self) -> u32 {
+    pub(crate) fn attempt_number(&self) -> u32 {
         self.failures.max(1)
     }
 }
@@ -69,19 +69,19 @@ impl Streak {
 /// The one token refresh allowed per failure streak, per transport: a
 /// token the HTTP endpoint accepts says nothing about the socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) struct AuthRetries {
-    pub(super) socket: bool,
-    pub(super) http: bool,
+pub(crate) struct AuthRetries {
+    pub(crate) socket: bool,
+    pub(crate) http: bool,
 }
 
 impl AuthRetries {
     /// Uses the socket's refresh; false when it was used already.
-    pub(super) fn use_socket_refresh(&mut self) -> bool {
+    pub(crate) fn use_socket_refresh(&mut self) -> bool {
         !std::mem::replace(&mut self.socket, true)
     }
 
     /// Uses the HTTP refresh; false when it was used already.
-    pub(super) fn use_http_refresh(&mut self) -> bool {
+    pub(crate) fn use_http_refresh(&mut self) -> bool {
         !std::mem::replace(&mut self.http, true)
     }
 }

@@ -6,14 +6,16 @@
 use super::{ErrorKind, StatusError};
 
 impl ErrorKind {
-    /// What a user can do about an error of this kind.
+    /// What a user can do about an error of this kind: the one English
+    /// text, used by the status, the embed's `onError` and the widget's
+    /// default labels alike.
     pub fn hint(self) -> &'static str {
         match self {
             Self::Auth => "Sign in again or reload the page, then press Reconnect.",
             Self::Network => {
-                "Check your internet connection; progress resumes on its own when it is back."
+                "Check your internet connection; progress resumes when it is back, or press Reconnect."
             }
-            Self::Server => "The server is having trouble; progress is retried automatically.",
+            Self::Server => "The server is having trouble; press Reconnect to try again in a moment.",
             Self::Policy => "Reload the page; if this keeps happening, contact support.",
             Self::NotFound => "Check the link, or start the upload again.",
             Self::Job => "Start the job again, or contact support if it keeps failing.",
@@ -42,7 +44,7 @@ impl StatusError {
     }
 }
 
-pub(super) fn open_failed(reason: &str) -> StatusError {
+pub(crate) fn open_failed(reason: &str) -> StatusError {
     let detail = if reason.is_empty() {
         String::new()
     } else {
@@ -54,7 +56,7 @@ pub(super) fn open_failed(reason: &str) -> StatusError {
     )
 }
 
-pub(super) fn invalid_body(status: u16) -> StatusError {
+pub(crate) fn invalid_body(status: u16) -> StatusError {
     StatusError::new(
         ErrorKind::Server,
         format!("The server sent an unreadable progress answer (HTTP {status})."),
@@ -62,7 +64,7 @@ pub(super) fn invalid_body(status: u16) -> StatusError {
 }
 
 /// A job that ended failed or cancelled, in the job's own words when it has them.
-pub(super) fn job_ended(progress: &crate::Progress) -> StatusError {
+pub(crate) fn job_ended(progress: &crate::Progress) -> StatusError {
     let own = progress
         .error
         .clone()
@@ -76,46 +78,46 @@ pub(super) fn job_ended(progress: &crate::Progress) -> StatusError {
     StatusError::new(ErrorKind::Job, message)
 }
 
-pub(super) fn connection_lost(code: u16) -> StatusError {
+pub(crate) fn connection_lost(code: u16) -> StatusError {
     StatusError::new(
         ErrorKind::Network,
         format!("The live connection to the server was lost (code {code})."),
     )
 }
 
-pub(super) fn socket_error() -> StatusError {
+pub(crate) fn socket_error() -> StatusError {
     StatusError::new(
         ErrorKind::Network,
         "The live connection to the server failed.",
     )
 }
 
-pub(super) fn connect_timeout() -> StatusError {
+pub(crate) fn connect_timeout() -> StatusError {
     StatusError::new(
         ErrorKind::Network,
         "The server did not answer the live connection in time.",
     )
 }
 
-pub(super) fn heartbeat_timeout() -> StatusError {
+pub(crate) fn heartbeat_timeout() -> StatusError {
     StatusError::new(
         ErrorKind::Network,
         "The live connection stopped responding.",
     )
 }
 
-pub(super) fn server_restarting() -> StatusError {
+pub(crate) fn server_restarting() -> StatusError {
     StatusError::new(ErrorKind::Server, "The server is restarting.")
 }
 
-pub(super) fn server_full() -> StatusError {
+pub(crate) fn server_full() -> StatusError {
     StatusError::new(
         ErrorKind::Server,
         "The server is busy; progress is checked periodically instead.",
     )
 }
 
-pub(super) fn policy(code: u16, reason: &str) -> StatusError {
+pub(crate) fn policy(code: u16, reason: &str) -> StatusError {
     let detail = if reason.is_empty() {
         String::new()
     } else {
@@ -127,11 +129,11 @@ pub(super) fn policy(code: u16, reason: &str) -> StatusError {
     )
 }
 
-pub(super) fn not_found() -> StatusError {
+pub(crate) fn not_found() -> StatusError {
     StatusError::new(ErrorKind::NotFound, "This job could not be found.")
 }
 
-pub(super) fn not_found_yet() -> StatusError {
+pub(crate) fn not_found_yet() -> StatusError {
     StatusError {
         // Still waiting, so the usual "check the link" advice would mislead.
         hint: "Progress appears as soon as the server has registered the job.".to_owned(),
@@ -142,39 +144,39 @@ pub(super) fn not_found_yet() -> StatusError {
     }
 }
 
-pub(super) fn auth_failed() -> StatusError {
+pub(crate) fn auth_failed() -> StatusError {
     StatusError::new(
         ErrorKind::Auth,
         "Access to this job's progress was refused: the token is missing, invalid or expired.",
     )
 }
 
-pub(super) fn token_unavailable() -> StatusError {
+pub(crate) fn token_unavailable() -> StatusError {
     StatusError::new(
         ErrorKind::Auth,
         "No fresh access token could be obtained for this job.",
     )
 }
 
-pub(super) fn bad_request() -> StatusError {
+pub(crate) fn bad_request() -> StatusError {
     StatusError::new(
         ErrorKind::Policy,
         "The server rejected the progress request.",
     )
 }
 
-pub(super) fn http_status(status: u16) -> StatusError {
+pub(crate) fn http_status(status: u16) -> StatusError {
     StatusError::new(
         ErrorKind::Server,
         format!("The server answered the progress request with HTTP {status}."),
     )
 }
 
-pub(super) fn network() -> StatusError {
+pub(crate) fn network() -> StatusError {
     StatusError::new(ErrorKind::Network, "The server could not be reached.")
 }
 
-pub(super) fn auto_retry_off(cause: &StatusError) -> StatusError {
+pub(crate) fn auto_retry_off(cause: &StatusError) -> StatusError {
     StatusError {
         kind: cause.kind,
         message: format!("{} Automatic reconnection is off.", cause.message),
@@ -184,7 +186,7 @@ pub(super) fn auto_retry_off(cause: &StatusError) -> StatusError {
 }
 
 /// An `error {code, message}` frame, classified by its machine code.
-pub(super) fn from_server_frame(code: &str, message: &str) -> StatusError {
+pub(crate) fn from_server_frame(code: &str, message: &str) -> StatusError {
     let wire = crate::protocol::WireErrorCode::parse(code);
     let kind = if wire.is_auth() {
         ErrorKind::Auth

@@ -10,7 +10,7 @@ use super::{Session, SessionEvent};
 /// Lifecycle events often arrive in bursts (`online`, `visibilitychange` and
 /// `pageshow` together); a retry started less than this long ago is not
 /// repeated, so a burst costs one attempt.
-pub(super) const RETRY_NOW_MIN_GAP_MS: u64 = 1_000;
+pub(crate) const RETRY_NOW_MIN_GAP_MS: u64 = 1_000;
 
 impl Session {
     pub(super) fn on_start(&mut self, now: At) {

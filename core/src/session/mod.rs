@@ -60,26 +60,27 @@
 //!   with a reason saying why; liveness failures use 4000.
 
 pub(crate) mod backoff;
-mod conditions;
-mod errors;
+pub(crate) mod conditions;
+pub(crate) mod errors;
 mod events;
 mod frame;
 mod io;
-mod lifecycle;
+pub(crate) mod lifecycle;
 mod options;
 mod polling;
 mod recovery;
 #[allow(clippy::module_inception)]
 mod session;
 mod socket;
-mod state;
+pub(crate) mod state;
 mod status;
-mod time;
+pub(crate) mod time;
 mod timers;
 mod urls;
 mod view;
 mod wake;
 
+pub use crate::names::ConnectionKind;
 pub use events::SessionEvent;
 pub use frame::{
     bar_animates, Flush, PendingView, BAR_ANIMATION_MIN_GAP_MS, FRAME_FALLBACK_MS,

@@ -123,22 +123,10 @@ impl Session {
             // Frames let out of the browser's queue after a wake arrive in a
             // burst: they move the clock, not the usual gap.
             let burst = slot.silence.is_some_and(|s| s.proof_ping.is_some());
-            slot.rhythm = Some(match slot.rhythm {
-                Some(r) if burst => Rhythm {
-                    last_at: now,
-                    gap_ms: r.gap_ms,
-                },
-                Some(r) if was_running => {
-                    let gap = now.since(r.last_at);
-                    Rhythm {
-                        last_at: now,
-                        gap_ms: Some(r.gap_ms.map_or(gap, |g| (3 * g + gap) / 4)),
-                    }
-                }
-                _ => Rhythm {
-                    last_at: now,
-                    gap_ms: None,
-                },
+            slot.rhythm = Some(if burst {
+                Rhythm::after_queued_frame(slot.rhythm, now)
+            } else {
+                Rhythm::after_frame(slot.rhythm, was_running, now)
             });
         }
         if let Some(attempt) = proven_now {

@@ -10,7 +10,7 @@ use crate::JobState;
 /// Leaving a phase hands back everything it held (`Session::replace_phase`),
 /// so nothing outlives the phase that opened it.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Phase {
+pub(crate) enum Phase {
     /// Not started.
     Idle,
     /// WebSocket mode with a socket opening or open; `bridge` polls while a
@@ -40,7 +40,7 @@ impl Phase {
     /// A live socket was just lost: its bridge stays, and the session waits
     /// to retry at once until the policy decides what follows (which it
     /// does within the same step).
-    pub(super) fn lost(now: At, bridge: Option<Polls>) -> Self {
+    pub(crate) fn lost(now: At, bridge: Option<Polls>) -> Self {
         Self::Backoff {
             retry_at: now,
             bridge,
@@ -48,7 +48,7 @@ impl Phase {
     }
 
     /// The socket held, opening or open: the live one or the probe.
-    pub(super) fn socket(&self) -> Option<&SocketSlot> {
+    pub(crate) fn socket(&self) -> Option<&SocketSlot> {
         match self {
             Self::Live { socket, .. }
             | Self::Polling {
@@ -59,7 +59,7 @@ impl Phase {
         }
     }
 
-    pub(super) fn socket_mut(&mut self) -> Option<&mut SocketSlot> {
+    pub(crate) fn socket_mut(&mut self) -> Option<&mut SocketSlot> {
         match self {
             Self::Live { socket, .. }
             | Self::Polling {
@@ -71,14 +71,14 @@ impl Phase {
     }
 
     /// The bridge slot of WebSocket mode (`None` in any other phase).
-    pub(super) fn bridge_mut(&mut self) -> Option<&mut Option<Polls>> {
+    pub(crate) fn bridge_mut(&mut self) -> Option<&mut Option<Polls>> {
         match self {
             Self::Live { bridge, .. } | Self::Backoff { bridge, .. } => Some(bridge),
             _ => None,
         }
     }
 
-    pub(super) fn has_bridge(&self) -> bool {
+    pub(crate) fn has_bridge(&self) -> bool {
         matches!(
             self,
             Self::Live {
@@ -92,7 +92,7 @@ impl Phase {
     }
 
     /// The HTTP polls running: polling mode's, or the bridge.
-    pub(super) fn polls(&self) -> Option<&Polls> {
+    pub(crate) fn polls(&self) -> Option<&Polls> {
         match self {
             Self::Polling { polls, .. } => Some(polls),
             Self::Live { bridge, .. } | Self::Backoff { bridge, .. } => bridge.as_ref(),
@@ -100,7 +100,7 @@ impl Phase {
         }
     }
 
-    pub(super) fn polls_mut(&mut self) -> Option<&mut Polls> {
+    pub(crate) fn polls_mut(&mut self) -> Option<&mut Polls> {
         match self {
             Self::Polling { polls, .. } => Some(polls),
             Self::Live { bridge, .. } | Self::Backoff { bridge, .. } => bridge.as_mut(),
@@ -109,7 +109,7 @@ impl Phase {
     }
 
     /// The HTTP poll in flight, if any.
-    pub(super) fn fetch(&self) -> Option<Fetch> {
+    pub(crate) fn fetch(&self) -> Option<Fetch> {
         match self.polls() {
             Some(Polls::InFlight(fetch)) => Some(*fetch),
             _ => None,
@@ -117,7 +117,7 @@ impl Phase {
     }
 
     /// When polling mode probes the socket next (`None` while a probe is out).
-    pub(super) fn next_probe_at(&self) -> Option<At> {
+    pub(crate) fn next_probe_at(&self) -> Option<At> {
         match self {
             Self::Polling {
                 probe: Probe::Next(at),
@@ -130,7 +130,7 @@ impl Phase {
 
 /// A loop of HTTP polls: one poll in flight, or the next one due.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Polls {
+pub(crate) enum Polls {
     /// The next poll is due at this time.
     Due(At),
     /// A poll is in flight; the next is scheduled when it is answered.
@@ -139,7 +139,7 @@ pub(super) enum Polls {
 
 /// The socket side of polling mode.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Probe {
+pub(crate) enum Probe {
     /// No probe out; the next at this time (`None`: no more probes, as
     /// with automatic retry off).
     Next(Option<At>),
@@ -149,7 +149,7 @@ pub(super) enum Probe {
 
 /// Where to pick up after a pause or a token refresh.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Resume {
+pub(crate) enum Resume {
     /// Open a socket in WebSocket mode.
     Socket,
     /// Go back to polling: poll at once, and probe at once when `probe_now`.
@@ -163,7 +163,7 @@ pub(super) enum Resume {
 /// counts as a success: one that opens and stays silent (a proxy in front of
 /// a hung backend) is a failed attempt once the connect timeout passes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Link {
+pub(crate) enum Link {
     /// Asked for; not open yet.
     Opening,
     /// Open, no snapshot yet.
@@ -176,7 +176,7 @@ pub(super) enum Link {
 }
 
 impl Link {
-    pub(super) fn opened_at(self) -> Option<At> {
+    pub(crate) fn opened_at(self) -> Option<At> {
         match self {
             Self::Opening => None,
             Self::Open { opened_at } | Self::Proven { opened_at } | Self::Stable { opened_at } => {
@@ -185,39 +185,85 @@ impl Link {
         }
     }
 
-    pub(super) fn is_proven(self) -> bool {
+    pub(crate) fn is_proven(self) -> bool {
         matches!(self, Self::Proven { .. } | Self::Stable { .. })
     }
 }
 
 /// The one socket the session may have opening or open.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) struct SocketSlot {
-    pub(super) attempt: AttemptId,
-    pub(super) started_at: At,
-    pub(super) link: Link,
-    pub(super) next_ping_at: Option<At>,
+pub(crate) struct SocketSlot {
+    pub(crate) attempt: AttemptId,
+    pub(crate) started_at: At,
+    pub(crate) link: Link,
+    pub(crate) next_ping_at: Option<At>,
     /// The newest ping not yet answered by its pong, for the latency.
-    pub(super) ping: Option<PendingPing>,
+    pub(crate) ping: Option<PendingPing>,
     /// Nothing at all arrived since a ping went out.
-    pub(super) silence: Option<Silence>,
+    pub(crate) silence: Option<Silence>,
     /// When the last progress frame arrived, and the smoothed gap between
     /// progress frames while the job runs: the rhythm a stall is judged by.
-    pub(super) rhythm: Option<Rhythm>,
+    pub(crate) rhythm: Option<Rhythm>,
     /// `retry_after_ms` from a `server_shutdown` frame, for the close that follows.
-    pub(super) restart_hint: Option<u64>,
+    pub(crate) restart_hint: Option<u64>,
 }
 
 /// The rhythm of progress frames on one socket.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Rhythm {
-    pub(super) last_at: At,
+pub(crate) struct Rhythm {
+    pub(crate) last_at: At,
     /// Smoothed gap between frames; `None` after the first frame.
-    pub(super) gap_ms: Option<u64>,
+    pub(crate) gap_ms: Option<u64>,
+}
+
+impl Rhythm {
+    /// The rhythm after a progress frame at `now`. Gaps are measured only
+    /// between frames of a running job (`was_running`), smoothed so one
+    /// slow frame does not move the stall threshold much.
+    pub(crate) fn after_frame(previous: Option<Self>, was_running: bool, now: At) -> Self {
+        match previous {
+            Some(r) if was_running => {
+                let gap = now.since(r.last_at);
+                Self {
+                    last_at: now,
+                    gap_ms: Some(r.gap_ms.map_or(gap, |g| (3 * g + gap) / 4)),
+                }
+            }
+            _ => Self {
+                last_at: now,
+                gap_ms: None,
+            },
+        }
+    }
+
+    /// The rhythm after a frame that waited in the browser's queue while the
+    /// page slept: the clock moves, the usual gap stays what it was.
+    pub(crate) fn after_queued_frame(previous: Option<Self>, now: At) -> Self {
+        Self {
+            last_at: now,
+            gap_ms: previous.and_then(|r| r.gap_ms),
+        }
+    }
+
+    /// When silence after this rhythm becomes a suspected stall:
+    /// `stall_factor` usual gaps, at least `stall_check_min_ms`, counted
+    /// from the later of the last frame and `heard` (anything else heard).
+    /// `None` while no gap is known or stall checks are off.
+    pub(crate) fn stall_at(self, options: &super::SessionOptions, heard: Option<At>) -> Option<At> {
+        if options.stall_check_min_ms == 0 {
+            return None;
+        }
+        let wait = self
+            .gap_ms?
+            .saturating_mul(u64::from(options.stall_factor.max(1)))
+            .max(options.stall_check_min_ms);
+        let quiet_since = heard.map_or(self.last_at, |h| self.last_at.max(h));
+        Some(quiet_since.after(wait))
+    }
 }
 
 impl SocketSlot {
-    pub(super) fn new(attempt: AttemptId, now: At) -> Self {
+    pub(crate) fn new(attempt: AttemptId, now: At) -> Self {
         Self {
             attempt,
             started_at: now,
@@ -233,36 +279,36 @@ impl SocketSlot {
 
 /// A socket that has been silent since a ping went out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Silence {
+pub(crate) struct Silence {
     /// The socket is dead at this time unless a frame arrives first.
-    pub(super) dead_at: At,
+    pub(crate) dead_at: At,
     /// An early ping is out, sent because updates stopped flowing or the
     /// browser went offline: the UI shows "checking connection".
-    pub(super) checking: bool,
+    pub(crate) checking: bool,
     /// A wake check: only the pong of this ping (or of a later one) ends
     /// the silence. After the page slept, frames that arrive may have
     /// waited in the browser's queue since before, and say nothing about
     /// the socket now (see `wake.rs`).
-    pub(super) proof_ping: Option<u64>,
+    pub(crate) proof_ping: Option<u64>,
 }
 
 /// A heartbeat ping waiting for its pong.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct PendingPing {
-    pub(super) id: u64,
-    pub(super) sent_at: At,
+pub(crate) struct PendingPing {
+    pub(crate) id: u64,
+    pub(crate) sent_at: At,
 }
 
 /// The one HTTP poll the session may have in flight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Fetch {
-    pub(super) request: RequestId,
-    pub(super) sent_at: At,
+pub(crate) struct Fetch {
+    pub(crate) request: RequestId,
+    pub(crate) sent_at: At,
 }
 
 /// Why a socket stopped being useful, for deciding what comes next.
 #[derive(Debug, Clone, PartialEq)]
-pub(super) enum Failure {
+pub(crate) enum Failure {
     /// Back off (counts toward `max_retries`).
     Transient(StatusError),
     /// The server restarts: come back after its hint, without counting.
@@ -273,15 +319,15 @@ pub(super) enum Failure {
 
 /// The token presented to the server.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub(super) struct Credentials {
-    pub(super) token: Option<String>,
+pub(crate) struct Credentials {
+    pub(crate) token: Option<String>,
     /// When `token` expires, when known.
-    pub(super) expires_at: Option<At>,
+    pub(crate) expires_at: Option<At>,
 }
 
 impl Credentials {
     /// Takes `token` in place of the current one; its expiry is unknown.
-    pub(super) fn replace(&mut self, token: String) {
+    pub(crate) fn replace(&mut self, token: String) {
         self.token = Some(token);
         self.expires_at = None;
     }
@@ -289,7 +335,7 @@ impl Credentials {
 
 /// Hands out the ids that tell one socket, poll or ping from the next.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(super) struct Ids {
+pub(crate) struct Ids {
     next_attempt: u64,
     next_request: u64,
     next_ping: u64,
@@ -306,15 +352,15 @@ impl Default for Ids {
 }
 
 impl Ids {
-    pub(super) fn attempt(&mut self) -> AttemptId {
+    pub(crate) fn attempt(&mut self) -> AttemptId {
         AttemptId(take_next(&mut self.next_attempt))
     }
 
-    pub(super) fn request(&mut self) -> RequestId {
+    pub(crate) fn request(&mut self) -> RequestId {
         RequestId(take_next(&mut self.next_request))
     }
 
-    pub(super) fn ping(&mut self) -> u64 {
+    pub(crate) fn ping(&mut self) -> u64 {
         take_next(&mut self.next_ping)
     }
 }
@@ -328,9 +374,9 @@ fn take_next(counter: &mut u64) -> u64 {
 /// When things last began, for the unknown-job grace and for keeping a
 /// burst of lifecycle events to one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub(super) struct Marks {
+pub(crate) struct Marks {
     /// When following began (Start or Reconnect).
-    pub(super) following_since: Option<At>,
-    pub(super) last_socket_start: Option<At>,
-    pub(super) last_poll_sent: Option<At>,
+    pub(crate) following_since: Option<At>,
+    pub(crate) last_socket_start: Option<At>,
+    pub(crate) last_poll_sent: Option<At>,
 }

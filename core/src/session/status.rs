@@ -1,12 +1,17 @@
 //! The one status value a UI reads.
 
+use serde::{Deserialize, Serialize};
+
 use super::Millis;
 use crate::JobState;
 
 /// Which transport currently carries (or will carry) progress.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// Its names (`websocket`, `http_polling`, `none`) are in `crate::names`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Mode {
     /// Progress arrives over the WebSocket.
+    #[serde(rename = "websocket")]
     WebSocket,
     /// Progress arrives by HTTP polling.
     HttpPolling,
@@ -15,7 +20,8 @@ pub enum Mode {
 }
 
 /// Broad class of an error, for choosing a message and a recovery hint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// Credentials missing, invalid or expired.
     Auth,

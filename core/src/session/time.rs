@@ -10,38 +10,38 @@ use super::Millis;
 
 /// A point on the shell's monotonic clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(super) struct At(Millis);
+pub(crate) struct At(Millis);
 
 impl At {
     /// The point `ms` milliseconds after the shell's clock started.
-    pub(super) const fn from_millis(ms: Millis) -> Self {
+    pub(crate) const fn from_millis(ms: Millis) -> Self {
         Self(ms)
     }
 
     /// This point as the public API spells it.
-    pub(super) const fn millis(self) -> Millis {
+    pub(crate) const fn millis(self) -> Millis {
         self.0
     }
 
     /// The point `wait` milliseconds later. The clock saturates instead of
     /// wrapping, so a huge option means "never" rather than "long ago".
-    pub(super) const fn after(self, wait: u64) -> Self {
+    pub(crate) const fn after(self, wait: u64) -> Self {
         Self(self.0.saturating_add(wait))
     }
 
     /// How long after `earlier` this is; zero when it is not later.
-    pub(super) const fn since(self, earlier: At) -> u64 {
+    pub(crate) const fn since(self, earlier: At) -> u64 {
         self.0.saturating_sub(earlier.0)
     }
 }
 
 /// Converts a public optional time into the session's.
-pub(super) fn at(ms: Option<Millis>) -> Option<At> {
+pub(crate) fn at(ms: Option<Millis>) -> Option<At> {
     ms.map(At::from_millis)
 }
 
 /// Converts the session's optional time into the public one.
-pub(super) fn millis(at: Option<At>) -> Option<Millis> {
+pub(crate) fn millis(at: Option<At>) -> Option<Millis> {
     at.map(At::millis)
 }
 

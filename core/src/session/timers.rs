@@ -119,10 +119,6 @@ impl Session {
     /// When silence on a delivering socket becomes suspicious: only while
     /// the job runs and updates have a rhythm, and not while a ping is out.
     fn stall_deadline(&self) -> Option<At> {
-        let o = &self.config.options;
-        if o.stall_check_min_ms == 0 {
-            return None;
-        }
         let running = self
             .progress
             .as_ref()
@@ -131,14 +127,8 @@ impl Session {
         if !running || !slot.link.is_proven() || slot.silence.is_some() {
             return None;
         }
-        let rhythm = slot.rhythm?;
-        let gap = rhythm.gap_ms?;
-        let wait = gap
-            .saturating_mul(u64::from(o.stall_factor.max(1)))
-            .max(o.stall_check_min_ms);
-        let heard = self.last_heard_at();
-        let quiet_since = heard.map_or(rhythm.last_at, |h| rhythm.last_at.max(h));
-        Some(quiet_since.after(wait))
+        slot.rhythm?
+            .stall_at(&self.config.options, self.last_heard_at())
     }
 
     /// Fires every due timer, earliest first, so a late call catches up in order.

@@ -267,11 +267,17 @@ pub fn byte_amounts(sent: u64, total: u64) -> ByteAmounts {
     }
 }
 
+/// A size in its own unit, e.g. `("3.2", "MB")` for 3 200 000 B: the one
+/// byte formatter (powers of 1 000) for every size a UI shows.
+pub fn bytes(n: u64) -> (String, &'static str) {
+    let unit = unit_of(n);
+    (amount_in(n, unit, false), UNITS[unit])
+}
+
 /// A speed in its own unit, e.g. `("1.2", "MB")` for 1 234 567 B/s; the
 /// UI appends its "/s".
 pub fn rate(bytes_per_s: u64) -> (String, &'static str) {
-    let unit = unit_of(bytes_per_s);
-    (amount_in(bytes_per_s, unit, false), UNITS[unit])
+    bytes(bytes_per_s)
 }
 
 /// Time left, in the one unit worth showing.
@@ -361,6 +367,15 @@ mod tests {
     #[test]
     fn speed_is_in_its_own_unit() {
         assert_eq!(rate(1_234_567), ("1.2".into(), "MB"));
+        assert_eq!(bytes(999), ("999".into(), "B"));
+        assert_eq!(bytes(1_000), ("1".into(), "kB"));
+        assert_eq!(
+            bytes(1_536),
+            ("1.5".into(), "kB"),
+            "powers of 1 000, not 1 024"
+        );
+        assert_eq!(bytes(3_000_000), ("3".into(), "MB"));
+        assert_eq!(bytes(u64::MAX), ("18446744".into(), "TB"));
         assert_eq!(rate(850), ("850".into(), "B"));
         assert_eq!(rate(99_960), ("100".into(), "kB"));
         assert_eq!(rate(0), ("0".into(), "B"));

@@ -101,11 +101,11 @@ mod speed;
 mod state;
 
 pub use describe::{
-    byte_amounts, notice, rate, seconds_until, time_left, upload_percent, upload_status_error,
-    ByteAmounts, TimeLeft, UploadControls, UploadNotice, UploadPhase,
+    byte_amounts, bytes, notice, rate, seconds_until, time_left, upload_percent,
+    upload_status_error, ByteAmounts, TimeLeft, UploadControls, UploadNotice, UploadPhase,
 };
 pub use io::{Action, Answer, Input, Millis, RequestId, UploadProgress};
 pub use machine::Upload;
 pub use metadata::encode_metadata;
-pub use options::{ResumeFrom, UploadConfig, UploadOptions};
+pub use options::{ResumeFrom, UploadConfig, UploadOptions, DEFAULT_TUS_PATH};
 pub use state::{UploadError, UploadState};

@@ -2,6 +2,10 @@
 
 use crate::session::SessionOptions;
 
+/// Where the tus creation endpoint is when a page gives only the HTTP base:
+/// `{http_base}` followed by this path (the route of the reference server).
+pub const DEFAULT_TUS_PATH: &str = "/api/uploads/tus";
+
 /// What to upload and where.
 #[derive(Debug, Clone, PartialEq)]
 pub struct UploadConfig {

@@ -94,7 +94,11 @@ pub async fn run(mut job: JobHandle, plan: Plan) -> Result<(), ReportError> {
         bytes: plan.data.as_ref().map_or(0, |d| d.len()),
         ..Facts::default()
     };
-    job.message("Receiving upload...")?;
+    // A scripted job (no data) is answered with its first state (`seq` 1,
+    // PROTOCOL.md 8.1), so nothing is written before its first step.
+    if plan.data.is_some() {
+        job.message("Receiving upload...")?;
+    }
     // Steps keep to a schedule (each due one `step` after the previous one
     // was due), so a step that fired late does not push the rest of the job
     // back: jobs started spread out stay spread out to their end.
@@ -242,8 +246,8 @@ mod tests {
         let job = reporter.start(id.clone(), &STAGES).expect("started");
         let first = reporter.get(&id).expect("held").seq;
         let run = tokio::spawn(run(job, plan(100, 10, None)));
-        // One update (the first message) comes before any step.
-        let steps_after = |r: &Reporter| r.get(&id).expect("held").seq - first - 1;
+        // A scripted job (no data) writes nothing before its first step.
+        let steps_after = |r: &Reporter| r.get(&id).expect("held").seq - first;
         let settle = || async {
             for _ in 0..50 {
                 tokio::task::yield_now().await;

@@ -20,7 +20,9 @@ use crate::state::Shared;
 use crate::upload_hook::FinishedUpload;
 
 /// Where uploads are created; an upload lives at `{BASE}/{id}`.
-pub const BASE: &str = "/api/uploads/tus";
+/// The clients' default endpoint (core's `DEFAULT_TUS_PATH`), so a page that
+/// gives only the HTTP base finds it.
+pub const BASE: &str = upload_progress_core::upload::DEFAULT_TUS_PATH;
 
 fn error(status: StatusCode, code: WireErrorCode, message: impl Into<String>) -> Response {
     ApiError::new(status, code, message).into_response()

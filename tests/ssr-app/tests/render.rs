@@ -14,16 +14,41 @@ fn renders_the_initial_state_without_a_browser() {
         html.contains(r#"role="progressbar""#),
         "no progress bar: {html}"
     );
-    assert!(
-        html.contains("upr__indicator") || html.contains("upr__connection"),
-        "no indicator: {html}"
-    );
-    assert!(html.contains(r#"class="upr"#), "no widget root: {html}");
+    for class in [
+        "upr",
+        "upr__connection",
+        "upr__dot",
+        "upr__connection-text",
+        "upr__bar",
+    ] {
+        assert!(
+            has_class(&html, class),
+            "no element of class {class}: {html}"
+        );
+    }
     // Pending: no percent yet, no stage list entries.
     assert!(
         !html.contains("aria-valuenow"),
         "a pending bar has no value: {html}"
     );
+}
+
+/// Whether an element of `html` has `class` among its classes (a whole
+/// class, not a prefix of a longer one: `upr__connection` is not found in
+/// `upr__connection-text`).
+fn has_class(html: &str, class: &str) -> bool {
+    html.split(r#"class=""#)
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .any(|classes| classes.split_whitespace().any(|c| c == class))
+}
+
+#[test]
+fn classes_are_matched_whole() {
+    let html = r#"<div class="upr__connection-text x"></div>"#;
+    assert!(has_class(html, "x"));
+    assert!(has_class(html, "upr__connection-text"));
+    assert!(!has_class(html, "upr__connection"));
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! Protocol v1.1: one connection for many jobs.
+//! Protocol v1.1 on the wire: one connection for many jobs.
 //!
 //! The page socket (`/ws/page`), the set poll (`GET /ws/page/poll`) and the
 //! event stream (`GET /ws/page/events`) carry the v1 frames of many jobs at
