@@ -136,35 +136,16 @@ async fn on_step(
     followers: &mut Followers,
 ) -> Result<(), Gone> {
     let id = follow.id().as_str().to_owned();
-    let unavailable_text;
-    let (code, message) = match step {
-        Step::State(published) => {
+    match step.into_state() {
+        Ok(published) => {
             if !published.progress.is_terminal() {
                 followers.watch(follow);
             }
             // The frame every socket of the job shares, rendered once.
-            return send(tx, Event::default().data(published.frame.as_str())).await;
+            send(tx, Event::default().data(published.frame.as_str())).await
         }
-        Step::Vanished => (
-            WireErrorCode::UnknownProcess,
-            "the job is no longer available",
-        ),
-        Step::NeverAppeared => (
-            WireErrorCode::UnknownProcess,
-            "no job with this process_id appeared in time",
-        ),
-        // The job may exist: the shared job store cannot be asked now. A
-        // per-job answer, so the stream and its other jobs go on.
-        Step::Unavailable(unavailable) => {
-            unavailable_text = format!(
-                "the job store is not reachable yet; subscribe to this job again in {} ms",
-                unavailable.retry_after_ms
-            );
-            (WireErrorCode::Unavailable, unavailable_text.as_str())
-        }
-        Step::TokenExpired => (WireErrorCode::TokenExpired, "the token has expired"),
-    };
-    job_error(tx, &id, &code, message).await
+        Err((code, message)) => job_error(tx, &id, &code, &message).await,
+    }
 }
 
 async fn job_error(

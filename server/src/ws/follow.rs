@@ -39,6 +39,38 @@ pub(crate) enum Step {
     TokenExpired,
 }
 
+impl Step {
+    /// The new state, or else how a connection that follows many jobs
+    /// tells one of them that it stops following it: the per-job error's
+    /// code and message (the page socket and the event stream alike).
+    pub(crate) fn into_state(self) -> Result<Published, (WireErrorCode, String)> {
+        Err(match self {
+            Step::State(published) => return Ok(published),
+            Step::Vanished => (
+                WireErrorCode::UnknownProcess,
+                "the job is no longer available".to_owned(),
+            ),
+            Step::NeverAppeared => (
+                WireErrorCode::UnknownProcess,
+                "no job with this process_id appeared in time".to_owned(),
+            ),
+            // The job may exist: the shared job store cannot be asked now. A
+            // per-job answer, so the connection and its other jobs go on.
+            Step::Unavailable(unavailable) => (
+                WireErrorCode::Unavailable,
+                format!(
+                    "the job store is not reachable yet; subscribe to this job again in {} ms",
+                    unavailable.retry_after_ms
+                ),
+            ),
+            Step::TokenExpired => (
+                WireErrorCode::TokenExpired,
+                "the token has expired".to_owned(),
+            ),
+        })
+    }
+}
+
 /// One follower of one job.
 pub(crate) struct Follow {
     state: Shared,

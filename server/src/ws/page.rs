@@ -143,41 +143,21 @@ impl Conn {
 
     async fn on_step(&mut self, follow: Follow, step: Step, subs: &mut Followers) -> Flow {
         let id = follow.id().as_str().to_owned();
-        let unavailable_text;
-        let (code, message) = match step {
-            Step::State(published) => {
-                let finished = published.progress.is_terminal();
-                if !finished {
+        match step.into_state() {
+            Ok(published) => {
+                if !published.progress.is_terminal() {
                     subs.watch(follow);
                 }
-                return match self
+                match self
                     .send(axum::extract::ws::Message::Text(published.frame))
                     .await
                 {
                     Ok(()) => Flow::Continue,
                     Err(Gone) => Flow::Stop,
-                };
+                }
             }
-            Step::Vanished => (
-                WireErrorCode::UnknownProcess,
-                "the job is no longer available",
-            ),
-            Step::NeverAppeared => (
-                WireErrorCode::UnknownProcess,
-                "no job with this process_id appeared in time",
-            ),
-            // The job may exist: the shared job store cannot be asked now. A
-            // per-job answer, so the socket and its other jobs go on.
-            Step::Unavailable(unavailable) => {
-                unavailable_text = format!(
-                    "the job store is not reachable yet; subscribe to this job again in {} ms",
-                    unavailable.retry_after_ms
-                );
-                (WireErrorCode::Unavailable, unavailable_text.as_str())
-            }
-            Step::TokenExpired => (WireErrorCode::TokenExpired, "the token has expired"),
-        };
-        self.job_error(&id, code, message).await
+            Err((code, message)) => self.job_error(&id, code, &message).await,
+        }
     }
 
     /// An `error` frame about one job; that job is not followed (any more),
