@@ -354,6 +354,14 @@ impl ProgressServer {
         self.handle.reporter()
     }
 
+    /// The CORS rules the protocol's routes answer with (the allowed
+    /// origins; the tus methods and headers when tus is on), for an
+    /// application's own routes that the same pages call from another
+    /// origin, such as its JSON 404 for unknown API paths.
+    pub fn cors_layer(&self) -> tower_http::cors::CorsLayer {
+        crate::cors_layer(&self.handle.state)
+    }
+
     /// Graceful shutdown and connection counts.
     pub fn handle(&self) -> ServerHandle {
         self.handle.clone()

@@ -139,10 +139,7 @@ pub(crate) fn router(config: Config, hook: Option<UploadHook>) -> (Router, Serve
             Arc::clone(&state),
             check_origin,
         ))
-        .layer(match state.config.tus {
-            Some(_) => tus::cors_layer(&state.origins),
-            None => state.origins.cors_layer(),
-        })
+        .layer(cors_layer(&state))
         // Outside CORS, which would take every OPTIONS for a preflight.
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -185,6 +182,15 @@ async fn check_origin(State(state): State<Shared>, req: Request, next: Next) -> 
             )
             .into_response()
         }
+    }
+}
+
+/// The CORS rules of the protocol's routes (the tus methods and headers
+/// too when tus is on).
+pub(crate) fn cors_layer(state: &Shared) -> tower_http::cors::CorsLayer {
+    match state.config.tus {
+        Some(_) => tus::cors_layer(&state.origins),
+        None => state.origins.cors_layer(),
     }
 }
 

@@ -70,7 +70,7 @@ async fn main() -> ExitCode {
     }
     let progress = builder.build();
     let (router, handle, options) = (
-        site::around(progress.router(), &cli.server.dist),
+        site::around(progress.router(), progress.cors_layer(), &cli.server.dist),
         progress.handle(),
         progress.serve_options(),
     );
