@@ -13,6 +13,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use upload_progress_core::protocol::WireErrorCode;
+use upload_progress_core::ProcessId;
 
 use super::faults::UploadEvent;
 use super::tus_faults::{cut_connection, refused, CutAfter};
@@ -44,6 +45,13 @@ pub(crate) async fn inject(State(state): State<Shared>, request: Request, next: 
         && path.starts_with("/ws/progress/")
         && state.faults.poll_error()
     {
+        // A failed poll is still a poll the job's client made: counted as
+        // the handler would have, so the statistics show the client kept
+        // polling through the failures.
+        let raw_id = path.trim_start_matches("/ws/progress/");
+        if let Ok(id) = ProcessId::parse(raw_id) {
+            state.stats.http_request(&id);
+        }
         return ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             WireErrorCode::Unavailable,
