@@ -64,7 +64,13 @@ impl ServerApi {
     /// A client for the server at `base` (e.g. `http://127.0.0.1:4000`).
     pub fn new(base: &str) -> Self {
         Self {
-            http: reqwest::Client::new(),
+            // No idle connections kept: the restart fault closes the
+            // server's connections, and a pooled one reused after it would
+            // fail the test's own request instead of the widget's.
+            http: reqwest::Client::builder()
+                .pool_max_idle_per_host(0)
+                .build()
+                .unwrap_or_default(),
             base: base.trim_end_matches('/').to_owned(),
             own_reads: Arc::default(),
         }
