@@ -69,10 +69,24 @@ pub async fn open_bundled(browser: &Browser, base: &str) -> Result<Recorder> {
 /// Opens the embed page, waits until its module registered the custom
 /// element (the WebAssembly is ready then), installs the recorder.
 pub async fn open_embed(browser: &Browser, base: &str) -> Result<Recorder> {
+    open_embed_at(browser, base, "").await
+}
+
+/// [`open_embed`] with a query, e.g. `?job=ID&token=T`: the page then
+/// declares an `<upload-progress-robust>` for that job in its markup, as an
+/// app that keeps the job in its address does.
+pub async fn open_embed_at(browser: &Browser, base: &str, query: &str) -> Result<Recorder> {
     browser
         .client
-        .goto(&format!("{base}/embed/index.html"))
+        .goto(&format!("{base}/embed/index.html{query}"))
         .await?;
+    attach_embed(browser).await
+}
+
+/// Waits for the embed page's module on the page now loaded (after a
+/// navigation or a reload the test did not start itself) and installs a
+/// fresh recorder there.
+pub async fn attach_embed(browser: &Browser) -> Result<Recorder> {
     crate::wait::until("the embed page's module", LOAD, || async {
         let ready = browser
             .exec(
