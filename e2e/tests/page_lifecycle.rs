@@ -356,3 +356,125 @@ async fn back_to_a_page_not_kept_firefox() -> Result<()> {
     )
     .await
 }
+
+/// The page's own record of its visibility and of how late its timers ran
+/// while hidden: a 100 ms interval whose longest gap shows the browser's
+/// background throttling. A module script, so the interval belongs to the
+/// page and not to the driver's sandbox.
+const WATCH_TIMERS_JS: &str = r#"
+const s = document.createElement("script");
+s.textContent = `
+  window.__uprVis = [];
+  document.addEventListener("visibilitychange", () => window.__uprVis.push(document.visibilityState));
+  window.__uprHiddenGapMs = 0;
+  let last = performance.now();
+  setInterval(() => {
+    const now = performance.now();
+    if (document.visibilityState === "hidden") window.__uprHiddenGapMs = Math.max(window.__uprHiddenGapMs, now - last);
+    last = now;
+  }, 100);
+`;
+document.head.append(s);
+return true;
+"#;
+
+/// A tab really in the background: another tab is opened and shown, so
+/// the browser itself hides the page and throttles its timers (Firefox
+/// runs a hidden page's timers about once a second). With a heartbeat of
+/// 2 s and 2 s to answer, late timers must not read as a dead socket: no
+/// heartbeat timeout, no stall, no new socket while hidden, and the job
+/// followed to its end once the tab is shown again.
+async fn background_tab(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    let mut rec = pages::open_embed(&h.browser, h.api.base()).await?;
+    let id = format!("background_{kind}");
+    // 4 stages x 8 steps x 1 s: 32 s.
+    h.api.start_scripted(&id, 1000, 8).await?;
+    pages::mount(
+        &h.browser,
+        &id,
+        pages::fast_options_with(json!({ "recordEvents": true })),
+    )
+    .await?;
+    h.wait_live(&mut rec, &id, WAIT).await?;
+    h.browser.exec(WATCH_TIMERS_JS, vec![]).await?;
+    let events_before = pages::session_events(&h.browser, &id).await?.len();
+    let opened_before = stats::read(&h.api)
+        .await?
+        .jobs
+        .get(&id)
+        .map(|j| j.ws_opened)
+        .unwrap_or(0);
+
+    let page = h.browser.client.window().await?;
+    let other = h.browser.client.new_window(true).await?;
+    h.browser.client.switch_to_window(other.handle).await?;
+    h.browser
+        .client
+        .goto(&format!("{}/embed/index.html?away", h.api.base()))
+        .await?;
+    h.say("another tab in front");
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let opened_hidden = stats::read(&h.api)
+        .await?
+        .jobs
+        .get(&id)
+        .map(|j| j.ws_opened)
+        .unwrap_or(0);
+    h.browser.client.close_window().await?;
+    h.browser.client.switch_to_window(page).await?;
+    h.say("the page in front again");
+
+    let seen = h
+        .browser
+        .exec("return [window.__uprVis, window.__uprHiddenGapMs];", vec![])
+        .await?;
+    h.say(format!(
+        "visibility changes and longest hidden timer gap: {seen}"
+    ));
+    if seen[0].get(0) != Some(&json!("hidden")) {
+        return Err(fail(format!("the page was never hidden: {seen}")));
+    }
+    let gap = seen[1].as_f64().unwrap_or(0.0);
+    if gap < 800.0 {
+        return Err(fail(format!(
+            "the hidden page's timers were not throttled (longest gap {gap} ms): the test shows nothing"
+        )));
+    }
+    if opened_hidden != opened_before {
+        return Err(fail(format!(
+            "{} sockets opened while the tab was in the background",
+            opened_hidden - opened_before
+        )));
+    }
+    let events = pages::session_events(&h.browser, &id).await?;
+    let alarms: Vec<&serde_json::Value> = events[events_before..]
+        .iter()
+        .filter(|e| {
+            matches!(
+                e["type"].as_str(),
+                Some("heartbeat_timeout" | "stall_suspected" | "socket_closed" | "attempt_opened")
+            )
+        })
+        .collect();
+    if !alarms.is_empty() {
+        return Err(fail(format!(
+            "late timers read as a dead socket while hidden: {alarms:?}"
+        )));
+    }
+    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
+        .await?;
+    h.verify(&mut rec, &id, &id, Expect { every_stage: false })
+        .await?;
+    pages::unmount_all(&h.browser).await?;
+    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
+    h.finish().await;
+    Ok(())
+}
+
+/// Firefox throttles a background tab's timers under WebDriver (Chromium
+/// here runs with background timer throttling off for the other tests).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_tab_firefox() -> Result<()> {
+    scenario::run("background_tab", BrowserKind::Firefox, background_tab).await
+}
