@@ -10,7 +10,10 @@
 #   UPR_SOAK_SECS=600 scripts/e2e.sh soak_chromium -- --nocapture
 #
 # Uses dist/ (or $UPR_DIST) when it holds the build, else runs trunk; builds
-# the dev server unless UPR_SERVER_BIN names a binary.
+# the dev server unless UPR_SERVER_BIN names a binary. For the full-stack
+# example's test (when the filter can match it): builds the example's
+# browser side (examples/fullstack/build.sh; a no-op when up to date) and
+# its server unless UPR_FULLSTACK_BIN names a binary.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -25,6 +28,19 @@ if [ $# -gt 0 ] && [ "$1" != "--" ]; then
   shift
 fi
 [ "${1:-}" = "--" ] && shift
+
+# cargo test filters by substring of the test name.
+if [[ fullstack_example_chromium == *"${filter[0]:-}"* ]]; then
+  log "full-stack example: browser build"
+  fullstack_start=$(date +%s)
+  UPR_FULLSTACK_PKG=$(bash examples/fullstack/build.sh "${UPR_FULLSTACK_PKG:-}" | tail -1)
+  if [ -z "${UPR_FULLSTACK_BIN:-}" ]; then
+    cargo build -p upload-progress-fullstack
+    UPR_FULLSTACK_BIN="$CARGO_TARGET_DIR/debug/upload-progress-fullstack"
+  fi
+  export UPR_FULLSTACK_PKG UPR_FULLSTACK_BIN
+  log "full-stack example built in $(( $(date +%s) - fullstack_start )) s"
+fi
 
 log "end-to-end suite (soak ${UPR_SOAK_SECS} s)"
 start=$(date +%s)

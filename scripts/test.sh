@@ -101,7 +101,11 @@ log "size: what a Leptos app pays for the component, the embed package, budgets"
 bash scripts/check-size.sh
 
 log "end-to-end suite on the release build (Chromium and Firefox)"
-UPR_SERVER_BIN="$SERVER_BIN" bash scripts/e2e.sh
+# The full-stack example's server is the debug build the native tests made
+# (its tests/server.rs needs the binary); e2e.sh builds its browser side.
+UPR_SERVER_BIN="$SERVER_BIN" UPR_DENY_WARNINGS=1 \
+  UPR_FULLSTACK_BIN="${CARGO_TARGET_DIR:-$ROOT/target}/debug/upload-progress-fullstack" \
+  bash scripts/e2e.sh
 
 log "disk after the run: $(df -h --output=avail "$ROOT" | tail -1 | tr -d ' ') free, target $(du -sh "${CARGO_TARGET_DIR:-$ROOT/target}" | cut -f1)"
 log "all checks passed in $(( $(date +%s) - start )) s"

@@ -309,6 +309,30 @@ impl Browser {
         Ok(())
     }
 
+    /// Runs `source` in every document this tab loads from now on, before
+    /// any of the page's own scripts (DevTools
+    /// `Page.addScriptToEvaluateOnNewDocument`). Chromium only.
+    pub async fn before_page_scripts(&self, source: &str) -> Result<()> {
+        if self.kind != BrowserKind::Chromium {
+            return Err(fail(format!(
+                "{}: no WebDriver command runs a script before the page's",
+                self.kind
+            )));
+        }
+        self.client
+            .issue_cmd(ChromeDevTools {
+                cmd: "Page.addScriptToEvaluateOnNewDocument",
+                params: json!({ "source": source }),
+            })
+            .await
+            .map_err(|e| {
+                fail(format!(
+                    "chromium: Page.addScriptToEvaluateOnNewDocument: {e}"
+                ))
+            })?;
+        Ok(())
+    }
+
     /// Ends the session (closing the browser); the driver goes on drop.
     pub async fn quit(self) {
         let _ = self.client.close().await;

@@ -9,6 +9,12 @@ pub struct Paths {
     pub server_bin: PathBuf,
     /// trunk output with the demo page and `embed/` (`UPR_DIST`).
     pub dist: PathBuf,
+    /// The full-stack example's server (`UPR_FULLSTACK_BIN`, default the
+    /// debug build in the target directory).
+    pub fullstack_bin: PathBuf,
+    /// The full-stack example's browser build, wasm-bindgen's output
+    /// (`UPR_FULLSTACK_PKG`, default `fullstack-pkg` in the target directory).
+    pub fullstack_pkg: PathBuf,
     /// ChromeDriver (`UPR_CHROMEDRIVER`, default `/usr/bin/chromedriver`).
     pub chromedriver: PathBuf,
     /// Chromium (`UPR_CHROMIUM`, default `/usr/bin/chromium`).
@@ -59,6 +65,9 @@ impl Paths {
         Self {
             server_bin: var("UPR_SERVER_BIN")
                 .unwrap_or_else(|| target.join("release/upload-progress-server")),
+            fullstack_bin: var("UPR_FULLSTACK_BIN")
+                .unwrap_or_else(|| target.join("debug/upload-progress-fullstack")),
+            fullstack_pkg: var("UPR_FULLSTACK_PKG").unwrap_or_else(|| target.join("fullstack-pkg")),
             dist: var("UPR_DIST").unwrap_or_else(|| root.join("dist")),
             chromedriver: var("UPR_CHROMEDRIVER")
                 .unwrap_or_else(|| PathBuf::from("/usr/bin/chromedriver")),

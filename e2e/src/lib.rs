@@ -9,8 +9,10 @@
 pub mod browser;
 pub mod checks;
 pub mod env;
+pub mod fullstack;
 pub mod pages;
 pub mod process;
+pub mod proxy;
 pub mod recorder;
 pub mod scenario;
 pub mod server_api;

@@ -63,21 +63,7 @@ impl DevServer {
             .stderr(std::fs::File::create(&log)?)
             .kill_on_drop(true)
             .spawn()?;
-        let stdout = child
-            .stdout
-            .take()
-            .ok_or_else(|| fail("server stdout is not captured"))?;
-        let mut lines = BufReader::new(stdout).lines();
-        let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
-            .await
-            .map_err(|_| fail("dev server printed nothing within 30 s"))??
-            .ok_or_else(|| fail(format!("dev server exited; log: {}", log.display())))?;
-        let url = first
-            .strip_prefix("listening on ")
-            .map(|rest| rest.split_whitespace().next().unwrap_or(rest).to_owned())
-            .ok_or_else(|| fail(format!("unexpected first line from the server: {first:?}")))?;
-        // Keep draining stdout so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let url = listening_url(&mut child, &log, "dev server").await?;
         Ok(Self { child, url, log })
     }
 
@@ -85,6 +71,27 @@ impl DevServer {
     pub async fn stop(mut self) {
         let _ = self.child.kill().await;
     }
+}
+
+/// Waits for `child`'s first line, `listening on <url>`, and returns the
+/// url; keeps draining its stdout afterwards so it never blocks on a full
+/// pipe. `log` is where its stderr goes, named in errors.
+pub async fn listening_url(child: &mut Child, log: &Path, what: &str) -> Result<String> {
+    let stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| fail(format!("{what} stdout is not captured")))?;
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .map_err(|_| fail(format!("{what} printed nothing within 30 s")))??
+        .ok_or_else(|| fail(format!("{what} exited; log: {}", log.display())))?;
+    let url = first
+        .strip_prefix("listening on ")
+        .map(|rest| rest.split_whitespace().next().unwrap_or(rest).to_owned())
+        .ok_or_else(|| fail(format!("unexpected first line from the {what}: {first:?}")))?;
+    tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+    Ok(url)
 }
 
 /// Which WebDriver implementation to run.

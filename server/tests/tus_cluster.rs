@@ -505,3 +505,63 @@ fn tokio_stream_from(
 ) -> impl futures_util::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
+
+/// The status of a `HEAD` on `location` at `instance`.
+async fn head_status(instance: &Instance, location: &str) -> u16 {
+    reqwest::Client::new()
+        .head(instance.url(location))
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .expect("head")
+        .status()
+        .as_u16()
+}
+
+#[tokio::test]
+#[ignore = "needs a redis-server: UPR_TEST_REDIS_URL"]
+async fn an_upload_whose_record_lapsed_is_gone_on_every_instance_and_a_terminated_one_unknown() {
+    let (redis, prefix, dir) = (redis_url(), unique("gone"), shared_dir("gone"));
+    let mut tus = TusConfig::new(&dir.0);
+    tus.expiry = Duration::from_secs(1);
+    let a = Instance::start_with(&redis, &prefix, tus.clone());
+    let b = Instance::start_with(&redis, &prefix, tus);
+    let bytes = data(1_000);
+    let (location, _) = a.create(bytes.len()).await;
+    let sent = a
+        .patch(&location, 0, bytes[..100].to_vec().into())
+        .await
+        .expect("patch on a");
+    assert_eq!(sent.status(), 204);
+    assert_eq!(b.offset(&location).await, 100, "shared before it lapses");
+
+    // Untouched for longer than the expiry, its record lapses in Redis.
+    let deadline = Instant::now() + WAIT;
+    while head_status(&b, &location).await == 200 {
+        assert!(Instant::now() < deadline, "the upload never lapsed");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for instance in [&a, &b] {
+        assert_eq!(head_status(instance, &location).await, 410, "HEAD");
+        let resumed = instance
+            .patch(&location, 100, bytes[100..].to_vec().into())
+            .await
+            .expect("patch");
+        assert_eq!(resumed.status(), 410, "PATCH");
+        let body: serde_json::Value = resumed.json().await.expect("json error");
+        assert_eq!(body["error"]["code"], "upload_expired", "{body}");
+    }
+
+    // One that never existed, and one its client terminated, stay unknown.
+    let never = format!("{}/{}", "/api/uploads/tus", "f".repeat(32));
+    assert_eq!(head_status(&b, &never).await, 404);
+    let (terminated, _) = a.create(10).await;
+    let deleted = reqwest::Client::new()
+        .delete(a.url(&terminated))
+        .header("Tus-Resumable", "1.0.0")
+        .send()
+        .await
+        .expect("delete");
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(head_status(&b, &terminated).await, 404);
+}

@@ -40,6 +40,9 @@ async fn answer(
         )
     })?;
     let jobs = query.jobs(state.config.max_subscriptions)?;
+    // Fault injection is a demo surface: an application built without the
+    // `demo` feature has no faults to inject.
+    #[cfg(feature = "demo")]
     if state.faults.poll_error() {
         return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -8,7 +8,11 @@
 //!   `expiry` after its last touch;
 //! - `tus:{id}:lock`: the token of the instance writing it; a lease of
 //!   `body_idle_timeout` plus slack, renewed with every stored chunk, so a
-//!   killed instance's lock lapses by itself.
+//!   killed instance's lock lapses by itself;
+//! - `tus:{id}:known`: that the upload existed; it outlives `tus:{id}` by
+//!   [`REMEMBER_EXPIRED`], so a client coming back after its upload lapsed
+//!   learns that it expired (410) rather than that it never was (404).
+//!   Removed with the upload when a client terminates it.
 //!
 //! The bytes live in the upload directory, which the instances share (a
 //! shared volume): an offset in Redis is only advanced after its bytes are
@@ -25,11 +29,18 @@ use super::storage::{Info, Missing, PatchError};
 /// Longest wait for one Redis operation.
 const OP_TIMEOUT: Duration = Duration::from_secs(2);
 
+/// How long an upload is remembered after its info lapsed.
+pub const REMEMBER_EXPIRED: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Takes the lock and checks the offset in one step. Answers
 /// `{0, offset, len}` taken, `{1, offset, len}` wrong offset (lock not
-/// taken), `{2, 0, 0}` held by another writer, `{3, 0, 0}` no such upload.
+/// taken), `{2, 0, 0}` held by another writer, `{3, 0, 0}` no such upload,
+/// `{4, 0, 0}` an upload that lapsed.
 const BEGIN: &str = r"
-if redis.call('EXISTS', KEYS[1]) == 0 then return {3, 0, 0} end
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  if redis.call('EXISTS', KEYS[3]) == 1 then return {4, 0, 0} end
+  return {3, 0, 0}
+end
 if not redis.call('SET', KEYS[2], ARGV[2], 'NX', 'PX', ARGV[3]) then return {2, 0, 0} end
 local offset = tonumber(redis.call('HGET', KEYS[1], 'offset'))
 local len = tonumber(redis.call('HGET', KEYS[1], 'len'))
@@ -40,13 +51,15 @@ end
 return {0, offset, len}
 ";
 
-/// Records an offset while the lock is ours, renewing both leases; 0 when
-/// the lock is gone (it lapsed, or another writer has it now).
+/// Records an offset while the lock is ours, renewing both leases and
+/// the memory of the upload; 0 when the lock is gone (it lapsed, or
+/// another writer has it now).
 const ADVANCE: &str = r"
 if redis.call('GET', KEYS[2]) ~= ARGV[1] then return 0 end
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
 redis.call('HSET', KEYS[1], 'offset', ARGV[2])
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
+redis.call('PEXPIRE', KEYS[3], ARGV[5])
 return 1
 ";
 
@@ -107,6 +120,15 @@ impl SharedUploads {
         format!("{}{id}:lock", self.prefix)
     }
 
+    fn known_key(&self, id: &str) -> String {
+        format!("{}{id}:known", self.prefix)
+    }
+
+    /// Lifetime of the `known` key: the upload's own, then some.
+    fn known_ms(&self) -> u64 {
+        ms(self.expiry.saturating_add(REMEMBER_EXPIRED))
+    }
+
     /// A connection, opened again after a failure.
     async fn conn(&self) -> Result<MultiplexedConnection, Unreachable> {
         let mut held = self.conn.lock().await;
@@ -154,6 +176,12 @@ impl SharedUploads {
             pipe.cmd("HSET").arg(&key).arg("meta").arg(meta).ignore();
         }
         pipe.cmd("PEXPIRE").arg(&key).arg(ms(self.expiry)).ignore();
+        pipe.cmd("SET")
+            .arg(self.known_key(id))
+            .arg(1)
+            .arg("PX")
+            .arg(self.known_ms())
+            .ignore();
         match pipe.query_async::<()>(&mut conn).await {
             Ok(()) => Ok(()),
             Err(err) => Err(self.broken(&err).await),
@@ -163,12 +191,15 @@ impl SharedUploads {
     /// What Redis holds of upload `id`.
     pub async fn info(&self, id: &str) -> Result<Info, Missing> {
         let mut conn = self.conn().await.map_err(|_| Missing::Unavailable)?;
-        let fields: std::collections::HashMap<String, String> = match redis::cmd("HGETALL")
+        let answer: Result<(std::collections::HashMap<String, String>, bool), _> = redis::pipe()
+            .cmd("HGETALL")
             .arg(self.info_key(id))
+            .cmd("EXISTS")
+            .arg(self.known_key(id))
             .query_async(&mut conn)
-            .await
-        {
-            Ok(fields) => fields,
+            .await;
+        let (fields, known) = match answer {
+            Ok(answer) => answer,
             Err(err) => {
                 self.broken(&err).await;
                 return Err(Missing::Unavailable);
@@ -183,7 +214,9 @@ impl SharedUploads {
                 raw_metadata: fields.get("meta").cloned(),
                 process_id,
             }),
-            // Never created, deleted, or lapsed after `expiry`.
+            // Lapsed after `expiry`, while still remembered.
+            _ if known => Err(Missing::Expired),
+            // Never created, terminated, or lapsed long ago.
             _ => Err(Missing::Unknown),
         }
     }
@@ -200,6 +233,7 @@ impl SharedUploads {
             .begin
             .key(self.info_key(id))
             .key(self.lock_key(id))
+            .key(self.known_key(id))
             .arg(offset)
             .arg(&token)
             .arg(ms(self.lease))
@@ -209,6 +243,7 @@ impl SharedUploads {
             Ok((0, _, len)) => Ok((token, len)),
             Ok((1, actual, _)) => Err(PatchError::Conflict(actual)),
             Ok((2, _, _)) => Err(PatchError::Busy),
+            Ok((4, _, _)) => Err(PatchError::Missing(Missing::Expired)),
             Ok(_) => Err(PatchError::Missing(Missing::Unknown)),
             Err(err) => {
                 self.broken(&err).await;
@@ -227,10 +262,12 @@ impl SharedUploads {
             .advance
             .key(self.info_key(id))
             .key(self.lock_key(id))
+            .key(self.known_key(id))
             .arg(token)
             .arg(offset)
             .arg(ms(self.lease))
             .arg(ms(self.expiry))
+            .arg(self.known_ms())
             .invoke_async(&mut conn)
             .await;
         match answer {
@@ -265,6 +302,7 @@ impl SharedUploads {
         let removed: Result<u64, _> = redis::cmd("DEL")
             .arg(self.info_key(id))
             .arg(self.lock_key(id))
+            .arg(self.known_key(id))
             .query_async(&mut conn)
             .await;
         match removed {
