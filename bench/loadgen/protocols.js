@@ -64,7 +64,11 @@ const socketio = {
   },
 };
 
-const PROTOCOLS = { ours, socketio };
+// The fan-out floor (`fanout-floor`, bench/src/floor): our paths and frames,
+// written by a minimal program, read exactly as ours are.
+const floor = { ...ours, name: 'fan-out floor' };
+
+const PROTOCOLS = { ours, socketio, floor };
 
 function protocol(name) {
   const p = PROTOCOLS[name];

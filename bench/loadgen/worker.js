@@ -22,7 +22,7 @@ let onAllFinals = null;
 
 function subscribe(proto, url) {
   return new Promise((resolve) => {
-    const s = { lastSeq: 0, seqs: 0, final: false, ready: false, lost: false };
+    const s = { lastSeq: 0, seqs: 0, final: false, ready: false, lost: false, closed: false };
     const onText = (text, now) => {
       const got = proto.read(text, (reply) => s.socket.sendText(reply));
       if (!got) return;
@@ -51,6 +51,7 @@ function subscribe(proto, url) {
       }
     };
     const onClose = () => {
+      s.closed = true;
       if (!s.final) s.lost = true;
       if (!s.ready) resolve(false);
     };
@@ -90,6 +91,7 @@ function report() {
     seqs: subscribers.reduce((t, s) => t + s.seqs, 0),
     finals: subscribers.filter((s) => s.final).length,
     lost: subscribers.filter((s) => s.lost).length,
+    open: subscribers.filter((s) => s.ready && !s.closed).length,
     timeline,
   };
   for (const s of subscribers) s.socket.terminate();
