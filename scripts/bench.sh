@@ -87,10 +87,10 @@ log "file descriptor limit: $(ulimit -n)"
 
 log "tools"
 bash scripts/setup.sh test
-command -v twiggy >/dev/null || cargo install twiggy --locked
+if wants sizes; then command -v twiggy >/dev/null || cargo install twiggy --locked; fi
 (cd bench/socketio && npm ci --no-audit --no-fund --loglevel=error)
 # bench/loadgen has no dependencies: Node's own net and crypto.
-(cd bench/client && npm ci --no-audit --no-fund --loglevel=error)
+if wants client; then (cd bench/client && npm ci --no-audit --no-fund --loglevel=error); fi
 
 log "building the dev server and the bench binary"
 cargo build --release -p upload-progress-server --features cli

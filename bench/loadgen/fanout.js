@@ -118,9 +118,16 @@ const START_CONNECTIONS = 16;
 const agent = new http.Agent({ keepAlive: true, maxSockets: START_CONNECTIONS });
 
 // Resolves to the parsed JSON body; a status outside 2xx rejects unless
-// `anyStatus` (then the raw body).
-function request(method, url, anyStatus = false) {
+// `anyStatus` (then the raw body). A GET that meets a reset is sent once
+// more: a pooled connection idle for longer than the server's keep-alive
+// timeout (Node's is 5 s, shorter than a job window) can be closed by the
+// server just as the request goes out on it.
+function request(method, url, anyStatus = false, retried = false) {
   return new Promise((resolve, reject) => {
+    const retryOrReject = (e) => {
+      if (method === 'GET' && !retried && e.code === 'ECONNRESET') resolve(request(method, url, anyStatus, true));
+      else reject(e);
+    };
     const req = http.request(url, { method, agent }, (res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -135,7 +142,7 @@ function request(method, url, anyStatus = false) {
         }
       });
     });
-    req.on('error', reject);
+    req.on('error', retryOrReject);
     req.end();
   });
 }
