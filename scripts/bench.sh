@@ -32,6 +32,7 @@
 #   IDLE_SIZES="1000 LIMIT"         idle-scale sizes; LIMIT = the hard open-file limit less 500
 #   IDLE_RUNS=1 (2 with FULL) IDLE_S=25   runs per size and server; seconds of silence
 #                                   (one ping interval of both servers)
+#   SSE_CLIENTS=1000 SSE_RUNS=1      the event stream (/ws/page/events) against the job socket
 #   ONLY="fanout idle" (all sections with FULL: "sizes fanout idle storm client shootout")
 #                                   run a subset (the report keeps the previous
 #                                   text of the sections not measured)
@@ -77,6 +78,8 @@ CLIENT_RUNS=${CLIENT_RUNS:-$RUNS}
 IDLE_SIZES=${IDLE_SIZES:-"1000 LIMIT"}
 IDLE_RUNS=${IDLE_RUNS:-1}
 IDLE_S=${IDLE_S:-25}
+SSE_CLIENTS=${SSE_CLIENTS:-1000}
+SSE_RUNS=${SSE_RUNS:-1}
 ONLY=${ONLY:-"fanout idle"}
 RESULTS=${RESULTS:-$CARGO_TARGET_DIR/bench-results}
 wants() { [[ " $ONLY " == *" $1 "* ]]; }
@@ -187,6 +190,14 @@ fanout() {
     log "fan-out, $FAST_CLIENTS subscribers at a step of $FAST_STEP_MS ms: ours, then Socket.IO"
     loadgen "${LOADGEN_OURS[@]}" "${fast[@]}" --runs 1 --accumulate --out "$RESULTS/fast-ours-$FAST_CLIENTS.json"
     loadgen --target socketio "${fast[@]}" --runs 1 --accumulate --out "$RESULTS/fast-socketio-$FAST_CLIENTS.json"
+  done
+  for _ in $(seq 1 "$SSE_RUNS"); do
+    log "fan-out, $SSE_CLIENTS subscribers: the job socket, then the event stream (/ws/page/events)"
+    loadgen "${LOADGEN_OURS[@]}" "${WORKLOAD[@]}" --clients "$SSE_CLIENTS" --runs 1 --accumulate \
+      --out "$RESULTS/sse-ours-$SSE_CLIENTS.json"
+    # The later --target wins: the same server, read over its event stream.
+    loadgen "${LOADGEN_OURS[@]}" --target sse "${WORKLOAD[@]}" --clients "$SSE_CLIENTS" --runs 1 --accumulate \
+      --out "$RESULTS/sse-sse-$SSE_CLIENTS.json"
   done
 }
 

@@ -1,6 +1,6 @@
 // Fan-out measurement with one load generator for both servers.
 //
-//   node fanout.js --target ours|socketio|floor [--server-bin PATH --server-arg=X ...] [--floor-bin PATH]
+//   node fanout.js --target ours|socketio|floor|sse [--server-bin PATH --server-arg=X ...] [--floor-bin PATH]
 //                  [--server-threads N] [--instances 2 --redis-url redis://...] --clients N --per-job 100
 //                  --step-ms 250 --steps-per-stage 5 --runs 2 --out FILE.json [--accumulate]
 //                  [--server-cpus 0 --generator-cpus 1] [--frames-out PREFIX]
@@ -70,7 +70,7 @@ function parseArgs(argv) {
   }
   if (!a.out) throw new Error('--out FILE is required');
   protocol(a.target ?? '');
-  if (a.target !== 'ours' && a.instances !== 1) throw new Error('--instances applies to --target ours only');
+  if (a.target !== 'ours' && a.target !== 'sse' && a.instances !== 1) throw new Error('--instances applies to --target ours only');
   return a;
 }
 
@@ -195,7 +195,7 @@ function writeTimeline(file, frames, t0) {
 }
 
 function startTarget(a, run) {
-  if (a.target === 'ours') {
+  if (a.target === 'ours' || a.target === 'sse') {
     return startOurs({ bin: a['server-bin'], args: a['server-arg'], instances: a.instances, redisUrl: a['redis-url'], run, threads: a['server-threads'], cpus: a['server-cpus'] });
   }
   if (a.target === 'floor') return startFloor({ bin: a['floor-bin'], cpus: a['server-cpus'] });
@@ -205,6 +205,7 @@ function startTarget(a, run) {
 // The implementation name written into the results.
 function implementation(a) {
   if (a.target === 'ours') return a.instances > 1 ? `upload-progress-server, ${a.instances} instances on Redis` : 'upload-progress-server';
+  if (a.target === 'sse') return 'upload-progress-server, event stream';
   return a.target === 'floor' ? 'fan-out floor' : 'socket.io';
 }
 

@@ -68,7 +68,16 @@ const socketio = {
 // written by a minimal program, read exactly as ours are.
 const floor = { ...ours, name: 'fan-out floor' };
 
-const PROTOCOLS = { ours, socketio, floor };
+// Our event stream (`GET /ws/page/events?ids=JOB`, read by sse.js): the
+// same frames as the page socket, one job per stream here.
+const sse = {
+  ...ours,
+  name: 'upload-progress-server, event stream',
+  transport: 'sse',
+  url: (base, job) => `${base}/ws/page/events?ids=${job}`,
+};
+
+const PROTOCOLS = { ours, socketio, floor, sse };
 
 function protocol(name) {
   const p = PROTOCOLS[name];

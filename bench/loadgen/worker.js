@@ -5,6 +5,7 @@
 'use strict';
 
 const wire = require('./wire');
+const sse = require('./sse');
 const { protocol } = require('./protocols');
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -55,7 +56,7 @@ function subscribe(proto, url) {
       if (!s.final) s.lost = true;
       if (!s.ready) resolve(false);
     };
-    s.socket = wire.open(url, { onText, onClose });
+    s.socket = (proto.transport === 'sse' ? sse : wire).open(url, { onText, onClose });
     subscribers.push(s);
   });
 }

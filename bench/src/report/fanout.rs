@@ -24,6 +24,8 @@ pub struct FanoutSize {
     pub redis: Option<FanoutResult>,
     /// The fan-out floor (`fanout-floor`), neutral load generator.
     pub floor: Option<FanoutResult>,
+    /// Our server's event stream (`GET /ws/page/events`), one job per stream.
+    pub sse: Option<FanoutResult>,
 }
 
 /// Per-run figures of a fan-out measurement, derived from the raw readings.
@@ -439,6 +441,50 @@ fn goals_table(goals: &[Goal]) -> String {
     s
 }
 
+/// The event-stream rung against the job socket, same server, generator and workload.
+pub fn versus_sse(size: Option<&FanoutSize>) -> String {
+    let mut s = String::from("### The event stream against the socket\n\n");
+    let Some(z) = size.filter(|z| z.ours.is_some() && z.sse.is_some()) else {
+        s.push_str("Not measured in this run.\n\n");
+        return s;
+    };
+    let (ws, sse) = (z.ours.as_ref(), z.sse.as_ref());
+    let _ = writeln!(
+        s,
+        "{} subscribers of the same workload, each reading one job, alternately over our job socket \
+         (`GET /ws/progress/{{id}}`) and over the event stream of the page protocol's last rung \
+         (`GET /ws/page/events?ids={{id}}`, chunked `text/event-stream`, read by `bench/loadgen/sse.js` \
+         with the same one-scan reading of each event's `data`). Runs: {} socket, {} stream. Ratio = \
+         stream / socket of the medians.\n",
+        z.clients,
+        runs(ws),
+        runs(sse)
+    );
+    s.push_str("| figure | socket | event stream | stream / socket |\n|---|---:|---:|---:|\n");
+    for (name, digits, pick) in ROWS {
+        let (a, b) = (spread(ws, pick), spread(sse, pick));
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {} | {} |",
+            cell(a, digits),
+            cell(b, digits),
+            ratio_cell(ratio(b, a))
+        );
+    }
+    let loads: Vec<String> = [("socket", ws), ("stream", sse)]
+        .iter()
+        .filter_map(|(name, r)| Some(format!("{name} {}", load_list(r.as_ref()?)?)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "\nSubscribers lost before their final state: socket {}, stream {}. One-minute load average at the start of each run: {}.\n",
+        lost(ws),
+        lost(sse),
+        loads.join("; ")
+    );
+    s
+}
+
 /// Section 2b: one instance in memory against two on Redis, same generator and workload.
 pub fn versus_redis(sizes: &[FanoutSize]) -> String {
     let mut s = String::from("## 2b. Server fan-out: one instance in memory, two on Redis\n\n");
@@ -589,6 +635,7 @@ mod tests {
             session: result(vec![run(1000, 70, 12_000, 1.5)]),
             redis: result(vec![run(1000, 30, 15_000, 1.2)]),
             floor: None,
+            sse: None,
         }];
         let md = versus_socketio(&sizes, None);
         assert!(
@@ -643,6 +690,22 @@ mod tests {
         // 1.2 against the floor's 1.0: within 1.3x.
         assert_eq!(g[3].met, Some(true));
         assert!(g[3].measured.contains("1.20"), "{}", g[3].measured);
+    }
+
+    #[test]
+    fn the_event_stream_is_compared_with_the_socket() {
+        let z = FanoutSize {
+            clients: 1000,
+            ours: result(vec![run(1000, 10, 10_000, 1.0)]),
+            sse: result(vec![run(1000, 20, 20_000, 1.5)]),
+            ..Default::default()
+        };
+        let md = versus_sse(Some(&z));
+        assert!(
+            md.contains("| update latency p99 (ms) | 10 | 20 | 2.00 |"),
+            "{md}"
+        );
+        assert!(versus_sse(None).contains("Not measured in this run."));
     }
 
     #[test]

@@ -46,6 +46,8 @@ struct Found {
     fanout_fast: Option<FanoutSize>,
     /// Idle scale, by subscriber count.
     idle: Vec<idle::IdleSize>,
+    /// The event stream against the job socket, one size.
+    sse: Option<FanoutSize>,
     storms: Vec<StormResult>,
     /// Graceful drain with the shutdown spread, then without.
     drains: Vec<(String, StormResult)>,
@@ -66,6 +68,7 @@ fn load(dir: &Path) -> Result<Found> {
     let fanout = fanout_sizes(dir, "fanout")?;
     let fanout_fast = fanout_sizes(dir, "fast")?.into_iter().next();
     let idle = idle_sizes(dir)?;
+    let sse = fanout_sizes(dir, "sse")?.into_iter().next();
     let mut storms = Vec::new();
     for name in ["storm-jitter.json", "storm-nojitter.json"] {
         if let Some(p) = opt(name) {
@@ -95,6 +98,7 @@ fn load(dir: &Path) -> Result<Found> {
         fanout,
         fanout_fast,
         idle,
+        sse,
         storms,
         drains,
         client,
@@ -134,12 +138,19 @@ fn fanout_sizes(dir: &Path, prefix: &str) -> Result<Vec<FanoutSize>> {
             "session" => &mut sizes[at].session,
             "redis" => &mut sizes[at].redis,
             "floor" => &mut sizes[at].floor,
+            "sse" => &mut sizes[at].sse,
             other => anyhow::bail!("{name}: unknown fan-out kind {other:?}"),
         };
         *slot = Some(result);
     }
     sizes.sort_by_key(|s| s.clients);
     Ok(sizes)
+}
+
+/// The event-stream table goes under section 2b only when this run measured it,
+/// so a run without it does not print an empty subsection there.
+fn wanted_sse(found: &Found) -> bool {
+    found.sse.as_ref().is_some_and(|z| z.sse.is_some())
 }
 
 /// The files `idle-{ours|socketio}-{n}.json`, grouped by `n`.
@@ -204,6 +215,9 @@ pub fn write(args: &ReportArgs) -> Result<()> {
         found.fanout_fast.as_ref(),
     ));
     md.push_str(&fanout::versus_redis(&found.fanout));
+    if wanted_sse(&found) {
+        md.push_str(&fanout::versus_sse(found.sse.as_ref()));
+    }
     md.push_str(&idle::section(&found.idle));
     let svg_rel = relative(&args.svg, &args.out);
     if !found.storms.is_empty() {
