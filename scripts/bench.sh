@@ -32,6 +32,8 @@
 #   IDLE_SIZES="1000 LIMIT"         idle-scale sizes; LIMIT = the hard open-file limit less 500
 #   IDLE_RUNS=1 (2 with FULL) IDLE_S=25   runs per size and server; seconds of silence
 #                                   (one ping interval of both servers)
+#   PAGE_SOCKETS=1000 PAGE_JOBS=10 PAGE_RUNS=1   page connections (/ws/page, Socket.IO in rooms),
+#                                   each following PAGE_JOBS jobs
 #   SSE_CLIENTS=1000 SSE_RUNS=1      the event stream (/ws/page/events) against the job socket
 #   ONLY="fanout idle" (all sections with FULL: "sizes fanout idle storm client shootout")
 #                                   run a subset (the report keeps the previous
@@ -78,6 +80,9 @@ CLIENT_RUNS=${CLIENT_RUNS:-$RUNS}
 IDLE_SIZES=${IDLE_SIZES:-"1000 LIMIT"}
 IDLE_RUNS=${IDLE_RUNS:-1}
 IDLE_S=${IDLE_S:-25}
+PAGE_SOCKETS=${PAGE_SOCKETS:-1000}
+PAGE_JOBS=${PAGE_JOBS:-10}
+PAGE_RUNS=${PAGE_RUNS:-1}
 SSE_CLIENTS=${SSE_CLIENTS:-1000}
 SSE_RUNS=${SSE_RUNS:-1}
 ONLY=${ONLY:-"fanout idle"}
@@ -190,6 +195,13 @@ fanout() {
     log "fan-out, $FAST_CLIENTS subscribers at a step of $FAST_STEP_MS ms: ours, then Socket.IO"
     loadgen "${LOADGEN_OURS[@]}" "${fast[@]}" --runs 1 --accumulate --out "$RESULTS/fast-ours-$FAST_CLIENTS.json"
     loadgen --target socketio "${fast[@]}" --runs 1 --accumulate --out "$RESULTS/fast-socketio-$FAST_CLIENTS.json"
+  done
+  for _ in $(seq 1 "$PAGE_RUNS"); do
+    log "fan-out, $PAGE_SOCKETS page connections following $PAGE_JOBS jobs each: ours (/ws/page), then Socket.IO (rooms)"
+    loadgen "${LOADGEN_OURS[@]}" --target page --jobs-per-socket "$PAGE_JOBS" "${WORKLOAD[@]}" --clients "$PAGE_SOCKETS" \
+      --runs 1 --accumulate --out "$RESULTS/page-ours-$PAGE_SOCKETS.json"
+    loadgen --target socketio --jobs-per-socket "$PAGE_JOBS" "${WORKLOAD[@]}" --clients "$PAGE_SOCKETS" \
+      --runs 1 --accumulate --out "$RESULTS/page-socketio-$PAGE_SOCKETS.json"
   done
   for _ in $(seq 1 "$SSE_RUNS"); do
     log "fan-out, $SSE_CLIENTS subscribers: the job socket, then the event stream (/ws/page/events)"

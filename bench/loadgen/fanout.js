@@ -1,6 +1,6 @@
 // Fan-out measurement with one load generator for both servers.
 //
-//   node fanout.js --target ours|socketio|floor|sse [--server-bin PATH --server-arg=X ...] [--floor-bin PATH]
+//   node fanout.js --target ours|socketio|floor|sse|page [--jobs-per-socket K] [--server-bin PATH --server-arg=X ...] [--floor-bin PATH]
 //                  [--server-threads N] [--instances 2 --redis-url redis://...] --clients N --per-job 100
 //                  --step-ms 250 --steps-per-stage 5 --runs 2 --out FILE.json [--accumulate]
 //                  [--server-cpus 0 --generator-cpus 1] [--frames-out PREFIX]
@@ -39,7 +39,7 @@ const { protocol } = require('./protocols');
 const { rssKib, cpuSeconds, sum } = require('./procfs');
 const { startOurs, startSocketio, startFloor, stopAll } = require('./servers');
 
-const NUMBERS = ['idle-s', 'server-threads', 'clients', 'per-job', 'step-ms', 'steps-per-stage', 'runs', 'workers', 'instances', 'ramp-batch'];
+const NUMBERS = ['jobs-per-socket', 'idle-s', 'server-threads', 'clients', 'per-job', 'step-ms', 'steps-per-stage', 'runs', 'workers', 'instances', 'ramp-batch'];
 // A worker that does not answer within this long has hung; the run fails rather than waits.
 const ASK_LIMIT_MS = 60000;
 
@@ -47,7 +47,7 @@ function parseArgs(argv) {
   const a = {
     target: null, 'server-bin': null, 'floor-bin': null, 'server-threads': 0, 'server-cpus': null, 'generator-cpus': null, 'frames-out': null, 'server-arg': [], 'redis-url': null, instances: 1,
     clients: 1000, 'per-job': 100, 'step-ms': 250, 'steps-per-stage': 5, runs: 1,
-    workers: os.cpus().length, 'ramp-batch': 500, out: null, accumulate: false, 'idle-s': 0,
+    workers: os.cpus().length, 'ramp-batch': 500, out: null, accumulate: false, 'idle-s': 0, 'jobs-per-socket': 1,
   };
   for (let i = 0; i < argv.length; i += 1) {
     let [key, value] = argv[i].replace(/^--/, '').split(/=(.*)/s);
@@ -70,7 +70,7 @@ function parseArgs(argv) {
   }
   if (!a.out) throw new Error('--out FILE is required');
   protocol(a.target ?? '');
-  if (a.target !== 'ours' && a.target !== 'sse' && a.instances !== 1) throw new Error('--instances applies to --target ours only');
+  if (!['ours', 'sse', 'page'].includes(a.target) && a.instances !== 1) throw new Error('--instances applies to --target ours only');
   return a;
 }
 
@@ -195,7 +195,7 @@ function writeTimeline(file, frames, t0) {
 }
 
 function startTarget(a, run) {
-  if (a.target === 'ours' || a.target === 'sse') {
+  if (a.target === 'ours' || a.target === 'sse' || a.target === 'page') {
     return startOurs({ bin: a['server-bin'], args: a['server-arg'], instances: a.instances, redisUrl: a['redis-url'], run, threads: a['server-threads'], cpus: a['server-cpus'] });
   }
   if (a.target === 'floor') return startFloor({ bin: a['floor-bin'], cpus: a['server-cpus'] });
@@ -206,6 +206,7 @@ function startTarget(a, run) {
 function implementation(a) {
   if (a.target === 'ours') return a.instances > 1 ? `upload-progress-server, ${a.instances} instances on Redis` : 'upload-progress-server';
   if (a.target === 'sse') return 'upload-progress-server, event stream';
+  if (a.target === 'page') return 'upload-progress-server, page socket';
   return a.target === 'floor' ? 'fan-out floor' : 'socket.io';
 }
 
@@ -220,8 +221,18 @@ async function oneRun(a, run) {
     // Let the server finish its start-up allocations before the baseline.
     await sleep(500);
     const rssBefore = sum(pids, rssKib);
-    const jobs = Math.ceil(a.clients / a['per-job']);
+    // --jobs-per-socket K: each connection follows K jobs (a page socket,
+    // or a Socket.IO client in K rooms); every job still has --per-job
+    // subscriptions. Connection i follows jobs (i + k * jobs / K) mod jobs.
+    const perSocket = a['jobs-per-socket'];
+    const jobs = Math.ceil((a.clients * perSocket) / a['per-job']);
+    if (perSocket > 1 && (jobs % perSocket !== 0 || (a.clients * perSocket) % a['per-job'] !== 0)) {
+      throw new Error('with --jobs-per-socket, clients x jobs-per-socket must be a multiple of per-job, and the job count of jobs-per-socket');
+    }
     const jobId = (j) => `fan_r${run}_j${j}`;
+    const jobsOf = (i) => (perSocket === 1
+      ? [jobId(Math.floor(i / a['per-job']))]
+      : Array.from({ length: perSocket }, (_, k) => jobId((i + k * (jobs / perSocket)) % jobs)));
     for (let k = 0; k < a.workers; k += 1) workers.push(fork(path.join(__dirname, 'worker.js'), [], { execArgv: ['--expose-gc'] }));
     if (a['generator-cpus']) for (const w of workers) execFileSync('taskset', ['-pc', a['generator-cpus'], String(w.pid)], { stdio: 'ignore' });
     const all = (mk) => Promise.all(workers.map((w, k) => ask(w, mk(k))));
@@ -232,7 +243,10 @@ async function oneRun(a, run) {
       const replies = await all((k) => {
         const urls = [];
         for (let i = from; i < to; i += 1) {
-          if (i % workers.length === k) urls.push(proto.url(servers[i % servers.length].base, jobId(Math.floor(i / a['per-job']))));
+          if (i % workers.length === k) {
+            const follows = jobsOf(i);
+            urls.push({ url: proto.url(servers[i % servers.length].base, follows.join(',')), jobs: follows });
+          }
         }
         return { cmd: 'connect', target: a.target, urls, withTimeline: Boolean(a['frames-out']) };
       });
@@ -270,7 +284,7 @@ async function oneRun(a, run) {
     const jobMs = [];
     for (let j = 0; j < jobs; j += 1) {
       const { progress } = await request('GET', servers[0].base + proto.progressPath(jobId(j)));
-      seqsSent += progress.seq * Math.min(a['per-job'], a.clients - j * a['per-job']);
+      seqsSent += progress.seq * (perSocket === 1 ? Math.min(a['per-job'], a.clients - j * a['per-job']) : a['per-job']);
       jobMs.push(progress.updated_at_ms - dueAt[j]);
     }
     jobMs.sort((x, y) => x - y);
@@ -284,7 +298,8 @@ async function oneRun(a, run) {
       latency_p50_ms: percentile(lat, 0.5), latency_p99_ms: percentile(lat, 0.99),
       latency_max_ms: lat.length ? lat[lat.length - 1] : null, latency_samples: lat.length,
       final_latency_p50_ms: percentile(finalLat, 0.5), final_latency_p99_ms: percentile(finalLat, 0.99),
-      finals_received: parts.reduce((t, p) => t + p.finals, 0), finals_expected: a.clients,
+      // Counted per subscription: a page socket's ten jobs are ten.
+      finals_received: parts.reduce((t, p) => t + p.jobFinals, 0), finals_expected: a.clients * perSocket, jobs_per_socket: perSocket,
       seqs_delivered: parts.reduce((t, p) => t + p.seqs, 0), seqs_sent: seqsSent,
       job_ms_median: percentile(jobMs, 0.5), job_ms_max: jobMs[jobMs.length - 1] ?? null,
       // A raw socket has no fallback; sockets lost before their final state are counted here.
@@ -293,7 +308,7 @@ async function oneRun(a, run) {
     };
     process.stderr.write(`${proto.name} x${servers.length} ${a.clients} subscribers run ${run}: `
       + `${rssBefore} -> ${rssAfter} KiB, cpu ${cpuS.toFixed(2)} s / ${windowS.toFixed(2)} s (generator ${genS.toFixed(2)} s), `
-      + `p50 ${r.latency_p50_ms} p99 ${r.latency_p99_ms} max ${r.latency_max_ms} ms (final states p50 ${r.final_latency_p50_ms} p99 ${r.final_latency_p99_ms} ms), finals ${r.finals_received}/${a.clients}, `
+      + `p50 ${r.latency_p50_ms} p99 ${r.latency_p99_ms} max ${r.latency_max_ms} ms (final states p50 ${r.final_latency_p50_ms} p99 ${r.final_latency_p99_ms} ms), finals ${r.finals_received}/${r.finals_expected}, `
       + `seqs ${r.seqs_delivered}/${seqsSent}, job time median ${r.job_ms_median} max ${r.job_ms_max} ms\n`);
     return r;
   } finally {

@@ -307,8 +307,45 @@ fn table_ours_vs_socketio(s: &mut String, size: &FanoutSize) {
     s.push_str("\n\n");
 }
 
+/// The page connection under load: our page socket following several jobs
+/// against a Socket.IO client in as many rooms; `None` when not measured.
+fn page_table(page: Option<&FanoutSize>) -> Option<String> {
+    let z = page.filter(|z| z.ours.is_some() || z.socketio.is_some())?;
+    let per_socket = z
+        .ours
+        .as_ref()
+        .or(z.socketio.as_ref())
+        .and_then(|r| r.runs.first())
+        .map_or(1, |r| r.finals_expected / r.clients.max(1));
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "### {} page connections, {per_socket} jobs each ({} subscriptions; runs: {} ours, {} Socket.IO)\n\n\
+         The same workload and generator; each connection follows {per_socket} jobs and every job still has \
+         the same number of subscribers. Ours: one `/ws/page` socket per connection, the jobs named in one \
+         `subscribe`; Socket.IO: one client per connection joining {per_socket} rooms (`?job=a,b,...`). Memory \
+         is per connection; CPU per update, finals and deliveries per subscription.\n",
+        z.clients,
+        z.clients * per_socket,
+        runs(z.ours.as_ref()),
+        runs(z.socketio.as_ref())
+    );
+    table_ours_vs_socketio(&mut s, z);
+    Some(s)
+}
+
 /// Section 2–3: ours against Socket.IO at every size, the 10 updates/s run and the goals.
+#[cfg(test)]
 pub fn versus_socketio(sizes: &[FanoutSize], fast: Option<&FanoutSize>) -> String {
+    versus_socketio_with_pages(sizes, fast, None)
+}
+
+/// Section 2–3 with the page-connection table when it was measured.
+pub fn versus_socketio_with_pages(
+    sizes: &[FanoutSize],
+    fast: Option<&FanoutSize>,
+    page: Option<&FanoutSize>,
+) -> String {
     let mut s = String::from("## 2–3. Server fan-out, against Socket.IO 4\n\n");
     let Some(w) = sizes
         .iter()
@@ -420,6 +457,9 @@ pub fn versus_socketio(sizes: &[FanoutSize], fast: Option<&FanoutSize>) -> Strin
             runs(f.socketio.as_ref())
         );
         table_ours_vs_socketio(&mut s, f);
+    }
+    if let Some(t) = page_table(page) {
+        s.push_str(&t);
     }
     s.push_str(&goals_table(&goals(sizes, fast)));
     s
@@ -706,6 +746,36 @@ mod tests {
             "{md}"
         );
         assert!(versus_sse(None).contains("Not measured in this run."));
+    }
+
+    #[test]
+    fn the_page_table_counts_subscriptions_per_connection() {
+        let mut ours = run(1000, 12, 20_000, 1.0);
+        ours.finals_expected = 10_000;
+        let mut sio = run(1000, 30, 40_000, 2.0);
+        sio.finals_expected = 10_000;
+        let page = FanoutSize {
+            clients: 1000,
+            ours: result(vec![ours]),
+            socketio: result(vec![sio]),
+            ..Default::default()
+        };
+        let sizes = vec![FanoutSize {
+            clients: 10_000,
+            ours: result(vec![run(10_000, 20, 10_000, 1.0)]),
+            socketio: result(vec![run(10_000, 40, 30_000, 2.0)]),
+            ..Default::default()
+        }];
+        let md = versus_socketio_with_pages(&sizes, None, Some(&page));
+        assert!(
+            md.contains("### 1000 page connections, 10 jobs each (10000 subscriptions"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| update latency p99 (ms) | 12 | 30 | 0.40 |"),
+            "{md}"
+        );
+        assert!(!versus_socketio(&sizes, None).contains("page connections"));
     }
 
     #[test]

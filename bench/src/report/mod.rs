@@ -48,6 +48,8 @@ struct Found {
     idle: Vec<idle::IdleSize>,
     /// The event stream against the job socket, one size.
     sse: Option<FanoutSize>,
+    /// Page connections following several jobs each, against Socket.IO.
+    page: Option<FanoutSize>,
     storms: Vec<StormResult>,
     /// Graceful drain with the shutdown spread, then without.
     drains: Vec<(String, StormResult)>,
@@ -69,6 +71,7 @@ fn load(dir: &Path) -> Result<Found> {
     let fanout_fast = fanout_sizes(dir, "fast")?.into_iter().next();
     let idle = idle_sizes(dir)?;
     let sse = fanout_sizes(dir, "sse")?.into_iter().next();
+    let page = fanout_sizes(dir, "page")?.into_iter().next();
     let mut storms = Vec::new();
     for name in ["storm-jitter.json", "storm-nojitter.json"] {
         if let Some(p) = opt(name) {
@@ -99,6 +102,7 @@ fn load(dir: &Path) -> Result<Found> {
         fanout_fast,
         idle,
         sse,
+        page,
         storms,
         drains,
         client,
@@ -210,9 +214,10 @@ pub fn write(args: &ReportArgs) -> Result<()> {
         found.bundle_note.as_deref(),
         args.budget_gzip,
     ));
-    md.push_str(&fanout::versus_socketio(
+    md.push_str(&fanout::versus_socketio_with_pages(
         &found.fanout,
         found.fanout_fast.as_ref(),
+        found.page.as_ref(),
     ));
     md.push_str(&fanout::versus_redis(&found.fanout));
     if wanted_sse(&found) {
