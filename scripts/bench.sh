@@ -32,9 +32,9 @@
 #   IDLE_SIZES="1000 LIMIT"         idle-scale sizes; LIMIT = the hard open-file limit less 500
 #   IDLE_RUNS=1 (2 with FULL) IDLE_S=25   runs per size and server; seconds of silence
 #                                   (one ping interval of both servers)
-#   PAGE_SOCKETS=1000 PAGE_JOBS=10 PAGE_RUNS=1   page connections (/ws/page, Socket.IO in rooms),
+#   PAGE_SOCKETS=1000 PAGE_JOBS=10 PAGE_RUNS=1 (3 with FULL)   page connections (/ws/page, Socket.IO in rooms),
 #                                   each following PAGE_JOBS jobs
-#   SSE_CLIENTS=1000 SSE_RUNS=1      the event stream (/ws/page/events) against the job socket
+#   SSE_CLIENTS=1000 SSE_RUNS=1 (3 with FULL)   the event stream (/ws/page/events) against the job socket
 #   ONLY="fanout idle" (all sections with FULL: "sizes fanout idle storm client shootout")
 #                                   run a subset (the report keeps the previous
 #                                   text of the sections not measured)
@@ -59,6 +59,8 @@ if [ "${FULL:-0}" = 1 ]; then
   STORM_CLIENTS=${STORM_CLIENTS:-5000}
   IDLE_SIZES=${IDLE_SIZES:-"1000 5000 10000 LIMIT"}
   IDLE_RUNS=${IDLE_RUNS:-2}
+  PAGE_RUNS=${PAGE_RUNS:-3}
+  SSE_RUNS=${SSE_RUNS:-3}
   ONLY=${ONLY:-"sizes fanout idle storm client shootout"}
 fi
 RUNS=${RUNS:-1}
