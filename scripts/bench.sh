@@ -4,7 +4,9 @@
 #   2-3. server fan-out, ours against a Socket.IO 4 peer and against the floor (a minimal
 #        writer of the same frames, bench/src/floor), all read by one neutral load
 #        generator (bench/loadgen: one Node process per CPU); ours also read by the native
-#        `Session` client; plus 1000 subscribers at 10 updates/s for the latency goal;
+#        `Session` client; plus 1000 subscribers at 10 updates/s for the latency goal,
+#        1000 page connections following 10 jobs each (against Socket.IO clients in 10
+#        rooms) and the event stream against the job socket;
 #   2b. the same fan-out on two instances sharing jobs through Redis (a local redis-server);
 #   2c. idle scale: ours against Socket.IO from 1000 subscribers to the open-file limit;
 #   4. reconnect storm (server killed and restarted), jitter on and off;
@@ -12,7 +14,8 @@
 #   5. browser-side figures in headless Chromium;
 #   6. robustness shoot-out (scripts/shootout.sh writes bench/shootout.md, appended as is).
 # Installs what is missing first (tools via setup.sh, twiggy, npm packages).
-# The default run measures the server (fan-out with its floor, idle scale) in about
+# The default run measures the server (fan-out with its floor, page connections, the
+# event stream, idle scale) in about
 # 5 minutes on 2 CPUs; ONLY=... picks sections, FULL=1 measures every section, more.
 #
 # Knobs (environment):
