@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
 # Runs the benchmark suite and writes BENCHMARKS.md (plus bench/storm.svg):
 #   1. bundle size of the component and of a bare Leptos counter (raw, gzip, brotli, twiggy);
-#   2-3. server fan-out, ours against a Socket.IO 4 peer, both read by one neutral load
+#   2-3. server fan-out, ours against a Socket.IO 4 peer and against the floor (a minimal
+#        writer of the same frames, bench/src/floor), all read by one neutral load
 #        generator (bench/loadgen: one Node process per CPU); ours also read by the native
-#        `Session` client; plus 1000 subscribers at 10 updates/s for the latency goal;
+#        `Session` client; plus 1000 subscribers at 10 updates/s for the latency goal,
+#        1000 page connections following 10 jobs each (against Socket.IO clients in 10
+#        rooms) and the event stream against the job socket;
 #   2b. the same fan-out on two instances sharing jobs through Redis (a local redis-server);
+#   2c. idle scale: ours against Socket.IO from 1000 subscribers to the open-file limit;
 #   4. reconnect storm (server killed and restarted), jitter on and off;
 #   4b. graceful drain (SIGTERM and restart) with and without the shutdown spread;
 #   5. browser-side figures in headless Chromium;
 #   6. robustness shoot-out (scripts/shootout.sh writes bench/shootout.md, appended as is).
 # Installs what is missing first (tools via setup.sh, twiggy, npm packages).
-# The default run is sized for about 5 minutes on 2 CPUs; FULL=1 measures more.
+# The default run measures the server (fan-out with its floor, page connections, the
+# event stream, idle scale) in about
+# 5 minutes on 2 CPUs; ONLY=... picks sections, FULL=1 measures every section, more.
 #
 # Knobs (environment):
-#   FULL=1                          3 runs of everything and fan-out at 1000, 5000 and 10000
+#   FULL=1                          every section, 3 runs of everything, fan-out at 1000, 5000
+#                                   and 10000, idle scale at 1000, 5000, 10000 and the limit
 #   RUNS=1 (3 with FULL)            repetitions of the storm and browser figures
-#   FANOUT_RUNS=2 (3 with FULL)     runs of ours and of Socket.IO per size, alternated run by run
-#   FANOUT_SIZES="1000 10000"       subscriber counts of the fan-out ("1000 5000 10000" with FULL);
+#   FANOUT_RUNS=2 (3 with FULL)     runs of ours, Socket.IO and the floor per size, alternated run by run
+#   FANOUT_SIZES="10000"            subscriber counts of the fan-out ("1000 5000 10000" with FULL);
 #                                   each needs a hard `ulimit -n` above the count
 #   SESSION_RUNS=1 REDIS_RUNS=1     runs of the `Session`-client figure and of the Redis pair
 #   REDIS_SIZES="10000"             sizes of the Redis pair (all fan-out sizes with FULL)
@@ -25,7 +32,14 @@
 #   FAST_CLIENTS=1000 FAST_STEP_MS=100 FAST_RUNS=1   the 10 updates/s runs (latency goal; 3 with FULL)
 #   STORM_CLIENTS=2000 (5000 with FULL) STORM_DOWN_MS=0   storm size and server downtime
 #   CLIENT_RUNS=$RUNS                browser repetitions
-#   ONLY="sizes fanout storm client shootout" run a subset (the report keeps the previous
+#   IDLE_SIZES="1000 LIMIT"         idle-scale sizes; LIMIT = the hard open-file limit less 500
+#   IDLE_RUNS=1 (2 with FULL) IDLE_S=25   runs per size and server; seconds of silence
+#                                   (one ping interval of both servers)
+#   PAGE_SOCKETS=1000 PAGE_JOBS=10 PAGE_RUNS=1 (3 with FULL)   page connections (/ws/page, Socket.IO in rooms),
+#                                   each following PAGE_JOBS jobs
+#   SSE_CLIENTS=1000 SSE_RUNS=1 (3 with FULL)   the event stream (/ws/page/events) against the job socket
+#   ONLY="fanout idle" (all sections with FULL: "sizes fanout idle storm client shootout")
+#                                   run a subset (the report keeps the previous
 #                                   text of the sections not measured)
 #   RESULTS=<dir>                    where the JSON results go (default $CARGO_TARGET_DIR/bench-results)
 set -euo pipefail
@@ -46,10 +60,15 @@ if [ "${FULL:-0}" = 1 ]; then
   SESSION_SIZES=${SESSION_SIZES:-$FANOUT_SIZES}
   FAST_RUNS=${FAST_RUNS:-3}
   STORM_CLIENTS=${STORM_CLIENTS:-5000}
+  IDLE_SIZES=${IDLE_SIZES:-"1000 5000 10000 LIMIT"}
+  IDLE_RUNS=${IDLE_RUNS:-2}
+  PAGE_RUNS=${PAGE_RUNS:-3}
+  SSE_RUNS=${SSE_RUNS:-3}
+  ONLY=${ONLY:-"sizes fanout idle storm client shootout"}
 fi
 RUNS=${RUNS:-1}
 FANOUT_RUNS=${FANOUT_RUNS:-2}
-FANOUT_SIZES=${FANOUT_SIZES:-"1000 10000"}
+FANOUT_SIZES=${FANOUT_SIZES:-10000}
 SESSION_RUNS=${SESSION_RUNS:-1}
 REDIS_RUNS=${REDIS_RUNS:-1}
 REDIS_SIZES=${REDIS_SIZES:-10000}
@@ -63,7 +82,15 @@ STEPS_PER_STAGE=${STEPS_PER_STAGE:-5}
 STORM_CLIENTS=${STORM_CLIENTS:-2000}
 STORM_DOWN_MS=${STORM_DOWN_MS:-0}
 CLIENT_RUNS=${CLIENT_RUNS:-$RUNS}
-ONLY=${ONLY:-"sizes fanout storm client shootout"}
+IDLE_SIZES=${IDLE_SIZES:-"1000 LIMIT"}
+IDLE_RUNS=${IDLE_RUNS:-1}
+IDLE_S=${IDLE_S:-25}
+PAGE_SOCKETS=${PAGE_SOCKETS:-1000}
+PAGE_JOBS=${PAGE_JOBS:-10}
+PAGE_RUNS=${PAGE_RUNS:-1}
+SSE_CLIENTS=${SSE_CLIENTS:-1000}
+SSE_RUNS=${SSE_RUNS:-1}
+ONLY=${ONLY:-"fanout idle"}
 RESULTS=${RESULTS:-$CARGO_TARGET_DIR/bench-results}
 wants() { [[ " $ONLY " == *" $1 "* ]]; }
 
@@ -73,10 +100,10 @@ log "file descriptor limit: $(ulimit -n)"
 
 log "tools"
 bash scripts/setup.sh test
-command -v twiggy >/dev/null || cargo install twiggy --locked
+if wants sizes; then command -v twiggy >/dev/null || cargo install twiggy --locked; fi
 (cd bench/socketio && npm ci --no-audit --no-fund --loglevel=error)
 # bench/loadgen has no dependencies: Node's own net and crypto.
-(cd bench/client && npm ci --no-audit --no-fund --loglevel=error)
+if wants client; then (cd bench/client && npm ci --no-audit --no-fund --loglevel=error); fi
 
 log "building the dev server and the bench binary"
 cargo build --release -p upload-progress-server --features cli
@@ -85,6 +112,7 @@ cargo build --release -p upload-progress-server --features cli
 CARGO_PROFILE_RELEASE_OPT_LEVEL=3 CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
   cargo build --release -p upload-progress-bench
 BENCH=$CARGO_TARGET_DIR/release/upload-progress-bench
+FLOOR=$CARGO_TARGET_DIR/release/fanout-floor
 SERVER=$CARGO_TARGET_DIR/release/upload-progress-server
 rm -rf "$RESULTS"
 mkdir -p "$RESULTS"
@@ -92,11 +120,15 @@ mkdir -p "$RESULTS"
 cut -d' ' -f1-3 /proc/loadavg > "$RESULTS/loadavg.txt"
 
 # The component's release build, kept out of dist/ so a running demo is not disturbed.
+# Only the sections that load pages need it; the server measurements serve no files.
 DIST=$RESULTS/dist-component
-log "release build of the component (trunk build --release)"
-trunk build --release --dist "$DIST"
-echo "\`wasm-opt -Oz\` run by trunk for both bundles: $(wasm-opt --version) ($(command -v wasm-opt))." \
-  > "$RESULTS/bundle-note.txt"
+mkdir -p "$DIST"
+if wants sizes || wants client || wants shootout; then
+  log "release build of the component (trunk build --release)"
+  trunk build --release --dist "$DIST"
+  echo "\`wasm-opt -Oz\` run by trunk for both bundles: $(wasm-opt --version) ($(command -v wasm-opt))." \
+    > "$RESULTS/bundle-note.txt"
+fi
 
 # Raised limits: the defaults (100 connections, 10 per IP) protect a demo, not a benchmark.
 SERVER_ARGS=(--server-bin "$SERVER"
@@ -147,6 +179,9 @@ fanout() {
       log "fan-out, $n subscribers: Socket.IO (neutral generator)"
       loadgen --target socketio "${WORKLOAD[@]}" --clients "$n" --runs 1 --accumulate \
         --out "$RESULTS/fanout-socketio-$n.json"
+      log "fan-out, $n subscribers: the floor (neutral generator)"
+      loadgen --target floor --floor-bin "$FLOOR" "${WORKLOAD[@]}" --clients "$n" --runs 1 --accumulate \
+        --out "$RESULTS/fanout-floor-$n.json"
     done
     if [[ " $REDIS_SIZES " == *" $n "* ]]; then
       log "fan-out, $n subscribers: two instances on Redis (neutral generator)"
@@ -165,6 +200,39 @@ fanout() {
     log "fan-out, $FAST_CLIENTS subscribers at a step of $FAST_STEP_MS ms: ours, then Socket.IO"
     loadgen "${LOADGEN_OURS[@]}" "${fast[@]}" --runs 1 --accumulate --out "$RESULTS/fast-ours-$FAST_CLIENTS.json"
     loadgen --target socketio "${fast[@]}" --runs 1 --accumulate --out "$RESULTS/fast-socketio-$FAST_CLIENTS.json"
+  done
+  for _ in $(seq 1 "$PAGE_RUNS"); do
+    log "fan-out, $PAGE_SOCKETS page connections following $PAGE_JOBS jobs each: ours (/ws/page), then Socket.IO (rooms)"
+    loadgen "${LOADGEN_OURS[@]}" --target page --jobs-per-socket "$PAGE_JOBS" "${WORKLOAD[@]}" --clients "$PAGE_SOCKETS" \
+      --runs 1 --accumulate --out "$RESULTS/page-ours-$PAGE_SOCKETS.json"
+    loadgen --target socketio --jobs-per-socket "$PAGE_JOBS" "${WORKLOAD[@]}" --clients "$PAGE_SOCKETS" \
+      --runs 1 --accumulate --out "$RESULTS/page-socketio-$PAGE_SOCKETS.json"
+  done
+  for _ in $(seq 1 "$SSE_RUNS"); do
+    log "fan-out, $SSE_CLIENTS subscribers: the job socket, then the event stream (/ws/page/events)"
+    loadgen "${LOADGEN_OURS[@]}" "${WORKLOAD[@]}" --clients "$SSE_CLIENTS" --runs 1 --accumulate \
+      --out "$RESULTS/sse-ours-$SSE_CLIENTS.json"
+    # The later --target wins: the same server, read over its event stream.
+    loadgen "${LOADGEN_OURS[@]}" --target sse "${WORKLOAD[@]}" --clients "$SSE_CLIENTS" --runs 1 --accumulate \
+      --out "$RESULTS/sse-sse-$SSE_CLIENTS.json"
+  done
+}
+
+idle() {
+  local limit=$(( $(ulimit -Hn) - 500 ))
+  for n in ${IDLE_SIZES//LIMIT/$limit}; do
+    # One socket per subscriber in the server: the count must stay under its open-file limit.
+    if (( n > limit )); then
+      log "idle scale: $n subscribers is above the open-file limit less headroom ($limit); skipped"
+      continue
+    fi
+    for _ in $(seq 1 "$IDLE_RUNS"); do
+      log "idle scale, $n subscribers: ours, then Socket.IO (${IDLE_S} s silent)"
+      loadgen "${LOADGEN_OURS[@]}" --idle-s "$IDLE_S" --per-job "$PER_JOB" --clients "$n" --runs 1 --accumulate \
+        --out "$RESULTS/idle-ours-$n.json"
+      loadgen --target socketio --idle-s "$IDLE_S" --per-job "$PER_JOB" --clients "$n" --runs 1 --accumulate \
+        --out "$RESULTS/idle-socketio-$n.json"
+    done
   done
 }
 
@@ -192,6 +260,7 @@ client() {
 
 wants sizes && section "bundle sizes" sizes
 wants fanout && section "server fan-out" fanout
+wants idle && section "idle scale" idle
 wants storm && section "reconnect storm" storm
 wants client && section "browser" client
 wants shootout && section "robustness shoot-out (bench/shootout.md)" bash scripts/shootout.sh

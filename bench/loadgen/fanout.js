@@ -1,6 +1,6 @@
 // Fan-out measurement with one load generator for both servers.
 //
-//   node fanout.js --target ours|socketio [--server-bin PATH --server-arg=X ...]
+//   node fanout.js --target ours|socketio|floor|sse|page [--jobs-per-socket K] [--server-bin PATH --server-arg=X ...] [--floor-bin PATH]
 //                  [--server-threads N] [--instances 2 --redis-url redis://...] --clients N --per-job 100
 //                  --step-ms 250 --steps-per-stage 5 --runs 2 --out FILE.json [--accumulate]
 //                  [--server-cpus 0 --generator-cpus 1] [--frames-out PREFIX]
@@ -10,6 +10,13 @@
 // to CPU lists (taskset), so neither steals the other's CPU. --frames-out
 // writes every update's stamp and receipt per run and prints its latency
 // by time in the run.
+//
+// --idle-s S measures idle scale instead of fan-out: no job is started; the
+// subscribers connect (to jobs that have not started, one per --per-job, as
+// a page opened before its upload), then the server's CPU is read over S
+// seconds of silence (pick S above both servers' 25 s ping interval so one
+// round of keep-alives falls inside), and every socket must still be open.
+// Writes `upload-progress-bench`'s idle JSON.
 //
 // --accumulate adds this invocation's runs to those already in FILE.json (same
 // server and workload), so a script can alternate the two servers run by run
@@ -30,17 +37,17 @@ const path = require('node:path');
 const { fork, execFileSync } = require('node:child_process');
 const { protocol } = require('./protocols');
 const { rssKib, cpuSeconds, sum } = require('./procfs');
-const { startOurs, startSocketio, stopAll } = require('./servers');
+const { startOurs, startSocketio, startFloor, stopAll } = require('./servers');
 
-const NUMBERS = ['server-threads', 'clients', 'per-job', 'step-ms', 'steps-per-stage', 'runs', 'workers', 'instances', 'ramp-batch'];
+const NUMBERS = ['jobs-per-socket', 'idle-s', 'server-threads', 'clients', 'per-job', 'step-ms', 'steps-per-stage', 'runs', 'workers', 'instances', 'ramp-batch'];
 // A worker that does not answer within this long has hung; the run fails rather than waits.
 const ASK_LIMIT_MS = 60000;
 
 function parseArgs(argv) {
   const a = {
-    target: null, 'server-bin': null, 'server-threads': 0, 'server-cpus': null, 'generator-cpus': null, 'frames-out': null, 'server-arg': [], 'redis-url': null, instances: 1,
+    target: null, 'server-bin': null, 'floor-bin': null, 'server-threads': 0, 'server-cpus': null, 'generator-cpus': null, 'frames-out': null, 'server-arg': [], 'redis-url': null, instances: 1,
     clients: 1000, 'per-job': 100, 'step-ms': 250, 'steps-per-stage': 5, runs: 1,
-    workers: os.cpus().length, 'ramp-batch': 500, out: null, accumulate: false,
+    workers: os.cpus().length, 'ramp-batch': 500, out: null, accumulate: false, 'idle-s': 0, 'jobs-per-socket': 1,
   };
   for (let i = 0; i < argv.length; i += 1) {
     let [key, value] = argv[i].replace(/^--/, '').split(/=(.*)/s);
@@ -63,7 +70,7 @@ function parseArgs(argv) {
   }
   if (!a.out) throw new Error('--out FILE is required');
   protocol(a.target ?? '');
-  if (a.target === 'socketio' && a.instances !== 1) throw new Error('--instances applies to --target ours only');
+  if (!['ours', 'sse', 'page'].includes(a.target) && a.instances !== 1) throw new Error('--instances applies to --target ours only');
   return a;
 }
 
@@ -111,9 +118,16 @@ const START_CONNECTIONS = 16;
 const agent = new http.Agent({ keepAlive: true, maxSockets: START_CONNECTIONS });
 
 // Resolves to the parsed JSON body; a status outside 2xx rejects unless
-// `anyStatus` (then the raw body).
-function request(method, url, anyStatus = false) {
+// `anyStatus` (then the raw body). A GET that meets a reset is sent once
+// more: a pooled connection idle for longer than the server's keep-alive
+// timeout (Node's is 5 s, shorter than a job window) can be closed by the
+// server just as the request goes out on it.
+function request(method, url, anyStatus = false, retried = false) {
   return new Promise((resolve, reject) => {
+    const retryOrReject = (e) => {
+      if (method === 'GET' && !retried && e.code === 'ECONNRESET') resolve(request(method, url, anyStatus, true));
+      else reject(e);
+    };
     const req = http.request(url, { method, agent }, (res) => {
       let body = '';
       res.setEncoding('utf8');
@@ -128,7 +142,7 @@ function request(method, url, anyStatus = false) {
         }
       });
     });
-    req.on('error', reject);
+    req.on('error', retryOrReject);
     req.end();
   });
 }
@@ -180,19 +194,45 @@ function writeTimeline(file, frames, t0) {
   }
 }
 
+function startTarget(a, run) {
+  if (a.target === 'ours' || a.target === 'sse' || a.target === 'page') {
+    return startOurs({ bin: a['server-bin'], args: a['server-arg'], instances: a.instances, redisUrl: a['redis-url'], run, threads: a['server-threads'], cpus: a['server-cpus'] });
+  }
+  if (a.target === 'floor') return startFloor({ bin: a['floor-bin'], cpus: a['server-cpus'] });
+  return startSocketio({ cpus: a['server-cpus'] });
+}
+
+// The implementation name written into the results.
+function implementation(a) {
+  if (a.target === 'ours') return a.instances > 1 ? `upload-progress-server, ${a.instances} instances on Redis` : 'upload-progress-server';
+  if (a.target === 'sse') return 'upload-progress-server, event stream';
+  if (a.target === 'page') return 'upload-progress-server, page socket';
+  return a.target === 'floor' ? 'fan-out floor' : 'socket.io';
+}
+
 async function oneRun(a, run) {
+  // Other work on the machine competes for the same CPUs; every run records how much there was.
+  const load1m = os.loadavg()[0];
   const proto = protocol(a.target);
-  const servers = a.target === 'ours'
-    ? await startOurs({ bin: a['server-bin'], args: a['server-arg'], instances: a.instances, redisUrl: a['redis-url'], run, threads: a['server-threads'], cpus: a['server-cpus'] })
-    : await startSocketio({ cpus: a['server-cpus'] });
+  const servers = await startTarget(a, run);
   const workers = [];
   try {
     const pids = servers.map((s) => s.pid);
     // Let the server finish its start-up allocations before the baseline.
     await sleep(500);
     const rssBefore = sum(pids, rssKib);
-    const jobs = Math.ceil(a.clients / a['per-job']);
+    // --jobs-per-socket K: each connection follows K jobs (a page socket,
+    // or a Socket.IO client in K rooms); every job still has --per-job
+    // subscriptions. Connection i follows jobs (i + k * jobs / K) mod jobs.
+    const perSocket = a['jobs-per-socket'];
+    const jobs = Math.ceil((a.clients * perSocket) / a['per-job']);
+    if (perSocket > 1 && (jobs % perSocket !== 0 || (a.clients * perSocket) % a['per-job'] !== 0)) {
+      throw new Error('with --jobs-per-socket, clients x jobs-per-socket must be a multiple of per-job, and the job count of jobs-per-socket');
+    }
     const jobId = (j) => `fan_r${run}_j${j}`;
+    const jobsOf = (i) => (perSocket === 1
+      ? [jobId(Math.floor(i / a['per-job']))]
+      : Array.from({ length: perSocket }, (_, k) => jobId((i + k * (jobs / perSocket)) % jobs)));
     for (let k = 0; k < a.workers; k += 1) workers.push(fork(path.join(__dirname, 'worker.js'), [], { execArgv: ['--expose-gc'] }));
     if (a['generator-cpus']) for (const w of workers) execFileSync('taskset', ['-pc', a['generator-cpus'], String(w.pid)], { stdio: 'ignore' });
     const all = (mk) => Promise.all(workers.map((w, k) => ask(w, mk(k))));
@@ -203,7 +243,10 @@ async function oneRun(a, run) {
       const replies = await all((k) => {
         const urls = [];
         for (let i = from; i < to; i += 1) {
-          if (i % workers.length === k) urls.push(proto.url(servers[i % servers.length].base, jobId(Math.floor(i / a['per-job']))));
+          if (i % workers.length === k) {
+            const follows = jobsOf(i);
+            urls.push({ url: proto.url(servers[i % servers.length].base, follows.join(',')), jobs: follows });
+          }
         }
         return { cmd: 'connect', target: a.target, urls, withTimeline: Boolean(a['frames-out']) };
       });
@@ -218,6 +261,8 @@ async function oneRun(a, run) {
     await warmUp(servers[0].base, proto);
     await sleep(500);
     const rssAfter = sum(pids, rssKib);
+
+    if (a['idle-s'] > 0) return await idleWindow(a, proto, pids, workers, all, { connectMs, rssBefore, rssAfter, load1m });
 
     const workerPids = workers.map((w) => w.pid);
     const cpu0 = sum(pids, cpuSeconds);
@@ -239,7 +284,7 @@ async function oneRun(a, run) {
     const jobMs = [];
     for (let j = 0; j < jobs; j += 1) {
       const { progress } = await request('GET', servers[0].base + proto.progressPath(jobId(j)));
-      seqsSent += progress.seq * Math.min(a['per-job'], a.clients - j * a['per-job']);
+      seqsSent += progress.seq * (perSocket === 1 ? Math.min(a['per-job'], a.clients - j * a['per-job']) : a['per-job']);
       jobMs.push(progress.updated_at_ms - dueAt[j]);
     }
     jobMs.sort((x, y) => x - y);
@@ -253,15 +298,17 @@ async function oneRun(a, run) {
       latency_p50_ms: percentile(lat, 0.5), latency_p99_ms: percentile(lat, 0.99),
       latency_max_ms: lat.length ? lat[lat.length - 1] : null, latency_samples: lat.length,
       final_latency_p50_ms: percentile(finalLat, 0.5), final_latency_p99_ms: percentile(finalLat, 0.99),
-      finals_received: parts.reduce((t, p) => t + p.finals, 0), finals_expected: a.clients,
+      // Counted per subscription: a page socket's ten jobs are ten.
+      finals_received: parts.reduce((t, p) => t + p.jobFinals, 0), finals_expected: a.clients * perSocket, jobs_per_socket: perSocket,
       seqs_delivered: parts.reduce((t, p) => t + p.seqs, 0), seqs_sent: seqsSent,
       job_ms_median: percentile(jobMs, 0.5), job_ms_max: jobMs[jobMs.length - 1] ?? null,
       // A raw socket has no fallback; sockets lost before their final state are counted here.
       fell_back: parts.reduce((t, p) => t + p.lost, 0),
+      load_1m: load1m,
     };
     process.stderr.write(`${proto.name} x${servers.length} ${a.clients} subscribers run ${run}: `
       + `${rssBefore} -> ${rssAfter} KiB, cpu ${cpuS.toFixed(2)} s / ${windowS.toFixed(2)} s (generator ${genS.toFixed(2)} s), `
-      + `p50 ${r.latency_p50_ms} p99 ${r.latency_p99_ms} max ${r.latency_max_ms} ms (final states p50 ${r.final_latency_p50_ms} p99 ${r.final_latency_p99_ms} ms), finals ${r.finals_received}/${a.clients}, `
+      + `p50 ${r.latency_p50_ms} p99 ${r.latency_p99_ms} max ${r.latency_max_ms} ms (final states p50 ${r.final_latency_p50_ms} p99 ${r.final_latency_p99_ms} ms), finals ${r.finals_received}/${r.finals_expected}, `
       + `seqs ${r.seqs_delivered}/${seqsSent}, job time median ${r.job_ms_median} max ${r.job_ms_max} ms\n`);
     return r;
   } finally {
@@ -271,11 +318,42 @@ async function oneRun(a, run) {
   }
 }
 
+// The kernel's TCP memory (`/proc/net/sockstat`, pages of socket buffers,
+// every socket on the machine, both ends of ours) in KiB.
+function kernelTcpKib() {
+  const m = fs.readFileSync('/proc/net/sockstat', 'utf8').match(/^TCP:.* mem (\d+)/m);
+  return m ? Number(m[1]) * (os.constants.PAGE_SIZE ?? 4096) / 1024 : null;
+}
+
+// --idle-s: CPU over a silent window with everyone connected, then checks no socket was lost.
+async function idleWindow(a, proto, pids, workers, all, { connectMs, rssBefore, rssAfter, load1m }) {
+  const kernelKib = kernelTcpKib();
+  const workerPids = workers.map((w) => w.pid);
+  const cpu0 = sum(pids, cpuSeconds);
+  const gen0 = sum(workerPids, cpuSeconds);
+  const w0 = performance.now();
+  await sleep(a['idle-s'] * 1000);
+  const windowS = (performance.now() - w0) / 1000;
+  const cpuS = sum(pids, cpuSeconds) - cpu0;
+  const genS = sum(workerPids, cpuSeconds) - gen0;
+  const rssEnd = sum(pids, rssKib);
+  const parts = await all(() => ({ cmd: 'report' }));
+  const open = parts.reduce((t, p) => t + p.open, 0);
+  const r = {
+    clients: a.clients, connect_ms: connectMs, rss_before_kib: rssBefore, rss_after_kib: rssAfter, rss_end_kib: rssEnd,
+    cpu_s: cpuS, window_s: windowS, client_cpu_s: genS, open_at_end: open, kernel_tcp_kib: kernelKib, load_1m: load1m,
+  };
+  process.stderr.write(`${proto.name} idle, ${a.clients} subscribers: connected in ${connectMs} ms, ${rssBefore} -> ${rssAfter} -> ${rssEnd} KiB, `
+    + `cpu ${cpuS.toFixed(3)} s over ${windowS.toFixed(1)} s (generator ${genS.toFixed(2)} s), ${open} open at the end, kernel TCP memory ${kernelKib} KiB\n`);
+  if (open !== a.clients) throw new Error(`${a.clients - open} of ${a.clients} idle sockets closed during the window`);
+  return r;
+}
+
 // Runs already in `out` from earlier invocations with the same server and workload.
 function earlierRuns(a, name) {
   if (!a.accumulate || !fs.existsSync(a.out)) return [];
   const prev = JSON.parse(fs.readFileSync(a.out, 'utf8'));
-  const same = prev.implementation === name && prev.per_job === a['per-job'] && prev.step_ms === a['step-ms']
+  const same = prev.implementation === name && (prev.idle_s ?? 0) === a['idle-s'] && prev.per_job === a['per-job'] && prev.step_ms === a['step-ms']
     && prev.steps_per_stage === a['steps-per-stage'];
   if (!same) throw new Error(`${a.out} holds another server or workload; cannot accumulate into it`);
   return prev.runs;
@@ -283,9 +361,7 @@ function earlierRuns(a, name) {
 
 async function main() {
   const a = parseArgs(process.argv.slice(2));
-  const name = a.target === 'ours'
-    ? (a.instances > 1 ? `upload-progress-server, ${a.instances} instances on Redis` : 'upload-progress-server')
-    : 'socket.io';
+  const name = implementation(a);
   const runs = earlierRuns(a, name);
   for (let k = 0; k < a.runs; k += 1) {
     // Job ids carry the run number, so accumulated runs never reuse one.
@@ -299,6 +375,7 @@ async function main() {
     generator: `bench/loadgen: minimal WebSocket clients in ${a.workers} Node processes`,
     per_job: a['per-job'], step_ms: a['step-ms'], steps_per_stage: a['steps-per-stage'], runs,
   };
+  if (a['idle-s'] > 0) result.idle_s = a['idle-s'];
   fs.mkdirSync(path.dirname(path.resolve(a.out)), { recursive: true });
   fs.writeFileSync(a.out, JSON.stringify(result, null, 2));
 }

@@ -19,6 +19,7 @@ function field(text, key, from) {
 // The fields of the `Progress` object starting at `from`.
 function progressAt(text, from) {
   return {
+    process_id: field(text, 'process_id', from),
     seq: field(text, 'seq', from),
     state: field(text, 'state', from),
     updated_at_ms: field(text, 'updated_at_ms', from),
@@ -64,7 +65,29 @@ const socketio = {
   },
 };
 
-const PROTOCOLS = { ours, socketio };
+// The fan-out floor (`fanout-floor`, bench/src/floor): our paths and frames,
+// written by a minimal program, read exactly as ours are.
+const floor = { ...ours, name: 'fan-out floor' };
+
+// Our event stream (`GET /ws/page/events?ids=JOB`, read by sse.js): the
+// same frames as the page socket, one job per stream here.
+const sse = {
+  ...ours,
+  name: 'upload-progress-server, event stream',
+  transport: 'sse',
+  url: (base, job) => `${base}/ws/page/events?ids=${job}`,
+};
+
+// Our page socket (`GET /ws/page`): one socket follows several jobs, named
+// in a `subscribe` sent once the upgrade is done; frames as on ours.
+const page = {
+  ...ours,
+  name: 'upload-progress-server, page socket',
+  url: (base) => `${base.replace(/^http/, 'ws')}/ws/page`,
+  hello: (jobs) => JSON.stringify({ type: 'subscribe', jobs: jobs.map((id) => ({ process_id: id })) }),
+};
+
+const PROTOCOLS = { ours, socketio, floor, sse, page };
 
 function protocol(name) {
   const p = PROTOCOLS[name];

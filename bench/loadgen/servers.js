@@ -59,6 +59,12 @@ async function startSocketio({ cpus = null } = {}) {
   return [await start(process.execPath, [path.join(__dirname, '..', 'socketio', 'server.js')], process.env, cpus)];
 }
 
+// The fan-out floor: `fanout-floor`, a plain TCP writer with our wire format.
+async function startFloor({ bin, cpus = null }) {
+  if (!bin) throw new Error('--floor-bin is required for --target floor');
+  return [await start(bin, ['--addr', '127.0.0.1:0'], process.env, cpus)];
+}
+
 function stopAll(servers) {
   for (const s of servers) {
     s.child.removeAllListeners('exit');
@@ -66,4 +72,4 @@ function stopAll(servers) {
   }
 }
 
-module.exports = { startOurs, startSocketio, stopAll };
+module.exports = { startOurs, startSocketio, startFloor, stopAll };

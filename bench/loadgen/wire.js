@@ -69,7 +69,8 @@ function flushCloses() {
 // Opens `url` (ws://host:port/path?query). `onText(text, receivedAtMs)` gets
 // every text message with the time its bytes were handed to us; `onClose(err)`
 // is called once, with an Error unless the server closed normally.
-function open(url, { onText, onClose }) {
+// `onOpen()`, if given, is called once the upgrade is accepted.
+function open(url, { onText, onClose, onOpen }) {
   const u = new URL(url);
   if (u.protocol !== 'ws:') throw new Error(`only ws:// URLs are supported, got ${url}`);
   const key = crypto.randomBytes(16).toString('base64');
@@ -113,6 +114,7 @@ function open(url, { onText, onClose }) {
       if (!head.toLowerCase().includes(`sec-websocket-accept: ${accept.toLowerCase()}`)) return fail('bad Sec-WebSocket-Accept');
       upgraded = true;
       buf = buf.subarray(end + 4);
+      if (onOpen) onOpen();
     }
     let at = 0;
     while (buf.length - at >= 2) {

@@ -5,6 +5,7 @@
 'use strict';
 
 const wire = require('./wire');
+const sse = require('./sse');
 const { protocol } = require('./protocols');
 
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
@@ -18,21 +19,35 @@ const finalLatencies = [];
 const timeline = [];
 let keepTimeline = false;
 let finalsLeft = 0;
+let finalsTotal = 0;
 let onAllFinals = null;
 
-function subscribe(proto, url) {
+// One connection following `jobs` (one job, or a page's several): per job
+// the last seq and whether its final state came; ready once every job's
+// first frame (its snapshot) arrived.
+function subscribe(proto, url, jobs) {
   return new Promise((resolve) => {
-    const s = { lastSeq: 0, seqs: 0, final: false, ready: false, lost: false };
+    const perJob = new Map(jobs.map((id) => [id, { lastSeq: 0, seen: false, final: false }]));
+    let unseen = jobs.length;
+    let finalsHere = 0;
+    const s = { seqs: 0, final: false, ready: false, lost: false, closed: false };
     const onText = (text, now) => {
       const got = proto.read(text, (reply) => s.socket.sendText(reply));
       if (!got) return;
       const p = got.progress;
-      if (!s.ready) {
-        s.ready = true;
-        resolve(true);
+      // One job per connection: its frames need not name it.
+      const j = jobs.length === 1 ? perJob.get(jobs[0]) : perJob.get(p.process_id);
+      if (!j) return;
+      if (!j.seen) {
+        j.seen = true;
+        unseen -= 1;
+        if (unseen === 0 && !s.ready) {
+          s.ready = true;
+          resolve(true);
+        }
       }
-      if (p.seq <= s.lastSeq) return;
-      s.lastSeq = p.seq;
+      if (p.seq <= j.lastSeq) return;
+      j.lastSeq = p.seq;
       s.seqs += 1;
       // `now` was read when the bytes arrived, before any parsing.
       const last = TERMINAL.has(p.state);
@@ -41,8 +56,10 @@ function subscribe(proto, url) {
         if (keepTimeline) timeline.push([p.updated_at_ms, now, p.seq]);
         if (last) finalLatencies.push(now - p.updated_at_ms);
       }
-      if (last && !s.final) {
-        s.final = true;
+      if (last && !j.final) {
+        j.final = true;
+        finalsHere += 1;
+        s.final = finalsHere === jobs.length;
         finalsLeft -= 1;
         if (finalsLeft === 0) {
           wire.flushCloses();
@@ -51,19 +68,23 @@ function subscribe(proto, url) {
       }
     };
     const onClose = () => {
+      s.closed = true;
       if (!s.final) s.lost = true;
       if (!s.ready) resolve(false);
     };
-    s.socket = wire.open(url, { onText, onClose });
+    const onOpen = proto.hello ? () => s.socket.sendText(proto.hello(jobs)) : undefined;
+    s.socket = (proto.transport === 'sse' ? sse : wire).open(url, { onText, onClose, onOpen });
     subscribers.push(s);
   });
 }
 
 async function connect({ target, urls, withTimeline }) {
   keepTimeline = Boolean(withTimeline);
+  finalsTotal += urls.reduce((t, u) => t + u.jobs.length, 0);
   const proto = protocol(target);
-  finalsLeft += urls.length;
-  const ready = await Promise.all(urls.map((url) => subscribe(proto, url)));
+  // Each entry: { url, jobs } (the jobs that connection follows).
+  finalsLeft += urls.reduce((t, u) => t + u.jobs.length, 0);
+  const ready = await Promise.all(urls.map((u) => subscribe(proto, u.url, u.jobs)));
   const failed = ready.filter((ok) => !ok).length;
   return { ready: ready.length - failed, failed };
 }
@@ -89,7 +110,9 @@ function report() {
     finalLatencies,
     seqs: subscribers.reduce((t, s) => t + s.seqs, 0),
     finals: subscribers.filter((s) => s.final).length,
+    jobFinals: finalsTotal - finalsLeft,
     lost: subscribers.filter((s) => s.lost).length,
+    open: subscribers.filter((s) => s.ready && !s.closed).length,
     timeline,
   };
   for (const s of subscribers) s.socket.terminate();

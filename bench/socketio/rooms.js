@@ -5,13 +5,15 @@
 
 const { pending } = require('./progress');
 
-// Each client joins its job's room (`?job=` in the handshake) and gets the
-// job's current state (or `pending`) as a `snapshot`.
+// Each client joins its job's room (`?job=` in the handshake; several jobs
+// comma-separated, as a page following several) and gets each job's current
+// state (or `pending`) as a `snapshot`.
 function serveJobRooms(io, jobs) {
   io.on('connection', (socket) => {
-    const id = String(socket.handshake.query.job ?? '');
-    socket.join(id);
-    socket.emit('snapshot', { progress: jobs.get(id) ?? pending(id) });
+    for (const id of String(socket.handshake.query.job ?? '').split(',')) {
+      socket.join(id);
+      socket.emit('snapshot', { progress: jobs.get(id) ?? pending(id) });
+    }
   });
 }
 

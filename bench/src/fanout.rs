@@ -68,6 +68,7 @@ pub async fn run(cmd: &ServerCmd, w: &Workload, runs: u32) -> Result<FanoutResul
 }
 
 async fn one_run(cmd: &ServerCmd, w: &Workload, run: u32) -> Result<FanoutRun> {
+    let load_at_start = load_1m();
     // One instance, or two sharing jobs through Redis (a key prefix of
     // their own per run, so runs never see each other's jobs).
     let servers = match &w.redis_url {
@@ -209,6 +210,7 @@ async fn one_run(cmd: &ServerCmd, w: &Workload, run: u32) -> Result<FanoutRun> {
         // Jobs start together here, not spread; their run time is not compared.
         job_ms_median: None,
         job_ms_max: None,
+        load_1m: load_at_start,
     })
 }
 
@@ -225,4 +227,14 @@ pub async fn wait_live(c: &Counters, want: u64, limit: Duration) -> Result<()> {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     Ok(())
+}
+
+/// The one-minute load average from `/proc/loadavg`, if readable.
+fn load_1m() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }

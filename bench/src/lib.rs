@@ -12,6 +12,7 @@
 pub mod cli;
 pub mod client;
 pub mod fanout;
+pub mod floor;
 pub mod proc_stats;
 pub mod report;
 pub mod results;

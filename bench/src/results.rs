@@ -58,6 +58,9 @@ pub struct FanoutRun {
     /// Longest such job, ms.
     #[serde(default)]
     pub job_ms_max: Option<u64>,
+    /// One-minute load average when the run started.
+    #[serde(default)]
+    pub load_1m: Option<f64>,
 }
 
 /// All runs of one implementation at one size.
@@ -76,6 +79,52 @@ pub struct FanoutResult {
     pub steps_per_stage: u64,
     /// One entry per run.
     pub runs: Vec<FanoutRun>,
+}
+
+/// One idle-scale run (`bench/loadgen/fanout.js --idle-s`): a fresh
+/// server, `clients` subscribers to jobs that have not started, then a
+/// silent window.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdleRun {
+    /// Subscribers connected.
+    pub clients: u64,
+    /// Time to get every subscriber connected, ms.
+    pub connect_ms: u64,
+    /// Server VmRSS before any subscriber connected, KiB.
+    pub rss_before_kib: u64,
+    /// Server VmRSS with every subscriber connected, KiB.
+    pub rss_after_kib: u64,
+    /// Server VmRSS at the end of the silent window, KiB.
+    pub rss_end_kib: u64,
+    /// Server CPU time (user + system) over the silent window, seconds.
+    pub cpu_s: f64,
+    /// Length of the silent window, seconds.
+    pub window_s: f64,
+    /// Load generator CPU over the window, seconds.
+    #[serde(default)]
+    pub client_cpu_s: Option<f64>,
+    /// Sockets still open at the end (must be `clients`).
+    pub open_at_end: u64,
+    /// The kernel's TCP memory at the start of the window (every socket,
+    /// both ends), KiB.
+    #[serde(default)]
+    pub kernel_tcp_kib: Option<f64>,
+    /// One-minute load average when the run started.
+    #[serde(default)]
+    pub load_1m: Option<f64>,
+}
+
+/// All idle runs of one implementation at one size.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IdleResult {
+    /// `upload-progress-server` or `socket.io`.
+    pub implementation: String,
+    /// Length of the silent window asked for, seconds.
+    pub idle_s: f64,
+    /// Subscribers per (not started) job.
+    pub per_job: u64,
+    /// One entry per run.
+    pub runs: Vec<IdleRun>,
 }
 
 /// One reconnect-storm run.

@@ -13,7 +13,7 @@ pub const NOT_MEASURED: &str = "Not measured in this run";
 
 /// The note above a section carried over from the previous report.
 const CARRIED: &str =
-    "*Not measured in this run; the text below is kept from the previous BENCHMARKS.md.*\n\n";
+    "*Not measured in this run; the text below is kept from the previous BENCHMARKS.md: measured in an earlier run, possibly on another machine than the one described above.*\n\n";
 
 struct Part<'a> {
     /// `1`, `2–3`, `2b`, … (the number before the first `. `), or the whole title.

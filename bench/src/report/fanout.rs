@@ -22,6 +22,10 @@ pub struct FanoutSize {
     pub session: Option<FanoutResult>,
     /// Two of our instances sharing jobs through Redis, neutral load generator.
     pub redis: Option<FanoutResult>,
+    /// The fan-out floor (`fanout-floor`), neutral load generator.
+    pub floor: Option<FanoutResult>,
+    /// Our server's event stream (`GET /ws/page/events`), one job per stream.
+    pub sse: Option<FanoutResult>,
 }
 
 /// Per-run figures of a fan-out measurement, derived from the raw readings.
@@ -121,6 +125,16 @@ fn lost(r: Option<&FanoutResult>) -> u64 {
     r.map_or(0, |r| r.runs.iter().map(|x| x.fell_back).sum())
 }
 
+/// The one-minute load averages at the start of `r`'s runs, in run order.
+fn load_list(r: &FanoutResult) -> Option<String> {
+    let loads: Vec<String> = r
+        .runs
+        .iter()
+        .filter_map(|x| x.load_1m.map(|l| format!("{l:.2}")))
+        .collect();
+    (!loads.is_empty()).then(|| loads.join(", "))
+}
+
 /// One goal of the fan-out, as measured in this run.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Goal {
@@ -180,6 +194,20 @@ pub fn goals(sizes: &[FanoutSize], fast: Option<&FanoutSize>) -> Vec<Goal> {
         "server CPU per 1000 updates delivered <= 0.6 of Socket.IO's".into(),
         "CPU per 1000 updates",
     ));
+    let r = at.and_then(|s| {
+        ratio(
+            spread(s.ours.as_ref(), CPU_PER_1K),
+            spread(s.floor.as_ref(), CPU_PER_1K),
+        )
+    });
+    out.push(Goal {
+        name: "server CPU per 1000 updates delivered <= 1.3x the floor's".into(),
+        measured: r.map_or_else(
+            || "not measured".into(),
+            |r| format!("CPU per 1000 updates ours / floor = {r:.2} at {n} subscribers"),
+        ),
+        met: r.map(|r| r <= 1.3),
+    });
     let p99 = fast.and_then(|f| spread(f.ours.as_ref(), P99));
     out.push(Goal {
         name: "p99 < 50 ms at 1k subscribers x 10 updates/s".into(),
@@ -199,11 +227,21 @@ pub fn goals(sizes: &[FanoutSize], fast: Option<&FanoutSize>) -> Vec<Goal> {
 }
 
 fn table_ours_vs_socketio(s: &mut String, size: &FanoutSize) {
-    let (ours, sio, session) = (
+    let (ours, sio, session, floor) = (
         size.ours.as_ref(),
         size.socketio.as_ref(),
         size.session.as_ref(),
+        size.floor.as_ref(),
     );
+    // The floor's columns only where it was measured.
+    let (floor_head, floor_rule) = match floor {
+        Some(_) => (" floor | ", "---:|"),
+        None => (" ", ""),
+    };
+    let floor_ratios = match floor {
+        Some(_) => (" ours / floor | Socket.IO / floor |", "---:|---:|"),
+        None => ("", ""),
+    };
     // The `Session`-client column only where that client was measured.
     let (head, rule) = match session {
         Some(_) => (" ours, full `Session` client |", "---:|"),
@@ -211,17 +249,29 @@ fn table_ours_vs_socketio(s: &mut String, size: &FanoutSize) {
     };
     let _ = writeln!(
         s,
-        "| figure | ours | Socket.IO | ours / Socket.IO |{head}\n|---|---:|---:|---:|{rule}"
+        "| figure | ours | Socket.IO |{floor_head}ours / Socket.IO |{}{head}\n|---|---:|---:|{floor_rule}---:|{}{rule}",
+        floor_ratios.0, floor_ratios.1
     );
     for (name, digits, pick) in ROWS {
-        let (a, b) = (spread(ours, pick), spread(sio, pick));
+        let (a, b, f) = (spread(ours, pick), spread(sio, pick), spread(floor, pick));
         let extra = match session {
             Some(_) => format!(" {} |", cell(spread(session, pick), digits)),
             None => String::new(),
         };
+        let (floor_cell, versus_floor) = match floor {
+            Some(_) => (
+                format!(" {} |", cell(f, digits)),
+                format!(
+                    " {} | {} |",
+                    ratio_cell(ratio(a, f)),
+                    ratio_cell(ratio(b, f))
+                ),
+            ),
+            None => (String::new(), String::new()),
+        };
         let _ = writeln!(
             s,
-            "| {name} | {} | {} | {} |{extra}",
+            "| {name} | {} | {} |{floor_cell} {} |{versus_floor}{extra}",
             cell(a, digits),
             cell(b, digits),
             ratio_cell(ratio(a, b)),
@@ -233,6 +283,20 @@ fn table_ours_vs_socketio(s: &mut String, size: &FanoutSize) {
         lost(ours),
         lost(sio)
     );
+    if floor.is_some() {
+        let _ = write!(s, " Floor: {}.", lost(floor));
+    }
+    let loads: Vec<String> = [("ours", ours), ("Socket.IO", sio), ("floor", floor)]
+        .iter()
+        .filter_map(|(name, r)| Some(format!("{name} {}", load_list(r.as_ref()?)?)))
+        .collect();
+    if !loads.is_empty() {
+        let _ = write!(
+            s,
+            " One-minute load average at the start of each run: {}.",
+            loads.join("; ")
+        );
+    }
     if session.is_some() {
         let _ = write!(
             s,
@@ -243,8 +307,45 @@ fn table_ours_vs_socketio(s: &mut String, size: &FanoutSize) {
     s.push_str("\n\n");
 }
 
+/// The page connection under load: our page socket following several jobs
+/// against a Socket.IO client in as many rooms; `None` when not measured.
+fn page_table(page: Option<&FanoutSize>) -> Option<String> {
+    let z = page.filter(|z| z.ours.is_some() || z.socketio.is_some())?;
+    let per_socket = z
+        .ours
+        .as_ref()
+        .or(z.socketio.as_ref())
+        .and_then(|r| r.runs.first())
+        .map_or(1, |r| r.finals_expected / r.clients.max(1));
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "### {} page connections, {per_socket} jobs each ({} subscriptions; runs: {} ours, {} Socket.IO)\n\n\
+         The same workload and generator; each connection follows {per_socket} jobs and every job still has \
+         the same number of subscribers. Ours: one `/ws/page` socket per connection, the jobs named in one \
+         `subscribe`; Socket.IO: one client per connection joining {per_socket} rooms (`?job=a,b,...`). Memory \
+         is per connection; CPU per update, finals and deliveries per subscription.\n",
+        z.clients,
+        z.clients * per_socket,
+        runs(z.ours.as_ref()),
+        runs(z.socketio.as_ref())
+    );
+    table_ours_vs_socketio(&mut s, z);
+    Some(s)
+}
+
 /// Section 2–3: ours against Socket.IO at every size, the 10 updates/s run and the goals.
+#[cfg(test)]
 pub fn versus_socketio(sizes: &[FanoutSize], fast: Option<&FanoutSize>) -> String {
+    versus_socketio_with_pages(sizes, fast, None)
+}
+
+/// Section 2–3 with the page-connection table when it was measured.
+pub fn versus_socketio_with_pages(
+    sizes: &[FanoutSize],
+    fast: Option<&FanoutSize>,
+    page: Option<&FanoutSize>,
+) -> String {
     let mut s = String::from("## 2–3. Server fan-out, against Socket.IO 4\n\n");
     let Some(w) = sizes
         .iter()
@@ -290,6 +391,16 @@ pub fn versus_socketio(sizes: &[FanoutSize], fast: Option<&FanoutSize>) -> Strin
          compression), jobs started with `POST /test/{id}`, each client in its job's room. Both \
          stamp `updated_at_ms` when the job emits the update, before the fan-out, and both emit \
          the same `Progress` JSON.\n\
+         - **Floor** (where measured): `fanout-floor` (`bench/src/floor/`, release build with the \
+         bench's speed profile), the least a program must do to deliver the same frames over the \
+         same kind of sockets: `std` TCP, the WebSocket handshake written by hand, no framework, \
+         one thread keeping every job's schedule and, for each due state, serializing it once and \
+         writing that frame to each of the job's subscriber sockets in one pass of non-blocking \
+         `write` calls (a socket that cannot take it keeps the rest in its own buffer). It speaks \
+         our paths and frames (same `Progress` values; messages within a few bytes), sends every \
+         state like Socket.IO, closes after the final state like ours, and reads nothing from the \
+         clients. Its CPU, latency and memory are the floor of the machine and the generator \
+         for this workload; ours / floor says how much the server adds to it.\n\
          - **Latency**: `Date.now()` in the receiving process, read before parsing, minus the \
          server's `updated_at_ms` (one clock, ms resolution); snapshots excluded.\n\
          - **Memory per connection**: server `VmRSS` with everyone connected minus before anyone \
@@ -347,6 +458,9 @@ pub fn versus_socketio(sizes: &[FanoutSize], fast: Option<&FanoutSize>) -> Strin
         );
         table_ours_vs_socketio(&mut s, f);
     }
+    if let Some(t) = page_table(page) {
+        s.push_str(&t);
+    }
     s.push_str(&goals_table(&goals(sizes, fast)));
     s
 }
@@ -364,6 +478,50 @@ fn goals_table(goals: &[Goal]) -> String {
         let _ = writeln!(s, "| {} | {} | {met} |", g.name, g.measured);
     }
     s.push('\n');
+    s
+}
+
+/// The event-stream rung against the job socket, same server, generator and workload.
+pub fn versus_sse(size: Option<&FanoutSize>) -> String {
+    let mut s = String::from("### The event stream against the socket\n\n");
+    let Some(z) = size.filter(|z| z.ours.is_some() && z.sse.is_some()) else {
+        s.push_str("Not measured in this run.\n\n");
+        return s;
+    };
+    let (ws, sse) = (z.ours.as_ref(), z.sse.as_ref());
+    let _ = writeln!(
+        s,
+        "{} subscribers of the same workload, each reading one job, alternately over our job socket \
+         (`GET /ws/progress/{{id}}`) and over the event stream of the page protocol's last rung \
+         (`GET /ws/page/events?ids={{id}}`, chunked `text/event-stream`, read by `bench/loadgen/sse.js` \
+         with the same one-scan reading of each event's `data`). Runs: {} socket, {} stream. Ratio = \
+         stream / socket of the medians.\n",
+        z.clients,
+        runs(ws),
+        runs(sse)
+    );
+    s.push_str("| figure | socket | event stream | stream / socket |\n|---|---:|---:|---:|\n");
+    for (name, digits, pick) in ROWS {
+        let (a, b) = (spread(ws, pick), spread(sse, pick));
+        let _ = writeln!(
+            s,
+            "| {name} | {} | {} | {} |",
+            cell(a, digits),
+            cell(b, digits),
+            ratio_cell(ratio(b, a))
+        );
+    }
+    let loads: Vec<String> = [("socket", ws), ("stream", sse)]
+        .iter()
+        .filter_map(|(name, r)| Some(format!("{name} {}", load_list(r.as_ref()?)?)))
+        .collect();
+    let _ = writeln!(
+        s,
+        "\nSubscribers lost before their final state: socket {}, stream {}. One-minute load average at the start of each run: {}.\n",
+        lost(ws),
+        lost(sse),
+        loads.join("; ")
+    );
     s
 }
 
@@ -445,6 +603,7 @@ mod tests {
             fell_back: 0,
             job_ms_median: Some(5000),
             job_ms_max: Some(5100),
+            load_1m: None,
         }
     }
 
@@ -492,14 +651,16 @@ mod tests {
         assert_eq!(g[1].met, Some(true));
         // CPU per 1000 updates: 0.5 against 1.0: 0.5 <= 0.6.
         assert_eq!(g[2].met, Some(true));
+        // No floor measured: the floor goal is not judged.
+        assert_eq!(g[3].met, None);
         // p99 60 ms at 10 updates/s: missed.
-        assert_eq!(g[3].met, Some(false));
+        assert_eq!(g[4].met, Some(false));
     }
 
     #[test]
     fn goals_without_measurements_say_so() {
         let g = goals(&[], None);
-        assert_eq!(g.len(), 4);
+        assert_eq!(g.len(), 5);
         assert!(g
             .iter()
             .all(|g| g.met.is_none() && g.measured == "not measured"));
@@ -513,6 +674,8 @@ mod tests {
             socketio: result(vec![run(1000, 40, 30_000, 2.0)]),
             session: result(vec![run(1000, 70, 12_000, 1.5)]),
             redis: result(vec![run(1000, 30, 15_000, 1.2)]),
+            floor: None,
+            sse: None,
         }];
         let md = versus_socketio(&sizes, None);
         assert!(
@@ -543,6 +706,76 @@ mod tests {
             !md.contains("`Session` client |") && !md.contains("fell back"),
             "{md}"
         );
+    }
+
+    #[test]
+    fn the_floor_adds_its_column_ratios_and_goal() {
+        let sizes = vec![FanoutSize {
+            clients: 10_000,
+            ours: result(vec![run(10_000, 20, 10_000, 1.2)]),
+            socketio: result(vec![run(10_000, 40, 30_000, 2.0)]),
+            floor: result(vec![run(10_000, 10, 2_000, 1.0)]),
+            ..Default::default()
+        }];
+        let md = versus_socketio(&sizes, None);
+        assert!(
+            md.contains("| update latency p99 (ms) | 20 | 40 | 10 | 0.50 | 2.00 | 4.00 |\n"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| ours / Socket.IO | ours / floor | Socket.IO / floor |"),
+            "{md}"
+        );
+        let g = goals(&sizes, None);
+        // 1.2 against the floor's 1.0: within 1.3x.
+        assert_eq!(g[3].met, Some(true));
+        assert!(g[3].measured.contains("1.20"), "{}", g[3].measured);
+    }
+
+    #[test]
+    fn the_event_stream_is_compared_with_the_socket() {
+        let z = FanoutSize {
+            clients: 1000,
+            ours: result(vec![run(1000, 10, 10_000, 1.0)]),
+            sse: result(vec![run(1000, 20, 20_000, 1.5)]),
+            ..Default::default()
+        };
+        let md = versus_sse(Some(&z));
+        assert!(
+            md.contains("| update latency p99 (ms) | 10 | 20 | 2.00 |"),
+            "{md}"
+        );
+        assert!(versus_sse(None).contains("Not measured in this run."));
+    }
+
+    #[test]
+    fn the_page_table_counts_subscriptions_per_connection() {
+        let mut ours = run(1000, 12, 20_000, 1.0);
+        ours.finals_expected = 10_000;
+        let mut sio = run(1000, 30, 40_000, 2.0);
+        sio.finals_expected = 10_000;
+        let page = FanoutSize {
+            clients: 1000,
+            ours: result(vec![ours]),
+            socketio: result(vec![sio]),
+            ..Default::default()
+        };
+        let sizes = vec![FanoutSize {
+            clients: 10_000,
+            ours: result(vec![run(10_000, 20, 10_000, 1.0)]),
+            socketio: result(vec![run(10_000, 40, 30_000, 2.0)]),
+            ..Default::default()
+        }];
+        let md = versus_socketio_with_pages(&sizes, None, Some(&page));
+        assert!(
+            md.contains("### 1000 page connections, 10 jobs each (10000 subscriptions"),
+            "{md}"
+        );
+        assert!(
+            md.contains("| update latency p99 (ms) | 12 | 30 | 0.40 |"),
+            "{md}"
+        );
+        assert!(!versus_socketio(&sizes, None).contains("page connections"));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod carry;
 mod fanout;
+mod idle;
 mod machine;
 mod sections;
 mod svg;
@@ -13,7 +14,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::results::{read_json, BundleSizes, ClientResult, FanoutResult, StormResult};
+use crate::results::{read_json, BundleSizes, ClientResult, FanoutResult, IdleResult, StormResult};
 
 /// Inputs of the report besides the results folder.
 #[derive(Debug, Clone)]
@@ -43,6 +44,12 @@ struct Found {
     fanout: Vec<FanoutSize>,
     /// The fan-out at a higher update rate, for the latency goal.
     fanout_fast: Option<FanoutSize>,
+    /// Idle scale, by subscriber count.
+    idle: Vec<idle::IdleSize>,
+    /// The event stream against the job socket, one size.
+    sse: Option<FanoutSize>,
+    /// Page connections following several jobs each, against Socket.IO.
+    page: Option<FanoutSize>,
     storms: Vec<StormResult>,
     /// Graceful drain with the shutdown spread, then without.
     drains: Vec<(String, StormResult)>,
@@ -62,6 +69,9 @@ fn load(dir: &Path) -> Result<Found> {
     }
     let fanout = fanout_sizes(dir, "fanout")?;
     let fanout_fast = fanout_sizes(dir, "fast")?.into_iter().next();
+    let idle = idle_sizes(dir)?;
+    let sse = fanout_sizes(dir, "sse")?.into_iter().next();
+    let page = fanout_sizes(dir, "page")?.into_iter().next();
     let mut storms = Vec::new();
     for name in ["storm-jitter.json", "storm-nojitter.json"] {
         if let Some(p) = opt(name) {
@@ -90,6 +100,9 @@ fn load(dir: &Path) -> Result<Found> {
         bundle_note,
         fanout,
         fanout_fast,
+        idle,
+        sse,
+        page,
         storms,
         drains,
         client,
@@ -128,9 +141,51 @@ fn fanout_sizes(dir: &Path, prefix: &str) -> Result<Vec<FanoutSize>> {
             "socketio" => &mut sizes[at].socketio,
             "session" => &mut sizes[at].session,
             "redis" => &mut sizes[at].redis,
+            "floor" => &mut sizes[at].floor,
+            "sse" => &mut sizes[at].sse,
             other => anyhow::bail!("{name}: unknown fan-out kind {other:?}"),
         };
         *slot = Some(result);
+    }
+    sizes.sort_by_key(|s| s.clients);
+    Ok(sizes)
+}
+
+/// The event-stream table goes under section 2b only when this run measured it,
+/// so a run without it does not print an empty subsection there.
+fn wanted_sse(found: &Found) -> bool {
+    found.sse.as_ref().is_some_and(|z| z.sse.is_some())
+}
+
+/// The files `idle-{ours|socketio}-{n}.json`, grouped by `n`.
+fn idle_sizes(dir: &Path) -> Result<Vec<idle::IdleSize>> {
+    let mut sizes: Vec<idle::IdleSize> = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {dir:?}"))? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let Some((kind, n)) = name
+            .strip_prefix("idle-")
+            .and_then(|r| r.strip_suffix(".json"))
+            .and_then(|r| r.rsplit_once('-'))
+            .and_then(|(kind, n)| Some((kind.to_owned(), n.parse::<u64>().ok()?)))
+        else {
+            continue;
+        };
+        let result: IdleResult = read_json(&dir.join(&name))?;
+        let at = match sizes.iter().position(|s| s.clients == n) {
+            Some(i) => i,
+            None => {
+                sizes.push(idle::IdleSize {
+                    clients: n,
+                    ..Default::default()
+                });
+                sizes.len() - 1
+            }
+        };
+        match kind.as_str() {
+            "ours" => sizes[at].ours = Some(result),
+            "socketio" => sizes[at].socketio = Some(result),
+            other => anyhow::bail!("{name}: unknown idle kind {other:?}"),
+        }
     }
     sizes.sort_by_key(|s| s.clients);
     Ok(sizes)
@@ -159,11 +214,16 @@ pub fn write(args: &ReportArgs) -> Result<()> {
         found.bundle_note.as_deref(),
         args.budget_gzip,
     ));
-    md.push_str(&fanout::versus_socketio(
+    md.push_str(&fanout::versus_socketio_with_pages(
         &found.fanout,
         found.fanout_fast.as_ref(),
+        found.page.as_ref(),
     ));
     md.push_str(&fanout::versus_redis(&found.fanout));
+    if wanted_sse(&found) {
+        md.push_str(&fanout::versus_sse(found.sse.as_ref()));
+    }
+    md.push_str(&idle::section(&found.idle));
     let svg_rel = relative(&args.svg, &args.out);
     if !found.storms.is_empty() {
         std::fs::write(&args.svg, svg::storm_plot(&found.storms))
