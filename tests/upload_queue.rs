@@ -22,6 +22,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 
 /// Counts the page's tus requests as the browser sends them: in flight now,
 /// the most at once, and each request's method and `Upload-Metadata`.
+/// A request is in flight from `send()` until its `readyState` is 4.
 /// `DELETE`s (a cancel) are logged but not counted in flight: a cancelled
 /// upload no longer sends, and the queue has freed its slot.
 const SPY_JS: &str = r#"
@@ -44,7 +45,13 @@ if (!window.__tusSpy) {
       if (s.method !== "DELETE") {
         spy.inFlight += 1;
         spy.peak = Math.max(spy.peak, spy.inFlight);
-        this.addEventListener("loadend", () => { spy.inFlight -= 1; }, { once: true });
+        // Done at readyState 4, which comes before `load` (where the shell
+        // learns the answer and may start the next upload) and also on
+        // abort and network errors; `loadend` would come after `load`.
+        let open = true;
+        const done = () => { if (open && this.readyState === 4) { open = false; spy.inFlight -= 1; } };
+        this.addEventListener("readystatechange", done);
+        this.addEventListener("loadend", done);
       }
     }
     return send.call(this, body);
