@@ -76,6 +76,18 @@ pub async fn drop_files_on_demo(browser: &Browser, count: u64, bytes: u64) -> Re
     }
 }
 
+/// Demo cards whose upload headline says `headline` (e.g. "Waiting to upload").
+pub async fn demo_uploads_saying(browser: &Browser, headline: &str) -> Result<u64> {
+    let n = browser
+        .exec(
+            "return Array.from(document.querySelectorAll('#demo-root .demo__upload-head > span:first-child'))
+               .filter((s) => s.textContent === arguments[0]).length;",
+            vec![json!(headline)],
+        )
+        .await?;
+    n.as_u64().ok_or_else(|| fail(format!("card count is {n}")))
+}
+
 /// Widgets whose job shows `state` (`data-state`, e.g. `completed`).
 pub async fn widgets_in_state(browser: &Browser, state: &str) -> Result<u64> {
     let n = browser

@@ -11,8 +11,11 @@ use upload_progress_e2e::{browser_tests, fail, pages, Result};
 
 /// Files dropped at once.
 const FILES: u64 = 50;
-/// Bytes per file: small, so the run tests the queue, not the network.
-const FILE_BYTES: u64 = 2_000;
+/// Bytes per file: three of the demo's 256 KiB chunks, so each upload's
+/// requests last long enough on the server for the uploads running
+/// together to overlap there (with a few kB each they come and go one by
+/// one, and the server's count could not tell 3 at once from 50).
+const FILE_BYTES: u64 = 600_000;
 /// The page's default upload limit.
 const LIMIT: u64 = 3;
 
@@ -22,6 +25,14 @@ async fn fifty_files_at_once(kind: BrowserKind) -> Result<()> {
     pages::open_demo(&h.browser, h.api.base()).await?;
     pages::drop_files_on_demo(&h.browser, FILES, FILE_BYTES).await?;
     h.say(format!("dropped {FILES} files"));
+    let waiting = pages::demo_uploads_saying(&h.browser, "Waiting to upload").await?;
+    h.say(format!("{waiting} cards say \"Waiting to upload\""));
+    // Some may be done already; without the queue none would ever wait.
+    if waiting < FILES / 2 {
+        return Err(fail(format!(
+            "right after the drop only {waiting} of {FILES} cards wait their turn"
+        )));
+    }
 
     let done = upload_progress_e2e::wait::until(
         "every card to show its job completed",
@@ -47,6 +58,9 @@ async fn fifty_files_at_once(kind: BrowserKind) -> Result<()> {
         return Err(fail(format!(
             "at most {peak} upload in flight: the files went one by one, not {LIMIT} at a time"
         )));
+    }
+    if pages::demo_uploads_saying(&h.browser, "Uploaded").await? != FILES {
+        return Err(fail("not every card's upload says Uploaded"));
     }
     h.finish().await;
     Ok(())
