@@ -47,11 +47,10 @@ pub(crate) fn join(start: Starter) -> Ticket {
     ticket
 }
 
-/// The upload of `ticket` is now in `state`; starts whoever's turn came.
-/// Called with no shell borrowed: a start feeds a shell.
+/// The upload of `ticket` is now in `state`; [`start_due`] then starts
+/// whoever's turn came (with no shell borrowed: a start feeds a shell).
 pub(crate) fn follow(ticket: Ticket, state: &UploadState) {
     QUEUE.with(|q| q.borrow_mut().follow(ticket, state));
-    start_due();
 }
 
 /// The upload of `ticket` is gone. The next one starts from a fresh task:
@@ -63,7 +62,7 @@ pub(crate) fn leave(ticket: Ticket) {
 }
 
 /// Starts every ticket the queue hands out, each with nothing borrowed.
-fn start_due() {
+pub(crate) fn start_due() {
     while let Some(ticket) = QUEUE.with(|q| q.borrow_mut().poll_start()) {
         let starter = STARTERS.with(|s| {
             s.borrow()

@@ -247,17 +247,15 @@ fn feed(weak: &Weak<RefCell<Inner>>, sink: &Sink, input: Option<Input>) {
         (inner.ticket, outputs)
     };
     drop(rc);
-    let state = outputs.iter().rev().find_map(|o| match o {
-        Output::State(s) => Some(s.clone()),
-        _ => None,
-    });
     for output in outputs {
         sink(output);
     }
-    // A sink may have dropped the shell, which then left the queue.
-    if let (Some(state), true) = (state, weak.strong_count() > 0) {
-        queue::follow(ticket, &state);
+    // The state now, which a sink may have changed (feeding the shell
+    // again) or ended (dropping it, which left the queue).
+    if let Some(rc) = weak.upgrade() {
+        queue::follow(ticket, rc.borrow().upload.state());
     }
+    queue::start_due();
 }
 
 impl Inner {

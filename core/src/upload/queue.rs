@@ -33,8 +33,6 @@
 //!   A limit of 0 counts as 1, so nothing waits forever.
 //! - **Order.** First in, first out: by the time an upload joined the line.
 
-use std::collections::VecDeque;
-
 use super::UploadState;
 
 /// Uploads running at once unless the page sets another limit.
@@ -44,14 +42,26 @@ pub const DEFAULT_UPLOAD_LIMIT: usize = 3;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Ticket(pub u64);
 
+/// Where a ticket stands in the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// In line for a slot.
+    Waiting,
+    /// Given a slot; not yet handed out by `poll_start`.
+    Starting,
+    /// Holding a slot.
+    Running,
+}
+
 /// Lets at most `limit` uploads run; see the module docs for the policy.
 #[derive(Debug)]
 pub struct UploadQueue {
     limit: usize,
     next_ticket: u64,
-    running: Vec<Ticket>,
-    waiting: VecDeque<Ticket>,
-    starts: VecDeque<Ticket>,
+    /// Every ticket in line or holding a slot, in the order it joined: the
+    /// first `Waiting` one is next. One list (not a line and a set of
+    /// slots) keeps the browser bundle small.
+    places: Vec<(Ticket, Place)>,
 }
 
 impl Default for UploadQueue {
@@ -66,9 +76,7 @@ impl UploadQueue {
         Self {
             limit: limit.max(1),
             next_ticket: 1,
-            running: Vec::new(),
-            waiting: VecDeque::new(),
-            starts: VecDeque::new(),
+            places: Vec::new(),
         }
     }
 
@@ -94,17 +102,17 @@ impl UploadQueue {
 
     /// Uploads holding a slot.
     pub fn running(&self) -> usize {
-        self.running.len()
+        self.count(|p| p != Place::Waiting)
     }
 
-    /// Uploads waiting for a slot (not yet handed out by `poll_start`).
+    /// Uploads waiting for a slot.
     pub fn waiting(&self) -> usize {
-        self.waiting.len()
+        self.count(|p| p == Place::Waiting)
     }
 
     /// Whether `ticket` waits for a slot.
     pub fn is_waiting(&self, ticket: Ticket) -> bool {
-        self.waiting.contains(&ticket)
+        self.place(ticket) == Some(Place::Waiting)
     }
 
     /// The upload of `ticket` is now in `state`: joins the line when
@@ -115,8 +123,8 @@ impl UploadQueue {
             // Not asked to start yet.
             UploadState::Idle => {}
             UploadState::Queued => {
-                if !self.waiting.contains(&ticket) && !self.running.contains(&ticket) {
-                    self.waiting.push_back(ticket);
+                if self.place(ticket).is_none() {
+                    self.places.push((ticket, Place::Waiting));
                 }
             }
             UploadState::Creating { .. }
@@ -124,12 +132,11 @@ impl UploadQueue {
             | UploadState::Checking { .. }
             | UploadState::Waiting { .. }
             | UploadState::Offline { .. } => {
-                if !self.running.contains(&ticket) {
-                    // Started without the queue (a shell feeding `Start` or
-                    // `Resume` itself): it still counts against the limit.
-                    self.waiting.retain(|t| *t != ticket);
-                    self.starts.retain(|t| *t != ticket);
-                    self.running.push(ticket);
+                // Also an upload started without the queue (a shell feeding
+                // `Start` or `Resume` itself): it counts against the limit.
+                if self.place(ticket) != Some(Place::Running) {
+                    self.leave(ticket);
+                    self.places.push((ticket, Place::Running));
                 }
             }
             UploadState::Paused { .. }
@@ -151,25 +158,42 @@ impl UploadQueue {
     /// The next upload to start now (feed it `Input::Start`); each ticket
     /// is handed out once per turn in the line.
     pub fn poll_start(&mut self) -> Option<Ticket> {
-        self.starts.pop_front()
+        let entry = self
+            .places
+            .iter_mut()
+            .find(|(_, p)| *p == Place::Starting)?;
+        entry.1 = Place::Running;
+        Some(entry.0)
+    }
+
+    fn place(&self, ticket: Ticket) -> Option<Place> {
+        self.places
+            .iter()
+            .find(|(t, _)| *t == ticket)
+            .map(|(_, p)| *p)
+    }
+
+    fn count(&self, which: impl Fn(Place) -> bool) -> usize {
+        self.places.iter().filter(|(_, p)| which(*p)).count()
     }
 
     fn leave(&mut self, ticket: Ticket) {
-        self.running.retain(|t| *t != ticket);
-        self.waiting.retain(|t| *t != ticket);
-        self.starts.retain(|t| *t != ticket);
+        self.places.retain(|(t, _)| *t != ticket);
     }
 
-    /// Moves uploads from the line to the slots while some are free. A
-    /// started ticket holds its slot at once, before its upload reports a
-    /// working state, so one burst of `follow` calls cannot overfill.
+    /// Gives free slots to the first waiting uploads. A started ticket
+    /// holds its slot at once, before its upload reports a working state,
+    /// so one burst of `follow` calls cannot overfill.
     fn admit(&mut self) {
-        while self.running.len() < self.limit {
-            let Some(next) = self.waiting.pop_front() else {
+        let mut free = self.limit.saturating_sub(self.running());
+        for (_, place) in &mut self.places {
+            if free == 0 {
                 break;
-            };
-            self.running.push(next);
-            self.starts.push_back(next);
+            }
+            if *place == Place::Waiting {
+                *place = Place::Starting;
+                free -= 1;
+            }
         }
     }
 }
