@@ -21,8 +21,8 @@ thread_local! {
     static STARTERS: RefCell<Vec<(Ticket, Starter)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Sets how many uploads of this page send at once (default 3, see
-/// [`upload_progress_core::upload::DEFAULT_UPLOAD_LIMIT`]; 0 counts as 1).
+/// Sets how many uploads of this page send at once (default 3, the core's
+/// `DEFAULT_UPLOAD_LIMIT`; 0 counts as 1).
 /// A higher limit starts waiting uploads at once; a lower one stops no
 /// running upload, it only starts no new one until fewer run.
 ///
