@@ -18,8 +18,9 @@
 //! - `embed`: the JS API for pages without Leptos (`wasm_bindgen` exports);
 //!   turns on `upload`.
 //! - `upload`: `UploadProgressRobust` takes a `file`, uploads it (tus) and
-//!   then follows its job; `use_upload` for a custom view. Off, none of the
-//!   upload code is linked.
+//!   then follows its job; `use_upload` for a custom view. The page's
+//!   uploads take turns, at most 3 at once (`set_upload_limit`). Off, none
+//!   of the upload code is linked.
 //!
 //! # Design
 //! Every reconnect, fallback and liveness decision is made by
@@ -50,7 +51,7 @@ pub use embed::element::register_upload_progress_element;
 pub use embed::mount::{mount_upload_progress, UploadProgressHandle};
 pub use shell::token::{TokenFuture, TokenProvider};
 #[cfg(feature = "upload")]
-pub use upload::{use_upload, UseUploadOptions, UseUploadReturn};
+pub use upload::{set_upload_limit, upload_limit, use_upload, UseUploadOptions, UseUploadReturn};
 pub use upload_progress_core::session::{
     Connection, ErrorKind, Millis, Mode, SessionOptions, Status, StatusError,
 };

@@ -479,3 +479,67 @@ fn a_ten_megabyte_upload_with_one_cut_sends_less_than_one_point_two_times_the_fi
     assert!(ratio < 1.2, "ratio {ratio}");
     assert_eq!(shell.upload.bytes_sent(), shell.bytes_requested());
 }
+
+#[test]
+fn a_queued_upload_sends_nothing_until_its_turn() {
+    let mut shell = Shell::new(25, exact(10));
+    shell.input(Input::Queue);
+    assert_eq!(*shell.state(), UploadState::Queued);
+    assert!(shell.pending().is_none(), "nothing leaves while queued");
+    assert_eq!(shell.upload.poll_timeout(), None);
+    shell.input(Input::Start);
+    assert_eq!(shell.pending().map(|p| p.1), Some(Req::Create { len: 25 }));
+    shell.serve_all();
+    assert_eq!(shell.server.bytes, shell.file);
+}
+
+#[test]
+fn a_queued_upload_cancels_without_a_request_and_pauses_out_of_line() {
+    let mut shell = Shell::new(25, exact(10));
+    shell.input(Input::Queue);
+    shell.input(Input::Cancel);
+    assert_eq!(*shell.state(), UploadState::Cancelled);
+    assert!(shell.requests.is_empty(), "{:?}", shell.requests);
+
+    let mut shell = Shell::new(25, exact(10));
+    shell.input(Input::Queue);
+    shell.input(Input::Pause);
+    assert_eq!(*shell.state(), UploadState::Paused { offset: 0 });
+    shell.input(Input::Start);
+    assert!(shell.requests.is_empty(), "a paused upload ignores Start");
+}
+
+#[test]
+fn a_paused_upload_requeues_then_its_turn_asks_the_offset() {
+    let mut shell = Shell::started(100, exact(10));
+    shell.serve();
+    shell.serve();
+    shell.input(Input::Pause);
+    assert_eq!(*shell.state(), UploadState::Paused { offset: 10 });
+    shell.input(Input::Queue);
+    assert_eq!(*shell.state(), UploadState::Queued);
+    assert!(shell.pending().is_none());
+    shell.input(Input::Start);
+    assert_eq!(shell.pending().map(|p| p.1), Some(Req::Head));
+    shell.serve_all();
+    assert_eq!(shell.server.bytes, shell.file);
+}
+
+#[test]
+fn only_idle_paused_or_resumable_uploads_queue() {
+    let mut shell = Shell::started(100, exact(10));
+    shell.input(Input::Queue);
+    assert!(
+        matches!(shell.state(), UploadState::Creating { .. }),
+        "a running upload keeps running: {:?}",
+        shell.state()
+    );
+    shell.answer(Answer::Status(413));
+    assert_eq!(*shell.state(), UploadState::Failed(UploadError::TooLarge));
+    shell.input(Input::Queue);
+    assert_eq!(
+        *shell.state(),
+        UploadState::Failed(UploadError::TooLarge),
+        "a refusal will not change by waiting in line"
+    );
+}

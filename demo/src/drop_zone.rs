@@ -72,7 +72,7 @@ pub fn DropZone(on_files: Callback<Vec<web_sys::File>>) -> impl IntoView {
             <input id="demo-file" class="demo__file" type="file" multiple on:change=on_change />
             <p class="demo__muted">
                 "Each file goes up in resumable chunks (tus) and gets its own widget; "
-                "up to 10 MB each."
+                "up to 10 MB each. Three go up at a time; the others wait their turn."
             </p>
         </div>
     }

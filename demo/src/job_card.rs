@@ -97,7 +97,8 @@ fn UploadLine(upload: upload_progress_robust::UseUploadReturn) -> impl IntoView 
         state.with(|s| {
             matches!(
                 s,
-                UploadState::Creating { .. }
+                UploadState::Queued
+                    | UploadState::Creating { .. }
                     | UploadState::Sending { .. }
                     | UploadState::Checking { .. }
                     | UploadState::Waiting { .. }

@@ -21,6 +21,16 @@ pub struct ServerStats {
     jobs: Jobs,
     frames: Frames,
     refused: Refused,
+    /// Missing from servers older than the counter.
+    #[serde(default)]
+    uploads: Uploads,
+}
+
+/// Tus requests in flight: one per upload that is sending.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+struct Uploads {
+    in_flight: u64,
+    peak_in_flight: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
@@ -69,6 +79,13 @@ impl ServerStats {
             (
                 "Frames sent / received",
                 format!("{} / {}", self.frames.sent, self.frames.received),
+            ),
+            (
+                "Uploads sending (most at once)",
+                format!(
+                    "{} ({})",
+                    self.uploads.in_flight, self.uploads.peak_in_flight
+                ),
             ),
             (
                 "Jobs running / held",

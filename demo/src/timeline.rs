@@ -293,6 +293,10 @@ pub fn describe_session(event: &SessionEvent) -> Option<(String, Tone)> {
 pub fn describe_upload(state: &UploadState, now: u64) -> Option<(String, Tone)> {
     let line = match state {
         UploadState::Idle => return None,
+        UploadState::Queued => (
+            "upload: waiting for a free slot (the page's upload queue)".to_owned(),
+            Tone::Info,
+        ),
         UploadState::Creating { .. } => (
             "upload: creating it on the server (tus)".to_owned(),
             Tone::Info,
@@ -344,6 +348,7 @@ pub fn describe_upload(state: &UploadState, now: u64) -> Option<(String, Tone)> 
 /// "Waiting to retry"), for a card that shows one line at a time.
 pub fn upload_headline(state: &UploadState) -> String {
     match state {
+        UploadState::Queued => "Waiting to upload".to_owned(),
         UploadState::Idle | UploadState::Creating { .. } => "Starting the upload".to_owned(),
         UploadState::Sending { .. } | UploadState::Checking { .. } => "Uploading".to_owned(),
         UploadState::Waiting { error, .. } => format!("Waiting to retry ({error})"),

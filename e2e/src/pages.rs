@@ -46,6 +46,60 @@ pub async fn upload_through_demo(browser: &Browser, file: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Builds `count` text files of `bytes` bytes each in the page and drops
+/// them together on the demo page's drop zone, as a user dragging a
+/// selection from a file manager; returns how many the drop carried.
+const DROP_FILES_JS: &str = r#"
+const [count, bytes] = arguments;
+const zone = document.querySelector('#demo-root .demo__drop');
+if (!zone) return -1;
+const dt = new DataTransfer();
+for (let i = 0; i < count; i++) {
+  const body = new Uint8Array(bytes).fill(97 + (i % 26));
+  dt.items.add(new File([body], `dropped-${i}.txt`, { type: 'text/plain' }));
+}
+zone.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+return dt.files.length;
+"#;
+
+/// Drops `count` files of `bytes` bytes on the demo page at once.
+pub async fn drop_files_on_demo(browser: &Browser, count: u64, bytes: u64) -> Result<()> {
+    let dropped = browser
+        .exec(DROP_FILES_JS, vec![json!(count), json!(bytes)])
+        .await?;
+    if dropped.as_u64() == Some(count) {
+        Ok(())
+    } else {
+        Err(fail(format!(
+            "the drop carried {dropped} files, not {count}"
+        )))
+    }
+}
+
+/// Demo cards whose upload headline says `headline` (e.g. "Waiting to upload").
+pub async fn demo_uploads_saying(browser: &Browser, headline: &str) -> Result<u64> {
+    let n = browser
+        .exec(
+            "return Array.from(document.querySelectorAll('#demo-root .demo__upload-head > span:first-child'))
+               .filter((s) => s.textContent === arguments[0]).length;",
+            vec![json!(headline)],
+        )
+        .await?;
+    n.as_u64().ok_or_else(|| fail(format!("card count is {n}")))
+}
+
+/// Widgets whose job shows `state` (`data-state`, e.g. `completed`).
+pub async fn widgets_in_state(browser: &Browser, state: &str) -> Result<u64> {
+    let n = browser
+        .exec(
+            "return document.querySelectorAll(`section.upr[data-state='${arguments[0]}']`).length;",
+            vec![json!(state)],
+        )
+        .await?;
+    n.as_u64()
+        .ok_or_else(|| fail(format!("widget count is {n}")))
+}
+
 /// Opens the bundled page and waits until its module initialised the
 /// WebAssembly (it enables its Start button then); installs the recorder.
 pub async fn open_bundled(browser: &Browser, base: &str) -> Result<Recorder> {

@@ -157,6 +157,23 @@ impl ServerApi {
         Ok(response.status().as_u16())
     }
 
+    /// `uploads` of `GET /ws/stats`: tus requests in flight now, and the
+    /// most at once since the server started.
+    pub async fn uploads_in_flight(&self) -> Result<(u64, u64)> {
+        let response = self
+            .http
+            .get(format!("{}/ws/stats", self.base))
+            .send()
+            .await?;
+        let body = Self::json(response, "GET /ws/stats").await?;
+        let n = |key: &str| {
+            body["uploads"][key]
+                .as_u64()
+                .ok_or_else(|| fail(format!("no uploads.{key} in {body}")))
+        };
+        Ok((n("in_flight")?, n("peak_in_flight")?))
+    }
+
     /// `GET /ws/stats/detailed` (admin only).
     pub async fn detailed_stats(&self) -> Result<Value> {
         let response = self

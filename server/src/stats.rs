@@ -55,12 +55,52 @@ impl Counters {
     }
 }
 
+/// Tus requests being served, and the most served at once. A tus client
+/// keeps at most one request per upload in flight, so this is how many
+/// uploads are sending at the same time (what a page's upload queue caps).
+#[derive(Debug, Default)]
+pub struct TusActivity {
+    in_flight: AtomicU64,
+    peak: AtomicU64,
+}
+
+impl TusActivity {
+    /// A tus request arrived; it counts as in flight until the guard drops
+    /// (also when the client aborts it and the handler is dropped).
+    pub fn begin(self: &std::sync::Arc<Self>) -> TusRequest {
+        let now = self.in_flight.fetch_add(1, Ordering::Relaxed) + 1;
+        self.peak.fetch_max(now, Ordering::Relaxed);
+        TusRequest(std::sync::Arc::clone(self))
+    }
+
+    /// Requests in flight now.
+    pub fn in_flight(&self) -> u64 {
+        self.in_flight.load(Ordering::Relaxed)
+    }
+
+    /// The most in flight at once since the server started.
+    pub fn peak(&self) -> u64 {
+        self.peak.load(Ordering::Relaxed)
+    }
+}
+
+/// Keeps one tus request counted while it lives.
+pub struct TusRequest(std::sync::Arc<TusActivity>);
+
+impl Drop for TusRequest {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
 /// Per-job activity plus the global counters.
 #[derive(Default)]
 pub struct Stats {
     per_process: Mutex<HashMap<ProcessId, ProcessStats>>,
     /// Global counters.
     pub counters: Counters,
+    /// Tus requests in flight.
+    pub tus: std::sync::Arc<TusActivity>,
 }
 
 impl Stats {

@@ -985,3 +985,73 @@ async fn the_refuse_uploads_fault_answers_503_until_it_ends_or_is_cleared() {
     assert_eq!(counters["refused"], 2);
     assert_eq!(counters["bytes_received"], 100);
 }
+
+/// `uploads` of `GET /ws/stats`: tus requests served now, and the most at once.
+async fn uploads_in_flight(server: &TestServer) -> (u64, u64) {
+    let stats: serde_json::Value = server
+        .http
+        .get(server.url("/ws/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let n = |key: &str| stats["uploads"][key].as_u64().unwrap_or(u64::MAX);
+    (n("in_flight"), n("peak_in_flight"))
+}
+
+/// Waits until `uploads.in_flight` is `want`.
+async fn wait_in_flight(server: &TestServer, want: u64) -> (u64, u64) {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let seen = uploads_in_flight(server).await;
+        if seen.0 == want {
+            return seen;
+        }
+        assert!(Instant::now() < deadline, "in flight {seen:?}, want {want}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+#[tokio::test]
+async fn stats_count_the_tus_requests_in_flight_and_the_most_at_once() {
+    let server = start_tus(tus_config(), |_| {}).await;
+    let (first, _) = create(&server, 1_000).await;
+    let (second, _) = create(&server, 1_000).await;
+    assert_eq!(
+        uploads_in_flight(&server).await,
+        (0, 1),
+        "one creation at a time"
+    );
+
+    // Two PATCHes whose bodies stop after 10 bytes: both are being served.
+    let mut open = Vec::new();
+    for url in [&first, &second] {
+        let path = url.strip_prefix(&server.url("")).unwrap().to_owned();
+        let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+        let head_text = format!(
+            "PATCH {path} HTTP/1.1\r\nHost: {}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n\
+             Content-Type: {OCTETS}\r\nContent-Length: 1000\r\n\r\n",
+            server.addr
+        );
+        tcp.write_all(head_text.as_bytes()).await.unwrap();
+        tcp.write_all(&[0; 10]).await.unwrap();
+        open.push(tcp);
+    }
+    assert_eq!(wait_in_flight(&server, 2).await, (2, 2));
+
+    // One finishes, the other's client goes away mid-body: neither counts.
+    let mut done = open.remove(0);
+    done.write_all(&[0; 990]).await.unwrap();
+    let mut answer = [0u8; 12];
+    done.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 204");
+    assert_eq!(wait_in_flight(&server, 1).await, (1, 2));
+    drop(open);
+    assert_eq!(
+        wait_in_flight(&server, 0).await,
+        (0, 2),
+        "a cut request stops counting"
+    );
+}

@@ -92,7 +92,7 @@ impl EmbedWidget {
         let story = upload.as_ref().map(|u| UploadStory {
             name: u.file.name(),
             total: u.file.size().max(0.0) as u64,
-            news: news(&labels, None, UploadPhase::of(&UploadState::Idle)),
+            news: news(&labels, None, UploadPhase::of(&UploadState::Queued)),
             progress: None,
             process_id: None,
             token: None,

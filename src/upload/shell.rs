@@ -7,14 +7,14 @@ use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
 use upload_progress_core::upload::{
-    encode_metadata, Action, Answer, Input, RequestId, Upload, UploadConfig, UploadError,
+    encode_metadata, Action, Answer, Input, RequestId, Ticket, Upload, UploadConfig, UploadError,
     UploadProgress, UploadState,
 };
 use wasm_bindgen::closure::Closure;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, EventTarget, ProgressEvent, XmlHttpRequest};
 
-use super::resume;
+use super::{queue, resume};
 
 /// What the shell reports to its owner.
 pub(crate) enum Output {
@@ -68,6 +68,8 @@ struct Listener {
 
 struct Inner {
     upload: Upload,
+    /// Its place in the page's upload queue.
+    ticket: Ticket,
     file: web_sys::File,
     key: Option<String>,
     /// The requests in flight (one or two: a list, no hashing code).
@@ -84,8 +86,9 @@ pub(crate) struct UploadShell {
 }
 
 impl UploadShell {
-    /// Starts uploading `file`; resumes the upload created for it earlier
-    /// when `remember` is on and one was saved.
+    /// Queues `file` in the page's upload queue; it uploads when its turn
+    /// comes (at once while fewer than the limit run). Resumes the upload
+    /// created for it earlier when `remember` is on and one was saved.
     pub(crate) fn start(
         file: web_sys::File,
         mut config: UploadConfig,
@@ -97,17 +100,26 @@ impl UploadShell {
             config.resume = key.as_deref().and_then(resume::load);
         }
         let seed = (js_sys::Math::random() * 4_294_967_295.0) as u64 | 1;
-        let inner = Rc::new(RefCell::new(Inner {
-            upload: Upload::new(config, seed),
-            file,
-            key,
-            requests: Vec::new(),
-            timer: None,
-            listeners: Vec::new(),
-        }));
+        let inner = Rc::new_cyclic(|weak: &Weak<RefCell<Inner>>| {
+            let (weak, sink) = (weak.clone(), Rc::clone(&sink));
+            let start = move || {
+                let alive = weak.strong_count() > 0;
+                feed(&weak, &sink, Some(Input::Start));
+                alive
+            };
+            RefCell::new(Inner {
+                upload: Upload::new(config, seed),
+                ticket: queue::join(Rc::new(start)),
+                file,
+                key,
+                requests: Vec::new(),
+                timer: None,
+                listeners: Vec::new(),
+            })
+        });
         let shell = Self { inner, sink };
         shell.listen();
-        shell.input(Input::Start);
+        shell.input(Input::Queue);
         shell
     }
 
@@ -187,6 +199,7 @@ impl ShellHandle {
 impl Drop for UploadShell {
     fn drop(&mut self) {
         let mut inner = self.inner.borrow_mut();
+        queue::leave(inner.ticket);
         inner.timer = None;
         for (_, xhr) in inner.requests.drain(..) {
             xhr.detach();
@@ -209,12 +222,20 @@ fn now() -> u64 {
 
 /// Feeds `input` (or runs due timers when `None`), carries out the actions,
 /// re-arms the timer, then reports outside the borrow: a sink that sets a
-/// signal may run code that calls back into the shell.
+/// signal may run code that calls back into the shell. Last, the page's
+/// queue learns the new state (which may start this or another upload).
+///
+/// Resume goes through the queue: it becomes `Queue`, and the upload goes
+/// on when a slot is free (at once if one is).
 fn feed(weak: &Weak<RefCell<Inner>>, sink: &Sink, input: Option<Input>) {
     let Some(rc) = weak.upgrade() else {
         return;
     };
-    let outputs = {
+    let input = match input {
+        Some(Input::Resume) => Some(Input::Queue),
+        other => other,
+    };
+    let (ticket, outputs) = {
         let mut inner = rc.borrow_mut();
         let at = now();
         match input {
@@ -223,11 +244,18 @@ fn feed(weak: &Weak<RefCell<Inner>>, sink: &Sink, input: Option<Input>) {
         }
         let outputs = inner.carry_out(weak, sink);
         inner.arm_timer(weak, sink);
-        outputs
+        (inner.ticket, outputs)
     };
+    drop(rc);
     for output in outputs {
         sink(output);
     }
+    // The state now, which a sink may have changed (feeding the shell
+    // again) or ended (dropping it, which left the queue).
+    if let Some(rc) = weak.upgrade() {
+        queue::follow(ticket, rc.borrow().upload.state());
+    }
+    queue::start_due();
 }
 
 impl Inner {

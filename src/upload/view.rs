@@ -134,7 +134,10 @@ fn left_text(labels: &Labels, left: TimeLeft) -> String {
 fn value_text(labels: &Labels, phase: &UploadPhase, sent: u64, total: u64) -> String {
     let template = match phase {
         UploadPhase::Paused => &labels.upload_value_text_paused,
-        UploadPhase::Uploaded | UploadPhase::Cancelled | UploadPhase::Failed { .. } => {
+        UploadPhase::Queued
+        | UploadPhase::Uploaded
+        | UploadPhase::Cancelled
+        | UploadPhase::Failed { .. } => {
             return status_text(labels, phase);
         }
         _ => &labels.upload_value_text,
@@ -149,6 +152,7 @@ fn value_text(labels: &Labels, phase: &UploadPhase, sent: u64, total: u64) -> St
 /// The status line for a phase.
 fn status_text(labels: &Labels, phase: &UploadPhase) -> String {
     match phase {
+        UploadPhase::Queued => labels.upload_queued.clone(),
         UploadPhase::Starting => labels.upload_starting.clone(),
         UploadPhase::Uploading => labels.upload_uploading.clone(),
         UploadPhase::Retrying {
@@ -181,6 +185,7 @@ fn notice_text(labels: &Labels, news: &UploadNotice) -> String {
     let phase = match news {
         UploadNotice::Started => return labels.upload_started.clone(),
         UploadNotice::Resumed => return labels.upload_resumed.clone(),
+        UploadNotice::Queued => UploadPhase::Queued,
         UploadNotice::Paused => UploadPhase::Paused,
         UploadNotice::Retrying {
             retry_at,

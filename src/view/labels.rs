@@ -125,6 +125,9 @@ pub struct Labels {
     pub upload_left_minutes: String,
     /// Time left in hours: `{n}`.
     pub upload_left_hours: String,
+    /// Upload status: waiting for a turn in the page's upload queue (at
+    /// most a few uploads send at once).
+    pub upload_queued: String,
     /// Upload status: being created on the server.
     pub upload_starting: String,
     /// Upload status: bytes are leaving.
@@ -221,6 +224,7 @@ named_labels!(
     upload_left_seconds,
     upload_left_minutes,
     upload_left_hours,
+    upload_queued,
     upload_starting,
     upload_uploading,
     upload_retrying,
@@ -292,6 +296,7 @@ impl Default for Labels {
             upload_left_seconds: s("about {n} s left"),
             upload_left_minutes: s("about {n} min left"),
             upload_left_hours: s("about {n} h left"),
+            upload_queued: s("Waiting to upload"),
             upload_starting: s("Starting the upload…"),
             upload_uploading: s("Uploading…"),
             upload_retrying: s("Upload interrupted ({error}); retrying (attempt {attempt})…"),

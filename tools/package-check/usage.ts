@@ -5,6 +5,8 @@ import init, {
   initSync,
   mount_upload_progress,
   register_upload_progress_element,
+  set_upload_limit,
+  upload_limit,
   UploadProgressHandle,
   type ErrorKind,
   type JobState,
@@ -25,6 +27,8 @@ const api: Record<keyof typeof pkg, true> = {
   initSync: true,
   mount_upload_progress: true,
   register_upload_progress_element: true,
+  set_upload_limit: true,
+  upload_limit: true,
   UploadProgressHandle: true,
 };
 
@@ -118,6 +122,8 @@ handle.free();
 const input = document.querySelector<HTMLInputElement>("input[type=file]");
 const file = input?.files?.[0];
 if (file) mount_upload_progress(document.body, { file, uploadUrl: "/api/uploads/tus" });
+// The page's uploads take turns; the limit is page-wide (default 3).
+set_upload_limit(upload_limit() + 1);
 
 // The types are closed: these must not compile.
 // @ts-expect-error an unknown error kind
@@ -126,6 +132,8 @@ const badKind: ErrorKind = "teapot";
 const badPercent: string = ({} as Progress).percent;
 // @ts-expect-error an unknown event type
 const badEvent: SessionEvent = { type: "socket_opened" };
+// @ts-expect-error the limit is a number
+set_upload_limit("4");
 // @ts-expect-error the callback gets a Progress, not a string
 mount_upload_progress(document.body, { processId: "x", onComplete: (p: string) => p });
 

@@ -13,6 +13,8 @@ use crate::session::{ErrorKind, StatusError};
 /// also tells requests apart.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UploadPhase {
+    /// Waiting for a turn in the page's upload queue.
+    Queued,
     /// Not started, or the upload is being created on the server.
     Starting,
     /// Bytes are leaving (or the server's offset is being checked between
@@ -50,6 +52,7 @@ impl UploadPhase {
     /// The phase of `state`.
     pub fn of(state: &UploadState) -> Self {
         match state {
+            UploadState::Queued => Self::Queued,
             UploadState::Idle | UploadState::Creating { .. } => Self::Starting,
             UploadState::Sending { .. } | UploadState::Checking { .. } => Self::Uploading,
             UploadState::Waiting {
@@ -76,6 +79,7 @@ impl UploadPhase {
     /// One lowercase word per phase, for `data-` attributes and styling.
     pub fn word(&self) -> &'static str {
         match self {
+            Self::Queued => "queued",
             Self::Starting => "starting",
             Self::Uploading => "uploading",
             Self::Retrying { .. } => "retrying",
@@ -89,12 +93,13 @@ impl UploadPhase {
     }
 
     /// The buttons to offer. Pause while bytes are (or will soon be)
-    /// leaving, Resume when paused or after a failure that allows it,
+    /// leaving, and while queued (a paused upload gives up its place in
+    /// line), Resume when paused or after a failure that allows it,
     /// Cancel until the upload is over.
     pub fn controls(&self) -> UploadControls {
         let moving = matches!(
             self,
-            Self::Starting | Self::Uploading | Self::Retrying { .. } | Self::Offline
+            Self::Queued | Self::Starting | Self::Uploading | Self::Retrying { .. } | Self::Offline
         );
         let resumable = matches!(
             self,
@@ -126,6 +131,8 @@ pub struct UploadControls {
 /// A change worth telling a screen reader about.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum UploadNotice {
+    /// The upload waits for a turn in the page's upload queue.
+    Queued,
     /// The upload began.
     Started,
     /// Paused by the user.
@@ -166,7 +173,8 @@ pub fn notice(previous: Option<&UploadPhase>, current: &UploadPhase) -> Option<U
     use UploadPhase as P;
     match (previous, current) {
         (Some(before), now) if before == now => None,
-        (None, P::Starting | P::Uploading) => Some(UploadNotice::Started),
+        (None | Some(P::Queued), P::Starting | P::Uploading) => Some(UploadNotice::Started),
+        (_, P::Queued) => Some(UploadNotice::Queued),
         (Some(P::Starting), P::Uploading) => None,
         (Some(_), P::Starting | P::Uploading) => Some(UploadNotice::Resumed),
         (
@@ -429,6 +437,11 @@ mod tests {
         };
         assert_eq!(c(UploadPhase::Uploading), (true, false, true));
         assert_eq!(c(UploadPhase::Offline), (true, false, true));
+        assert_eq!(
+            c(UploadPhase::Queued),
+            (true, false, true),
+            "a queued upload can be paused and cancelled before it starts"
+        );
         assert_eq!(c(UploadPhase::Paused), (false, true, true));
         assert_eq!(
             c(UploadPhase::Failed {
@@ -457,6 +470,16 @@ mod tests {
     fn notices_tell_the_changes_a_person_cares_about() {
         use UploadPhase as P;
         assert_eq!(notice(None, &P::Starting), Some(UploadNotice::Started));
+        assert_eq!(notice(None, &P::Queued), Some(UploadNotice::Queued));
+        assert_eq!(
+            notice(Some(&P::Queued), &P::Starting),
+            Some(UploadNotice::Started),
+            "a queued upload's turn starts it, it does not resume it"
+        );
+        assert_eq!(
+            notice(Some(&P::Paused), &P::Queued),
+            Some(UploadNotice::Queued)
+        );
         assert_eq!(notice(Some(&P::Starting), &P::Uploading), None);
         assert_eq!(notice(Some(&P::Uploading), &P::Uploading), None);
         assert_eq!(

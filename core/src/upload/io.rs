@@ -38,7 +38,13 @@ pub enum Answer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     /// Begin (create the upload, or check the offset of a resumed one).
+    /// From [`UploadState::Queued`] it also ends a pause or a give-up, like
+    /// `Resume`.
     Start,
+    /// Wait for a turn in the page's [`super::UploadQueue`]: a new upload,
+    /// or Resume of a paused (or resumably failed) one while every slot is
+    /// taken. Nothing leaves until `Start`.
+    Queue,
     /// A request finished.
     Answered {
         /// The request.

@@ -159,6 +159,7 @@ impl Upload {
     pub fn handle(&mut self, input: Input, now: Millis) {
         match input {
             Input::Start => self.on_start(now),
+            Input::Queue => self.on_queue(),
             Input::Answered { request, answer } => self.on_answer(request, answer, now),
             Input::SendProgress { request, bytes } => self.on_send_progress(request, bytes, now),
             Input::Pause => self.on_pause(),
@@ -186,9 +187,45 @@ impl Upload {
     }
 
     fn on_start(&mut self, now: Millis) {
-        if self.state != UploadState::Idle {
-            return;
+        match self.state {
+            UploadState::Idle => self.load_resume(),
+            // Its turn came: a new failure streak, as after Resume (the
+            // network flag stays: nobody pressed anything).
+            UploadState::Queued => {
+                self.failures = 0;
+                self.conflict_checked = false;
+            }
+            _ => return,
         }
+        self.work(now);
+    }
+
+    /// Idle, paused or resumably failed: wait for a turn.
+    fn on_queue(&mut self) {
+        let queueable = match &self.state {
+            UploadState::Idle => {
+                self.load_resume();
+                true
+            }
+            // Resume pressed while every slot is taken: the person pressing
+            // it is the better judge of the network, as for `Resume`.
+            UploadState::Paused { .. } => {
+                self.offline = false;
+                true
+            }
+            UploadState::Failed(error) if error.allows_resume() => {
+                self.offline = false;
+                true
+            }
+            _ => false,
+        };
+        if queueable {
+            self.set_state(UploadState::Queued);
+        }
+    }
+
+    /// The upload created before a reload, if the config names one.
+    fn load_resume(&mut self) {
         if let Some(ResumeFrom {
             url,
             process_id,
@@ -199,7 +236,6 @@ impl Upload {
             self.process_id = process_id;
             self.token = token;
         }
-        self.work(now);
     }
 
     /// The next request after a wait, a resume or a start: create the
@@ -359,7 +395,8 @@ impl Upload {
             | UploadState::Sending { .. }
             | UploadState::Checking { .. }
             | UploadState::Waiting { .. }
-            | UploadState::Offline { .. } => {
+            | UploadState::Offline { .. }
+            | UploadState::Queued => {
                 self.abort_flight();
                 self.speed.reset();
                 self.set_state(UploadState::Paused {

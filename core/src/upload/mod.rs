@@ -38,6 +38,9 @@
 //!   and continues (it also retries after a transient give-up). **Cancel**
 //!   aborts and deletes the upload on the server; cancelled and finished
 //!   are final.
+//! - **Queue.** Many uploads on one page take turns through an
+//!   [`UploadQueue`] (at most [`DEFAULT_UPLOAD_LIMIT`] at once by default):
+//!   `Queue` makes an upload wait (`Queued`) and `Start` gives it its turn.
 //!
 //! # Driving an [`Upload`]
 //!
@@ -97,6 +100,7 @@ mod io;
 mod machine;
 mod metadata;
 mod options;
+mod queue;
 mod speed;
 mod state;
 
@@ -108,4 +112,5 @@ pub use io::{Action, Answer, Input, Millis, RequestId, UploadProgress};
 pub use machine::Upload;
 pub use metadata::encode_metadata;
 pub use options::{ResumeFrom, UploadConfig, UploadOptions, DEFAULT_TUS_PATH};
+pub use queue::{Ticket, UploadQueue, DEFAULT_UPLOAD_LIMIT};
 pub use state::{UploadError, UploadState};

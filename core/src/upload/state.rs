@@ -8,6 +8,9 @@ use super::{Millis, RequestId};
 pub enum UploadState {
     /// Not started.
     Idle,
+    /// Waiting for a turn in the page's [`super::UploadQueue`]; nothing is
+    /// in flight.
+    Queued,
     /// The creation request is in flight.
     Creating {
         /// The request.

@@ -63,6 +63,12 @@ pub(crate) fn stats_body(state: &Shared) -> serde_json::Value {
             "unauthorized": read(&c.unauthorized),
         },
         "malformed_frames": read(&c.malformed),
+        // Tus requests being served now and the most at once (one per
+        // uploading client upload: what a page's upload queue caps).
+        "uploads": {
+            "in_flight": state.stats.tus.in_flight(),
+            "peak_in_flight": state.stats.tus.peak(),
+        },
     })
 }
 

@@ -25,7 +25,7 @@ use std::time::Duration;
 
 use axum::extract::{Request, State};
 use axum::http::{header, HeaderValue, Method};
-use axum::middleware::{map_response, Next};
+use axum::middleware::{from_fn_with_state, map_response, Next};
 use axum::response::Response;
 use axum::routing::{head, post};
 use axum::{Extension, Router};
@@ -94,7 +94,15 @@ pub fn routes(state: &Shared, config: &TusConfig) -> std::io::Result<Router<Shar
                 .delete(handlers::delete),
         )
         .layer(map_response(resumable))
+        .layer(from_fn_with_state(Arc::clone(state), count_in_flight))
         .layer(Extension(storage)))
+}
+
+/// Counts the request as in flight while it is served (`/ws/stats`'s
+/// `uploads`), so a test can check how many uploads a page sends at once.
+async fn count_in_flight(State(state): State<Shared>, request: Request, next: Next) -> Response {
+    let _counted = state.stats.tus.begin();
+    next.run(request).await
 }
 
 /// The uploads' storage: shared through Redis when the jobs are.
