@@ -224,6 +224,25 @@ impl Harness {
         .await
     }
 
+    /// The usual end of a scenario on job `id`: its widget shows the final
+    /// state within 60 s, the whole history checks out against the server's
+    /// (`expect`), and once every widget is unmounted nothing stays
+    /// connected or polling for 3 s. Then the session and server end.
+    pub async fn end_with_final_state(
+        self,
+        rec: &mut Recorder,
+        id: &str,
+        expect: Expect,
+    ) -> Result<()> {
+        self.wait_final(rec, id, id, Duration::from_secs(60))
+            .await?;
+        self.verify(rec, id, id, expect).await?;
+        crate::pages::unmount_all(&self.browser).await?;
+        crate::stats::assert_quiet(&self.api, Duration::from_secs(3)).await?;
+        self.finish().await;
+        Ok(())
+    }
+
     /// Ends the browser session and the server.
     pub async fn finish(self) {
         self.browser.quit().await;

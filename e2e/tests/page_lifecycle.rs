@@ -6,6 +6,7 @@ use std::time::Duration;
 use serde_json::json;
 use upload_progress_e2e::browser::BrowserKind;
 use upload_progress_e2e::checks::Expect;
+use upload_progress_e2e::recorder::Recorder;
 use upload_progress_e2e::scenario::{self, Harness};
 use upload_progress_e2e::{fail, pages, stats, Result};
 
@@ -81,14 +82,8 @@ async fn frozen_tab_with_a_silent_socket(kind: BrowserKind) -> Result<()> {
     }
 
     h.api.clear_faults().await?;
-    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
-        .await?;
-    h.verify(&mut rec, &id, &id, Expect { every_stage: false })
-        .await?;
-    pages::unmount_all(&h.browser).await?;
-    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
-    h.finish().await;
-    Ok(())
+    h.end_with_final_state(&mut rec, &id, Expect { every_stage: false })
+        .await
 }
 
 /// A laptop closed and opened again: the page is frozen, and meanwhile
@@ -132,14 +127,8 @@ async fn frozen_tab_across_a_server_restart(kind: BrowserKind) -> Result<()> {
         return Err(fail(format!("{active} sockets open after the wake")));
     }
 
-    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
-        .await?;
-    h.verify(&mut rec, &id, &id, Expect { every_stage: false })
-        .await?;
-    pages::unmount_all(&h.browser).await?;
-    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
-    h.finish().await;
-    Ok(())
+    h.end_with_final_state(&mut rec, &id, Expect { every_stage: false })
+        .await
 }
 
 /// Only Chromium can freeze a page through its driver.
@@ -212,35 +201,43 @@ async fn back_forward_cache(kind: BrowserKind) -> Result<()> {
         |r| r.latest(&id).is_some_and(|row| row.seq >= server_seq),
     )
     .await?;
-    h.wait_live(&mut rec, &id, WAIT).await?;
-    // Exactly one socket once the restore settled.
+    check_the_return(&h, &mut rec, &id, since, server_seq).await?;
+
+    h.end_with_final_state(&mut rec, &id, Expect { every_stage: false })
+        .await
+}
+
+/// After the page came back (restored or loaded anew): the widget goes
+/// live, exactly one socket is open for the job once the return settled,
+/// and no row from `since` on said "connected" while it showed data older
+/// than the server's `server_seq` at the return.
+async fn check_the_return(
+    h: &Harness,
+    rec: &mut Recorder,
+    id: &str,
+    since: usize,
+    server_seq: u64,
+) -> Result<()> {
+    h.wait_live(rec, id, WAIT).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let reading = stats::read(&h.api).await?;
-    let active = reading.jobs.get(&id).map(|j| j.ws_active).unwrap_or(0);
+    let active = reading.jobs.get(id).map(|j| j.ws_active).unwrap_or(0);
     h.say(format!(
-        "sockets open for the job after the restore: {active}"
+        "sockets open for the job after the return: {active}"
     ));
     if active != 1 {
-        return Err(fail(format!("{active} sockets open after the restore")));
+        return Err(fail(format!("{active} sockets open after the return")));
     }
-    let stale_connected: Vec<String> = rec.widget(&id)[since..]
+    let stale_connected: Vec<String> = rec.widget(id)[since..]
         .iter()
         .filter(|row| row.connection == "connected" && row.seq < server_seq)
         .map(scenario::describe)
         .collect();
     if !stale_connected.is_empty() {
         return Err(fail(format!(
-            "showed connected with old data after the restore: {stale_connected:?}"
+            "showed connected with old data after the return: {stale_connected:?}"
         )));
     }
-
-    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
-        .await?;
-    h.verify(&mut rec, &id, &id, Expect { every_stage: false })
-        .await?;
-    pages::unmount_all(&h.browser).await?;
-    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
-    h.finish().await;
     Ok(())
 }
 
@@ -313,33 +310,9 @@ async fn back_to_a_page_not_kept(kind: BrowserKind) -> Result<()> {
         |r| r.latest(&id).is_some_and(|row| row.seq >= server_seq),
     )
     .await?;
-    h.wait_live(&mut rec, &id, WAIT).await?;
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let reading = stats::read(&h.api).await?;
-    let active = reading.jobs.get(&id).map(|j| j.ws_active).unwrap_or(0);
-    h.say(format!(
-        "sockets open for the job after the return: {active}"
-    ));
-    if active != 1 {
-        return Err(fail(format!("{active} sockets open after the return")));
-    }
-    let stale_connected: Vec<String> = rec
-        .widget(&id)
-        .iter()
-        .filter(|row| row.connection == "connected" && row.seq < server_seq)
-        .map(scenario::describe)
-        .collect();
-    if !stale_connected.is_empty() {
-        return Err(fail(format!(
-            "showed connected with old data after the return: {stale_connected:?}"
-        )));
-    }
-    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
-        .await?;
-    h.verify(&mut rec, &id, &id, Expect { every_stage: false })
-        .await?;
-    h.finish().await;
-    Ok(())
+    check_the_return(&h, &mut rec, &id, 0, server_seq).await?;
+    h.end_with_final_state(&mut rec, &id, Expect { every_stage: false })
+        .await
 }
 
 /// Firefox keeps no page with an open (or closing) WebSocket in its
@@ -462,14 +435,8 @@ async fn background_tab(kind: BrowserKind) -> Result<()> {
             "late timers read as a dead socket while hidden: {alarms:?}"
         )));
     }
-    h.wait_final(&mut rec, &id, &id, Duration::from_secs(60))
-        .await?;
-    h.verify(&mut rec, &id, &id, Expect { every_stage: false })
-        .await?;
-    pages::unmount_all(&h.browser).await?;
-    stats::assert_quiet(&h.api, Duration::from_secs(3)).await?;
-    h.finish().await;
-    Ok(())
+    h.end_with_final_state(&mut rec, &id, Expect { every_stage: false })
+        .await
 }
 
 /// Firefox throttles a background tab's timers under WebDriver (Chromium
