@@ -80,6 +80,22 @@ async fn patch(server: &TestServer, url: &str, offset: u64, bytes: &[u8]) -> req
         .expect("patch")
 }
 
+/// Opens a PATCH of 1 000 bytes at offset 0 on a raw connection and sends
+/// only `first` of its body: the server is left serving a request whose
+/// body stops there until the connection is dropped.
+async fn start_patch(server: &TestServer, url: &str, first: &[u8]) -> tokio::net::TcpStream {
+    let path = url.strip_prefix(&server.url("")).unwrap().to_owned();
+    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
+    let head_text = format!(
+        "PATCH {path} HTTP/1.1\r\nHost: {}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n\
+         Content-Type: {OCTETS}\r\nContent-Length: 1000\r\n\r\n",
+        server.addr
+    );
+    tcp.write_all(head_text.as_bytes()).await.unwrap();
+    tcp.write_all(first).await.unwrap();
+    tcp
+}
+
 async fn head(server: &TestServer, url: &str) -> reqwest::Response {
     server
         .http
@@ -311,15 +327,7 @@ async fn a_silent_patch_body_frees_the_upload_after_the_idle_timeout() {
     };
     let server = start_tus(tus, |_| {}).await;
     let (url, _) = create(&server, 1_000).await;
-    let path = url.strip_prefix(&server.url("")).unwrap().to_owned();
-    let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-    let head_text = format!(
-        "PATCH {path} HTTP/1.1\r\nHost: {}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n\
-         Content-Type: {OCTETS}\r\nContent-Length: 1000\r\n\r\n",
-        server.addr
-    );
-    tcp.write_all(head_text.as_bytes()).await.unwrap();
-    tcp.write_all(&[7; 100]).await.unwrap();
+    let tcp = start_patch(&server, &url, &[7; 100]).await;
     let deadline = Instant::now() + WAIT;
     while offset_of(&server, &url).await < 100 {
         assert!(Instant::now() < deadline);
@@ -1028,16 +1036,7 @@ async fn stats_count_the_tus_requests_in_flight_and_the_most_at_once() {
     // Two PATCHes whose bodies stop after 10 bytes: both are being served.
     let mut open = Vec::new();
     for url in [&first, &second] {
-        let path = url.strip_prefix(&server.url("")).unwrap().to_owned();
-        let mut tcp = tokio::net::TcpStream::connect(server.addr).await.unwrap();
-        let head_text = format!(
-            "PATCH {path} HTTP/1.1\r\nHost: {}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n\
-             Content-Type: {OCTETS}\r\nContent-Length: 1000\r\n\r\n",
-            server.addr
-        );
-        tcp.write_all(head_text.as_bytes()).await.unwrap();
-        tcp.write_all(&[0; 10]).await.unwrap();
-        open.push(tcp);
+        open.push(start_patch(&server, url, &[0; 10]).await);
     }
     assert_eq!(wait_in_flight(&server, 2).await, (2, 2));
 
