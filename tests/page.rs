@@ -253,3 +253,52 @@ fn dispatch_window_event(kind: &str) {
     let event = web_sys::Event::new(kind).unwrap();
     window.dispatch_event(&event).unwrap();
 }
+
+#[wasm_bindgen_test]
+async fn a_shared_widget_shows_every_stage_to_the_final_state() {
+    clear_faults().await;
+    wait_connections("earlier connections to close", 10_000.0, |n| n == 0).await;
+    let jobs = start_jobs("stages", 1, 100, 3).await;
+    let widgets = mount_all(&jobs, &fast_options());
+    let (host, _) = &widgets[0];
+    let seqs = AttrHistory::watch(
+        &wait_for("widget", 5_000.0, || widget(host)).await,
+        "data-seq",
+    );
+    wait_attr(host, "data-state", "completed", 20_000.0).await;
+    wait_attr(host, "data-connection", "finished", 5_000.0).await;
+
+    let root = widget(host).unwrap();
+    assert_eq!(
+        root.get_attribute("data-process-id").as_deref(),
+        Some(jobs[0].0.as_str())
+    );
+    let stages = root.query_selector_all(".upr__stage").unwrap();
+    assert_eq!(stages.length(), 4, "every stage is listed");
+    for i in 0..stages.length() {
+        let stage: Element = wasm_bindgen::JsCast::unchecked_into(stages.item(i).unwrap());
+        assert_eq!(stage.get_attribute("data-status").as_deref(), Some("done"));
+    }
+    let bar = root.query_selector("[role=progressbar]").unwrap().unwrap();
+    assert_eq!(bar.get_attribute("aria-valuenow").as_deref(), Some("100"));
+    assert!(
+        root.query_selector(".upr__reconnect").unwrap().is_none(),
+        "no Reconnect button once the job is over"
+    );
+    let seqs: Vec<u64> = seqs
+        .values()
+        .iter()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    assert!(seqs.windows(2).all(|w| w[1] > w[0]), "seq rises: {seqs:?}");
+    assert_eq!(
+        stats(&jobs[0].0).await.ws_opened,
+        0,
+        "no socket of its own: the page connection carried it"
+    );
+    wait_connections("the page socket to close after the job", 5_000.0, |n| {
+        n == 0
+    })
+    .await;
+    drop(widgets);
+}
