@@ -49,6 +49,7 @@ pub use component::upload_progress::UploadProgressRobust;
 pub use embed::element::register_upload_progress_element;
 #[cfg(feature = "embed")]
 pub use embed::mount::{mount_upload_progress, UploadProgressHandle};
+pub use shell::page::{progress_connections, ProgressConnections};
 pub use shell::token::{TokenFuture, TokenProvider};
 #[cfg(feature = "upload")]
 pub use upload::{set_upload_limit, upload_limit, use_upload, UseUploadOptions, UseUploadReturn};

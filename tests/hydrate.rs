@@ -34,6 +34,7 @@ async fn hydrates_server_markup_then_follows_the_job_with_one_socket() {
         before.ws_opened, 0,
         "nothing connects before hydration: {before:?}"
     );
+    let opened_before = connections_opened().await;
 
     let handle = {
         let id = id.clone();
@@ -78,10 +79,21 @@ async fn hydrates_server_markup_then_follows_the_job_with_one_socket() {
     );
     assert_eq!(text(&host, ".upr__filename"), "report.pdf");
 
-    let s = wait_for_stats("the socket to close after completion", &id, 5_000.0, |s| {
-        s.ws_active == 0
-    })
-    .await;
-    assert_eq!(s.ws_opened, 1, "one socket for the whole job: {s:?}");
+    // The widget follows through the page connection: one page socket for
+    // the whole job, and no socket of the job's own.
+    let s = stats(&id).await;
+    assert_eq!(s.ws_opened, 0, "no socket of its own: {s:?}");
+    assert_eq!(
+        connections_opened().await - opened_before,
+        1,
+        "one connection for the whole job"
+    );
     drop(handle);
+}
+
+/// Connections the server opened since it started (`GET /ws/stats`).
+async fn connections_opened() -> u64 {
+    stats_document().await["connections"]["total"]
+        .as_u64()
+        .expect("connections.total")
 }

@@ -3,7 +3,10 @@
 //! Most tests run against a real dev server whose URL is given at build time
 //! (`UPR_TEST_SERVER`, and `UPR_TEST_ADMIN_TOKEN` for fault injection); they
 //! fail with a clear message when it is missing. Each one checks the DOM and
-//! the server's own per-job counters (`GET /ws/stats/detailed`). The render
+//! the server's own per-job counters (`GET /ws/stats/detailed`). Those
+//! counters count a job's own socket and polls, so the widgets here follow
+//! with `shared = false` (a one-job session each); what many widgets over
+//! the page-wide connection show is tested in `page.rs`. The render
 //! tests need no server. The last test follows a job on the FastAPI example
 //! (`examples/fastapi/`, started with `--allow-loopback-origins
 //! --test-endpoints`, its URL in `UPR_TEST_FASTAPI`) and fails without it.
@@ -46,6 +49,8 @@ fn mount_widget(
     let handle = leptos::mount::mount_to(host.clone(), move || {
         view! {
             <UploadProgressRobust
+                // A one-job session: the test reads its per-job server counters.
+                shared=false
                 process_id=id
                 filename="report.pdf"
                 token=token
@@ -295,6 +300,8 @@ async fn rerendering_the_parent_and_changing_the_filename_open_no_new_socket() {
                     {if row == 0 {
                         view! {
                             <UploadProgressRobust
+                                // A one-job session: the test reads its per-job server counters.
+                                shared=false
                                 process_id=widget_id.clone()
                                 filename=filename
                                 token=token.clone()
@@ -379,6 +386,8 @@ async fn changing_the_process_id_closes_the_old_session_and_follows_the_new_job(
     let handle = leptos::mount::mount_to(host.clone(), move || {
         view! {
             <UploadProgressRobust
+                // A one-job session: the test reads its per-job server counters.
+                shared=false
                 process_id=process_id
                 token=first_token.clone()
                 token_provider=provider.clone()
@@ -470,6 +479,8 @@ async fn a_parent_that_rebuilds_the_widget_leaves_exactly_one_socket() {
                 view! {
                     <div class="parent" data-renders=n.to_string()>
                         <UploadProgressRobust
+                            // A one-job session: the test reads its per-job server counters.
+                            shared=false
                             process_id=widget_id.clone()
                             token=token.clone()
                             ws_base=ws_base()
@@ -568,6 +579,8 @@ async fn the_embed_api_mounts_and_unmounts_in_a_plain_element() {
     set("httpBase", server().into());
     set("token", token.as_str().into());
     set("maxRetries", 2.into());
+    // A one-job session: the test counts the job's own socket.
+    set("shared", false.into());
     set("onComplete", on_complete.as_ref().clone());
     let mut handle = mount_upload_progress(host.clone(), options.into()).expect("mounts");
     let host_el: Element = host.clone().into();
@@ -608,6 +621,8 @@ fn embed_options(id: &str, token: &str) -> wasm_bindgen::JsValue {
     ] {
         js_sys::Reflect::set(&options, &k.into(), &v.into()).unwrap();
     }
+    // A one-job session: these tests count the job's own socket.
+    js_sys::Reflect::set(&options, &"shared".into(), &false.into()).unwrap();
     options.into()
 }
 
@@ -659,6 +674,8 @@ async fn the_custom_element_mounts_on_connect_and_unmounts_on_disconnect() {
     let element = document.create_element("upload-progress-robust").unwrap();
     element.set_attribute("process-id", &id).unwrap();
     element.set_attribute("filename", "element.bin").unwrap();
+    // A one-job session: the test counts the job's own socket.
+    element.set_attribute("shared", "false").unwrap();
     element.set_attribute("token", &token).unwrap();
     element.set_attribute("ws-base", &ws_base()).unwrap();
     element.set_attribute("http-base", &server()).unwrap();
@@ -712,6 +729,8 @@ async fn an_expired_token_is_refreshed_and_the_job_completes() {
     let handle = leptos::mount::mount_to(host.clone(), move || {
         view! {
             <UploadProgressRobust
+                // A one-job session: the test reads its per-job server counters.
+                shared=false
                 process_id=widget_id.clone()
                 token=expired.clone()
                 token_provider=provider.clone()
@@ -1151,6 +1170,8 @@ async fn a_new_token_is_used_from_the_next_connection_without_teardown() {
     let handle = leptos::mount::mount_to(host.clone(), move || {
         view! {
             <UploadProgressRobust
+                // A one-job session: the test reads its per-job server counters.
+                shared=false
                 process_id=widget_id.clone()
                 token=current
                 ws_base=ws_base()
@@ -1190,6 +1211,8 @@ async fn a_new_socket_base_restarts_the_session_once() {
     let handle = leptos::mount::mount_to(host.clone(), move || {
         view! {
             <UploadProgressRobust
+                // A one-job session: the test reads its per-job server counters.
+                shared=false
                 process_id=widget_id.clone()
                 token=token.clone()
                 ws_base=base
@@ -1220,6 +1243,8 @@ async fn the_custom_element_follows_its_token_and_base_attributes() {
     let document = web_sys::window().unwrap().document().unwrap();
     let element = document.create_element("upload-progress-robust").unwrap();
     element.set_attribute("process-id", &id).unwrap();
+    // A one-job session: the test counts the job's own sockets.
+    element.set_attribute("shared", "false").unwrap();
     element.set_attribute("token", &token).unwrap();
     element.set_attribute("ws-base", &ws_base()).unwrap();
     element.set_attribute("http-base", &server()).unwrap();
@@ -1266,6 +1291,8 @@ async fn a_job_on_the_fastapi_backend_survives_a_dropped_socket() {
     let handle = leptos::mount::mount_to(host.clone(), move || {
         view! {
             <UploadProgressRobust
+                // A one-job session: the test reads its per-job server counters.
+                shared=false
                 process_id=widget_id.clone()
                 filename="report.pdf"
                 ws_base=ws_base_of(&fastapi())
@@ -1572,6 +1599,8 @@ async fn the_on_event_prop_tells_the_page_every_decision() {
     let handle = leptos::mount::mount_to(host.clone(), move || {
         view! {
             <UploadProgressRobust
+                // A one-job session: the test reads its per-job server counters.
+                shared=false
                 process_id=widget_id.clone()
                 token=token.clone()
                 ws_base=ws_base()
@@ -1646,6 +1675,8 @@ async fn the_auto_retry_prop_off_stops_at_the_first_failure() {
     let handle = leptos::mount::mount_to(host.clone(), move || {
         view! {
             <UploadProgressRobust
+                // A one-job session: the test reads its per-job server counters.
+                shared=false
                 process_id=widget_id.clone()
                 token=token.clone()
                 ws_base=ws_base()
@@ -1688,6 +1719,8 @@ async fn the_max_retries_prop_sets_the_attempts_before_polling() {
     let handle = leptos::mount::mount_to(host.clone(), move || {
         view! {
             <UploadProgressRobust
+                // A one-job session: the test reads its per-job server counters.
+                shared=false
                 process_id=widget_id.clone()
                 token=token.clone()
                 ws_base=ws_base()

@@ -84,6 +84,7 @@ names!(StageStatus {
 names!(Mode {
     WebSocket = "websocket",
     HttpPolling = "http_polling",
+    EventStream = "sse",
     None = "none",
 });
 

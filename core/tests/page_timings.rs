@@ -232,6 +232,31 @@ fn an_unknown_job_is_asked_again_during_the_grace_then_fails_alone() {
 }
 
 #[test]
+fn an_unavailable_job_is_asked_again_past_the_grace_and_never_fails() {
+    let (mut page, conn) = live_socket(1);
+    page.subscribe(2);
+    // Past the unknown-job grace: an unknown job would fail now.
+    page.advance_to(12_000);
+    for _ in 0..3 {
+        page.refuse(conn, 2, JobRefusal::Unavailable);
+        page.input(PageInput::Heard { conn });
+        page.advance(3_000);
+    }
+    let again = page
+        .subscribed_on(conn)
+        .iter()
+        .filter(|j| **j == job(2))
+        .count();
+    assert_eq!(again, 4, "subscribed first, then again after each refusal");
+    assert_eq!(
+        page.count(|a| matches!(a, PageAction::JobFailed { .. })),
+        0,
+        "the job may exist: it is never failed"
+    );
+    assert_eq!(page.conn.followed(), [job(1), job(2)]);
+}
+
+#[test]
 fn a_refused_token_is_refreshed_for_that_job_only_and_a_second_refusal_fails_it() {
     let (mut page, conn) = live_socket(3);
     page.refuse(conn, 2, JobRefusal::BadToken);

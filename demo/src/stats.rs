@@ -1,5 +1,8 @@
 //! The server's connection statistics (`GET /ws/stats`), refreshed while
-//! the page is open, so a fault's effect on the server side is visible too.
+//! the page is open, so a fault's effect on the server side is visible too,
+//! beside this page's own count of progress connections: every job card
+//! follows its job through the page's one connection, however many files
+//! were dropped.
 //! Not while the browser is offline: a request then can only fail (and
 //! logs an error each time); the panel asks again as soon as it is online.
 
@@ -7,6 +10,7 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use serde::Deserialize;
+use upload_progress_robust::{progress_connections, ProgressConnections};
 
 use crate::api;
 
@@ -61,13 +65,18 @@ struct Refused {
 }
 
 impl ServerStats {
-    /// Label and value of each line, in display order.
-    fn rows(&self) -> Vec<(&'static str, String)> {
+    /// Label and value of each line, in display order; `page` is this
+    /// page's own progress connections.
+    fn rows(&self, page: ProgressConnections) -> Vec<(&'static str, String)> {
         let c = &self.connections;
         let r = &self.refused;
         vec![
-            ("Open sockets", format!("{} of {}", c.active, c.limit)),
-            ("Sockets opened", c.total.to_string()),
+            (
+                "Progress connections (this page)",
+                format!("{} for {} widgets", page.connections, page.widgets),
+            ),
+            ("Open connections", format!("{} of {}", c.active, c.limit)),
+            ("Connections opened", c.total.to_string()),
             (
                 "Upgrades refused",
                 format!(
@@ -146,7 +155,7 @@ pub fn StatsPanel(#[prop(into)] http_base: Signal<String>) -> impl IntoView {
         Some(Ok(s)) => view! {
             <dl class="demo__stats">
                 {s
-                    .rows()
+                    .rows(progress_connections())
                     .into_iter()
                     .map(|(label, value)| view! {
                         <div class="demo__stat">

@@ -178,13 +178,17 @@ return true;
 /// (`token`, `maxRetries`, ...); `"tokenFromServer": true` adds a token
 /// provider that asks the dev server for a fresh token; `"recordEvents":
 /// true` keeps the session's decisions (`onEvent`) for [`session_events`].
+/// Widgets follow with a one-job session (`shared: false`) unless
+/// `options` says `"shared": true`.
 const MOUNT_JS: &str = r#"
 const [id, options, done] = [arguments[0], arguments[1], arguments[arguments.length - 1]];
 Promise.resolve(window.__uprModule).then((m) => {
   const host = document.createElement("div");
   host.setAttribute("data-e2e-job", id);
   document.body.append(host);
-  const opts = Object.assign({ processId: id, filename: "e2e " + id }, options);
+  // One-job sessions unless a scenario asks otherwise: the scenarios read
+  // each job's own socket and poll counters and its session events.
+  const opts = Object.assign({ processId: id, filename: "e2e " + id, shared: false }, options);
   if (opts.tokenFromServer) {
     opts.tokenProvider = () => fetch(`/api/uploads/${id}/token`, { method: "POST" })
       .then((r) => (r.ok ? r.json() : null)).then((j) => (j ? j.token : null));

@@ -206,13 +206,19 @@ impl Harness {
         Ok(summary)
     }
 
-    /// The id of the only job the server knows, once a widget asked for it
-    /// (the demo page does not put the id into the page).
+    /// The id of the page's only job, once a widget follows it: from the
+    /// widgets' `data-process-id` (a job followed over the shared page
+    /// connection has no per-job socket counters on the server), else the
+    /// only job the server counts.
     pub async fn only_job(&self) -> Result<String> {
         crate::wait::until(
             "the page's job to reach the server",
             Duration::from_secs(30),
             || async {
+                let shown = self.browser.exec(ONLY_JOB_JS, vec![]).await?;
+                if let Some(id) = shown.as_str() {
+                    return Ok(Some(id.to_owned()));
+                }
                 let reading = crate::stats::read(&self.api).await?;
                 let mut ids = reading.jobs.keys();
                 Ok(match (ids.next(), ids.next()) {
@@ -249,6 +255,13 @@ impl Harness {
         self.server.stop().await;
     }
 }
+
+/// The one job id the page's widgets show, or null.
+const ONLY_JOB_JS: &str = r#"
+const ids = new Set([...document.querySelectorAll("section.upr")]
+  .map((s) => s.getAttribute("data-process-id")).filter((id) => id));
+return ids.size === 1 ? [...ids][0] : null;
+"#;
 
 /// True when a row shows a connected socket.
 pub fn is_live(row: &Shown) -> bool {

@@ -31,6 +31,8 @@ pub struct JobActivity {
 pub struct Reading {
     /// Sockets open now, all jobs.
     pub active: u64,
+    /// Connections (sockets and event streams) opened since the server started.
+    pub opened: u64,
     /// Per job.
     pub jobs: BTreeMap<String, JobActivity>,
 }
@@ -50,6 +52,7 @@ fn parse(body: &Value) -> Result<Reading> {
     let active = body["connections"]["active"]
         .as_u64()
         .ok_or_else(|| fail(format!("no connections.active in {body}")))?;
+    let opened = body["connections"]["total"].as_u64().unwrap_or(0);
     let mut jobs = BTreeMap::new();
     if let Some(map) = body["processes"].as_object() {
         for (id, s) in map {
@@ -64,7 +67,11 @@ fn parse(body: &Value) -> Result<Reading> {
             );
         }
     }
-    Ok(Reading { active, jobs })
+    Ok(Reading {
+        active,
+        opened,
+        jobs,
+    })
 }
 
 /// The largest values seen while monitoring.

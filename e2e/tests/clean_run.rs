@@ -34,13 +34,18 @@ async fn clean_run(kind: BrowserKind) -> Result<()> {
             rec.rows().keys()
         )));
     }
-    // One socket for the whole job, no polling, and it is closed now.
+    // The demo's widgets share the page connection: one connection (the
+    // page socket) for the whole run, no socket of the job's own, no polling.
     let reading = stats::read(&h.api).await?;
     let job = reading.jobs.get(&id).copied().unwrap_or_default();
-    h.say(format!("server: {job:?}, {} sockets open", reading.active));
-    if job.ws_opened != 1 || job.http_requests != 0 {
+    h.say(format!(
+        "server: {job:?}, {} connections opened, {} open",
+        reading.opened, reading.active
+    ));
+    if reading.opened != 1 || job.ws_opened != 0 || job.http_requests != 0 {
         return Err(fail(format!(
-            "a clean run used more than one socket: {job:?}"
+            "a clean run used more than the page socket: {} connections, {job:?}",
+            reading.opened
         )));
     }
     stats::assert_quiet(&h.api, Duration::from_secs(2)).await?;

@@ -51,9 +51,21 @@ async fn embed_page(kind: BrowserKind) -> Result<()> {
         .click()
         .await?;
     // The JS API widget is the one that is not inside the custom element.
+    // Its job is read from the page: over the shared page connection the
+    // server keeps no per-job socket counters to find it by.
     let js_id = wait::until("the mount_upload_progress job", WAIT, || async {
-        let reading = stats::read(&h.api).await?;
-        Ok(reading.jobs.keys().find(|id| **id != element_id).cloned())
+        let id = h
+            .browser
+            .exec(
+                "const s = document.querySelector('#target section.upr'); \
+                 return s ? s.getAttribute('data-process-id') : null;",
+                vec![],
+            )
+            .await?;
+        Ok(id
+            .as_str()
+            .filter(|id| !id.is_empty() && *id != element_id)
+            .map(str::to_owned))
     })
     .await?;
     let js_key = wait::until("the JS API widget", WAIT, || async {

@@ -6,8 +6,7 @@ use leptos::prelude::*;
 use upload_progress_core::session::{Input, SessionOptions, Status};
 use upload_progress_core::Progress;
 
-use crate::shell::driver::Driver;
-use crate::shell::follow::{follow, JobOptions, Target};
+use crate::shell::follow::{follow, Following, JobOptions, Target};
 pub use crate::shell::follow::{CompleteCallback, ErrorCallback, EventCallback};
 use crate::shell::token::TokenProvider;
 use crate::view::describe::idle_status;
@@ -18,8 +17,14 @@ use crate::view::describe::idle_status;
 /// base restarts the session, like a new `process_id`; a new token is used
 /// from the next connection on, with nothing torn down. Everything else is
 /// read once, when a session starts.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct UseUploadProgressOptions {
+    /// Follow the job through the page's one connection, shared with every
+    /// widget following a job on the same server with the same `session`
+    /// options; `false` gives this widget a one-job session of its own
+    /// (its `on_event` decisions, ahead-of-expiry token refresh and
+    /// `auto_retry` apply only there). Default: `true`.
+    pub shared: bool,
     /// Base of the socket URL, e.g. `wss://api.example.com`. Reactive: a
     /// change restarts the session.
     /// Default: the page's own host, `wss:` on `https:` pages and `ws:` otherwise.
@@ -52,10 +57,28 @@ pub struct UseUploadProgressOptions {
     pub on_event: Option<EventCallback>,
 }
 
+impl Default for UseUploadProgressOptions {
+    fn default() -> Self {
+        Self {
+            shared: true,
+            ws_base: MaybeProp::default(),
+            http_base: MaybeProp::default(),
+            token: MaybeProp::default(),
+            token_expires_in_s: None,
+            token_provider: None,
+            session: SessionOptions::default(),
+            on_complete: None,
+            on_error: None,
+            on_event: None,
+        }
+    }
+}
+
 impl UseUploadProgressOptions {
     /// The options that are not signals, for starting a session.
     pub(crate) fn job(&self) -> JobOptions {
         JobOptions {
+            shared: self.shared,
             token_expires_in_s: self.token_expires_in_s,
             token_provider: self.token_provider.clone(),
             session: self.session.clone(),
@@ -69,6 +92,7 @@ impl UseUploadProgressOptions {
 impl fmt::Debug for UseUploadProgressOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("UseUploadProgressOptions")
+            .field("shared", &self.shared)
             .field("ws_base", &self.ws_base)
             .field("http_base", &self.http_base)
             .field(
@@ -140,7 +164,7 @@ pub fn use_upload_progress_with_options(
     let (progress, set_progress) = signal(None::<Progress>);
     let (status, set_status) = signal(idle_status());
     let options = StoredValue::new_local(options);
-    let driver: StoredValue<Option<Driver>, LocalStorage> = StoredValue::new_local(None);
+    let driver: StoredValue<Option<Following>, LocalStorage> = StoredValue::new_local(None);
     let (ws_base, http_base, token) = options
         .try_with_value(|o| (o.ws_base, o.http_base, o.token))
         .unwrap_or_default();
@@ -187,7 +211,7 @@ pub fn use_upload_progress_with_options(
             Some((followed, last_token)) if *followed == target => {
                 if let Some(fresh) = current.as_ref().filter(|t| Some(*t) != last_token.as_ref()) {
                     let handle = driver
-                        .try_with_value(|d| d.as_ref().map(Driver::handle))
+                        .try_with_value(|d| d.as_ref().map(Following::handle))
                         .flatten();
                     if let Some(handle) = handle {
                         handle.send(Input::TokenReady {
@@ -208,7 +232,7 @@ pub fn use_upload_progress_with_options(
 
     let send = move |input: Input| {
         let handle = driver
-            .try_with_value(|d| d.as_ref().map(Driver::handle))
+            .try_with_value(|d| d.as_ref().map(Following::handle))
             .flatten();
         if let Some(handle) = handle {
             handle.send(input);

@@ -152,6 +152,14 @@ pub fn UploadProgressRobust(
     /// Read once at mount.
     #[prop(optional)]
     session_options: Option<SessionOptions>,
+    /// Follow the job through the page's one connection (page socket,
+    /// event stream or set poll), shared with every widget following a job
+    /// on the same server with the same options. `false` gives this widget
+    /// a one-job session of its own, for isolation: only that session
+    /// reports `on_event` decisions, refreshes a token ahead of its expiry
+    /// and honours `auto_retry = false`. Default: `true`. Read once at mount.
+    #[prop(optional, into)]
+    shared: Option<bool>,
 ) -> impl IntoView {
     let mut session = session_options.unwrap_or_default();
     if let Some(v) = auto_retry {
@@ -164,6 +172,7 @@ pub fn UploadProgressRobust(
         session.poll_interval_ms = v;
     }
     let options = UseUploadProgressOptions {
+        shared: shared.unwrap_or(true),
         ws_base,
         http_base,
         token,

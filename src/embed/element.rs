@@ -68,6 +68,7 @@ export function define_upload_progress_element(tag, mount) {
         wsBase: attr("ws-base"),
         httpBase: attr("http-base"),
         token: attr("token"),
+        shared: this.getAttribute("shared") !== "false",
         autoRetry: this.getAttribute("auto-retry") !== "false",
         maxRetries: numberAttr(this, "max-retries"),
         pollIntervalMs: numberAttr(this, "poll-interval-ms"),

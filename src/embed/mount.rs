@@ -107,6 +107,8 @@ struct EmbedOptions {
 /// the file's name),
 /// `wsBase`, `httpBase` (default: derived from the page location), `token`,
 /// `tokenProvider` (a function returning a token or a promise of one),
+/// `shared` (default true: follow through the page's one connection;
+/// `false` gives the widget a connection of its own),
 /// `autoRetry` (default true), `maxRetries` (3), `pollIntervalMs` (3000),
 /// `initialRetryMs` (2000), `maxRetryMs` (16000), `heartbeatIntervalMs`
 /// (30000), `pongTimeoutMs` (10000), `connectTimeoutMs` (10000),
@@ -210,6 +212,12 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
         None if upload.is_some() => String::new(),
         None => return Err("option `processId` (or `file`) is required".to_owned()),
     };
+    let shared = match get(options, "shared") {
+        None => true,
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| "option `shared` must be a boolean".to_owned())?,
+    };
     let mut session = SessionOptions::default();
     if let Some(v) = get(options, "autoRetry") {
         session.auto_retry = v
@@ -279,6 +287,7 @@ fn parse_options(options: &JsValue) -> Result<EmbedOptions, String> {
         ws_base: get_string(options, "wsBase")?,
         http_base: get_string(options, "httpBase")?,
         job: JobOptions {
+            shared,
             token_expires_in_s,
             token_provider,
             session,

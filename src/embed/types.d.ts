@@ -83,6 +83,12 @@ export interface UploadProgressOptions {
   tokenProvider?: () => string | undefined | Promise<string | undefined>;
   /** Seconds the token has left, so it is refreshed ahead. */
   tokenExpiresInS?: number;
+  /**
+   * Follow the job through the page's one connection, shared with every
+   * other widget on the same server. `false` gives this widget a
+   * connection of its own (its `onEvent` decisions included). Default: true.
+   */
+  shared?: boolean;
   /** Reconnect on its own after a transient failure. Default: true. */
   autoRetry?: boolean;
   /** Failed socket attempts before HTTP polling. Default: 3. */

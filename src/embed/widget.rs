@@ -17,8 +17,7 @@ use upload_progress_core::Progress;
 use web_sys::Element;
 
 use crate::shell::clock::{self, TICK_MS};
-use crate::shell::driver::Driver;
-use crate::shell::follow::{follow, JobOptions, Target};
+use crate::shell::follow::{follow, Following, JobOptions, Target};
 use crate::shell::listener::Listener;
 use crate::upload::{
     default_endpoint, lead_panel, lead_text, news, upload_config, FileUpload, Output, UploadShell,
@@ -58,7 +57,7 @@ struct Inner {
     token: Option<String>,
     job: JobOptions,
     upload: Option<UploadStory>,
-    driver: Option<Driver>,
+    driver: Option<Following>,
     shell: Option<UploadShell>,
     _ticker: Option<Interval>,
     _click: Option<Listener>,
@@ -198,7 +197,7 @@ impl WidgetControls {
             let mut i = inner.borrow_mut();
             let changed = i.token != token;
             i.token = token.clone();
-            let handle = i.driver.as_ref().map(Driver::handle);
+            let handle = i.driver.as_ref().map(Following::handle);
             changed.then_some(handle).flatten()
         });
         if let (Some(handle), Some(fresh)) = (handle, token) {
@@ -262,7 +261,7 @@ fn press_button(weak: &Weak<RefCell<Inner>>, press: Press) {
     };
     match press {
         Press::Reconnect => {
-            let handle = inner.borrow().driver.as_ref().map(Driver::handle);
+            let handle = inner.borrow().driver.as_ref().map(Following::handle);
             drop(inner);
             if let Some(handle) = handle {
                 handle.send(Input::Reconnect);

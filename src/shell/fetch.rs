@@ -1,4 +1,5 @@
-//! One HTTP poll of the job's progress, abortable and owned.
+//! One HTTP poll of the job's progress, abortable and owned; the set poll
+//! of the page connection (`page/set_poll.rs`) runs on the same [`Poll`].
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -6,7 +7,7 @@ use std::rc::Rc;
 use upload_progress_core::session::PollOutcome;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, Headers, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal, Headers, RequestInit, Response};
 
 /// An in-flight poll. Dropping it aborts the request and silences its answer.
 pub(crate) struct Poll {
@@ -35,12 +36,27 @@ pub(crate) struct PollRequest {
 
 /// Starts a `GET`; `done` gets the outcome unless the poll was dropped first.
 pub(crate) fn start(request: PollRequest, done: impl FnOnce(PollOutcome) + 'static) -> Poll {
+    spawn_abortable(
+        move |signal| async move { run(&request, signal.as_ref()).await },
+        done,
+    )
+}
+
+/// Runs the request `task` builds around an abort signal; `done` gets its
+/// result unless the returned [`Poll`] was dropped first.
+pub(crate) fn spawn_abortable<T, F>(
+    task: impl FnOnce(Option<AbortSignal>) -> F,
+    done: impl FnOnce(T) + 'static,
+) -> Poll
+where
+    F: std::future::Future<Output = T> + 'static,
+{
     let live = Rc::new(Cell::new(true));
     let abort = AbortController::new().ok();
-    let signal = abort.as_ref().map(|a| a.signal());
+    let future = task(abort.as_ref().map(|a| a.signal()));
     let still_live = live.clone();
     wasm_bindgen_futures::spawn_local(async move {
-        let outcome = run(&request, signal.as_ref()).await;
+        let outcome = future.await;
         if still_live.get() {
             done(outcome);
         }
@@ -48,7 +64,7 @@ pub(crate) fn start(request: PollRequest, done: impl FnOnce(PollOutcome) + 'stat
     Poll { abort, live }
 }
 
-async fn run(request: &PollRequest, signal: Option<&web_sys::AbortSignal>) -> PollOutcome {
+async fn run(request: &PollRequest, signal: Option<&AbortSignal>) -> PollOutcome {
     let Some(window) = web_sys::window() else {
         return PollOutcome::Network;
     };

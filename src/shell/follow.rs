@@ -1,17 +1,22 @@
-//! Starting a session for one job: the target (job and bases), the token,
-//! the options and the callbacks in, a running [`Driver`] out. Shared by the
-//! Leptos hook and the embed widget, which differ only in where the newest
-//! progress and status go.
+//! Starting to follow one job: the target (job and bases), the token, the
+//! options and the callbacks in, a [`Following`] out: a place in the
+//! page-wide connection (`shell/page/`, the default), or a one-job
+//! [`Driver`] of its own when `shared` is off. Shared by the Leptos hook
+//! and the embed widget, which differ only in where the newest progress
+//! and status go.
 
 use std::rc::Rc;
 
 use upload_progress_core::session::{
-    SessionConfig, SessionEvent, SessionOptions, Status, StatusError,
+    Input, SessionConfig, SessionEvent, SessionOptions, Status, StatusError,
 };
 use upload_progress_core::{ProcessId, Progress};
 
-use crate::shell::driver::{Driver, Outputs};
+use crate::shell::driver::{Driver, DriverHandle, Outputs};
 use crate::shell::frame::FrameSink;
+use crate::shell::page::driver::Member;
+use crate::shell::page::registry::{self, Key};
+use crate::shell::page::{Membership, MembershipHandle};
 use crate::shell::token::TokenProvider;
 use crate::shell::urls;
 
@@ -32,14 +37,64 @@ pub(crate) struct Target {
 }
 
 /// Everything else a session is started with, as plain values.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub(crate) struct JobOptions {
+    /// Follow through the page-wide connection (true) or a one-job session.
+    pub(crate) shared: bool,
     pub(crate) token_expires_in_s: Option<u64>,
     pub(crate) token_provider: Option<TokenProvider>,
     pub(crate) session: SessionOptions,
     pub(crate) on_complete: Option<CompleteCallback>,
     pub(crate) on_error: Option<ErrorCallback>,
     pub(crate) on_event: Option<EventCallback>,
+}
+
+impl Default for JobOptions {
+    fn default() -> Self {
+        Self {
+            shared: true,
+            token_expires_in_s: None,
+            token_provider: None,
+            session: SessionOptions::default(),
+            on_complete: None,
+            on_error: None,
+            on_event: None,
+        }
+    }
+}
+
+/// A job being followed; dropping it stops following.
+pub(crate) enum Following {
+    /// Through the page-wide connection.
+    Shared(Membership),
+    /// Through a one-job session of its own.
+    Own(Driver),
+}
+
+/// A weak handle for the widget's buttons and token changes.
+#[derive(Clone)]
+pub(crate) enum FollowHandle {
+    Shared(MembershipHandle),
+    Own(DriverHandle),
+}
+
+impl Following {
+    pub(crate) fn handle(&self) -> FollowHandle {
+        match self {
+            Self::Shared(m) => FollowHandle::Shared(m.handle()),
+            Self::Own(d) => FollowHandle::Own(d.handle()),
+        }
+    }
+}
+
+impl FollowHandle {
+    /// Feeds a widget's input (Reconnect, Stop, a new token).
+    pub(crate) fn send(&self, input: Input) {
+        match self {
+            Self::Shared(m) => m.send(input),
+            Self::Own(d) => d.send(input),
+        }
+    }
 }
 
 /// Starts following `target` with `token`. `show` receives the newest
@@ -51,7 +106,7 @@ pub(crate) fn follow(
     token: Option<String>,
     job: &JobOptions,
     show: impl Fn(Option<Progress>, Option<Status>) + 'static,
-) -> Result<Driver, StatusError> {
+) -> Result<Following, StatusError> {
     let process_id = match ProcessId::parse(&target.process_id) {
         Ok(id) => id,
         Err(e) => {
@@ -63,10 +118,32 @@ pub(crate) fn follow(
         }
     };
     let (page_ws, page_http) = urls::page_bases().unwrap_or_default();
+    let ws_base = urls::trim_base(target.ws_base.as_deref().unwrap_or(&page_ws));
+    let http_base = urls::trim_base(target.http_base.as_deref().unwrap_or(&page_http));
+    if job.shared {
+        let key = Key {
+            ws_base,
+            http_base,
+            options: job.session.clone(),
+        };
+        let (provider, on_complete, on_error) = (
+            job.token_provider.clone(),
+            job.on_complete.clone(),
+            job.on_error.clone(),
+        );
+        let job_id = process_id.clone();
+        let member = move |id| {
+            let sink = FrameSink::new(show);
+            Member::new(id, process_id, sink, provider, on_complete, on_error)
+        };
+        return Ok(Following::Shared(registry::join(
+            key, job_id, token, member,
+        )));
+    }
     let config = SessionConfig {
         process_id,
-        ws_base: urls::trim_base(target.ws_base.as_deref().unwrap_or(&page_ws)),
-        http_base: urls::trim_base(target.http_base.as_deref().unwrap_or(&page_http)),
+        ws_base,
+        http_base,
         token,
         token_expires_at: job
             .token_expires_in_s
@@ -103,5 +180,9 @@ pub(crate) fn follow(
             }
         }),
     };
-    Ok(Driver::start(config, outputs, job.token_provider.clone()))
+    Ok(Following::Own(Driver::start(
+        config,
+        outputs,
+        job.token_provider.clone(),
+    )))
 }

@@ -15,6 +15,7 @@ pub(crate) mod follow;
 pub(crate) mod frame;
 pub(crate) mod lifecycle;
 pub(crate) mod listener;
+pub mod page;
 pub(crate) mod socket;
 pub(crate) mod token;
 pub(crate) mod urls;

@@ -49,6 +49,75 @@ pub(crate) fn server_message(data: &JsValue) -> Option<ServerMessage> {
     Some(message)
 }
 
+/// A frame of the page socket or an event of the page's event stream
+/// (protocol 11.1, 11.5), as far as the page connection tells them apart.
+#[derive(Debug, PartialEq)]
+pub(crate) enum PageFrame {
+    /// A `snapshot` or `progress` frame; its progress names the job.
+    Progress(Progress),
+    /// An `error` frame naming a job, with its code.
+    JobError {
+        /// The job, as the server spelled it.
+        job: String,
+        /// The error code.
+        code: String,
+    },
+    /// `server_shutdown`: the connection ends next; come back after this.
+    Shutdown {
+        /// The server's wait.
+        retry_after_ms: u64,
+    },
+    /// Anything else (a pong, a connection error, an unreadable frame):
+    /// only a sign of life.
+    Other,
+}
+
+/// A page frame from a `MessageEvent`'s `data`.
+pub(crate) fn page_frame(data: &JsValue) -> PageFrame {
+    let Some(v) = parse_js_string(data).ok().and_then(Object::new) else {
+        return PageFrame::Other;
+    };
+    let read = || -> Option<PageFrame> {
+        Some(match v.string(Key::Type)?.as_str() {
+            "snapshot" | "progress" => PageFrame::Progress(progress(&v.object(Key::Progress)?)?),
+            "error" => PageFrame::JobError {
+                job: v.string(Key::ProcessId)?,
+                code: v.string(Key::Code)?,
+            },
+            "server_shutdown" => PageFrame::Shutdown {
+                retry_after_ms: v.uint(Key::RetryAfterMs)?,
+            },
+            _ => return None,
+        })
+    };
+    read().unwrap_or(PageFrame::Other)
+}
+
+/// One entry of a set-poll answer (11.4): the job as the server spelled
+/// it, and its progress or its error code.
+pub(crate) type SetEntry = (String, Result<Progress, String>);
+
+/// The entries of a set-poll body (`{"jobs":[...]}`); `None` when the body
+/// is not a set answer. An entry that cannot be read is left out (its job
+/// is simply asked again by the next poll).
+pub(crate) fn set_poll_body(text: &str) -> Option<Vec<SetEntry>> {
+    let v = Object::new(JSON::parse(text).ok()?)?;
+    let jobs = v.field(Key::Jobs)?.dyn_into::<Array>().ok()?;
+    let entries = jobs
+        .iter()
+        .filter_map(|entry| {
+            let entry = Object::new(entry)?;
+            let job = entry.string(Key::ProcessId)?;
+            if let Some(p) = entry.object(Key::Progress) {
+                return Some((job, Ok(progress(&p)?)));
+            }
+            let code = entry.object(Key::Error)?.string(Key::Code)?;
+            Some((job, Err(code)))
+        })
+        .collect();
+    Some(entries)
+}
+
 /// The progress in a `GET /ws/progress/{id}` body (`{"progress":{...}}`).
 pub(crate) fn progress_body(text: &str) -> Option<Progress> {
     let v = Object::new(JSON::parse(text).ok()?)?;
@@ -106,7 +175,7 @@ keys! {
     Stages = "stages", Name = "name", Label = "label", Status = "status",
     ProcessId = "process_id", Seq = "seq", State = "state", Stage = "stage",
     StageIndex = "stage_index", StageCount = "stage_count", Percent = "percent",
-    UpdatedAtMs = "updated_at_ms",
+    UpdatedAtMs = "updated_at_ms", Jobs = "jobs",
 }
 
 thread_local! {
@@ -225,6 +294,58 @@ mod tests {
         // A binary frame's data is not a string.
         let bytes = js_sys::Uint8Array::new_with_length(2);
         assert_eq!(super::server_message(&bytes.into()), None);
+    }
+
+    #[wasm_bindgen_test]
+    fn page_frames_name_their_job() {
+        use super::PageFrame;
+        let text = format!(r#"{{"type":"progress","progress":{PROGRESS}}}"#);
+        let frame = super::page_frame(&wasm_bindgen::JsValue::from_str(&text));
+        let PageFrame::Progress(p) = frame else {
+            panic!("{frame:?}")
+        };
+        assert_eq!((p.process_id.as_str(), p.seq), ("job_1", 7));
+        let error = r#"{"type":"error","process_id":"b","code":"unknown_process","message":"m"}"#;
+        assert_eq!(
+            super::page_frame(&error.into()),
+            PageFrame::JobError {
+                job: "b".into(),
+                code: "unknown_process".into()
+            }
+        );
+        let shutdown = r#"{"type":"server_shutdown","retry_after_ms":700}"#;
+        assert_eq!(
+            super::page_frame(&shutdown.into()),
+            PageFrame::Shutdown {
+                retry_after_ms: 700
+            }
+        );
+        for other in [
+            r#"{"type":"error","code":"bad_message","message":"m"}"#,
+            r#"{"type":"pong","id":1,"server_ts_ms":2}"#,
+            r#"{"type":"progress","progress":{"seq":1}}"#,
+            "not json",
+        ] {
+            assert_eq!(
+                super::page_frame(&other.into()),
+                PageFrame::Other,
+                "{other}"
+            );
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn set_poll_bodies_give_each_entry_its_progress_or_code() {
+        let body = format!(
+            r#"{{"jobs":[{{"process_id":"job_1","progress":{PROGRESS}}},{{"process_id":"b","error":{{"code":"unknown_process","message":"m"}}}},{{"process_id":"c"}}]}}"#
+        );
+        let entries = super::set_poll_body(&body).expect("a set answer");
+        assert_eq!(entries.len(), 2, "the unreadable entry is left out");
+        assert_eq!(entries[0].0, "job_1");
+        assert_eq!(entries[0].1.as_ref().map(|p| p.seq), Ok(7));
+        assert_eq!(entries[1], ("b".into(), Err("unknown_process".into())));
+        assert_eq!(super::set_poll_body("<html>"), None);
+        assert_eq!(super::set_poll_body(r#"{"jobs":7}"#), None);
     }
 
     #[wasm_bindgen_test]

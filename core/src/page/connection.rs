@@ -137,6 +137,17 @@ impl PageConnection {
             .collect()
     }
 
+    /// The attempt on the current rung, 1-based (failures since the last
+    /// stable connection, plus one).
+    pub fn attempt(&self) -> u32 {
+        self.ladder.failures.saturating_add(1)
+    }
+
+    /// When anything was last heard (a frame, a keep-alive, a poll answer).
+    pub fn last_heard(&self) -> Option<Millis> {
+        self.last_heard.map(At::millis)
+    }
+
     /// True while a set poll is in flight.
     pub fn poll_in_flight(&self) -> bool {
         matches!(self.phase.polls(), Some(Polls::InFlight(_)))
@@ -350,6 +361,12 @@ impl PageConnection {
             return;
         }
         match refusal {
+            JobRefusal::Unavailable => {
+                let again = now.after(self.options.poll_interval_ms.max(1));
+                if let Some(j) = self.jobs.get_mut(job) {
+                    j.resubscribe_at = Some(again);
+                }
+            }
             JobRefusal::UnknownJob if !self.jobs.unknown_is_final(job, now) => {
                 let again = now.after(self.options.poll_interval_ms.max(1));
                 if let Some(j) = self.jobs.get_mut(job) {

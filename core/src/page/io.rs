@@ -51,6 +51,10 @@ pub enum JobRefusal {
     BadId,
     /// The job's token is missing, invalid or expired.
     BadToken,
+    /// The server cannot say now whether the job exists (its shared job
+    /// store is not reachable), or has no slot for it: follow it again
+    /// later, never as gone, and without spending the unknown-job grace.
+    Unavailable,
 }
 
 /// One job and the token it is followed with.

@@ -46,11 +46,13 @@
 //!
 //! [`SessionOptions`]: crate::session::SessionOptions
 
+pub mod client;
 mod connection;
 mod io;
 mod jobs;
 mod ladder;
 mod polls;
+pub mod shown;
 mod state;
 mod streams;
 mod timers;

@@ -76,7 +76,7 @@ pub(crate) mod state;
 mod status;
 pub(crate) mod time;
 mod timers;
-mod urls;
+pub(crate) mod urls;
 mod view;
 mod wake;
 

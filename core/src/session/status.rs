@@ -15,6 +15,10 @@ pub enum Mode {
     WebSocket,
     /// Progress arrives by HTTP polling.
     HttpPolling,
+    /// Progress arrives over a server-sent event stream (the page-wide
+    /// connection's middle rung, protocol 11.5).
+    #[serde(rename = "sse")]
+    EventStream,
     /// No transport: not started, stopped, offline or finished.
     None,
 }

@@ -32,7 +32,7 @@ pub(super) fn etag(seq: u64) -> String {
 
 /// Percent-encodes everything but RFC 3986 unreserved characters, so a token
 /// holding `+`, `/`, `=` or `&` survives the query string intact.
-fn encode_query_value(raw: &str) -> String {
+pub(crate) fn encode_query_value(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     for byte in raw.bytes() {
         if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {

@@ -1,0 +1,16 @@
+//! The page connection in the browser: one `PageConnection` (core) for
+//! every widget of a page that follows jobs on the same server with the
+//! same options, over one page socket, one event stream or one set poll.
+//!
+//! `driver.rs` holds the connection and its browser resources, `sse.rs`
+//! the event stream, `set_poll.rs` the set poll, and `registry.rs` finds
+//! or starts the page's driver for a widget and hands back a
+//! [`Membership`] that leaves when dropped.
+
+pub(crate) mod driver;
+pub(crate) mod registry;
+pub(crate) mod set_poll;
+pub(crate) mod sse;
+
+pub use registry::{progress_connections, ProgressConnections};
+pub(crate) use registry::{Membership, MembershipHandle};
