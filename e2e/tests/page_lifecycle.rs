@@ -208,9 +208,11 @@ async fn back_forward_cache(kind: BrowserKind) -> Result<()> {
 }
 
 /// After the page came back (restored or loaded anew): the widget goes
-/// live, exactly one socket is open for the job once the return settled,
-/// and no row from `since` on said "connected" while it showed data older
-/// than the server's `server_seq` at the return.
+/// live, exactly one socket is open on the server once the return settled
+/// (the page's only widget: its own socket, or the page's shared one; the
+/// page that left must not hold another), and no row from `since` on said
+/// "connected" while it showed data older than the server's `server_seq`
+/// at the return.
 async fn check_the_return(
     h: &Harness,
     rec: &mut Recorder,
@@ -221,9 +223,9 @@ async fn check_the_return(
     h.wait_live(rec, id, WAIT).await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let reading = stats::read(&h.api).await?;
-    let active = reading.jobs.get(id).map(|j| j.ws_active).unwrap_or(0);
+    let active = reading.active;
     h.say(format!(
-        "sockets open for the job after the return: {active}"
+        "sockets open on the server after the return: {active}"
     ));
     if active != 1 {
         return Err(fail(format!("{active} sockets open after the return")));
