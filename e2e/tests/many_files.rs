@@ -1,13 +1,13 @@
 //! Fifty files dropped on the demo page at once: the page's upload queue
 //! sends three at a time (its default limit), the others wait their turn,
-//! and every card follows its job to the end, within the server's default
-//! per-IP socket cap.
+//! and every card follows its job to the end over the page's one progress
+//! connection.
 
 use std::time::Duration;
 
 use upload_progress_e2e::browser::BrowserKind;
 use upload_progress_e2e::scenario::Harness;
-use upload_progress_e2e::{browser_tests, fail, pages, Result};
+use upload_progress_e2e::{browser_tests, fail, pages, stats, Result};
 
 /// Files dropped at once.
 const FILES: u64 = 50;
@@ -23,6 +23,8 @@ async fn fifty_files_at_once(kind: BrowserKind) -> Result<()> {
     // The fast pace: a job's four stages take 4 x 20 ms.
     let h = Harness::start(kind, &["--stage-ms", "20", "--steps-per-stage", "1"]).await?;
     pages::open_demo(&h.browser, h.api.base()).await?;
+    // Every card follows its job over the page's one connection.
+    let sockets = stats::Monitor::start(&h.api);
     pages::drop_files_on_demo(&h.browser, FILES, FILE_BYTES).await?;
     h.say(format!("dropped {FILES} files"));
     let waiting = pages::demo_uploads_saying(&h.browser, "Waiting to upload").await?;
@@ -43,11 +45,22 @@ async fn fifty_files_at_once(kind: BrowserKind) -> Result<()> {
         },
     )
     .await;
+    let sockets = sockets.stop();
+    h.say(format!(
+        "progress connections open on the server: at most {} ({} samples)",
+        sockets.max_active, sockets.samples
+    ));
     let (now, peak) = h.api.uploads_in_flight().await?;
     h.say(format!("uploads in flight: {now} now, {peak} at most"));
     done?;
     if pages::widget_count(&h.browser).await? != FILES {
         return Err(fail("the page does not show one widget per file"));
+    }
+    if sockets.samples == 0 || sockets.max_active > 1 {
+        return Err(fail(format!(
+            "{} progress connections were open at once for {FILES} cards (one page connection expected; {} samples)",
+            sockets.max_active, sockets.samples
+        )));
     }
     if peak > LIMIT {
         return Err(fail(format!(
