@@ -50,5 +50,6 @@ run=()
 if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then
   run=(xvfb-run -a -s "-screen 0 1280x2000x24")
 fi
-"${run[@]}" cargo test -p upload-progress-e2e -- --test-threads=1 "${filter[@]}" "$@"
+# Every scenario runs even after one failed, so a red run names them all.
+"${run[@]}" cargo test -p upload-progress-e2e --no-fail-fast -- --test-threads=1 "${filter[@]}" "$@"
 log "end-to-end suite passed in $(( $(date +%s) - start )) s"
