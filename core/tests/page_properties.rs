@@ -272,7 +272,7 @@ impl Sim {
                 self.ended.push((job, state));
             }
             PageAction::JobFailed { job, error } => panic!("{job} failed: {error:?}"),
-            PageAction::Status(_) => {}
+            PageAction::Status(_) | PageAction::Event(_) => {}
         }
     }
 

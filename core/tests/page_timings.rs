@@ -575,3 +575,77 @@ fn showing_the_page_retries_at_once_but_a_burst_costs_one_attempt() {
         "the burst right after cost nothing more"
     );
 }
+
+/// The page socket's decisions reach every widget in the one-job session's
+/// terms: the attempt, its snapshot, the close, the backoff (2 s, then
+/// 4 s), the next attempts, the step down (to the event stream: no socket
+/// event), and the probe that brings the page back on the socket.
+#[test]
+fn the_page_sockets_decisions_are_told_as_session_events() {
+    use upload_progress_core::session::{AttemptId, SessionEvent as E};
+    let (mut page, conn) = live_socket(1);
+    page.close(conn, 1006);
+    page.fail_opens(4);
+    // On the event stream now; its probe of the socket delivers.
+    let (sse, rung) = page.last_open();
+    assert_eq!(rung, Rung::Sse);
+    page.opened(sse);
+    page.frame(sse, running(1, 2, 10.0));
+    page.advance(exact().probe_interval_ms);
+    let (probe, rung) = page.last_open();
+    assert_eq!(rung, Rung::WebSocket);
+    page.opened(probe);
+    page.frame(probe, running(1, 3, 20.0));
+
+    let a = |n: u64| AttemptId(n);
+    let closed = |n: u64| E::SocketClosed {
+        attempt: a(n),
+        code: 1006,
+        reason: String::new(),
+    };
+    let backoff = |delay_ms: u64, attempt: u32| E::BackoffChosen {
+        delay_ms,
+        attempt,
+        max_attempts: 3,
+    };
+    let opened = |n: u64, number: u32, probe: bool| E::AttemptOpened {
+        attempt: a(n),
+        number,
+        probe,
+    };
+    let sockets: Vec<u64> = page
+        .opens()
+        .iter()
+        .filter(|(_, _, rung)| *rung == Rung::WebSocket)
+        .map(|(_, c, _)| c.0)
+        .collect();
+    let [first, r1, r2, r3, probe_id] = sockets[..] else {
+        panic!("five sockets expected: {sockets:?}");
+    };
+    let probed_at = 14_000 + exact().probe_interval_ms;
+    assert_eq!(
+        page.events(),
+        vec![
+            (0, opened(first, 1, false)),
+            (0, E::SocketLive { attempt: a(first) }),
+            (0, closed(first)),
+            (0, backoff(2_000, 2)),
+            (2_000, opened(r1, 2, false)),
+            (2_000, closed(r1)),
+            (2_000, backoff(4_000, 3)),
+            (6_000, opened(r2, 3, false)),
+            (6_000, closed(r2)),
+            (6_000, backoff(8_000, 4)),
+            (14_000, opened(r3, 4, false)),
+            (14_000, closed(r3)),
+            (probed_at, opened(probe_id, 1, true)),
+            (probed_at, E::BackOnSocket),
+            (
+                probed_at,
+                E::SocketLive {
+                    attempt: a(probe_id)
+                }
+            ),
+        ]
+    );
+}

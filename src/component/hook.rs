@@ -22,8 +22,8 @@ pub struct UseUploadProgressOptions {
     /// Follow the job through the page's one connection, shared with every
     /// widget following a job on the same server with the same `session`
     /// options; `false` gives this widget a one-job session of its own
-    /// (its `on_event` decisions, ahead-of-expiry token refresh and
-    /// `auto_retry` apply only there). Default: `true`.
+    /// (ahead-of-expiry token refresh, `auto_retry` and the ping checks
+    /// in `on_event` apply only there). Default: `true`.
     pub shared: bool,
     /// Base of the socket URL, e.g. `wss://api.example.com`. Reactive: a
     /// change restarts the session.

@@ -156,8 +156,10 @@ pub fn UploadProgressRobust(
     /// event stream or set poll), shared with every widget following a job
     /// on the same server with the same options. `false` gives this widget
     /// a one-job session of its own, for isolation: only that session
-    /// reports `on_event` decisions, refreshes a token ahead of its expiry
-    /// and honours `auto_retry = false`. Default: `true`. Read once at mount.
+    /// refreshes a token ahead of its expiry, honours `auto_retry = false`
+    /// and reports its ping checks to `on_event` (a shared connection
+    /// reports its socket's attempts, closes, backoff and fallback).
+    /// Default: `true`. Read once at mount.
     #[prop(optional, into)]
     shared: Option<bool>,
 ) -> impl IntoView {

@@ -85,8 +85,10 @@ export interface UploadProgressOptions {
   tokenExpiresInS?: number;
   /**
    * Follow the job through the page's one connection, shared with every
-   * other widget on the same server. `false` gives this widget a
-   * connection of its own (its `onEvent` decisions included). Default: true.
+   * other widget on the same server (`onEvent` then tells the page
+   * socket's attempts, closes, backoff and fallback). `false` gives this
+   * widget a connection of its own, whose ping checks `onEvent` tells too.
+   * Default: true.
    */
   shared?: boolean;
   /** Reconnect on its own after a transient failure. Default: true. */

@@ -126,15 +126,24 @@ pub(crate) fn follow(
             http_base,
             options: job.session.clone(),
         };
-        let (provider, on_complete, on_error) = (
+        let (provider, on_complete, on_error, on_event) = (
             job.token_provider.clone(),
             job.on_complete.clone(),
             job.on_error.clone(),
+            job.on_event.clone(),
         );
         let job_id = process_id.clone();
         let member = move |id| {
             let sink = FrameSink::new(show);
-            Member::new(id, process_id, sink, provider, on_complete, on_error)
+            Member::new(
+                id,
+                process_id,
+                sink,
+                provider,
+                on_complete,
+                on_error,
+                on_event,
+            )
         };
         return Ok(Following::Shared(registry::join(
             key, job_id, token, member,

@@ -2,7 +2,7 @@
 //! (`PageAction`). Transport-neutral: the shell maps whatever the wire
 //! says (a page-socket frame, an SSE event, a set-poll body) onto these.
 
-use crate::session::{Millis, RequestId, StatusError};
+use crate::session::{Millis, RequestId, SessionEvent, StatusError};
 use crate::{JobState, ProcessId, Progress};
 
 /// The transports, best first. The connection uses one rung at a time.
@@ -261,6 +261,11 @@ pub enum PageAction {
     },
     /// The connection's status changed.
     Status(PageStatus),
+    /// A decision about the page socket, in the one-job session's terms
+    /// (attempts, closes, backoff, fallback, climbing back), for every
+    /// widget's log or timeline: each widget on the connection lives
+    /// through it.
+    Event(SessionEvent),
 }
 
 /// The connection's state, as a UI should describe it.

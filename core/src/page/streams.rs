@@ -8,6 +8,7 @@ use super::PageConnection;
 use crate::session::backoff::restart_delay;
 use crate::session::state::{Link, Polls, Rhythm, Silence};
 use crate::session::time::At;
+use crate::session::{AttemptId, SessionEvent};
 use crate::{CloseClass, ProcessId, Progress};
 
 /// Why a stream stopped being useful.
@@ -36,7 +37,7 @@ impl PageConnection {
     /// A new stream on `rung` becomes the transport; `bridge` goes on
     /// until it delivers.
     fn open_stream(&mut self, rung: Rung, bridge: Option<Polls>, now: At) {
-        let stream = self.new_stream(rung, now);
+        let stream = self.new_stream(rung, now, false);
         self.jobs.expect_snapshots();
         let probe = Probe::Next(
             rung.above()
@@ -49,7 +50,7 @@ impl PageConnection {
         };
     }
 
-    fn new_stream(&mut self, rung: Rung, now: At) -> Stream {
+    fn new_stream(&mut self, rung: Rung, now: At, probe: bool) -> Stream {
         let conn = ConnId(self.next_id());
         // An SSE stream names its set in its URL; a socket subscribes once open.
         let jobs = match rung {
@@ -57,6 +58,14 @@ impl PageConnection {
             _ => Vec::new(),
         };
         self.push(PageAction::Open { conn, rung, jobs });
+        if rung == Rung::WebSocket {
+            let number = if probe { 1 } else { self.ladder.failures + 1 };
+            self.push(PageAction::Event(SessionEvent::AttemptOpened {
+                attempt: AttemptId(conn.0),
+                number,
+                probe,
+            }));
+        }
         self.last_stream_start = Some(now);
         Stream::new(conn, rung, now)
     }
@@ -92,7 +101,7 @@ impl PageConnection {
         let Some(above) = self.phase.rung().and_then(Rung::above) else {
             return;
         };
-        let stream = self.new_stream(above, now);
+        let stream = self.new_stream(above, now, true);
         let old = self
             .phase
             .probe_slot_mut()
@@ -159,6 +168,11 @@ impl PageConnection {
         if proven {
             self.not_before = None;
             self.end_bridge();
+            if self.phase.rung() == Some(Rung::WebSocket) {
+                self.push(PageAction::Event(SessionEvent::SocketLive {
+                    attempt: AttemptId(conn.0),
+                }));
+            }
         }
         self.apply(job, progress, now);
     }
@@ -195,6 +209,9 @@ impl PageConnection {
         };
         self.release(rest, "climbing back");
         self.ladder.climbed(probe.rung);
+        if probe.rung == Rung::WebSocket {
+            self.push(PageAction::Event(SessionEvent::BackOnSocket));
+        }
         let next_probe = probe
             .rung
             .above()
@@ -229,10 +246,20 @@ impl PageConnection {
             // close) must not stop the page: the rungs below answer per job.
             _ => Loss::Failure,
         };
-        match self.phase.stream_mut(conn) {
-            Some((_, false)) => self.stream_lost(loss, now),
-            Some((_, true)) => self.probe_lost(loss, now),
-            None => {}
+        let Some((rung, is_probe)) = self.phase.stream_mut(conn).map(|(s, p)| (s.rung, p)) else {
+            return;
+        };
+        if rung == Rung::WebSocket {
+            self.push(PageAction::Event(SessionEvent::SocketClosed {
+                attempt: AttemptId(conn.0),
+                code,
+                reason: String::new(),
+            }));
+        }
+        if is_probe {
+            self.probe_lost(loss, now);
+        } else {
+            self.stream_lost(loss, now);
         }
     }
 
@@ -286,6 +313,7 @@ impl PageConnection {
             }
             Loss::Full => {
                 self.ladder.climbed(Rung::Polling);
+                self.push(PageAction::Event(SessionEvent::FellBackToPolling));
                 self.enter_polling(now, self.options.server_full_retry_ms);
                 return;
             }
@@ -293,8 +321,18 @@ impl PageConnection {
             // (uncounted) until the browser is back online.
             Loss::Failure if self.offline() => now,
             Loss::Failure => match self.ladder.failed(&self.options, &mut self.rng) {
-                Step::Retry { delay_ms } => now.after(delay_ms),
+                Step::Retry { delay_ms } => {
+                    if rung == Rung::WebSocket {
+                        self.push(PageAction::Event(SessionEvent::BackoffChosen {
+                            delay_ms,
+                            attempt: self.ladder.failures + 1,
+                            max_attempts: self.options.max_retries,
+                        }));
+                    }
+                    now.after(delay_ms)
+                }
                 Step::Down(Rung::Polling) => {
+                    self.push(PageAction::Event(SessionEvent::FellBackToPolling));
                     self.enter_polling(now, self.options.probe_interval_ms);
                     return;
                 }
@@ -404,7 +442,7 @@ impl PageConnection {
                 conn: stream.conn,
                 reason: "set changed",
             });
-            let fresh = self.new_stream(Rung::Sse, now);
+            let fresh = self.new_stream(Rung::Sse, now, false);
             self.jobs.expect_snapshots();
             self.phase = Phase::Streaming {
                 stream: fresh,
@@ -413,7 +451,7 @@ impl PageConnection {
             };
         }
         if self.phase.probe().is_some_and(subs_changed) {
-            let fresh = self.new_stream(Rung::Sse, now);
+            let fresh = self.new_stream(Rung::Sse, now, true);
             if let Some(slot) = self.phase.probe_slot_mut() {
                 if let Probe::Out(old) = std::mem::replace(slot, Probe::Out(fresh)) {
                     self.push(PageAction::Close {

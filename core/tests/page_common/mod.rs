@@ -5,7 +5,7 @@
 use upload_progress_core::page::{
     ConnId, JobRefusal, PageAction, PageConnection, PageInput, PageStatus, Rung, Subscription,
 };
-use upload_progress_core::session::{RequestId, SessionOptions};
+use upload_progress_core::session::{RequestId, SessionEvent, SessionOptions};
 use upload_progress_core::{JobState, ProcessId, Progress};
 
 pub fn job(n: u32) -> ProcessId {
@@ -155,6 +155,17 @@ impl Page {
                     jobs.iter().map(|s| s.job.clone()).collect(),
                     etag.clone(),
                 )),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The connection's decisions so far, in the session's terms, with when.
+    pub fn events(&self) -> Vec<(u64, SessionEvent)> {
+        self.log
+            .iter()
+            .filter_map(|(t, a)| match a {
+                PageAction::Event(e) => Some((*t, e.clone())),
                 _ => None,
             })
             .collect()

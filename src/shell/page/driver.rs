@@ -27,7 +27,7 @@ use upload_progress_core::{JobState, ProcessId, Progress};
 
 use crate::shell::clock;
 use crate::shell::fetch::Poll;
-use crate::shell::follow::{CompleteCallback, ErrorCallback};
+use crate::shell::follow::{CompleteCallback, ErrorCallback, EventCallback};
 use crate::shell::frame::FrameSink;
 use crate::shell::lifecycle::{self, PageEvents};
 use crate::shell::page::set_poll;
@@ -44,6 +44,8 @@ pub(crate) struct Member {
     pub(crate) token_provider: Option<TokenProvider>,
     pub(crate) on_complete: Option<CompleteCallback>,
     pub(crate) on_error: Option<ErrorCallback>,
+    /// The connection's decisions, as the widget's own session would tell them.
+    pub(crate) on_event: Option<EventCallback>,
     /// When this job's progress was last shown.
     last_update: Cell<Option<Millis>>,
     /// The job ended (final state or refusal): nothing more is shown.
@@ -58,6 +60,7 @@ impl Member {
         token_provider: Option<TokenProvider>,
         on_complete: Option<CompleteCallback>,
         on_error: Option<ErrorCallback>,
+        on_event: Option<EventCallback>,
     ) -> Self {
         Self {
             id,
@@ -66,6 +69,7 @@ impl Member {
             token_provider,
             on_complete,
             on_error,
+            on_event,
             last_update: Cell::new(None),
             ended: Cell::new(false),
         }
@@ -432,6 +436,14 @@ impl Inner {
                     member.sink.status(shown::failed_status(error.clone()));
                     member.sink.flush();
                     report(&member, error.clone());
+                }
+            }
+            PageAction::Event(event) => {
+                let members = this.members.borrow().clone();
+                for member in members.iter().filter(|m| !m.ended.get()) {
+                    if let Some(cb) = &member.on_event {
+                        cb(event.clone());
+                    }
                 }
             }
             PageAction::Status(status) => {
