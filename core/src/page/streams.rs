@@ -325,7 +325,8 @@ impl PageConnection {
                     if rung == Rung::WebSocket {
                         self.push(PageAction::Event(SessionEvent::BackoffChosen {
                             delay_ms,
-                            attempt: self.ladder.failures + 1,
+                            // The retry's number, as the session counts it.
+                            attempt: self.ladder.failures,
                             max_attempts: self.options.max_retries,
                         }));
                     }
