@@ -334,8 +334,9 @@ async fn back_to_a_page_not_kept_firefox() -> Result<()> {
 
 /// The page's own record of its visibility and of how late its timers ran
 /// while hidden: a 100 ms interval whose longest gap shows the browser's
-/// background throttling. A module script, so the interval belongs to the
-/// page and not to the driver's sandbox.
+/// background throttling. Added as a script element, so the interval
+/// belongs to the page and not to the driver's sandbox (Firefox stops
+/// timers a WebDriver script set once the script has returned).
 const WATCH_TIMERS_JS: &str = r#"
 const s = document.createElement("script");
 s.textContent = `
