@@ -4,7 +4,8 @@
 # it injects faults.
 #
 # Usage: scripts/e2e.sh [cargo test filter and flags after --], e.g.
-#   scripts/e2e.sh                      # everything, both browsers
+#   scripts/e2e.sh                      # everything, in two lanes at once
+#   UPR_E2E_LANES=1 scripts/e2e.sh      # everything, one test at a time
 #   scripts/e2e.sh chromium             # only the Chromium half
 #   scripts/e2e.sh soak -- --nocapture  # the soak, with its timeline
 #   UPR_SOAK_SECS=600 scripts/e2e.sh soak_chromium -- --nocapture
@@ -51,5 +52,30 @@ if [ -z "${DISPLAY:-}" ] && command -v xvfb-run >/dev/null; then
   run=(xvfb-run -a -s "-screen 0 1280x2000x24")
 fi
 # Every scenario runs even after one failed, so a red run names them all.
-"${run[@]}" cargo test -p upload-progress-e2e --no-fail-fast -- --test-threads=1 "${filter[@]}" "$@"
+suite() {
+  "${run[@]}" cargo test -p upload-progress-e2e --no-fail-fast -- --test-threads=1 "$@"
+}
+if [ ${#filter[@]} -gt 0 ] || [ "${UPR_E2E_LANES:-2}" = 1 ]; then
+  suite "${filter[@]}" "$@"
+else
+  # The whole suite runs in two lanes at once, Chromium beside Firefox and
+  # WebKit: a scenario mostly waits on its job's pace, so two browsers share
+  # the machine's cores without slowing each other's jobs. Each lane has its
+  # own servers, drivers and X display (every port is a free one).
+  cargo test -p upload-progress-e2e --no-run
+  lanes=$(mktemp -d)
+  suite chromium "$@" >"$lanes/chromium.log" 2>&1 &
+  chromium=$!
+  suite firefox webkit "$@" >"$lanes/firefox-webkit.log" 2>&1 &
+  others=$!
+  failed=0
+  wait "$chromium" || failed=1
+  wait "$others" || failed=1
+  for lane in chromium firefox-webkit; do
+    log "end-to-end lane: $lane"
+    cat "$lanes/$lane.log"
+  done
+  rm -rf "$lanes"
+  [ "$failed" = 0 ] || { log "end-to-end suite FAILED after $(( $(date +%s) - start )) s"; exit 1; }
+fi
 log "end-to-end suite passed in $(( $(date +%s) - start )) s"

@@ -37,6 +37,7 @@ pub fn kind(msg: &ServerMessage) -> &'static str {
         ServerMessage::Snapshot { .. } => "snapshot",
         ServerMessage::Progress { .. } => "progress",
         ServerMessage::Pong { .. } => "pong",
+        ServerMessage::Keepalive => "keepalive",
         ServerMessage::ServerShutdown { .. } => "server_shutdown",
         ServerMessage::Error { .. } => "error",
     }

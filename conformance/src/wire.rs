@@ -124,6 +124,8 @@ pub enum ServerMessage {
         /// Server time, ms since the Unix epoch.
         server_ts_ms: u64,
     },
+    /// A sign of life on a quiet event stream (PROTOCOL.md 11.5).
+    Keepalive,
     /// The server is restarting.
     ServerShutdown {
         /// Wait this long before reconnecting.

@@ -5,7 +5,7 @@ mod page_common;
 
 use page_common::*;
 use upload_progress_core::page::{
-    JobPoll, JobRefusal, PageAction, PageInput, PageStatus, Rung, SetPollOutcome,
+    JobPoll, JobRefusal, PageAction, PageInput, PageStatus, Rung, SetPollOutcome, SSE_KEEPALIVE_MS,
     SSE_RESYNC_DELAY_MS,
 };
 use upload_progress_core::session::SessionOptions;
@@ -322,29 +322,84 @@ fn a_silent_socket_is_pinged_after_thirty_seconds_and_dropped_ten_later() {
     assert_eq!(page.polls().len(), 1, "a bridge poll keeps the jobs fresh");
 }
 
+/// A page on an SSE stream that delivered a frame at the returned time.
+fn live_sse(options: SessionOptions) -> (Page, upload_progress_core::page::ConnId, u64) {
+    let mut page = Page::started(options);
+    page.subscribe(1);
+    page.fail_opens(4);
+    let (sse, rung) = page.last_open();
+    assert_eq!(rung, Rung::Sse);
+    let t = page.now;
+    page.opened(sse);
+    page.frame(sse, running(1, 1, 1.0));
+    (page, sse, t)
+}
+
 #[test]
-fn an_sse_stream_without_keep_alives_is_dropped_like_a_silent_socket() {
+fn an_sse_stream_lives_on_keep_alives_and_is_dropped_forty_seconds_after_the_last() {
+    // No stall checks: only the keep-alive rule is at work.
     let options = SessionOptions {
         stall_check_min_ms: 0,
         ..exact()
     };
-    let mut page = Page::started(options);
-    page.subscribe(1);
-    page.fail_opens(4);
-    let (sse, _) = page.last_open();
-    let t = page.now;
-    page.opened(sse);
-    page.frame(sse, running(1, 1, 1.0));
-    page.advance_to(t + 35_000);
-    page.input(PageInput::Heard { conn: sse });
-    page.advance_to(t + 60_000 + 9_999);
-    assert!(!page.closes().contains(&sse), "keep-alives keep it");
+    let (mut page, sse, t) = live_sse(options);
+    // The server's keep-alive every 15 s (PROTOCOL.md 11.5), for five
+    // minutes of a job that says nothing.
+    let mut last = t;
+    for k in 1..=20 {
+        last = t + k * SSE_KEEPALIVE_MS;
+        page.advance_to(last);
+        page.input(PageInput::Heard { conn: sse });
+    }
+    assert!(
+        !page.closes().contains(&sse),
+        "a quiet stream that keeps its promise stays"
+    );
     assert_eq!(
         page.count(|a| matches!(a, PageAction::Ping { .. })),
         0,
         "no pings on SSE"
     );
-    page.advance_to(t + 70_000);
+    // Table: silence since the last keep-alive, and whether it is dropped.
+    for (silence, dropped) in [(30_000, false), (39_999, false), (40_000, true)] {
+        page.advance_to(last + silence);
+        assert_eq!(
+            page.closes().contains(&sse),
+            dropped,
+            "after {silence} ms of silence"
+        );
+    }
+}
+
+#[test]
+fn a_suspected_stall_on_sse_waits_one_keep_alive_period_before_dropping() {
+    let (mut page, sse, _) = live_sse(exact());
+    for s in 2..=6 {
+        page.advance(1_000);
+        page.frame(sse, running(1, s, s as f64));
+    }
+    let t = page.now;
+    // The frames' rhythm stops: checking starts 5 s later, with no ping to
+    // send; the next keep-alive (at most 15 s away) proves the stream.
+    page.advance_to(t + 5_000);
+    assert_eq!(page.status(), PageStatus::Checking { rung: Rung::Sse });
+    page.advance_to(t + 5_000 + SSE_KEEPALIVE_MS);
+    page.input(PageInput::Heard { conn: sse });
+    page.advance_to(t + 30_000);
+    assert!(
+        !page.closes().contains(&sse),
+        "the keep-alive answered the check"
+    );
+    assert_eq!(page.status(), PageStatus::Live { rung: Rung::Sse });
+    // A second stall with no keep-alive: dropped 15 s + 5 s after the check.
+    for s in 7..=11 {
+        page.advance(1_000);
+        page.frame(sse, running(1, s, s as f64));
+    }
+    let t = page.now;
+    page.advance_to(t + 5_000 + SSE_KEEPALIVE_MS + 4_999);
+    assert!(!page.closes().contains(&sse));
+    page.advance_to(t + 5_000 + SSE_KEEPALIVE_MS + 5_000);
     assert!(page.closes().contains(&sse));
 }
 

@@ -447,6 +447,10 @@ async def set_poll(request: Request):
     return JSONResponse({"jobs": entries}, headers=headers)
 
 
+# A quiet event stream sends a keepalive event this often (PROTOCOL.md 11.5).
+KEEPALIVE_S = 15
+
+
 @app.get("/ws/page/events")
 async def job_events(request: Request):
     ids, refused = job_set(request)
@@ -468,11 +472,15 @@ async def job_events(request: Request):
             yield "retry: 1000\n\n"
             while not (done.done() and queue.empty()):
                 getter = asyncio.create_task(queue.get())
-                finished, _ = await asyncio.wait({getter, done}, return_when=asyncio.FIRST_COMPLETED)
+                finished, _ = await asyncio.wait(
+                    {getter, done}, timeout=KEEPALIVE_S, return_when=asyncio.FIRST_COMPLETED
+                )
                 if getter in finished:
                     yield f"data: {json.dumps(getter.result())}\n\n"
-                else:
-                    getter.cancel()
+                    continue
+                getter.cancel()
+                if not finished:  # quiet for KEEPALIVE_S: a sign of life EventSource can see
+                    yield 'data: {"type":"keepalive"}\n\n'
         finally:  # the last job ended, or the client went away
             for task in [getter, *tasks]:  # `done` then ends by itself
                 if task is not None:

@@ -185,6 +185,10 @@ pub const CHECKS: &[(&str, &str)] = &[
         "11.5: the event stream follows a job to its terminal state",
     ),
     (
+        "set.events_keepalive",
+        "11.5: a quiet event stream gets a keepalive event within 15 s",
+    ),
+    (
         "ws.token_missing_4401",
         "7: with tokens, a socket without one is closed 4401 (--tokens)",
     ),
@@ -313,145 +317,158 @@ pub async fn run(opts: Options) -> Report {
         report.note("the server could not be reached, so no other check ran");
         return report;
     }
+    // The keep-alive check waits on a quiet stream for up to 15 s: it runs
+    // beside the others rather than adding its wait to theirs.
+    let keepalive = async {
+        if ctx.opts.skips("set.events_keepalive") {
+            None
+        } else {
+            Some(set::events_keepalive(&ctx).await)
+        }
+    };
+    let (keepalive, ()) = tokio::join!(keepalive, in_order(&mut report, &ctx));
+    match keepalive {
+        Some(result) => report.record("set.events_keepalive", result),
+        None => report.skip("set.events_keepalive", "skipped with --skip"),
+    }
+    report
+}
+
+/// Every check but the keep-alive one, one after another.
+async fn in_order(report: &mut Report, ctx: &Ctx) {
     jobless(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "http.unknown_id_404",
-        http_poll::unknown_id_404(&ctx),
+        http_poll::unknown_id_404(ctx),
     )
     .await;
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "http.invalid_id_400",
-        http_poll::invalid_id_400(&ctx),
+        http_poll::invalid_id_400(ctx),
     )
     .await;
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "ws.invalid_id_4400",
-        socket_ids::invalid_id_4400(&ctx),
+        socket_ids::invalid_id_4400(ctx),
     )
     .await;
 
     // One whole job, followed from a socket, feeds the next eight checks.
-    let trace = job::follow(&ctx).await;
+    let trace = job::follow(ctx).await;
     for (name, result) in job::judge(&trace) {
-        record_unless_skipped(&mut report, &ctx, name, result);
+        record_unless_skipped(report, ctx, name, result);
     }
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "http.progress_etag",
-        http_poll::progress_etag(&ctx, &trace),
+        http_poll::progress_etag(ctx, &trace),
     )
     .await;
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "http.if_none_match_304",
-        http_poll::if_none_match_304(&ctx, &trace),
+        http_poll::if_none_match_304(ctx, &trace),
     )
     .await;
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "ws.late_join_final_snapshot",
-        job::late_join(&ctx, &trace),
+        job::late_join(ctx, &trace),
     )
     .await;
     jobless(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "ws.pending_then_running",
-        job::pending_then_running(&ctx),
+        job::pending_then_running(ctx),
     )
     .await;
 
     // The input checks share one long job so their sockets stay open.
-    let slow = input::SlowJob::start(&ctx).await;
+    let slow = input::SlowJob::start(ctx).await;
+    step(report, ctx, "ws.ping_pong", input::ping_pong(ctx, &slow)).await;
     step(
-        &mut report,
-        &ctx,
-        "ws.ping_pong",
-        input::ping_pong(&ctx, &slow),
-    )
-    .await;
-    step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "ws.malformed_json_error",
-        input::malformed_json(&ctx, &slow),
+        input::malformed_json(ctx, &slow),
     )
     .await;
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "ws.unknown_type_error",
-        input::unknown_type(&ctx, &slow),
+        input::unknown_type(ctx, &slow),
     )
     .await;
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "ws.oversized_1009",
-        input::oversized(&ctx, &slow),
+        input::oversized(ctx, &slow),
     )
     .await;
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "ws.server_survives_bad_input",
-        input::survives(&ctx, &slow),
+        input::survives(ctx, &slow),
     )
     .await;
 
     jobless(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "ws.unknown_id_4404_after_grace",
-        socket_ids::unknown_id_4404(&ctx),
+        socket_ids::unknown_id_4404(ctx),
     )
     .await;
 
     let finished: Result<String, String> = trace.final_state().map(|_| trace.id.clone());
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "http.percent_encoded_id",
-        settled::percent_encoded_id(&ctx, &finished),
+        settled::percent_encoded_id(ctx, &finished),
     )
     .await;
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "http.method_not_allowed_405",
-        settled::method_not_allowed(&ctx),
+        settled::method_not_allowed(ctx),
     )
     .await;
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "http.unknown_route_404",
-        settled::unknown_route(&ctx),
+        settled::unknown_route(ctx),
     )
     .await;
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "ws.ping_id_above_2_53",
-        settled::ping_above_2_53(&ctx, &slow),
+        settled::ping_above_2_53(ctx, &slow),
     )
     .await;
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "ws.ping_float_id_bad_message",
-        settled::ping_float_id(&ctx, &slow),
+        settled::ping_float_id(ctx, &slow),
     )
     .await;
-    match settled::scripted_skip(&ctx) {
+    match settled::scripted_skip(ctx) {
         Some(why) => {
             for name in [
                 "scripted.answer",
@@ -463,106 +480,93 @@ pub async fn run(opts: Options) -> Report {
         }
         None => {
             step(
-                &mut report,
-                &ctx,
+                report,
+                ctx,
                 "scripted.answer",
-                settled::scripted_answer(&ctx),
+                settled::scripted_answer(ctx),
             )
             .await;
             step(
-                &mut report,
-                &ctx,
+                report,
+                ctx,
                 "scripted.bad_input_400",
-                settled::scripted_bad_input(&ctx),
+                settled::scripted_bad_input(ctx),
             )
             .await;
             step(
-                &mut report,
-                &ctx,
+                report,
+                ctx,
                 "scripted.fail_at_stage",
-                settled::scripted_fail_at_stage(&ctx),
+                settled::scripted_fail_at_stage(ctx),
             )
             .await;
         }
     }
 
     // Protocol v1.1: many jobs over one connection.
-    let two = page::follow_two(&ctx).await;
+    let two = page::follow_two(ctx).await;
     for (name, result) in page::judge(&two) {
-        record_unless_skipped(&mut report, &ctx, name, result);
+        record_unless_skipped(report, ctx, name, result);
     }
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "page.bad_job_error_frame",
-        page::bad_job_error_frame(&ctx),
+        page::bad_job_error_frame(ctx),
     )
     .await;
     jobless(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "page.unknown_after_grace",
-        page::unknown_after_grace(&ctx),
+        page::unknown_after_grace(ctx),
     )
     .await;
     jobless(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "page.subscription_cap",
-        page::subscription_cap(&ctx),
+        page::subscription_cap(ctx),
     )
     .await;
+    step(report, ctx, "page.oversized_1009", page::oversized(ctx)).await;
+    let set_jobs = set::SetJobs::start(ctx, finished.clone()).await;
     step(
-        &mut report,
-        &ctx,
-        "page.oversized_1009",
-        page::oversized(&ctx),
-    )
-    .await;
-    let set_jobs = set::SetJobs::start(&ctx, finished.clone()).await;
-    step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "set.poll_entries",
-        set::set_poll(&ctx, &set_jobs),
+        set::set_poll(ctx, &set_jobs),
     )
     .await;
-    step(&mut report, &ctx, "set.poll_304", set::set_poll_304(&ctx)).await;
+    step(report, ctx, "set.poll_304", set::set_poll_304(ctx)).await;
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "set.events_name_jobs",
-        set::events(&ctx, &set_jobs, false),
+        set::events(ctx, &set_jobs, false),
     )
     .await;
     step(
-        &mut report,
-        &ctx,
+        report,
+        ctx,
         "set.events_reconnect_snapshots",
-        set::events(&ctx, &set_jobs, true),
+        set::events(ctx, &set_jobs, true),
     )
     .await;
-    step(
-        &mut report,
-        &ctx,
-        "set.events_follow",
-        set::events_follow(&ctx),
-    )
-    .await;
+    step(report, ctx, "set.events_follow", set::events_follow(ctx)).await;
 
     if ctx.opts.tokens {
-        let job = tokens::TokenJob::start(&ctx).await;
-        let without_socket = tokens::socket_without_token(&ctx, &job);
-        step(&mut report, &ctx, "ws.token_missing_4401", without_socket).await;
-        let without_poll = tokens::poll_without_token(&ctx, &job);
-        step(&mut report, &ctx, "http.token_missing_401", without_poll).await;
+        let job = tokens::TokenJob::start(ctx).await;
+        let without_socket = tokens::socket_without_token(ctx, &job);
+        step(report, ctx, "ws.token_missing_4401", without_socket).await;
+        let without_poll = tokens::poll_without_token(ctx, &job);
+        step(report, ctx, "http.token_missing_401", without_poll).await;
     } else {
         for name in ["ws.token_missing_4401", "http.token_missing_401"] {
             let why = "the server does not require tokens (use --tokens for one that does)";
             report.skip(name, why);
         }
     }
-    report
 }
 
 /// A check that needs an id without a job: with tokens there is no token for it.

@@ -1,6 +1,8 @@
 //! The set poll and the event stream of protocol v1.1 (PROTOCOL.md 11.4, 11.5).
 
 use serde::Deserialize;
+use std::time::Duration;
+
 use tokio::time::Instant;
 
 use super::Ctx;
@@ -294,7 +296,9 @@ pub async fn events(ctx: &Ctx, jobs: &SetJobs, reconnect: bool) -> Result<(), St
             let Some(id) = job_of(frame) else {
                 if matches!(
                     frame,
-                    ServerMessage::Pong { .. } | ServerMessage::ServerShutdown { .. }
+                    ServerMessage::Pong { .. }
+                        | ServerMessage::Keepalive
+                        | ServerMessage::ServerShutdown { .. }
                 ) {
                     continue;
                 }
@@ -349,4 +353,51 @@ pub async fn events_follow(ctx: &Ctx) -> Result<(), String> {
     }
     rules::over_pairs(&states, rules::check_seq)?;
     rules::over_pairs(&states, rules::check_percent)
+}
+
+/// How long a quiet stream may go without an event (PROTOCOL.md 11.5's
+/// 15 s), plus room for a loaded machine.
+const KEEPALIVE_LIMIT: Duration = Duration::from_secs(18);
+
+/// A stream on a job that stays quiet gets a `keepalive` event within 15 s
+/// of its last event: `EventSource` hides comment lines, so only an event
+/// lets a client tell a quiet stream from a dead one.
+pub async fn events_keepalive(ctx: &Ctx) -> Result<(), String> {
+    let id = ctx.ids.fresh("events_quiet");
+    // One step a minute: nothing happens for the length of the check.
+    let quiet = crate::options::Pace {
+        step_ms: 60_000,
+        steps_per_stage: 1,
+    };
+    ctx.start_job(&id, quiet).await?;
+    let url = ctx.events_url(&[&id]);
+    let opened = Instant::now();
+    let mut snapshot_at = None;
+    let run = read_stream(ctx, &url, |frames| {
+        if snapshot_at.is_none() && !frames.is_empty() {
+            snapshot_at = Some(Instant::now());
+        }
+        frames.iter().any(|f| matches!(f, ServerMessage::Keepalive))
+            || opened.elapsed() > KEEPALIVE_LIMIT * 2
+    })
+    .await
+    .map_err(|why| format!("{why}; a quiet stream must send a keepalive event within 15 s"))?;
+    let waited = snapshot_at.map_or(opened.elapsed(), |at| at.elapsed());
+    if !run
+        .frames
+        .iter()
+        .any(|f| matches!(f, ServerMessage::Keepalive))
+    {
+        return Err(format!(
+            "PROTOCOL.md 11.5: a quiet stream must send a keepalive event (data {{\"type\":\"keepalive\"}}) within 15 s; none came in {} s (comment lines do not count: EventSource hides them)",
+            waited.as_secs()
+        ));
+    }
+    if waited > KEEPALIVE_LIMIT {
+        return Err(format!(
+            "PROTOCOL.md 11.5: the keepalive event came {} ms after the last event; at most 15 s",
+            waited.as_millis()
+        ));
+    }
+    Ok(())
 }

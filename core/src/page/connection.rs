@@ -19,6 +19,9 @@ use crate::{ProcessId, Progress};
 /// How long an SSE stream waits after its set changed before it reopens
 /// with the new set, so a burst of subscriptions costs one reopen.
 pub const SSE_RESYNC_DELAY_MS: u64 = 50;
+/// A quiet event stream sends a keep-alive event at least this often
+/// (PROTOCOL.md 11.5).
+pub const SSE_KEEPALIVE_MS: u64 = 15_000;
 
 /// One connection following many jobs for a page. See [the module](super).
 #[derive(Debug, Clone)]

@@ -58,7 +58,7 @@ mod streams;
 mod timers;
 pub mod wire;
 
-pub use connection::{PageConnection, SSE_RESYNC_DELAY_MS};
+pub use connection::{PageConnection, SSE_KEEPALIVE_MS, SSE_RESYNC_DELAY_MS};
 pub use io::{
     ConnId, JobPoll, JobRefusal, PageAction, PageInput, PageStatus, Rung, SetPollOutcome,
     Subscription,

@@ -1,6 +1,7 @@
 //! Streams: opening a rung, what their events do, where a lost one leads,
 //! probing the rung above and climbing back.
 
+use super::connection::SSE_KEEPALIVE_MS;
 use super::io::{ConnId, PageAction, Rung};
 use super::ladder::Step;
 use super::state::{Phase, Probe, Stream};
@@ -138,7 +139,20 @@ impl PageConnection {
         let Some((stream, _)) = self.phase.stream_mut(conn) else {
             return;
         };
+        let was_checking = stream.silence.is_some_and(|s| s.checking);
         stream.silence = None;
+        if stream.rung == Rung::Sse {
+            // The server's keep-alives are the stream's heartbeat: the
+            // silence check is due a whole interval after the last event,
+            // so a quiet stream that keeps its promise is never dropped.
+            stream.next_ping_at = Some(now.after(heartbeat));
+            if was_checking {
+                // A keep-alive answered a suspected stall: the stream is
+                // fine and the job is quiet. No new suspicion until its
+                // frames have a rhythm again.
+                stream.rhythm = None;
+            }
+        }
         if stream.link == Link::Opening {
             // A frame before the open event: it is open anyway.
             stream.link = Link::Open { opened_at: now };
@@ -395,13 +409,16 @@ impl PageConnection {
     pub(super) fn heartbeat(&mut self, conn: ConnId, now: At, early: bool) {
         let o = &self.options;
         let interval = o.heartbeat_interval_ms.max(1);
-        let timeout = if early {
-            o.stall_pong_timeout_ms
-        } else {
-            o.pong_timeout_ms
-        };
+        let (pong_timeout, stall_timeout) = (o.pong_timeout_ms, o.stall_pong_timeout_ms);
         let Some((stream, _)) = self.phase.stream_mut(conn) else {
             return;
+        };
+        let timeout = match (stream.rung, early) {
+            // Nothing can be asked of an event stream: a suspected stall is
+            // proven by the next keep-alive, which may be a whole period away.
+            (Rung::Sse, true) => SSE_KEEPALIVE_MS + stall_timeout,
+            (_, true) => stall_timeout,
+            (_, false) => pong_timeout,
         };
         if !early {
             stream.next_ping_at = Some(now.after(interval));

@@ -72,6 +72,10 @@ pub enum PageServerMessage {
         /// Server time when answering, in milliseconds since the Unix epoch.
         server_ts_ms: u64,
     },
+    /// A sign of life on a quiet event stream (PROTOCOL.md 11.5): proxies
+    /// keep the stream open, and a client tells a quiet stream from a dead
+    /// one (`EventSource` hides comment lines).
+    Keepalive,
     /// The server is about to close the connection and restart.
     ServerShutdown {
         /// How long the client should wait before reconnecting.

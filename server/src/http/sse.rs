@@ -28,8 +28,12 @@ use crate::ws::follow::{check_access, Follow, Followers, Step};
 
 /// Events queued for a slow reader before the stream counts it as gone.
 const QUEUE: usize = 64;
-/// A comment line this often keeps proxies from timing the stream out.
+/// A quiet stream gets a keep-alive event this often (PROTOCOL.md 11.5):
+/// proxies keep the stream open, and the client, which never sees comment
+/// lines through `EventSource`, can tell a quiet stream from a dead one.
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
+/// The keep-alive event's data: a frame clients ignore but hear.
+const KEEP_ALIVE_FRAME: &str = r#"{"type":"keepalive"}"#;
 /// Asks an `EventSource` to wait this long before reconnecting on its own.
 const RETRY: Duration = Duration::from_millis(1000);
 
@@ -66,7 +70,11 @@ pub async fn job_events(
             .map(|event| (Ok::<_, Infallible>(event), rx))
     });
     Sse::new(events)
-        .keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+        .keep_alive(
+            KeepAlive::new()
+                .interval(KEEP_ALIVE)
+                .event(Event::default().data(KEEP_ALIVE_FRAME)),
+        )
         .into_response()
 }
 
