@@ -108,7 +108,7 @@ impl EmbedWidget {
             story.as_ref(),
             &mut announce,
         );
-        host.insert_adjacent_html("beforeend", &markup::html(&first, &labels))
+        host.insert_adjacent_html("beforeend", markup::html(&first, &labels).as_str())
             .ok()?;
         let root = host.last_element_child()?;
         let patcher = Patcher::adopt(root.clone(), first)?;
@@ -231,6 +231,7 @@ fn shown(
         progress,
         status,
         filename: title,
+        class: "",
         lead: told.as_ref(),
         panel: panel.as_ref(),
         now,

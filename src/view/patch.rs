@@ -6,19 +6,24 @@
 //! once per animation frame (the hook's frame sink coalesces bursts), and
 //! each writes nothing but its differences, so a new `seq` alone touches
 //! `data-seq` and nothing else.
+//!
+//! A full patch ([`Patcher::apply_all`]) writes every value whether or not
+//! it changed: right after hydration, since the server's markup may differ
+//! from what the browser computes (a server/client difference is corrected
+//! at once instead of when that value next changes), and when the labels
+//! change (the language switched at run time).
 
 use upload_progress_core::session::bar_animates;
 use wasm_bindgen::JsCast;
 use web_sys::Element;
 
 use crate::shell::clock;
+use crate::view::classes::*;
 use crate::view::labels::Labels;
 use crate::view::lead::LeadPanel;
 #[cfg(feature = "upload")]
 use crate::view::markup::panel_buttons_html;
-use crate::view::markup::{
-    alert_html, bar_class, button_html, percent_text, stages_html, RECONNECT,
-};
+use crate::view::markup::{alert_html, bar_class, button_html, percent_text, stages_html};
 use crate::view::shown::Shown;
 
 /// The widget's elements and what they show now.
@@ -39,6 +44,8 @@ pub(crate) struct Patcher {
     status: Element,
     alert: Element,
     last: Shown,
+    /// The next update writes every value, not only the changed ones.
+    write_all: bool,
     /// When the percent last changed (`performance.now()`), for the rule on
     /// whether the bar animates to the next one.
     percent_changed_at: Option<u64>,
@@ -54,49 +61,86 @@ struct PanelNodes {
     actions: Element,
 }
 
+/// The element under `root` with `class`; a missing one is logged loudly,
+/// since the widget would then paint nothing.
 fn find(root: &Element, class: &str) -> Option<Element> {
-    root.query_selector(&format!(".{class}")).ok().flatten()
+    let found = root.query_selector(&format!(".{class}")).ok().flatten();
+    if found.is_none() {
+        web_sys::console::error_1(
+            &format!(
+                "upload-progress: the widget's markup has no `.{class}`; it is not the \
+                 widget's own (changed by a script, or rendered by another version), \
+                 so nothing is painted"
+            )
+            .into(),
+        );
+    }
+    found
 }
 
 impl Patcher {
-    /// Takes over the elements under `root`, which show `shown`. `None` when
+    /// Takes over the elements under `root`, which show `shown` (built from
+    /// it) or may differ from it (rendered by the server): the first update
+    /// writes every value. `None`, logged as an error in the console, when
     /// the markup is not the widget's (an element is missing).
     pub(crate) fn adopt(root: Element, shown: Shown) -> Option<Self> {
-        let panel = match find(&root, "upr__upload") {
+        let panel = match root.query_selector(&format!(".{UPLOAD}")).ok().flatten() {
             Some(panel) => Some(PanelNodes {
-                amount: find(&panel, "upr__upload-amount")?,
-                speed: find(&panel, "upr__upload-speed")?,
-                left: find(&panel, "upr__upload-left")?,
-                actions: find(&panel, "upr__upload-actions")?,
+                amount: find(&panel, UPLOAD_AMOUNT)?,
+                speed: find(&panel, UPLOAD_SPEED)?,
+                left: find(&panel, UPLOAD_LEFT)?,
+                actions: find(&panel, UPLOAD_ACTIONS)?,
                 root: panel,
             }),
             None => None,
         };
         Some(Self {
-            filename: find(&root, "upr__filename")?,
-            percent: find(&root, "upr__percent")?,
-            bar: find(&root, "upr__bar")?,
-            fill: find(&root, "upr__bar-fill")?,
+            filename: find(&root, FILENAME)?,
+            percent: find(&root, PERCENT)?,
+            bar: find(&root, BAR)?,
+            fill: find(&root, BAR_FILL)?,
             panel,
-            stages: find(&root, "upr__stages")?,
-            message: find(&root, "upr__message")?,
-            connection: find(&root, "upr__connection")?,
-            connection_text: find(&root, "upr__connection-text")?,
-            announce: find(&root, "upr__announce")?,
-            latency: find(&root, "upr__latency")?,
-            age: find(&root, "upr__age")?,
-            status: find(&root, "upr__status")?,
-            alert: find(&root, "upr__alert")?,
+            stages: find(&root, STAGES)?,
+            message: find(&root, MESSAGE)?,
+            connection: find(&root, CONNECTION)?,
+            connection_text: find(&root, CONNECTION_TEXT)?,
+            announce: find(&root, ANNOUNCE)?,
+            latency: find(&root, LATENCY)?,
+            age: find(&root, AGE)?,
+            status: find(&root, STATUS)?,
+            alert: find(&root, ALERT)?,
             root,
             last: shown,
+            write_all: true,
             percent_changed_at: None,
         })
     }
 
-    /// Brings the elements to `next`.
+    /// Makes the next update a full patch (the labels changed).
+    pub(crate) fn write_all_next(&mut self) {
+        self.write_all = true;
+    }
+
+    /// Brings the elements to `next`: what changed, or everything after
+    /// adopting or [`Self::write_all_next`].
     pub(crate) fn apply(&mut self, next: Shown, labels: &Labels) {
+        let all = std::mem::take(&mut self.write_all);
+        if all {
+            // A value equal to nothing, so every comparison below differs.
+            self.last = Shown::blank();
+            let _ = self.bar.set_attribute("aria-label", &labels.progress_label);
+            let _ = self
+                .stages
+                .set_attribute("aria-label", &labels.stages_label);
+            if let Some(button) = find_quietly(&self.status, RECONNECT) {
+                button.remove();
+            }
+        }
         let last = &self.last;
-        for ((name, old), (_, new)) in last.root.named().into_iter().zip(next.root.named()) {
+        set_root_class(&self.root, &last.root.class, &next.root.class);
+        // The rest after the class, which comes first.
+        for ((name, old), (_, new)) in last.root.named().into_iter().zip(next.root.named()).skip(1)
+        {
             set_optional_attr(&self.root, name, old, new);
         }
 
@@ -121,8 +165,9 @@ impl Patcher {
         if let (Some(nodes), Some(new)) = (&self.panel, &next.panel) {
             nodes.apply(last.panel.as_ref(), new, labels);
         }
-        if last.stages != next.stages {
-            self.stages.set_inner_html(&stages_html(&next.stages));
+        if all || last.stages != next.stages {
+            self.stages
+                .set_inner_html(stages_html(&next.stages).as_str());
         }
         set_text(&self.message, &last.message, &next.message);
         set_optional_attr(
@@ -145,16 +190,17 @@ impl Patcher {
         set_text(&self.age, &last.age, &next.age);
         if last.offers_reconnect != next.offers_reconnect {
             if next.offers_reconnect {
-                let _ = self
-                    .status
-                    .insert_adjacent_html("beforeend", &button_html(RECONNECT, &labels.reconnect));
-            } else if let Some(button) = find(&self.status, RECONNECT) {
+                let _ = self.status.insert_adjacent_html(
+                    "beforeend",
+                    button_html(RECONNECT, &labels.reconnect).as_str(),
+                );
+            } else if let Some(button) = find_quietly(&self.status, RECONNECT) {
                 button.remove();
             }
         }
-        if last.alert != next.alert {
+        if all || last.alert != next.alert {
             self.alert
-                .set_inner_html(&alert_html(next.alert.as_deref()));
+                .set_inner_html(alert_html(next.alert.as_deref()).as_str());
         }
         self.last = next;
     }
@@ -180,9 +226,33 @@ impl PanelNodes {
         set_text(&self.left, text(|p| &p.left), &next.left);
         if last.map(|p| p.controls) != Some(next.controls) {
             self.actions
-                .set_inner_html(&panel_buttons_html(next.controls, labels));
+                .set_inner_html(panel_buttons_html(next.controls, labels).as_str());
         }
     }
+}
+
+/// The element under `root` with `class`, if there is one (a button that
+/// comes and goes).
+fn find_quietly(root: &Element, class: &str) -> Option<Element> {
+    root.query_selector(&format!(".{class}")).ok().flatten()
+}
+
+/// Writes the root's class list from `old` to `new`, keeping the classes
+/// that others put there (attributes spread onto the component): a class is
+/// the widget's when it starts with `upr` or was in `old`.
+fn set_root_class(root: &Element, old: &str, new: &str) {
+    if old == new {
+        return;
+    }
+    let has = |list: &str, token: &str| list.split_ascii_whitespace().any(|t| t == token);
+    let mut class = new.to_owned();
+    for token in root.class_name().split_ascii_whitespace() {
+        if !token.starts_with(ROOT) && !has(old, token) && !has(new, token) {
+            class.push(' ');
+            class.push_str(token);
+        }
+    }
+    root.set_class_name(&class);
 }
 
 fn set_text(el: &Element, old: &str, new: &str) {
