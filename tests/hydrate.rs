@@ -85,3 +85,48 @@ async fn hydrates_server_markup_then_follows_the_job_with_one_socket() {
     assert_eq!(s.ws_opened, 1, "one socket for the whole job: {s:?}");
     drop(handle);
 }
+
+#[wasm_bindgen_test]
+async fn a_server_client_difference_is_corrected_right_after_hydration() {
+    let host = container();
+    // The server's markup, as if rendered with other values than the
+    // browser computes: another file name and connection, a stray message.
+    let stale = SERVER_HTML
+        .replace(">report.pdf<", ">stale.pdf<")
+        .replace("upr upr--idle", "upr upr--connected")
+        .replace(
+            "<p class=\"upr__message\"></p>",
+            "<p class=\"upr__message\">from the server</p>",
+        );
+    assert_ne!(stale, SERVER_HTML, "the fixture has the values replaced");
+    host.set_inner_html(&stale);
+    let server_root = widget(&host).unwrap();
+
+    let handle = leptos::mount::hydrate_from(host.clone(), move || {
+        view! {
+            <UploadProgressRobust
+                filename="report.pdf"
+                class="card"
+                http_base=server()
+                ws_base=ws_base()
+            />
+        }
+    });
+    // No job, so nothing changes after hydration: only the full patch that
+    // follows it can correct the server's values.
+    wait_for("the browser's values", 2_000.0, || {
+        let title = text(&host, ".upr__filename");
+        let class = widget(&host)?.class_name();
+        match title == "report.pdf" && class == "upr upr--idle card" {
+            true => Ok(()),
+            false => Err(format!("title {title:?}, class {class:?}")),
+        }
+    })
+    .await;
+    assert_eq!(text(&host, ".upr__message"), "");
+    assert!(
+        widget(&host).unwrap().is_same_node(Some(&server_root)),
+        "corrected in place, on the server's element"
+    );
+    drop(handle);
+}

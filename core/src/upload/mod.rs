@@ -93,6 +93,7 @@
 //! ```
 
 mod describe;
+mod handoff;
 mod io;
 mod machine;
 mod metadata;
@@ -104,6 +105,7 @@ pub use describe::{
     byte_amounts, notice, rate, seconds_until, time_left, upload_percent, upload_status_error,
     ByteAmounts, TimeLeft, UploadControls, UploadNotice, UploadPhase,
 };
+pub use handoff::{Handoff, JobStart};
 pub use io::{Action, Answer, Input, Millis, RequestId, UploadProgress};
 pub use machine::Upload;
 pub use metadata::encode_metadata;
