@@ -25,10 +25,12 @@ fn connected(latency_ms: Option<u64>) -> Status {
     }
 }
 
+/// The root's classes (the root is the host's one child: a spread `class`
+/// replaces the list until the first patch, so `.upr` may not match yet).
 fn classes(host: &Element) -> Vec<String> {
-    widget(host)
-        .unwrap()
-        .class_name()
+    host.first_element_child()
+        .map(|root| root.class_name())
+        .unwrap_or_default()
         .split_ascii_whitespace()
         .map(str::to_owned)
         .collect()
