@@ -53,7 +53,9 @@ pub(crate) fn pressed(class: &str) -> Option<Press> {
 }
 
 /// Appends `text` with `&`, `<`, `>`, `"` and `'` escaped, so it is safe as
-/// element text and inside a double-quoted attribute.
+/// element text and inside a double-quoted attribute. One copy for every
+/// caller: inlined, the loop would be repeated at each value written.
+#[inline(never)]
 pub(crate) fn escape_into(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
@@ -88,6 +90,12 @@ impl Html {
         self
     }
 
+    /// ` class="…"` with one of the widget's own class names, constants
+    /// that need no escaping.
+    fn class(&mut self, class: &'static str) -> &mut Self {
+        self.raw(" class=\"").raw(class).raw("\"")
+    }
+
     /// ` name="value"`.
     fn attr(&mut self, name: &'static str, value: &str) -> &mut Self {
         self.raw(" ").raw(name).raw("=\"").text(value).raw("\"")
@@ -97,7 +105,7 @@ impl Html {
     fn element(&mut self, tag: &'static str, class: &'static str, text: &str) -> &mut Self {
         self.raw("<")
             .raw(tag)
-            .attr("class", class)
+            .class(class)
             .raw(">")
             .text(text)
             .raw("</")
@@ -116,12 +124,12 @@ pub(crate) fn html(shown: &Shown, labels: &Labels) -> SafeHtml {
         }
     }
     h.raw("><header")
-        .attr("class", HEADER)
+        .class(HEADER)
         .raw(">")
         .element("span", FILENAME, &shown.title)
         .element("span", PERCENT, &percent_text(shown))
         .raw("</header><div")
-        .attr("class", bar_class(shown))
+        .class(bar_class(shown))
         .attr("role", "progressbar")
         .attr("aria-label", &labels.progress_label)
         .raw(" aria-valuemin=\"0\" aria-valuemax=\"100\"");
@@ -130,30 +138,30 @@ pub(crate) fn html(shown: &Shown, labels: &Labels) -> SafeHtml {
     }
     h.attr("aria-valuetext", &shown.value_text)
         .raw("><div")
-        .attr("class", BAR_FILL)
+        .class(BAR_FILL)
         .attr("style", &shown.fill_style(false))
         .raw("></div></div>");
     if let Some(panel) = &shown.panel {
         write_panel(&mut h, panel, labels);
     }
     h.raw("<ol")
-        .attr("class", STAGES)
+        .class(STAGES)
         .attr("aria-label", &labels.stages_label)
         .raw(">")
         .safe(&stages_html(&shown.stages))
         .raw("</ol>")
         .element("p", MESSAGE, &shown.message)
         .raw("<div")
-        .attr("class", STATUS)
+        .class(STATUS)
         .raw("><div")
-        .attr("class", CONNECTION);
+        .class(CONNECTION);
     if let Some(latency) = &shown.latency {
         h.attr("title", latency);
     }
     h.raw("><span")
-        .attr("class", DOT)
+        .class(DOT)
         .raw(" aria-hidden=\"true\"></span><span")
-        .attr("class", CONNECTION_TEXT)
+        .class(CONNECTION_TEXT)
         .raw(" aria-hidden=\"true\">")
         .text(&shown.connection_text)
         .raw("</span><span class=\"upr__announce upr__sr-only\" aria-live=\"polite\" aria-atomic=\"true\">")
@@ -166,7 +174,7 @@ pub(crate) fn html(shown: &Shown, labels: &Labels) -> SafeHtml {
         h.safe(&button_html(RECONNECT, &labels.reconnect));
     }
     h.raw("</div><div")
-        .attr("class", ALERT)
+        .class(ALERT)
         .raw(" role=\"alert\">")
         .safe(&alert_html(shown.alert.as_deref()))
         .raw("</div></section>");
@@ -199,7 +207,7 @@ pub(crate) fn stages_html(stages: &[StageRow]) -> SafeHtml {
             h.attr("aria-current", "step");
         }
         h.raw("><span")
-            .attr("class", STAGE_MARKER)
+            .class(STAGE_MARKER)
             .raw(" aria-hidden=\"true\"></span>")
             .element("span", STAGE_LABEL, &stage.label)
             .element("span", SR_ONLY, &format!(" ({})", stage.word))
@@ -226,7 +234,7 @@ pub(crate) fn button_html(class: &'static str, label: &str) -> SafeHtml {
 
 fn write_button(h: &mut Html, class: &'static str, label: &str) {
     h.raw("<button type=\"button\"")
-        .attr("class", class)
+        .class(class)
         .raw(">")
         .text(label)
         .raw("</button>");
@@ -255,9 +263,7 @@ fn write_panel(_: &mut Html, panel: &LeadPanel, _: &Labels) {
 
 #[cfg(feature = "upload")]
 fn write_panel(h: &mut Html, panel: &LeadPanel, labels: &Labels) {
-    h.raw("<div")
-        .attr("class", UPLOAD)
-        .attr("data-upload", panel.phase);
+    h.raw("<div").class(UPLOAD).attr("data-upload", panel.phase);
     if panel.hidden {
         h.raw(" hidden");
     }
@@ -266,7 +272,7 @@ fn write_panel(h: &mut Html, panel: &LeadPanel, labels: &Labels) {
         .element("span", UPLOAD_SPEED, &panel.speed)
         .element("span", UPLOAD_LEFT, &panel.left)
         .raw("<span")
-        .attr("class", UPLOAD_ACTIONS)
+        .class(UPLOAD_ACTIONS)
         .raw(">")
         .safe(&panel_buttons_html(panel.controls, labels))
         .raw("</span></div>");

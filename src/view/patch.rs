@@ -23,7 +23,9 @@ use crate::view::labels::Labels;
 use crate::view::lead::LeadPanel;
 #[cfg(feature = "upload")]
 use crate::view::markup::panel_buttons_html;
-use crate::view::markup::{alert_html, bar_class, button_html, percent_text, stages_html};
+use crate::view::markup::{
+    alert_html, bar_class, button_html, percent_text, stages_html, SafeHtml,
+};
 use crate::view::shown::Shown;
 
 /// The widget's elements and what they show now.
@@ -66,13 +68,11 @@ struct PanelNodes {
 fn find(root: &Element, class: &str) -> Option<Element> {
     let found = root.query_selector(&format!(".{class}")).ok().flatten();
     if found.is_none() {
-        web_sys::console::error_1(
-            &format!(
-                "upload-progress: the widget's markup has no `.{class}`; it is not the \
-                 widget's own (changed by a script, or rendered by another version), \
-                 so nothing is painted"
-            )
-            .into(),
+        web_sys::console::error_2(
+            &"upload-progress: the widget's markup is not its own (changed by a \
+              script, or rendered by another version) and nothing is painted; missing:"
+                .into(),
+            &class.into(),
         );
     }
     found
@@ -121,42 +121,41 @@ impl Patcher {
         self.write_all = true;
     }
 
-    /// Brings the elements to `next`: what changed, or everything after
-    /// adopting or [`Self::write_all_next`].
+    /// Brings the elements to `next`: writes what changed since the last
+    /// update, or, after adopting or [`Self::write_all_next`], every value
+    /// the elements do not show yet (read back from the DOM).
     pub(crate) fn apply(&mut self, next: Shown, labels: &Labels) {
-        let all = std::mem::take(&mut self.write_all);
-        if all {
-            // A value equal to nothing, so every comparison below differs.
-            self.last = Shown::blank();
-            let _ = self.bar.set_attribute("aria-label", &labels.progress_label);
-            let _ = self
-                .stages
-                .set_attribute("aria-label", &labels.stages_label);
-            if let Some(button) = find_quietly(&self.status, RECONNECT) {
-                button.remove();
-            }
-        }
+        let w = Write {
+            all: std::mem::take(&mut self.write_all),
+        };
         let last = &self.last;
-        set_root_class(&self.root, &last.root.class, &next.root.class);
+        if w.all {
+            w.attr(&self.bar, "aria-label", "", &labels.progress_label);
+            w.attr(&self.stages, "aria-label", "", &labels.stages_label);
+        }
+        set_root_class(&self.root, &last.root.class, &next.root.class, w.all);
         // The rest after the class, which comes first.
         for ((name, old), (_, new)) in last.root.named().into_iter().zip(next.root.named()).skip(1)
         {
-            set_optional_attr(&self.root, name, old, new);
+            w.optional_attr(&self.root, name, old, new);
         }
 
-        set_text(&self.filename, &last.title, &next.title);
-        if last.percent != next.percent {
-            self.percent.set_text_content(Some(&percent_text(&next)));
-            set_attr(&self.bar, "class", bar_class(last), bar_class(&next));
+        w.text(&self.filename, &last.title, &next.title);
+        if w.all || last.percent != next.percent {
+            w.text(&self.percent, &percent_text(last), &percent_text(&next));
+            w.attr(&self.bar, "class", bar_class(last), bar_class(&next));
             let old = last.percent.map(|p| p.to_string());
             let new = next.percent.map(|p| p.to_string());
-            set_optional_attr(&self.bar, "aria-valuenow", old.as_deref(), new.as_deref());
+            w.optional_attr(&self.bar, "aria-valuenow", old.as_deref(), new.as_deref());
             let now = clock::now();
             let animates = bar_animates(self.percent_changed_at.map(|t| now.saturating_sub(t)));
-            self.percent_changed_at = Some(now);
-            let _ = self.fill.set_attribute("style", &next.fill_style(animates));
+            if last.percent != next.percent {
+                self.percent_changed_at = Some(now);
+            }
+            let style = next.fill_style(animates && last.percent != next.percent);
+            w.attr(&self.fill, "style", "", &style);
         }
-        set_attr(
+        w.attr(
             &self.bar,
             "aria-valuetext",
             &last.value_text,
@@ -165,44 +164,101 @@ impl Patcher {
         if let (Some(nodes), Some(new)) = (&self.panel, &next.panel) {
             nodes.apply(last.panel.as_ref(), new, labels);
         }
-        if all || last.stages != next.stages {
-            self.stages
-                .set_inner_html(stages_html(&next.stages).as_str());
-        }
-        set_text(&self.message, &last.message, &next.message);
-        set_optional_attr(
+        w.html(&self.stages, last.stages != next.stages, || {
+            stages_html(&next.stages)
+        });
+        w.text(&self.message, &last.message, &next.message);
+        w.optional_attr(
             &self.connection,
             "title",
             last.latency.as_deref(),
             next.latency.as_deref(),
         );
-        set_text(
+        w.text(
             &self.connection_text,
             &last.connection_text,
             &next.connection_text,
         );
-        set_text(&self.announce, &last.announced, &next.announced);
-        set_text(
+        w.text(&self.announce, &last.announced, &next.announced);
+        w.text(
             &self.latency,
             last.latency.as_deref().unwrap_or(""),
             next.latency.as_deref().unwrap_or(""),
         );
-        set_text(&self.age, &last.age, &next.age);
-        if last.offers_reconnect != next.offers_reconnect {
-            if next.offers_reconnect {
-                let _ = self.status.insert_adjacent_html(
-                    "beforeend",
-                    button_html(RECONNECT, &labels.reconnect).as_str(),
-                );
-            } else if let Some(button) = find_quietly(&self.status, RECONNECT) {
-                button.remove();
+        w.text(&self.age, &last.age, &next.age);
+        if w.all || last.offers_reconnect != next.offers_reconnect {
+            let button = find_quietly(&self.status, RECONNECT);
+            match (button, next.offers_reconnect) {
+                (Some(button), true) => w.text(&button, "", &labels.reconnect),
+                (Some(button), false) => button.remove(),
+                (None, true) => {
+                    let _ = self.status.insert_adjacent_html(
+                        "beforeend",
+                        button_html(RECONNECT, &labels.reconnect).as_str(),
+                    );
+                }
+                (None, false) => {}
             }
         }
-        if all || last.alert != next.alert {
-            self.alert
-                .set_inner_html(alert_html(next.alert.as_deref()).as_str());
-        }
+        w.html(&self.alert, last.alert != next.alert, || {
+            alert_html(next.alert.as_deref())
+        });
         self.last = next;
+    }
+}
+
+/// How an update writes: only what differs from the last value, or (`all`)
+/// whatever differs from what the element shows now.
+#[derive(Clone, Copy)]
+struct Write {
+    all: bool,
+}
+
+impl Write {
+    fn text(self, el: &Element, old: &str, new: &str) {
+        let differs = if self.all {
+            el.text_content().as_deref() != Some(new)
+        } else {
+            old != new
+        };
+        if differs {
+            el.set_text_content(Some(new));
+        }
+    }
+
+    fn attr(self, el: &Element, name: &str, old: &str, new: &str) {
+        self.optional_attr(el, name, Some(old), Some(new));
+    }
+
+    fn optional_attr(self, el: &Element, name: &str, old: Option<&str>, new: Option<&str>) {
+        let differs = if self.all {
+            el.get_attribute(name).as_deref() != new
+        } else {
+            old != new
+        };
+        if !differs {
+            return;
+        }
+        match new {
+            Some(value) => {
+                let _ = el.set_attribute(name, value);
+            }
+            None => {
+                let _ = el.remove_attribute(name);
+            }
+        }
+    }
+
+    /// Replaces the children of `el` with `html` when `changed`, or (`all`)
+    /// when they serialize differently.
+    fn html(self, el: &Element, changed: bool, html: impl FnOnce() -> SafeHtml) {
+        if !(changed || self.all) {
+            return;
+        }
+        let html = html();
+        if !self.all || el.inner_html() != html.as_str() {
+            el.set_inner_html(html.as_str());
+        }
     }
 }
 
@@ -240,8 +296,8 @@ fn find_quietly(root: &Element, class: &str) -> Option<Element> {
 /// Writes the root's class list from `old` to `new`, keeping the classes
 /// that others put there (attributes spread onto the component): a class is
 /// the widget's when it starts with `upr` or was in `old`.
-fn set_root_class(root: &Element, old: &str, new: &str) {
-    if old == new {
+fn set_root_class(root: &Element, old: &str, new: &str, all: bool) {
+    if old == new && !all {
         return;
     }
     let has = |list: &str, token: &str| list.split_ascii_whitespace().any(|t| t == token);
@@ -252,32 +308,14 @@ fn set_root_class(root: &Element, old: &str, new: &str) {
             class.push_str(token);
         }
     }
-    root.set_class_name(&class);
+    if root.class_name() != class {
+        root.set_class_name(&class);
+    }
 }
 
 fn set_text(el: &Element, old: &str, new: &str) {
     if old != new {
         el.set_text_content(Some(new));
-    }
-}
-
-fn set_attr(el: &Element, name: &str, old: &str, new: &str) {
-    if old != new {
-        let _ = el.set_attribute(name, new);
-    }
-}
-
-fn set_optional_attr(el: &Element, name: &str, old: Option<&str>, new: Option<&str>) {
-    if old == new {
-        return;
-    }
-    match new {
-        Some(value) => {
-            let _ = el.set_attribute(name, value);
-        }
-        None => {
-            let _ = el.remove_attribute(name);
-        }
     }
 }
 

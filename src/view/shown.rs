@@ -188,37 +188,6 @@ impl Shown {
         }
     }
 
-    /// A value unequal to any the widget shows (every text a lone NUL, the
-    /// percent out of range), so a patch from it writes every value.
-    pub(crate) fn blank() -> Self {
-        let nul = || "\0".to_owned();
-        Shown {
-            root: RootAttrs {
-                class: nul(),
-                process_id: nul(),
-                state: "\0",
-                stage: nul(),
-                mode: "\0",
-                connection: "\0",
-                seq: nul(),
-                percent: nul(),
-                attempt: Some(nul()),
-            },
-            title: nul(),
-            percent: Some(u32::MAX),
-            value_text: nul(),
-            panel: None,
-            stages: Vec::new(),
-            message: nul(),
-            connection_text: nul(),
-            announced: nul(),
-            latency: Some(nul()),
-            age: nul(),
-            offers_reconnect: false,
-            alert: None,
-        }
-    }
-
     /// The bar fill's inline style: the bar's full width slid left by what
     /// is missing (a transform the compositor animates, where a width would
     /// need a layout), with the stylesheet's transition switched off unless
