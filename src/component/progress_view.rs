@@ -83,8 +83,9 @@ pub fn UploadProgressView(
             progress.with(|progress| {
                 filename.with(|filename| {
                     class.with(|class| {
-                        labels.with(|labels| {
-                            Shown::of(&Scene {
+                        let mut shown = None;
+                        read_labels(labels, &mut |labels| {
+                            shown = Some(Shown::of(&Scene {
                                 labels,
                                 progress: progress.as_ref(),
                                 status,
@@ -94,8 +95,9 @@ pub fn UploadProgressView(
                                 panel: panel.as_ref(),
                                 now,
                                 announce_at,
-                            })
-                        })
+                            }));
+                        });
+                        shown.expect("read_labels calls back once")
                     })
                 })
             })
@@ -104,7 +106,13 @@ pub fn UploadProgressView(
 
     let mut announce = Announce::default();
     let first = untrack(|| shown(&mut announce));
-    let html = labels.with_untracked(|labels| markup::html(&first, labels));
+    let mut html = None;
+    untrack(|| {
+        read_labels(labels, &mut |labels| {
+            html = Some(markup::html(&first, labels))
+        })
+    });
+    let html = html.expect("read_labels calls back once");
     let slot: RootSlot = StoredValue::new_local(None);
     // In the browser only (effects do not run on the server): the first run
     // takes over the elements the markup made (or the server rendered) and
@@ -123,17 +131,22 @@ pub fn UploadProgressView(
             Some(Painter {
                 patcher,
                 announce: announce.clone(),
-                labels: labels.get_untracked(),
+                // Not the labels shown yet: the first update compares
+                // against the elements anyway.
+                labels: Labels::default(),
                 _ticker: ticker,
             })
         })?;
         let next = shown(&mut painter.announce);
-        labels.with_untracked(|labels| {
+        let mut next = Some(next);
+        read_labels(labels, &mut |labels| {
             if *labels != painter.labels {
                 painter.labels = labels.clone();
                 painter.patcher.write_all_next();
             }
-            painter.patcher.apply(next, labels);
+            if let Some(next) = next.take() {
+                painter.patcher.apply(next, labels);
+            }
         });
         Some(painter)
     });
@@ -155,6 +168,14 @@ pub fn UploadProgressView(
         on_press,
         spread: Vec::new(),
     }
+}
+
+/// Reads the labels (tracked) through one non-generic entry point: each
+/// closure given to `Signal::with` would otherwise copy the signal's read
+/// for every kind of signal into the bundle.
+#[inline(never)]
+fn read_labels(labels: Signal<Labels>, f: &mut dyn FnMut(&Labels)) {
+    labels.with(|labels| f(labels));
 }
 
 /// The patcher, what it needs to remember between updates, and the ticker,
