@@ -162,7 +162,7 @@ impl Patcher {
             &next.value_text,
         );
         if let (Some(nodes), Some(new)) = (&self.panel, &next.panel) {
-            nodes.apply(last.panel.as_ref(), new, labels);
+            nodes.apply(w, last.panel.as_ref(), new, labels);
         }
         w.html(&self.stages, last.stages != next.stages, || {
             stages_html(&next.stages)
@@ -264,26 +264,26 @@ impl Write {
 
 impl PanelNodes {
     #[cfg(not(feature = "upload"))]
-    fn apply(&self, _: Option<&LeadPanel>, next: &LeadPanel, _: &Labels) {
+    fn apply(&self, _: Write, _: Option<&LeadPanel>, next: &LeadPanel, _: &Labels) {
         match *next {}
     }
 
     #[cfg(feature = "upload")]
-    fn apply(&self, last: Option<&LeadPanel>, next: &LeadPanel, labels: &Labels) {
-        if last == Some(next) {
+    fn apply(&self, w: Write, last: Option<&LeadPanel>, next: &LeadPanel, labels: &Labels) {
+        if last == Some(next) && !w.all {
             return;
         }
         let _ = self.root.set_attribute("data-upload", next.phase);
         let _ = self.root.toggle_attribute_with_force("hidden", next.hidden);
         let empty = String::new();
         let text = |f: fn(&LeadPanel) -> &String| last.map_or(&empty, f);
-        set_text(&self.amount, text(|p| &p.amount), &next.amount);
-        set_text(&self.speed, text(|p| &p.speed), &next.speed);
-        set_text(&self.left, text(|p| &p.left), &next.left);
-        if last.map(|p| p.controls) != Some(next.controls) {
-            self.actions
-                .set_inner_html(panel_buttons_html(next.controls, labels).as_str());
-        }
+        w.text(&self.amount, text(|p| &p.amount), &next.amount);
+        w.text(&self.speed, text(|p| &p.speed), &next.speed);
+        w.text(&self.left, text(|p| &p.left), &next.left);
+        let changed = last.map(|p| p.controls) != Some(next.controls);
+        w.html(&self.actions, changed, || {
+            panel_buttons_html(next.controls, labels)
+        });
     }
 }
 
@@ -310,12 +310,6 @@ fn set_root_class(root: &Element, old: &str, new: &str, all: bool) {
     }
     if root.class_name() != class {
         root.set_class_name(&class);
-    }
-}
-
-fn set_text(el: &Element, old: &str, new: &str) {
-    if old != new {
-        el.set_text_content(Some(new));
     }
 }
 
