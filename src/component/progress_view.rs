@@ -4,8 +4,6 @@
 //! it that way). The component renders through it; the embed widget, which
 //! has no Leptos, shares its markup and patcher.
 
-use std::sync::Arc;
-
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use upload_progress_core::session::{Millis, Status};
@@ -35,15 +33,22 @@ pub fn UploadProgressView(
     /// The connection status.
     #[prop(into)]
     status: Signal<Status>,
-    /// Name shown in the header. Default: empty (the `untitled` label is shown).
+    /// Name shown in the header. Reactive. Default: empty (the `untitled`
+    /// label is shown).
     #[prop(optional, into)]
     filename: Signal<String>,
+    /// Classes added to the root's own (`upr upr--{connection}`), e.g. for
+    /// layout. Reactive. Default: none.
+    #[prop(optional, into)]
+    class: Signal<String>,
     /// Called when the Reconnect button is pressed. Default: nothing.
     #[prop(optional, into)]
     on_reconnect: Option<Callback<()>>,
-    /// Visible strings. Default: `Labels::default()` (English).
-    #[prop(optional)]
-    labels: Option<Labels>,
+    /// Visible strings, for translation. Reactive: new labels rewrite every
+    /// text at once (the language switched). Default: `Labels::default()`
+    /// (English).
+    #[prop(optional, into)]
+    labels: Signal<Labels>,
     /// The clock for data age and countdowns, in `performance.now()`
     /// milliseconds. Default: a one-second ticker owned by this view.
     #[prop(optional, into)]
@@ -54,7 +59,6 @@ pub fn UploadProgressView(
     #[prop(optional_no_strip)]
     lead: Option<Lead>,
 ) -> impl IntoView {
-    let labels = Arc::new(labels.unwrap_or_default());
     // A given clock is used as is. Without one, `tick` changes once a second
     // while the view is mounted (the ticker belongs to the painter below) and
     // every render reads the real clock: a status change between ticks must
@@ -65,7 +69,6 @@ pub fn UploadProgressView(
     // Reads every input (tracked, inside the effect) and computes what the
     // whole widget shows: one computation per update instead of one per
     // bound value, and no reactive node per text.
-    let l = labels.clone();
     let shown = move |announce: &mut Announce| -> Shown {
         let now = match clock {
             Some(given) => given.get(),
@@ -79,15 +82,22 @@ pub fn UploadProgressView(
             let announce_at = announce.at(status, now);
             progress.with(|progress| {
                 filename.with(|filename| {
-                    Shown::of(&Scene {
-                        labels: &l,
-                        progress: progress.as_ref(),
-                        status,
-                        filename,
-                        lead: lead.as_ref(),
-                        panel: panel.as_ref(),
-                        now,
-                        announce_at,
+                    class.with(|class| {
+                        let mut shown = None;
+                        read_labels(labels, &mut |labels| {
+                            shown = Some(Shown::of(&Scene {
+                                labels,
+                                progress: progress.as_ref(),
+                                status,
+                                filename,
+                                class,
+                                lead: lead.as_ref(),
+                                panel: panel.as_ref(),
+                                now,
+                                announce_at,
+                            }));
+                        });
+                        shown.expect("read_labels calls back once")
                     })
                 })
             })
@@ -96,15 +106,22 @@ pub fn UploadProgressView(
 
     let mut announce = Announce::default();
     let first = untrack(|| shown(&mut announce));
-    let html = markup::html(&first, &labels);
+    let mut html = None;
+    untrack(|| {
+        read_labels(labels, &mut |labels| {
+            html = Some(markup::html(&first, labels))
+        })
+    });
+    let html = html.expect("read_labels calls back once");
     let slot: RootSlot = StoredValue::new_local(None);
     // In the browser only (effects do not run on the server): the first run
     // takes over the elements the markup made (or the server rendered) and
-    // every later one writes what changed.
-    let l = labels.clone();
+    // writes every value (the server's may differ), every later one writes
+    // what changed, or again everything when the labels changed.
     Effect::new(move |painter: Option<Option<Painter>>| {
         let mut painter = painter.flatten().or_else(|| {
             let element = slot.try_with_value(|r| r.as_ref().map(|r| r.element.clone()))??;
+            // A failure names the missing element in the console.
             let patcher = Patcher::adopt(element, first.clone())?;
             let ticker = clock.is_none().then(|| {
                 Interval::new(TICK_MS, move || {
@@ -114,11 +131,23 @@ pub fn UploadProgressView(
             Some(Painter {
                 patcher,
                 announce: announce.clone(),
+                // Not the labels shown yet: the first update compares
+                // against the elements anyway.
+                labels: Labels::default(),
                 _ticker: ticker,
             })
         })?;
         let next = shown(&mut painter.announce);
-        painter.patcher.apply(next, &l);
+        let mut next = Some(next);
+        read_labels(labels, &mut |labels| {
+            if *labels != painter.labels {
+                painter.labels = labels.clone();
+                painter.patcher.write_all_next();
+            }
+            if let Some(next) = next.take() {
+                painter.patcher.apply(next, labels);
+            }
+        });
         Some(painter)
     });
     let on_press: OnPress = Box::new(move |press| match press {
@@ -137,7 +166,16 @@ pub fn UploadProgressView(
         html,
         slot,
         on_press,
+        spread: Vec::new(),
     }
+}
+
+/// Reads the labels (tracked) through one non-generic entry point: each
+/// closure given to `Signal::with` would otherwise copy the signal's read
+/// for every kind of signal into the bundle.
+#[inline(never)]
+fn read_labels(labels: Signal<Labels>, f: &mut dyn FnMut(&Labels)) {
+    labels.with(|labels| f(labels));
 }
 
 /// The patcher, what it needs to remember between updates, and the ticker,
@@ -145,5 +183,7 @@ pub fn UploadProgressView(
 struct Painter {
     patcher: Patcher,
     announce: Announce,
+    /// The labels the elements show, to notice new ones.
+    labels: Labels,
     _ticker: Option<Interval>,
 }

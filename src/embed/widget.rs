@@ -11,7 +11,7 @@ use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Interval;
 use upload_progress_core::session::{Input, Status};
-use upload_progress_core::upload::{upload_status_error, Input as UploadInput, UploadPhase};
+use upload_progress_core::upload::{Handoff, Input as UploadInput, UploadPhase};
 use upload_progress_core::upload::{UploadProgress, UploadState};
 use upload_progress_core::Progress;
 use web_sys::Element;
@@ -71,8 +71,8 @@ struct UploadStory {
     /// The phase now and the live region's sentence, which changes only
     /// with news (see `upload::news`).
     news: (UploadPhase, String),
-    process_id: Option<String>,
-    token: Option<String>,
+    /// The rule for starting the job from the upload's answers (core's).
+    handoff: Handoff,
     job_started: bool,
 }
 
@@ -93,8 +93,7 @@ impl EmbedWidget {
             total: u.file.size().max(0.0) as u64,
             news: news(&labels, None, UploadPhase::of(&UploadState::Queued)),
             progress: None,
-            process_id: None,
-            token: None,
+            handoff: Handoff::new(),
             job_started: false,
         });
         let status = idle_status();
@@ -107,7 +106,7 @@ impl EmbedWidget {
             story.as_ref(),
             &mut announce,
         );
-        host.insert_adjacent_html("beforeend", &markup::html(&first, &labels))
+        host.insert_adjacent_html("beforeend", markup::html(&first, &labels).as_str())
             .ok()?;
         let root = host.last_element_child()?;
         let patcher = Patcher::adopt(root.clone(), first)?;
@@ -230,6 +229,7 @@ fn shown(
         progress,
         status,
         filename: title,
+        class: "",
         lead: told.as_ref(),
         panel: panel.as_ref(),
         now,
@@ -348,21 +348,16 @@ fn start_upload(weak: &Weak<RefCell<Inner>>, upload: FileUpload) {
             };
             match output {
                 Output::State(state) => {
-                    if let UploadState::Failed(error) = &state {
-                        failed = Some(upload_status_error(error));
-                    }
+                    failed = story.handoff.state(&state);
                     story.news = news(&i.labels, Some(&story.news), UploadPhase::of(&state));
                 }
                 Output::Progress(p) => story.progress = Some(p),
                 Output::Created { process_id, token } | Output::Finished { process_id, token } => {
-                    story.process_id = process_id.or(story.process_id.take());
-                    story.token = token.or(story.token.take());
                     // The job runs once the last byte is on the server.
-                    if let (true, Some(id), None) = (finished, &story.process_id, &i.driver) {
-                        i.target.process_id = id.clone();
-                        if i.token.is_none() {
-                            i.token = story.token.clone();
-                        }
+                    let given = i.token.as_deref();
+                    if let Some(job) = story.handoff.answered(process_id, token, finished, given) {
+                        i.target.process_id = job.process_id;
+                        i.token = job.token;
                         job_ready = true;
                     }
                 }

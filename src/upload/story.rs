@@ -11,9 +11,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 use upload_progress_core::session::Status;
-use upload_progress_core::upload::{
-    upload_status_error, UploadOptions, UploadState, DEFAULT_TUS_PATH,
-};
+use upload_progress_core::upload::{Handoff, UploadOptions, UploadState, DEFAULT_TUS_PATH};
 use upload_progress_core::Progress;
 
 use super::hook::{use_upload, UseUploadOptions};
@@ -77,11 +75,16 @@ pub(crate) fn follow_file(
         },
     );
 
-    // A failed upload is reported like a failed job: once per failure.
+    // Core's handoff rule decides when the job starts, with which token,
+    // and which failures are reported (once per failure, like a job's).
+    let handoff = StoredValue::new_local(Handoff::new());
     if let Some(on_error) = job.on_error.clone() {
         Effect::new(move |_| {
-            if let UploadState::Failed(error) = up.state.get() {
-                on_error(upload_status_error(&error));
+            let failed = up
+                .state
+                .with(|state| handoff.try_update_value(|h| h.state(state)).flatten());
+            if let Some(error) = failed {
+                on_error(error);
             }
         });
     }
@@ -112,6 +115,11 @@ pub(crate) fn follow_file(
     let session_owner = child.clone();
     Effect::new(move |_| {
         let Some(id) = job_id.get() else {
+            return;
+        };
+        // The token stays the reactive "page's, else the upload's" above.
+        let start = handoff.try_update_value(|h| h.answered(Some(id), None, true, None));
+        let Some(id) = start.flatten().map(|start| start.process_id) else {
             return;
         };
         let Some(options) = pending.try_update_value(Option::take).flatten() else {

@@ -8,6 +8,7 @@
 //! embed; `patch.rs` writes only what changed between two values. The Leptos
 //! adapter (`component/`) and the embed (`embed/`) both render through here.
 
+pub(crate) mod classes;
 pub(crate) mod describe;
 pub(crate) mod labels;
 pub(crate) mod lead;
