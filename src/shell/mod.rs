@@ -4,7 +4,8 @@
 //!
 //! Nothing here decides anything. Each file owns one resource (a socket, a
 //! poll, a timer, a listener, the token provider, the clock) and releases
-//! it on drop; `driver.rs` holds one `Session` and those resources;
+//! it on drop; `driver.rs` holds one `Session` and those resources, on the
+//! pump (`pump.rs`) the page driver (`page/driver.rs`) runs on too;
 //! `follow.rs` starts a driver for one job, for the Leptos adapter and the
 //! embed alike; `wire.rs` reads frames with the browser's `JSON.parse`.
 
@@ -16,6 +17,7 @@ pub(crate) mod frame;
 pub(crate) mod lifecycle;
 pub(crate) mod listener;
 pub mod page;
+pub(crate) mod pump;
 pub(crate) mod socket;
 pub(crate) mod token;
 pub(crate) mod urls;
