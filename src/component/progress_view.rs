@@ -14,8 +14,8 @@ use crate::shell::clock::{self, TICK_MS};
 use crate::view::labels::Labels;
 use crate::view::lead::Lead;
 use crate::view::markup::{self, Press};
-use crate::view::patch::Patcher;
-use crate::view::shown::{Announce, Scene, Shown};
+use crate::view::painter::{shown_now, Painter};
+use crate::view::shown::{Announce, Scene};
 
 /// Renders one job: file name, progress bar, stages, server message,
 /// connection indicator, data age, Reconnect button and errors.
@@ -66,10 +66,10 @@ pub fn UploadProgressView(
     let (tick, set_tick) = signal(0u32);
     let told = lead.clone();
 
-    // Reads every input (tracked, inside the effect) and computes what the
-    // whole widget shows: one computation per update instead of one per
-    // bound value, and no reactive node per text.
-    let shown = move |announce: &mut Announce| -> Shown {
+    // Reads every input (tracked, inside the effect) and hands the scene
+    // to `paint`: one computation per update instead of one per bound
+    // value, and no reactive node per text.
+    let with_scene = move |paint: &mut dyn FnMut(Scene)| {
         let now = match clock {
             Some(given) => given.get(),
             None => {
@@ -79,13 +79,11 @@ pub fn UploadProgressView(
         };
         let (lead, panel) = told.as_ref().map(Lead::read).unwrap_or_default();
         status.with(|status| {
-            let announce_at = announce.at(status, now);
             progress.with(|progress| {
                 filename.with(|filename| {
                     class.with(|class| {
-                        let mut shown = None;
                         read_labels(labels, &mut |labels| {
-                            shown = Some(Shown::of(&Scene {
+                            paint(Scene {
                                 labels,
                                 progress: progress.as_ref(),
                                 status,
@@ -94,10 +92,10 @@ pub fn UploadProgressView(
                                 lead: lead.as_ref(),
                                 panel: panel.as_ref(),
                                 now,
-                                announce_at,
-                            }));
-                        });
-                        shown.expect("read_labels calls back once")
+                                // The painter's, from its `Announce`.
+                                announce_at: 0,
+                            })
+                        })
                     })
                 })
             })
@@ -105,50 +103,43 @@ pub fn UploadProgressView(
     };
 
     let mut announce = Announce::default();
-    let first = untrack(|| shown(&mut announce));
-    let mut html = None;
+    let mut first = None;
     untrack(|| {
-        read_labels(labels, &mut |labels| {
-            html = Some(markup::html(&first, labels))
+        with_scene(&mut |scene| {
+            let labels = scene.labels.clone();
+            let shown = shown_now(&mut announce, scene);
+            let html = markup::html(&shown, &labels);
+            first = Some((shown, html, labels));
         })
     });
-    let html = html.expect("read_labels calls back once");
+    let (first, html, first_labels) = first.expect("the scene is read once");
     let slot: RootSlot = StoredValue::new_local(None);
     // In the browser only (effects do not run on the server): the first run
     // takes over the elements the markup made (or the server rendered) and
     // writes every value (the server's may differ), every later one writes
     // what changed, or again everything when the labels changed.
-    Effect::new(move |painter: Option<Option<Painter>>| {
-        let mut painter = painter.flatten().or_else(|| {
+    Effect::new(move |view: Option<Option<LiveView>>| {
+        let mut view = view.flatten().or_else(|| {
             let element = slot.try_with_value(|r| r.as_ref().map(|r| r.element.clone()))??;
             // A failure names the missing element in the console.
-            let patcher = Patcher::adopt(element, first.clone())?;
+            let painter = Painter::adopt(
+                element,
+                first.clone(),
+                announce.clone(),
+                first_labels.clone(),
+            )?;
             let ticker = clock.is_none().then(|| {
                 Interval::new(TICK_MS, move || {
                     set_tick.try_update(|t| *t = t.wrapping_add(1));
                 })
             });
-            Some(Painter {
-                patcher,
-                announce: announce.clone(),
-                // Not the labels shown yet: the first update compares
-                // against the elements anyway.
-                labels: Labels::default(),
+            Some(LiveView {
+                painter,
                 _ticker: ticker,
             })
         })?;
-        let next = shown(&mut painter.announce);
-        let mut next = Some(next);
-        read_labels(labels, &mut |labels| {
-            if *labels != painter.labels {
-                painter.labels = labels.clone();
-                painter.patcher.write_all_next();
-            }
-            if let Some(next) = next.take() {
-                painter.patcher.apply(next, labels);
-            }
-        });
-        Some(painter)
+        with_scene(&mut |scene| view.painter.paint(scene));
+        Some(view)
     });
     let on_press: OnPress = Box::new(move |press| match press {
         Press::Reconnect => {
@@ -178,12 +169,8 @@ fn read_labels(labels: Signal<Labels>, f: &mut dyn FnMut(&Labels)) {
     labels.with(|labels| f(labels));
 }
 
-/// The patcher, what it needs to remember between updates, and the ticker,
-/// stopped with it when the view goes away.
-struct Painter {
-    patcher: Patcher,
-    announce: Announce,
-    /// The labels the elements show, to notice new ones.
-    labels: Labels,
+/// The painter and the ticker, stopped with it when the view goes away.
+struct LiveView {
+    painter: Painter,
     _ticker: Option<Interval>,
 }

@@ -6,8 +6,10 @@
 //! poll, a timer, a listener, the token provider, the clock) and releases
 //! it on drop; `driver.rs` holds one `Session` and those resources, on the
 //! pump (`pump.rs`) the page driver (`page/driver.rs`) runs on too;
-//! `follow.rs` starts a driver for one job, for the Leptos adapter and the
-//! embed alike; `wire.rs` reads frames with the browser's `JSON.parse`.
+//! `follow.rs` starts a driver for one job; `widget.rs` is the widget
+//! controller on top of it (start, restart, token, upload handoff, the
+//! newest progress and status) that the Leptos adapter and the embed both
+//! use; `wire.rs` reads frames with the browser's `JSON.parse`.
 
 pub(crate) mod clock;
 pub(crate) mod driver;
@@ -21,4 +23,5 @@ pub(crate) mod pump;
 pub(crate) mod socket;
 pub(crate) mod token;
 pub(crate) mod urls;
+pub(crate) mod widget;
 pub(crate) mod wire;
