@@ -122,12 +122,7 @@ pub fn UploadProgressView(
         let mut view = view.flatten().or_else(|| {
             let element = slot.try_with_value(|r| r.as_ref().map(|r| r.element.clone()))??;
             // A failure names the missing element in the console.
-            let painter = Painter::adopt(
-                element,
-                first.clone(),
-                announce.clone(),
-                first_labels.clone(),
-            )?;
+            let painter = Painter::adopt(element, first.clone(), announce.clone())?;
             let ticker = clock.is_none().then(|| {
                 Interval::new(TICK_MS, move || {
                     set_tick.try_update(|t| *t = t.wrapping_add(1));
@@ -135,10 +130,17 @@ pub fn UploadProgressView(
             });
             Some(LiveView {
                 painter,
+                labels: first_labels.clone(),
                 _ticker: ticker,
             })
         })?;
-        with_scene(&mut |scene| view.painter.paint(scene));
+        with_scene(&mut |scene| {
+            if *scene.labels != view.labels {
+                view.labels = scene.labels.clone();
+                view.painter.relabel();
+            }
+            view.painter.paint(scene)
+        });
         Some(view)
     });
     let on_press: OnPress = Box::new(move |press| match press {
@@ -169,8 +171,10 @@ fn read_labels(labels: Signal<Labels>, f: &mut dyn FnMut(&Labels)) {
     labels.with(|labels| f(labels));
 }
 
-/// The painter and the ticker, stopped with it when the view goes away.
+/// The painter, the labels the elements show (to notice new ones) and
+/// the ticker, stopped with it when the view goes away.
 struct LiveView {
     painter: Painter,
+    labels: Labels,
     _ticker: Option<Interval>,
 }

@@ -89,20 +89,16 @@ impl EmbedWidget {
             news: news(&labels, None, UploadPhase::of(&UploadState::Queued)),
             progress: None,
         });
-        let status = idle_status();
         let mut announce = Announce::default();
-        let first = with_scene(
-            &labels,
-            None,
-            &status,
-            &filename,
-            story.as_ref(),
-            &mut |s| shown_now(&mut announce, s),
-        );
+        let mut first = None;
+        with_scene(&labels, None, &filename, story.as_ref(), &mut |s| {
+            first = Some(shown_now(&mut announce, s));
+        });
+        let first = first?;
         host.insert_adjacent_html("beforeend", markup::html(&first, &labels).as_str())
             .ok()?;
         let root = host.last_element_child()?;
-        let painter = Painter::adopt(root.clone(), first, announce, labels.clone())?;
+        let painter = Painter::adopt(root.clone(), first, announce)?;
         let inner = Rc::new(RefCell::new(Inner {
             root: root.clone(),
             painter,
@@ -205,17 +201,17 @@ impl WidgetControls {
     }
 }
 
-/// Hands the scene of the widget's inputs now to `f`.
-fn with_scene<R>(
+/// Hands the scene of the widget's inputs now to `f` (one copy of this
+/// for the first markup and every render: no generic result).
+fn with_scene(
     labels: &Labels,
     controller: Option<&Controller>,
-    idle: &Status,
     filename: &str,
     story: Option<&UploadStory>,
-    f: &mut dyn FnMut(Scene) -> R,
-) -> R {
+    f: &mut dyn FnMut(Scene),
+) {
     let now = clock::now();
-    let mut view = |progress: Option<&Progress>, status: &Status| -> R {
+    let mut view = |progress: Option<&Progress>, status: &Status| {
         // The upload is told until the job has progress of its own.
         let told: Option<LeadText> = story.filter(|_| progress.is_none()).map(|s| {
             let sent = s.progress.map_or(0, |p| p.sent);
@@ -240,8 +236,8 @@ fn with_scene<R>(
         })
     };
     match controller {
-        Some(c) => c.with_view(view),
-        None => view(None, idle),
+        Some(c) => c.with_view(&mut view),
+        None => view(None, &idle_status()),
     }
 }
 
@@ -252,12 +248,10 @@ fn render(weak: &Weak<RefCell<Inner>>) {
     };
     let mut guard = inner.borrow_mut();
     let i = &mut *guard;
-    let idle = idle_status();
     let painter = &mut i.painter;
     with_scene(
         &i.labels,
         i.controller.as_deref(),
-        &idle,
         &i.filename,
         i.upload.as_ref(),
         &mut |scene| painter.paint(scene),

@@ -159,7 +159,7 @@ impl Controller {
     /// The newest progress and status (the Leptos adapter gets them as
     /// signals from `on_change`).
     #[cfg(feature = "embed")]
-    pub(crate) fn with_view<R>(&self, f: impl FnOnce(Option<&Progress>, &Status) -> R) -> R {
+    pub(crate) fn with_view(&self, f: &mut dyn FnMut(Option<&Progress>, &Status)) {
         let s = self.inner.state.borrow();
         f(s.progress.as_ref(), &s.status)
     }

@@ -23,35 +23,30 @@ pub(crate) fn shown_now(announce: &mut Announce, scene: Scene) -> Shown {
 pub(crate) struct Painter {
     patcher: Patcher,
     announce: Announce,
-    /// The labels the elements show, to notice new ones.
-    labels: Labels,
 }
 
 impl Painter {
     /// Takes over `root`, built from (or rendered by a server like)
-    /// `first`, computed with `announce` and `labels`. `None` when the
-    /// markup is not the widget's (the patcher says so in the console).
-    pub(crate) fn adopt(
-        root: Element,
-        first: Shown,
-        announce: Announce,
-        labels: Labels,
-    ) -> Option<Self> {
+    /// `first`, computed with `announce`. `None` when the markup is not the
+    /// widget's (the patcher says so in the console).
+    pub(crate) fn adopt(root: Element, first: Shown, announce: Announce) -> Option<Self> {
         Some(Self {
             patcher: Patcher::adopt(root, first)?,
             announce,
-            labels,
         })
     }
 
-    /// Brings the elements to what `scene` shows: what changed, or every
-    /// text when the labels changed (the language switched).
+    /// The next paint writes every text: the labels changed (the language
+    /// switched). Only a front end whose labels can change calls it, so a
+    /// widget with fixed labels links no comparison of them.
+    pub(crate) fn relabel(&mut self) {
+        self.patcher.write_all_next();
+    }
+
+    /// Brings the elements to what `scene` shows: what changed since the
+    /// last paint, or everything after adopting or [`Self::relabel`].
     pub(crate) fn paint(&mut self, scene: Scene) {
-        if *scene.labels != self.labels {
-            self.labels = scene.labels.clone();
-            self.patcher.write_all_next();
-        }
-        let labels = scene.labels;
+        let labels: &Labels = scene.labels;
         let next = shown_now(&mut self.announce, scene);
         self.patcher.apply(next, labels);
     }
