@@ -7,8 +7,8 @@
 #   - the embed package (dist/embed/pkg, built by scripts/embed-package.sh
 #     when missing).
 # Fails when a budget is exceeded (UPR_BUDGET_APP_INCREMENT_GZIP,
-# UPR_BUDGET_EMBED_GZIP override them; scripts/size-budget holds them,
-# 51 000 B and 86 500 B). Writes the
+# UPR_BUDGET_EMBED_GZIP override them; scripts/size-budget holds them
+# and the figures measured). Writes the
 # figures to target/sizes.txt.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)

@@ -97,3 +97,54 @@ async fn connections_opened() -> u64 {
         .as_u64()
         .expect("connections.total")
 }
+
+#[wasm_bindgen_test]
+async fn a_server_client_difference_is_corrected_right_after_hydration() {
+    let host = container();
+    // The server's markup, as if rendered with other values than the
+    // browser computes: another file name and connection, a stray message.
+    let stale = SERVER_HTML
+        .replace(">report.pdf<", ">stale.pdf<")
+        .replace("upr upr--idle", "upr upr--connected")
+        .replace(
+            "<p class=\"upr__message\"></p>",
+            "<p class=\"upr__message\">from the server</p>",
+        );
+    assert_ne!(stale, SERVER_HTML, "the fixture has the values replaced");
+    host.set_inner_html(&stale);
+    let server_root = widget(&host).unwrap();
+
+    let handle = leptos::mount::hydrate_from(host.clone(), move || {
+        view! {
+            <UploadProgressRobust
+                filename="report.pdf"
+                class="card"
+                http_base=server()
+                ws_base=ws_base()
+            />
+        }
+    });
+    // No job (an empty id stops at once with an error), so no job update
+    // follows hydration: only the full patch after it can correct the
+    // server's file name, connection class and message.
+    wait_for("the browser's values", 2_000.0, || {
+        let title = text(&host, ".upr__filename");
+        let class = widget(&host)?.class_name();
+        let classes: Vec<&str> = class.split_ascii_whitespace().collect();
+        let fixed = title == "report.pdf"
+            && classes.contains(&"upr")
+            && classes.contains(&"card")
+            && !classes.contains(&"upr--connected");
+        match fixed {
+            true => Ok(()),
+            false => Err(format!("title {title:?}, class {class:?}")),
+        }
+    })
+    .await;
+    assert_eq!(text(&host, ".upr__message"), "");
+    assert!(
+        widget(&host).unwrap().is_same_node(Some(&server_root)),
+        "corrected in place, on the server's element"
+    );
+    drop(handle);
+}

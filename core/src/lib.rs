@@ -128,6 +128,7 @@ mod progress;
 pub mod protocol;
 pub mod session;
 pub mod upload;
+pub mod widget;
 
 pub use close_code::{code, CloseClass};
 pub use message::{

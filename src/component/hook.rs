@@ -6,9 +6,10 @@ use leptos::prelude::*;
 use upload_progress_core::session::{Input, SessionOptions, Status};
 use upload_progress_core::Progress;
 
-use crate::shell::follow::{follow, Following, JobOptions, Target};
+use crate::shell::follow::JobOptions;
 pub use crate::shell::follow::{CompleteCallback, ErrorCallback, EventCallback};
 use crate::shell::token::TokenProvider;
+use crate::shell::widget::Controller;
 use crate::view::describe::idle_status;
 
 /// Options of [`use_upload_progress_with_options`].
@@ -160,88 +161,64 @@ pub fn use_upload_progress_with_options(
     process_id: impl Into<Signal<String>> + 'static,
     options: UseUploadProgressOptions,
 ) -> UseUploadProgressReturn<impl Fn() + Clone + Send + Sync, impl Fn() + Clone + Send + Sync> {
-    let process_id = process_id.into();
+    let job = use_controller(Some(process_id.into()), options);
+    let controller = job.controller;
+    let send = move |input: Input| {
+        controller.try_with_value(|c| c.send(input));
+    };
+    UseUploadProgressReturn {
+        progress: job.progress,
+        status: job.status,
+        reconnect: move || send(Input::Reconnect),
+        stop: move || send(Input::Stop),
+    }
+}
+
+/// A widget controller owned by the calling component, and its view as
+/// signals.
+pub(crate) struct ControlledJob {
+    pub(crate) controller: StoredValue<Controller, LocalStorage>,
+    pub(crate) progress: Signal<Option<Progress>>,
+    pub(crate) status: Signal<Status>,
+}
+
+/// The Leptos adapter of the widget controller (`shell/widget.rs`): the
+/// options' signals become its calls. `process_id`: the job's signal, or
+/// `None` when the job comes from an upload (`Controller::upload_answered`).
+pub(crate) fn use_controller(
+    process_id: Option<Signal<String>>,
+    options: UseUploadProgressOptions,
+) -> ControlledJob {
     let (progress, set_progress) = signal(None::<Progress>);
     let (status, set_status) = signal(idle_status());
-    let options = StoredValue::new_local(options);
-    let driver: StoredValue<Option<Following>, LocalStorage> = StoredValue::new_local(None);
-    let (ws_base, http_base, token) = options
-        .try_with_value(|o| (o.ws_base, o.http_base, o.token))
-        .unwrap_or_default();
+    let (ws_base, http_base, token) = (options.ws_base, options.http_base, options.token);
+    let controller = Controller::new(options.job(), token.get_untracked(), move |p, s| {
+        set_progress.try_set(p.cloned());
+        set_status.try_set(s.clone());
+    });
+    let controller = StoredValue::new_local(controller);
 
-    let start = move |target: Target| {
-        // The old session goes first, so there is never more than one socket.
-        let old = driver.try_update_value(|d| d.take()).flatten();
-        drop(old);
-        set_progress.try_set(None);
-        let Some(job) = options.try_with_value(UseUploadProgressOptions::job) else {
-            return;
-        };
-        // The token current now: a new job never inherits a token that a
-        // provider fetched for the previous one.
-        let show = move |p: Option<Progress>, s: Option<Status>| {
-            if let Some(p) = p {
-                set_progress.try_set(Some(p));
-            }
-            if let Some(s) = s {
-                set_status.try_set(s);
-            }
-        };
-        match follow(&target, token.get_untracked(), &job, show) {
-            Ok(new) => {
-                driver.try_set_value(Some(new));
-            }
-            Err(error) => {
-                set_status.try_set(Status::stopped(error));
-            }
-        }
-    };
-
-    // One effect follows the target and the token. A new target (job or
-    // bases) restarts the session; a new token alone goes to the running
-    // session, which keeps it for its next connection. The first run starts.
-    Effect::new(move |previous: Option<(Target, Option<String>)>| {
-        let target = Target {
-            process_id: process_id.get(),
-            ws_base: ws_base.get(),
-            http_base: http_base.get(),
-        };
+    // One effect follows the target and the token: the controller restarts
+    // on a new job or base, and hands a new token to the running session.
+    Effect::new(move |previous: Option<Option<String>>| {
+        let id = process_id.map(|id| id.get());
+        let (ws, http) = (ws_base.get(), http_base.get());
         let current = token.get();
-        match &previous {
-            Some((followed, last_token)) if *followed == target => {
-                if let Some(fresh) = current.as_ref().filter(|t| Some(*t) != last_token.as_ref()) {
-                    let handle = driver
-                        .try_with_value(|d| d.as_ref().map(Following::handle))
-                        .flatten();
-                    if let Some(handle) = handle {
-                        handle.send(Input::TokenReady {
-                            token: Some(fresh.clone()),
-                        });
-                    }
-                }
+        controller.try_with_value(|c| {
+            if previous.is_some_and(|last| last != current) {
+                c.set_token(current.clone());
             }
-            _ => start(target.clone()),
-        }
-        (target, current)
+            c.set_target(id, ws, http);
+        });
+        current
     });
 
     on_cleanup(move || {
-        let old = driver.try_update_value(|d| d.take()).flatten();
-        drop(old);
+        controller.try_with_value(Controller::stop);
     });
-
-    let send = move |input: Input| {
-        let handle = driver
-            .try_with_value(|d| d.as_ref().map(Following::handle))
-            .flatten();
-        if let Some(handle) = handle {
-            handle.send(input);
-        }
-    };
-    UseUploadProgressReturn {
+    ControlledJob {
+        controller,
         progress: progress.into(),
         status: status.into(),
-        reconnect: move || send(Input::Reconnect),
-        stop: move || send(Input::Stop),
     }
 }

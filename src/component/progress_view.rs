@@ -4,8 +4,6 @@
 //! it that way). The component renders through it; the embed widget, which
 //! has no Leptos, shares its markup and patcher.
 
-use std::sync::Arc;
-
 use gloo_timers::callback::Interval;
 use leptos::prelude::*;
 use upload_progress_core::session::{Millis, Status};
@@ -16,8 +14,8 @@ use crate::shell::clock::{self, TICK_MS};
 use crate::view::labels::Labels;
 use crate::view::lead::Lead;
 use crate::view::markup::{self, Press};
-use crate::view::patch::Patcher;
-use crate::view::shown::{Announce, Scene, Shown};
+use crate::view::painter::{shown_now, Painter};
+use crate::view::shown::{Announce, Scene};
 
 /// Renders one job: file name, progress bar, stages, server message,
 /// connection indicator, data age, Reconnect button and errors.
@@ -35,15 +33,22 @@ pub fn UploadProgressView(
     /// The connection status.
     #[prop(into)]
     status: Signal<Status>,
-    /// Name shown in the header. Default: empty (the `untitled` label is shown).
+    /// Name shown in the header. Reactive. Default: empty (the `untitled`
+    /// label is shown).
     #[prop(optional, into)]
     filename: Signal<String>,
+    /// Classes added to the root's own (`upr upr--{connection}`), e.g. for
+    /// layout. Reactive. Default: none.
+    #[prop(optional, into)]
+    class: Signal<String>,
     /// Called when the Reconnect button is pressed. Default: nothing.
     #[prop(optional, into)]
     on_reconnect: Option<Callback<()>>,
-    /// Visible strings. Default: `Labels::default()` (English).
-    #[prop(optional)]
-    labels: Option<Labels>,
+    /// Visible strings, for translation. Reactive: new labels rewrite every
+    /// text at once (the language switched). Default: `Labels::default()`
+    /// (English).
+    #[prop(optional, into)]
+    labels: Signal<Labels>,
     /// The clock for data age and countdowns, in `performance.now()`
     /// milliseconds. Default: a one-second ticker owned by this view.
     #[prop(optional, into)]
@@ -54,7 +59,6 @@ pub fn UploadProgressView(
     #[prop(optional_no_strip)]
     lead: Option<Lead>,
 ) -> impl IntoView {
-    let labels = Arc::new(labels.unwrap_or_default());
     // A given clock is used as is. Without one, `tick` changes once a second
     // while the view is mounted (the ticker belongs to the painter below) and
     // every render reads the real clock: a status change between ticks must
@@ -62,11 +66,10 @@ pub fn UploadProgressView(
     let (tick, set_tick) = signal(0u32);
     let told = lead.clone();
 
-    // Reads every input (tracked, inside the effect) and computes what the
-    // whole widget shows: one computation per update instead of one per
-    // bound value, and no reactive node per text.
-    let l = labels.clone();
-    let shown = move |announce: &mut Announce| -> Shown {
+    // Reads every input (tracked, inside the effect) and hands the scene
+    // to `paint`: one computation per update instead of one per bound
+    // value, and no reactive node per text.
+    let with_scene = move |paint: &mut dyn FnMut(Scene)| {
         let now = match clock {
             Some(given) => given.get(),
             None => {
@@ -76,18 +79,23 @@ pub fn UploadProgressView(
         };
         let (lead, panel) = told.as_ref().map(Lead::read).unwrap_or_default();
         status.with(|status| {
-            let announce_at = announce.at(status, now);
             progress.with(|progress| {
                 filename.with(|filename| {
-                    Shown::of(&Scene {
-                        labels: &l,
-                        progress: progress.as_ref(),
-                        status,
-                        filename,
-                        lead: lead.as_ref(),
-                        panel: panel.as_ref(),
-                        now,
-                        announce_at,
+                    class.with(|class| {
+                        read_labels(labels, &mut |labels| {
+                            paint(Scene {
+                                labels,
+                                progress: progress.as_ref(),
+                                status,
+                                filename,
+                                class,
+                                lead: lead.as_ref(),
+                                panel: panel.as_ref(),
+                                now,
+                                // The painter's, from its `Announce`.
+                                announce_at: 0,
+                            })
+                        })
                     })
                 })
             })
@@ -95,31 +103,45 @@ pub fn UploadProgressView(
     };
 
     let mut announce = Announce::default();
-    let first = untrack(|| shown(&mut announce));
-    let html = markup::html(&first, &labels);
+    let mut first = None;
+    untrack(|| {
+        with_scene(&mut |scene| {
+            let labels = scene.labels.clone();
+            let shown = shown_now(&mut announce, scene);
+            let html = markup::html(&shown, &labels);
+            first = Some((shown, html, labels));
+        })
+    });
+    let (first, html, first_labels) = first.expect("the scene is read once");
     let slot: RootSlot = StoredValue::new_local(None);
     // In the browser only (effects do not run on the server): the first run
     // takes over the elements the markup made (or the server rendered) and
-    // every later one writes what changed.
-    let l = labels.clone();
-    Effect::new(move |painter: Option<Option<Painter>>| {
-        let mut painter = painter.flatten().or_else(|| {
+    // writes every value (the server's may differ), every later one writes
+    // what changed, or again everything when the labels changed.
+    Effect::new(move |view: Option<Option<LiveView>>| {
+        let mut view = view.flatten().or_else(|| {
             let element = slot.try_with_value(|r| r.as_ref().map(|r| r.element.clone()))??;
-            let patcher = Patcher::adopt(element, first.clone())?;
+            // A failure names the missing element in the console.
+            let painter = Painter::adopt(element, first.clone(), announce.clone())?;
             let ticker = clock.is_none().then(|| {
                 Interval::new(TICK_MS, move || {
                     set_tick.try_update(|t| *t = t.wrapping_add(1));
                 })
             });
-            Some(Painter {
-                patcher,
-                announce: announce.clone(),
+            Some(LiveView {
+                painter,
+                labels: first_labels.clone(),
                 _ticker: ticker,
             })
         })?;
-        let next = shown(&mut painter.announce);
-        painter.patcher.apply(next, &l);
-        Some(painter)
+        with_scene(&mut |scene| {
+            if *scene.labels != view.labels {
+                view.labels = scene.labels.clone();
+                view.painter.relabel();
+            }
+            view.painter.paint(scene)
+        });
+        Some(view)
     });
     let on_press: OnPress = Box::new(move |press| match press {
         Press::Reconnect => {
@@ -137,13 +159,22 @@ pub fn UploadProgressView(
         html,
         slot,
         on_press,
+        spread: Vec::new(),
     }
 }
 
-/// The patcher, what it needs to remember between updates, and the ticker,
-/// stopped with it when the view goes away.
-struct Painter {
-    patcher: Patcher,
-    announce: Announce,
+/// Reads the labels (tracked) through one non-generic entry point: each
+/// closure given to `Signal::with` would otherwise copy the signal's read
+/// for every kind of signal into the bundle.
+#[inline(never)]
+fn read_labels(labels: Signal<Labels>, f: &mut dyn FnMut(&Labels)) {
+    labels.with(|labels| f(labels));
+}
+
+/// The painter, the labels the elements show (to notice new ones) and
+/// the ticker, stopped with it when the view goes away.
+struct LiveView {
+    painter: Painter,
+    labels: Labels,
     _ticker: Option<Interval>,
 }

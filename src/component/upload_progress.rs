@@ -89,6 +89,11 @@ pub fn UploadProgressRobust(
     /// label is shown).
     #[prop(optional, into)]
     filename: Signal<String>,
+    /// Classes added to the root's own (`upr upr--{connection}`), e.g. for
+    /// layout. Reactive. Default: none. Attributes spread onto the
+    /// component (`{..}`, `attr:`, `on:`) land on the same root.
+    #[prop(optional, into)]
+    class: Signal<String>,
     /// Called once when the job completes. Default: none.
     /// Read once at mount.
     #[prop(optional, into)]
@@ -142,10 +147,12 @@ pub fn UploadProgressRobust(
     /// Read once at mount.
     #[prop(optional)]
     token_provider: Option<TokenProvider>,
-    /// Visible strings, for translation. Default: `Labels::default()` (English).
-    /// Read once at mount.
-    #[prop(optional)]
-    labels: Option<Labels>,
+    /// Visible strings, for translation. Reactive: new labels (the language
+    /// switched) rewrite every text at once. The upload of `file` words its
+    /// progress with the labels current at mount. Default:
+    /// `Labels::default()` (English).
+    #[prop(optional, into)]
+    labels: Signal<Labels>,
     /// Every reconnect, fallback and heartbeat knob; `auto_retry`,
     /// `max_retries` and `poll_interval_ms` override their fields.
     /// Default: `SessionOptions::default()`.
@@ -185,12 +192,18 @@ pub fn UploadProgressRobust(
         on_error: on_error.map(|cb| Rc::new(move |e| cb.run(e)) as Rc<dyn Fn(StatusError)>),
         on_event: on_event.map(|cb| Rc::new(move |e| cb.run(e)) as Rc<dyn Fn(SessionEvent)>),
     };
-    let labels = labels.unwrap_or_default();
     // Without the `upload` feature `UploadFile` has no values, so the file
     // branch is dead and its code is not linked. Both branches feed one
     // view, so no type-erased view is needed either.
     let shown = match file {
-        Some(file) => file_story(file, upload_url, upload_options, options, filename, &labels),
+        Some(file) => file_story(
+            file,
+            upload_url,
+            upload_options,
+            options,
+            filename,
+            &labels.get_untracked(),
+        ),
         None => {
             let process_id = Signal::derive(move || process_id.get().unwrap_or_default());
             let job = use_upload_progress_with_options(process_id, options);
@@ -209,6 +222,7 @@ pub fn UploadProgressRobust(
             progress=shown.progress
             status=shown.status
             filename=shown.filename
+            class=class
             labels=labels
             on_reconnect=shown.reconnect
             lead=shown.lead

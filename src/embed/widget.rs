@@ -11,14 +11,15 @@ use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Interval;
 use upload_progress_core::session::{Input, Status};
-use upload_progress_core::upload::{upload_status_error, Input as UploadInput, UploadPhase};
+use upload_progress_core::upload::{Input as UploadInput, UploadPhase};
 use upload_progress_core::upload::{UploadProgress, UploadState};
 use upload_progress_core::Progress;
 use web_sys::Element;
 
 use crate::shell::clock::{self, TICK_MS};
-use crate::shell::follow::{follow, Following, JobOptions, Target};
+use crate::shell::follow::{JobOptions, Target};
 use crate::shell::listener::Listener;
+use crate::shell::widget::Controller;
 use crate::upload::{
     default_endpoint, lead_panel, lead_text, news, upload_config, FileUpload, Output, UploadShell,
 };
@@ -26,8 +27,9 @@ use crate::view::describe::idle_status;
 use crate::view::labels::Labels;
 use crate::view::lead::{LeadAction, LeadText};
 use crate::view::markup::{self, Press};
-use crate::view::patch::{pressed_class, Patcher};
-use crate::view::shown::{Announce, Scene, Shown};
+use crate::view::painter::{shown_now, Painter};
+use crate::view::patch::pressed_class;
+use crate::view::shown::{Announce, Scene};
 
 /// What the embed API mounts: a job to follow, or a file to upload first.
 pub(crate) struct WidgetConfig {
@@ -47,17 +49,13 @@ pub(crate) struct EmbedWidget {
 
 struct Inner {
     root: Element,
-    patcher: Patcher,
+    painter: Painter,
     labels: Labels,
     filename: String,
-    progress: Option<Progress>,
-    status: Status,
-    announce: Announce,
-    target: Target,
-    token: Option<String>,
-    job: JobOptions,
+    /// The job: session, token, handoff, newest progress and status. Taken
+    /// out before use, so it never runs inside a borrow of the widget.
+    controller: Option<Rc<Controller>>,
     upload: Option<UploadStory>,
-    driver: Option<Following>,
     shell: Option<UploadShell>,
     _ticker: Option<Interval>,
     _click: Option<Listener>,
@@ -71,9 +69,6 @@ struct UploadStory {
     /// The phase now and the live region's sentence, which changes only
     /// with news (see `upload::news`).
     news: (UploadPhase, String),
-    process_id: Option<String>,
-    token: Option<String>,
-    job_started: bool,
 }
 
 impl EmbedWidget {
@@ -93,42 +88,33 @@ impl EmbedWidget {
             total: u.file.size().max(0.0) as u64,
             news: news(&labels, None, UploadPhase::of(&UploadState::Queued)),
             progress: None,
-            process_id: None,
-            token: None,
-            job_started: false,
         });
-        let status = idle_status();
         let mut announce = Announce::default();
-        let first = shown(
-            &labels,
-            None,
-            &status,
-            &filename,
-            story.as_ref(),
-            &mut announce,
-        );
-        host.insert_adjacent_html("beforeend", &markup::html(&first, &labels))
+        let mut first = None;
+        with_scene(&labels, None, &filename, story.as_ref(), &mut |s| {
+            first = Some(shown_now(&mut announce, s));
+        });
+        let first = first?;
+        host.insert_adjacent_html("beforeend", markup::html(&first, &labels).as_str())
             .ok()?;
         let root = host.last_element_child()?;
-        let patcher = Patcher::adopt(root.clone(), first)?;
+        let painter = Painter::adopt(root.clone(), first, announce)?;
         let inner = Rc::new(RefCell::new(Inner {
             root: root.clone(),
-            patcher,
+            painter,
             labels,
             filename,
-            progress: None,
-            status,
-            announce,
-            target,
-            token,
-            job,
+            controller: None,
             upload: story,
-            driver: None,
             shell: None,
             _ticker: None,
             _click: None,
         }));
         let weak = Rc::downgrade(&inner);
+        let controller = Rc::new(Controller::new(job, token, {
+            let weak = weak.clone();
+            move |_, _| render(&weak)
+        }));
         let click = Listener::new(&root, "click", {
             let weak = weak.clone();
             move |event| {
@@ -145,11 +131,22 @@ impl EmbedWidget {
             let mut i = inner.borrow_mut();
             i._click = Some(click);
             i._ticker = Some(ticker);
+            i.controller = Some(controller.clone());
         }
+        let Target {
+            process_id,
+            ws_base,
+            http_base,
+        } = target;
         match upload {
-            Some(upload) => start_upload(&weak, upload),
-            None => start_job(&weak),
+            Some(upload) => {
+                // The job comes from the upload's answers.
+                controller.set_target(None, ws_base, http_base);
+                start_upload(&weak, &controller, upload);
+            }
+            None => controller.set_target(Some(process_id), ws_base, http_base),
         }
+        render(&weak);
         Some(Self { inner })
     }
 
@@ -163,14 +160,19 @@ impl Drop for EmbedWidget {
     fn drop(&mut self) {
         // Taken out first and dropped with the widget released: a session
         // or an upload may report while it shuts down.
-        let (driver, shell, root) = {
+        let (controller, shell, root) = {
             let mut i = self.inner.borrow_mut();
-            (i.driver.take(), i.shell.take(), i.root.clone())
+            (i.controller.take(), i.shell.take(), i.root.clone())
         };
-        drop(driver);
+        drop(controller);
         drop(shell);
         root.remove();
     }
+}
+
+/// The widget's controller, out of the borrow.
+fn controller(weak: &Weak<RefCell<Inner>>) -> Option<Rc<Controller>> {
+    weak.upgrade()?.borrow().controller.clone()
 }
 
 /// What the handle can ask of a mounted widget; nothing once it is gone.
@@ -193,48 +195,50 @@ impl WidgetControls {
 
     /// A new token, used from the session's next connection on.
     pub(crate) fn set_token(&self, token: Option<String>) {
-        let handle = self.0.upgrade().and_then(|inner| {
-            let mut i = inner.borrow_mut();
-            let changed = i.token != token;
-            i.token = token.clone();
-            let handle = i.driver.as_ref().map(Following::handle);
-            changed.then_some(handle).flatten()
-        });
-        if let (Some(handle), Some(fresh)) = (handle, token) {
-            handle.send(Input::TokenReady { token: Some(fresh) });
+        if let Some(controller) = controller(&self.0) {
+            controller.set_token(token);
         }
     }
 }
 
-/// What the widget shows for its inputs now.
-fn shown(
+/// Hands the scene of the widget's inputs now to `f` (one copy of this
+/// for the first markup and every render: no generic result).
+fn with_scene(
     labels: &Labels,
-    progress: Option<&Progress>,
-    status: &Status,
+    controller: Option<&Controller>,
     filename: &str,
     story: Option<&UploadStory>,
-    announce: &mut Announce,
-) -> Shown {
+    f: &mut dyn FnMut(Scene),
+) {
     let now = clock::now();
-    let told: Option<LeadText> = story.filter(|s| !s.job_started).map(|s| {
-        let sent = s.progress.map_or(0, |p| p.sent);
-        lead_text(labels, &s.news.0, sent, s.total, s.news.1.clone())
-    });
-    let panel = story.map(|s| lead_panel(labels, &s.news.0, s.progress.as_ref(), s.total));
-    let title = match story {
-        Some(s) if filename.trim().is_empty() => s.name.as_str(),
-        _ => filename,
+    let mut view = |progress: Option<&Progress>, status: &Status| {
+        // The upload is told until the job has progress of its own.
+        let told: Option<LeadText> = story.filter(|_| progress.is_none()).map(|s| {
+            let sent = s.progress.map_or(0, |p| p.sent);
+            lead_text(labels, &s.news.0, sent, s.total, s.news.1.clone())
+        });
+        let panel = story.map(|s| lead_panel(labels, &s.news.0, s.progress.as_ref(), s.total));
+        let title = match story {
+            Some(s) if filename.trim().is_empty() => s.name.as_str(),
+            _ => filename,
+        };
+        f(Scene {
+            labels,
+            progress,
+            status,
+            filename: title,
+            class: "",
+            lead: told.as_ref(),
+            panel: panel.as_ref(),
+            now,
+            // The painter's, from its `Announce`.
+            announce_at: 0,
+        })
     };
-    Shown::of(&Scene {
-        labels,
-        progress,
-        status,
-        filename: title,
-        lead: told.as_ref(),
-        panel: panel.as_ref(),
-        now,
-        announce_at: announce.at(status, now),
-    })
+    match controller {
+        Some(c) => c.with_view(&mut view),
+        None => view(None, &idle_status()),
+    }
 }
 
 /// Brings the element up to date with the widget's inputs.
@@ -244,27 +248,21 @@ fn render(weak: &Weak<RefCell<Inner>>) {
     };
     let mut guard = inner.borrow_mut();
     let i = &mut *guard;
-    let next = shown(
+    let painter = &mut i.painter;
+    with_scene(
         &i.labels,
-        i.progress.as_ref(),
-        &i.status,
+        i.controller.as_deref(),
         &i.filename,
         i.upload.as_ref(),
-        &mut i.announce,
+        &mut |scene| painter.paint(scene),
     );
-    i.patcher.apply(next, &i.labels);
 }
 
 fn press_button(weak: &Weak<RefCell<Inner>>, press: Press) {
-    let Some(inner) = weak.upgrade() else {
-        return;
-    };
     match press {
         Press::Reconnect => {
-            let handle = inner.borrow().driver.as_ref().map(Following::handle);
-            drop(inner);
-            if let Some(handle) = handle {
-                handle.send(Input::Reconnect);
+            if let Some(controller) = controller(weak) {
+                controller.send(Input::Reconnect);
             }
         }
         Press::Lead(action) => {
@@ -273,8 +271,9 @@ fn press_button(weak: &Weak<RefCell<Inner>>, press: Press) {
                 LeadAction::Resume => UploadInput::Resume,
                 LeadAction::Cancel => UploadInput::Cancel,
             };
-            let shell = inner.borrow().shell.as_ref().map(UploadShell::handle);
-            drop(inner);
+            let shell = weak
+                .upgrade()
+                .and_then(|inner| inner.borrow().shell.as_ref().map(UploadShell::handle));
             if let Some(shell) = shell {
                 shell.input(input);
             }
@@ -282,103 +281,46 @@ fn press_button(weak: &Weak<RefCell<Inner>>, press: Press) {
     }
 }
 
-/// Starts following the job of the widget's target.
-fn start_job(weak: &Weak<RefCell<Inner>>) {
-    let Some(inner) = weak.upgrade() else {
-        return;
-    };
-    let (target, token, job) = {
-        let i = inner.borrow();
-        (i.target.clone(), i.token.clone(), i.job.clone())
-    };
-    drop(inner);
-    let sink = weak.clone();
-    let show = move |p: Option<Progress>, s: Option<Status>| {
-        if let Some(inner) = sink.upgrade() {
-            let mut i = inner.borrow_mut();
-            if let Some(p) = p {
-                if let Some(story) = &mut i.upload {
-                    story.job_started = true;
-                }
-                i.progress = Some(p);
-            }
-            if let Some(s) = s {
-                i.status = s;
-            }
-        }
-        render(&sink);
-    };
-    let started = follow(&target, token, &job, show);
-    if let Some(inner) = weak.upgrade() {
-        match started {
-            Ok(driver) => inner.borrow_mut().driver = Some(driver),
-            Err(error) => inner.borrow_mut().status = Status::stopped(error),
-        }
-    }
-    render(weak);
-}
-
 /// Uploads the file, then follows the job the server started for it.
-fn start_upload(weak: &Weak<RefCell<Inner>>, upload: FileUpload) {
+fn start_upload(weak: &Weak<RefCell<Inner>>, controller: &Controller, upload: FileUpload) {
     let FileUpload {
         file,
         endpoint,
         options,
     } = upload;
-    let endpoint = endpoint.unwrap_or_else(|| {
-        let base = weak
-            .upgrade()
-            .and_then(|inner| inner.borrow().target.http_base.clone());
-        default_endpoint(base)
-    });
+    let endpoint = endpoint.unwrap_or_else(|| default_endpoint(controller.http_base()));
     let config = upload_config(&file, endpoint, Vec::new(), options);
     let sink = weak.clone();
     let on_output = Rc::new(move |output: Output| {
         let Some(inner) = sink.upgrade() else {
             return;
         };
-        let mut failed = None;
-        let mut job_ready = false;
-        let finished = matches!(output, Output::Finished { .. });
-        {
+        let controller = {
             let mut guard = inner.borrow_mut();
             let i = &mut *guard;
-            let Some(story) = &mut i.upload else {
-                return;
-            };
+            if let (Some(story), Output::State(state)) = (&mut i.upload, &output) {
+                story.news = news(&i.labels, Some(&story.news), UploadPhase::of(state));
+            }
+            if let (Some(story), Output::Progress(p)) = (&mut i.upload, &output) {
+                story.progress = Some(*p);
+            }
+            i.controller.clone()
+        };
+        drop(inner);
+        if let Some(controller) = controller {
             match output {
-                Output::State(state) => {
-                    if let UploadState::Failed(error) = &state {
-                        failed = Some(upload_status_error(error));
-                    }
-                    story.news = news(&i.labels, Some(&story.news), UploadPhase::of(&state));
+                Output::State(state) => controller.upload_state(&state),
+                Output::Progress(_) => {}
+                Output::Created { process_id, token } => {
+                    controller.upload_answered(process_id, token, false)
                 }
-                Output::Progress(p) => story.progress = Some(p),
-                Output::Created { process_id, token } | Output::Finished { process_id, token } => {
-                    story.process_id = process_id.or(story.process_id.take());
-                    story.token = token.or(story.token.take());
-                    // The job runs once the last byte is on the server.
-                    if let (true, Some(id), None) = (finished, &story.process_id, &i.driver) {
-                        i.target.process_id = id.clone();
-                        if i.token.is_none() {
-                            i.token = story.token.clone();
-                        }
-                        job_ready = true;
-                    }
+                // The job runs once the last byte is on the server.
+                Output::Finished { process_id, token } => {
+                    controller.upload_answered(process_id, token, true)
                 }
             }
         }
-        let on_error = inner.borrow().job.on_error.clone();
-        drop(inner);
-        // A failed upload is reported like a failed job: once per failure.
-        if let (Some(error), Some(cb)) = (failed, on_error) {
-            cb(error);
-        }
-        if job_ready {
-            start_job(&sink);
-        } else {
-            render(&sink);
-        }
+        render(&sink);
     });
     let shell = UploadShell::start(file, config, true, on_output);
     if let Some(inner) = weak.upgrade() {

@@ -1,28 +1,23 @@
 //! The driver: one `Session` plus the browser resources it asks for.
 //!
 //! The driver decides nothing. It feeds browser events to the session as
-//! `Input`s stamped with `performance.now()`, carries out the session's
-//! `Action`s, and keeps exactly one timer armed at `Session::poll_timeout()`.
-//!
-//! Work is queued and run to completion, so an input that arrives while an
-//! action is being carried out (a UI callback that presses Reconnect, a
-//! socket that fails to open) is handled after the current batch, in order,
-//! and the session is never borrowed twice.
+//! `Input`s, carries out the session's `Action`s; the pump (`pump.rs`,
+//! shared with the page driver) stamps the inputs with `performance.now()`,
+//! runs queued work to completion and keeps one timer armed at
+//! `Session::poll_timeout()`.
 
 use std::cell::RefCell;
-use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
 use upload_progress_core::session::{
-    Action, AttemptId, Input, Millis, RequestId, Session, SessionConfig, SessionEvent, Status,
-    StatusError,
+    Action, AttemptId, Input, RequestId, Session, SessionConfig, SessionEvent, Status, StatusError,
 };
 use upload_progress_core::Progress;
 
 use crate::shell::clock;
 use crate::shell::fetch::{self, Poll, PollRequest};
 use crate::shell::lifecycle::{self, PageEvents};
+use crate::shell::pump::{self, Carrier, Pump};
 use crate::shell::socket::{Socket, SocketEvent};
 use crate::shell::token::TokenProvider;
 
@@ -55,33 +50,25 @@ impl DriverHandle {
     /// Feeds one input.
     pub(crate) fn send(&self, input: Input) {
         if let Some(inner) = self.0.upgrade() {
-            Inner::push(&inner, Work::Input(input));
+            pump::push(&inner, input);
         }
     }
 }
 
-enum Work {
-    Input(Input),
-    Timeout,
-}
-
 struct Inner {
+    pump: Pump<Session>,
     state: RefCell<State>,
-    queue: RefCell<VecDeque<Work>>,
-    running: RefCell<bool>,
     outputs: Outputs,
     token_provider: Option<TokenProvider>,
 }
 
+/// The browser resources the session holds.
 struct State {
-    session: Session,
     socket: Option<(AttemptId, Socket)>,
     /// In-flight polls: one, or two while a bridge poll overlaps, so a
     /// list (no hash map code in the wasm).
     polls: Vec<(RequestId, Poll)>,
-    timer: Option<(Millis, Timeout)>,
     page: Option<PageEvents>,
-    stopped: bool,
 }
 
 impl Driver {
@@ -92,23 +79,19 @@ impl Driver {
         token_provider: Option<TokenProvider>,
     ) -> Self {
         let inner = Rc::new(Inner {
+            pump: Pump::new(Session::new(config, clock::seed())),
             state: RefCell::new(State {
-                session: Session::new(config, clock::seed()),
                 socket: None,
                 polls: Vec::new(),
-                timer: None,
                 page: None,
-                stopped: false,
             }),
-            queue: RefCell::new(VecDeque::new()),
-            running: RefCell::new(false),
             outputs,
             token_provider,
         });
         let weak = Rc::downgrade(&inner);
         let page = PageEvents::attach(move |input| {
             if let Some(inner) = weak.upgrade() {
-                Inner::push(&inner, Work::Input(input));
+                pump::push(&inner, input);
             }
         });
         inner.state.borrow_mut().page = Some(page);
@@ -122,7 +105,7 @@ impl Driver {
             first.push(Input::Hidden);
         }
         for input in first {
-            Inner::push(&inner, Work::Input(input));
+            pump::push(&inner, input);
         }
         Self { inner }
     }
@@ -135,66 +118,29 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        Inner::push(&self.inner, Work::Input(Input::Stop));
+        pump::push(&self.inner, Input::Stop);
         // Whatever the session did with `Stop`, nothing may outlive the driver.
+        self.inner.pump.stop();
         let released = {
             let mut state = self.inner.state.borrow_mut();
-            state.stopped = true;
             (
                 state.socket.take(),
                 std::mem::take(&mut state.polls),
-                state.timer.take(),
                 state.page.take(),
             )
         };
         drop(released);
-        self.inner.queue.borrow_mut().clear();
     }
 }
 
-impl Inner {
-    fn push(this: &Rc<Self>, work: Work) {
-        if this.state.borrow().stopped {
-            return;
-        }
-        this.queue.borrow_mut().push_back(work);
-        if *this.running.borrow() {
-            return;
-        }
-        *this.running.borrow_mut() = true;
-        loop {
-            let next = this.queue.borrow_mut().pop_front();
-            let Some(work) = next else { break };
-            let actions = {
-                let mut state = this.state.borrow_mut();
-                if state.stopped {
-                    break;
-                }
-                let now = clock::now();
-                match work {
-                    Work::Input(input) => state.session.handle(input, now),
-                    Work::Timeout => state.session.handle_timeout(now),
-                }
-                let mut actions = Vec::new();
-                while let Some(action) = state.session.poll_action() {
-                    actions.push(action);
-                }
-                actions
-            };
-            for action in actions {
-                Self::execute(this, action);
-            }
-            Self::arm_timer(this);
-        }
-        *this.running.borrow_mut() = false;
+impl Carrier for Inner {
+    type Machine = Session;
+
+    fn pump(&self) -> &Pump<Session> {
+        &self.pump
     }
 
     fn execute(this: &Rc<Self>, action: Action) {
-        // A UI callback may have dropped the driver in the middle of a batch;
-        // nothing new may be opened after that.
-        if this.state.borrow().stopped {
-            return;
-        }
         match action {
             Action::OpenSocket { attempt, url } => {
                 let weak = Rc::downgrade(this);
@@ -219,17 +165,15 @@ impl Inner {
                         },
                         SocketEvent::Error => Input::SocketError { attempt },
                     };
-                    Inner::push(&inner, Work::Input(input));
+                    pump::push(&inner, input);
                 };
                 // One socket at a time: a socket still held here is replaced.
                 let old = this.state.borrow_mut().socket.take();
                 drop(old);
                 match Socket::open(&url, sink) {
                     Ok(socket) => this.state.borrow_mut().socket = Some((attempt, socket)),
-                    Err(reason) => this
-                        .queue
-                        .borrow_mut()
-                        .push_back(Work::Input(Input::SocketOpenFailed { attempt, reason })),
+                    // Handled after this batch: the pump is running.
+                    Err(reason) => pump::push(this, Input::SocketOpenFailed { attempt, reason }),
                 }
             }
             Action::CloseSocket {
@@ -267,10 +211,7 @@ impl Inner {
                     if let Some(inner) = weak.upgrade() {
                         let done = take_poll(&mut inner.state.borrow_mut().polls, request);
                         drop(done);
-                        Inner::push(
-                            &inner,
-                            Work::Input(Input::PollFinished { request, outcome }),
-                        );
+                        pump::push(&inner, Input::PollFinished { request, outcome });
                     }
                 });
                 this.state.borrow_mut().polls.push((request, poll));
@@ -287,7 +228,7 @@ impl Inner {
                     wasm_bindgen_futures::spawn_local(async move {
                         let token = future.await;
                         if let Some(inner) = weak.upgrade() {
-                            Inner::push(&inner, Work::Input(Input::TokenReady { token }));
+                            pump::push(&inner, Input::TokenReady { token });
                         }
                     });
                 }
@@ -297,39 +238,6 @@ impl Inner {
             Action::JobCompleted(progress) => (this.outputs.completed)(progress),
             Action::Failed(error) => (this.outputs.failed)(error),
             Action::Event(event) => (this.outputs.event)(event),
-        }
-    }
-
-    /// Keeps one timer armed at the session's next deadline.
-    fn arm_timer(this: &Rc<Self>) {
-        let mut state = this.state.borrow_mut();
-        if state.stopped {
-            state.timer = None;
-            return;
-        }
-        let deadline = state.session.poll_timeout();
-        match (deadline, &state.timer) {
-            (None, _) => state.timer = None,
-            // Every frame pushes the stall deadline later. A timer armed for
-            // an earlier moment stays: when it fires, the session finds
-            // nothing due and this re-arms for the real deadline. That is
-            // one spare wake-up per deadline instead of a new timer (and
-            // closure) per message.
-            (Some(d), Some((armed, _))) if *armed <= d => {}
-            (Some(d), _) => {
-                // setTimeout may fire a fraction early against performance.now();
-                // one extra millisecond keeps the session from seeing "not yet".
-                let delay = d.saturating_sub(clock::now()).saturating_add(1);
-                let delay = u32::try_from(delay).unwrap_or(u32::MAX);
-                let weak = Rc::downgrade(this);
-                let timer = Timeout::new(delay, move || {
-                    if let Some(inner) = weak.upgrade() {
-                        inner.state.borrow_mut().timer = None;
-                        Inner::push(&inner, Work::Timeout);
-                    }
-                });
-                state.timer = Some((d, timer));
-            }
         }
     }
 }

@@ -4,9 +4,12 @@
 //!
 //! Nothing here decides anything. Each file owns one resource (a socket, a
 //! poll, a timer, a listener, the token provider, the clock) and releases
-//! it on drop; `driver.rs` holds one `Session` and those resources;
-//! `follow.rs` starts a driver for one job, for the Leptos adapter and the
-//! embed alike; `wire.rs` reads frames with the browser's `JSON.parse`.
+//! it on drop; `driver.rs` holds one `Session` and those resources, on the
+//! pump (`pump.rs`) the page driver (`page/driver.rs`) runs on too;
+//! `follow.rs` starts a driver for one job; `widget.rs` is the widget
+//! controller on top of it (start, restart, token, upload handoff, the
+//! newest progress and status) that the Leptos adapter and the embed both
+//! use; `wire.rs` reads frames with the browser's `JSON.parse`.
 
 pub(crate) mod clock;
 pub(crate) mod driver;
@@ -16,7 +19,9 @@ pub(crate) mod frame;
 pub(crate) mod lifecycle;
 pub(crate) mod listener;
 pub mod page;
+pub(crate) mod pump;
 pub(crate) mod socket;
 pub(crate) mod token;
 pub(crate) mod urls;
+pub(crate) mod widget;
 pub(crate) mod wire;

@@ -6,21 +6,17 @@
 //! creation answer. Until the job's first progress arrives the upload's
 //! [`Lead`] is shown.
 
-use std::rc::Rc;
 use std::sync::Arc;
 
 use leptos::prelude::*;
-use upload_progress_core::session::Status;
-use upload_progress_core::upload::{
-    upload_status_error, UploadOptions, UploadState, DEFAULT_TUS_PATH,
-};
+use upload_progress_core::session::{Input, Status};
+use upload_progress_core::upload::{UploadOptions, UploadState, DEFAULT_TUS_PATH};
 use upload_progress_core::Progress;
 
 use super::hook::{use_upload, UseUploadOptions};
 use super::view::upload_lead;
-use crate::component::hook::{use_upload_progress_with_options, UseUploadProgressOptions};
+use crate::component::hook::{use_controller, UseUploadProgressOptions};
 use crate::shell::urls;
-use crate::view::describe::idle_status;
 use crate::view::labels::Labels;
 use crate::view::lead::Lead;
 
@@ -77,57 +73,24 @@ pub(crate) fn follow_file(
         },
     );
 
-    // A failed upload is reported like a failed job: once per failure.
-    if let Some(on_error) = job.on_error.clone() {
-        Effect::new(move |_| {
-            if let UploadState::Failed(error) = up.state.get() {
-                on_error(upload_status_error(&error));
-            }
-        });
-    }
-
-    let given_token = job.token;
-    let job = UseUploadProgressOptions {
-        token: MaybeProp::from(Signal::derive(move || {
-            given_token.get().or_else(|| up.token.get())
-        })),
-        ..job
-    };
-    let job_id = Memo::new(move |_| {
-        up.state.with(|s| match s {
-            UploadState::Finished {
-                process_id: Some(id),
-                ..
-            } => Some(id.clone()),
-            _ => None,
+    // The widget controller starts the job by core's handoff rule (once,
+    // on the finished upload's answer, with the page's token else the
+    // upload's) and reports a failed upload once per failure, like a job's.
+    let job = use_controller(None, job);
+    let controller = job.controller;
+    Effect::new(move |_| {
+        up.state.with(|state| {
+            controller.try_with_value(|c| {
+                c.upload_state(state);
+                if let UploadState::Finished { process_id, token } = state {
+                    let id = process_id.clone().or_else(|| up.process_id.get_untracked());
+                    let token = token.clone().or_else(|| up.token.get_untracked());
+                    c.upload_answered(id, token, true);
+                }
+            })
         })
     });
-
-    // The job's session lives in a child owner created up front, so it
-    // belongs to this widget even though it starts later, from an effect.
-    let child = Owner::new();
-    let followed = RwSignal::new(None::<(Signal<Option<Progress>>, Signal<Status>)>);
-    let reconnect_job = StoredValue::new_local(None::<Rc<dyn Fn()>>);
-    let pending = StoredValue::new_local(Some(job));
-    let session_owner = child.clone();
-    Effect::new(move |_| {
-        let Some(id) = job_id.get() else {
-            return;
-        };
-        let Some(options) = pending.try_update_value(Option::take).flatten() else {
-            return;
-        };
-        let hook = session_owner.with(|| use_upload_progress_with_options(id, options));
-        reconnect_job.set_value(Some(Rc::new(hook.reconnect)));
-        followed.set(Some((hook.progress, hook.status)));
-    });
-    on_cleanup(move || child.cleanup());
-
-    let progress = Signal::derive(move || followed.get().and_then(|(p, _)| p.get()));
-    let status = Signal::derive(move || match followed.get() {
-        Some((_, s)) => s.get(),
-        None => idle_status(),
-    });
+    let (progress, status) = (job.progress, job.status);
     let job_started = Signal::derive(move || progress.with(Option::is_some));
     FileStory {
         progress,
@@ -142,9 +105,7 @@ pub(crate) fn follow_file(
             }
         }),
         reconnect: Callback::new(move |()| {
-            if let Some(reconnect) = reconnect_job.get_value() {
-                reconnect();
-            }
+            controller.try_with_value(|c| c.send(Input::Reconnect));
         }),
     }
 }

@@ -5,12 +5,15 @@
 //! status, clock, labels and lead (with the wording in `describe.rs` and
 //! the replaceable strings in `labels.rs`); `markup.rs` writes that as one
 //! escaped HTML string, the same on the server, in the browser and in the
-//! embed; `patch.rs` writes only what changed between two values. The Leptos
-//! adapter (`component/`) and the embed (`embed/`) both render through here.
+//! embed; `patch.rs` writes only what changed between two values;
+//! `painter.rs` is the render step (inputs, then `Shown`, then patch) the
+//! Leptos adapter (`component/`) and the embed (`embed/`) both run.
 
+pub(crate) mod classes;
 pub(crate) mod describe;
 pub(crate) mod labels;
 pub(crate) mod lead;
 pub(crate) mod markup;
+pub(crate) mod painter;
 pub(crate) mod patch;
 pub(crate) mod shown;

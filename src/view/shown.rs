@@ -9,6 +9,7 @@
 use upload_progress_core::session::{Millis, Status};
 use upload_progress_core::Progress;
 
+use crate::view::classes::ROOT;
 use crate::view::describe;
 use crate::view::labels::Labels;
 use crate::view::lead::{LeadPanel, LeadText};
@@ -19,6 +20,8 @@ pub(crate) struct Scene<'a> {
     pub progress: Option<&'a Progress>,
     pub status: &'a Status,
     pub filename: &'a str,
+    /// Classes added to the root's own (the component's `class` prop).
+    pub class: &'a str,
     /// The lead's text while it is told (the upload before the job).
     pub lead: Option<&'a LeadText>,
     /// The lead's panel, when the widget has a lead.
@@ -151,7 +154,7 @@ impl Shown {
         });
         Shown {
             root: RootAttrs {
-                class: format!("upr upr--{connection}"),
+                class: root_class(connection, scene.class),
                 process_id: progress.map_or_else(String::new, |p| p.process_id.to_string()),
                 state: describe::job_state_attr(progress),
                 stage: progress.and_then(|p| p.stage.clone()).unwrap_or_default(),
@@ -194,6 +197,17 @@ impl Shown {
         let motion = if animates { "" } else { "; transition: none" };
         format!("transform: translateX(-{missing}%){motion}")
     }
+}
+
+/// The root's class list: the widget's own, then the caller's (trimmed).
+fn root_class(connection: &str, extra: &str) -> String {
+    let extra = extra.trim();
+    let mut class = format!("{ROOT} {ROOT}--{connection}");
+    if !extra.is_empty() {
+        class.push(' ');
+        class.push_str(extra);
+    }
+    class
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -250,6 +264,7 @@ mod tests {
             progress,
             status,
             filename: "",
+            class: "",
             lead: None,
             panel: None,
             now: 4_000,

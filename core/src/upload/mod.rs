@@ -96,6 +96,7 @@
 //! ```
 
 mod describe;
+mod handoff;
 mod io;
 mod machine;
 mod metadata;
@@ -108,6 +109,7 @@ pub use describe::{
     byte_amounts, bytes, notice, rate, seconds_until, time_left, upload_percent,
     upload_status_error, ByteAmounts, TimeLeft, UploadControls, UploadNotice, UploadPhase,
 };
+pub use handoff::{Handoff, JobStart};
 pub use io::{Action, Answer, Input, Millis, RequestId, UploadProgress};
 pub use machine::Upload;
 pub use metadata::encode_metadata;

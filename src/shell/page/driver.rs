@@ -2,21 +2,19 @@
 //! asks for, and the widgets following jobs through it.
 //!
 //! Like the one-job driver (`shell/driver.rs`) it decides nothing: it feeds
-//! browser events to the connection as `PageInput`s stamped with
-//! `performance.now()`, carries out its `PageAction`s, keeps one timer
-//! armed at `poll_timeout()`, and runs queued work to completion so the
-//! connection is never borrowed twice. What a widget shows for a page
-//! status or a job's end comes from core (`page::shown`).
+//! browser events to the connection as `PageInput`s and carries out its
+//! `PageAction`s, on the same pump (`shell/pump.rs`: inputs stamped with
+//! `performance.now()`, queued work run to completion, one timer armed at
+//! `poll_timeout()`). What a widget shows for a page status or a job's end
+//! comes from core (`page::shown`).
 //!
 //! Frames to the page socket wait in an outbox until the current task
 //! ends, so the subscriptions of widgets mounted together (or unmounted
 //! together) go out as one message: the server's rate limit counts messages.
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
 use upload_progress_core::page::client::{self, refusal};
 use upload_progress_core::page::shown;
 use upload_progress_core::page::{
@@ -32,6 +30,7 @@ use crate::shell::frame::FrameSink;
 use crate::shell::lifecycle::{self, PageEvents};
 use crate::shell::page::set_poll;
 use crate::shell::page::sse::{EventStream, StreamEvent};
+use crate::shell::pump::{self, Carrier, Pump};
 use crate::shell::socket::{Socket, SocketEvent};
 use crate::shell::token::TokenProvider;
 use crate::shell::wire::{page_frame, PageFrame};
@@ -86,11 +85,6 @@ pub(crate) struct PageDriver {
 #[derive(Clone)]
 pub(crate) struct PageHandle(Weak<Inner>);
 
-enum Work {
-    Input(PageInput),
-    Timeout,
-}
-
 /// A streaming connection the page connection opened.
 enum Stream {
     Socket(Socket),
@@ -105,10 +99,9 @@ enum Outgoing {
 }
 
 struct Inner {
+    pump: Pump<PageConnection>,
     state: RefCell<State>,
     members: RefCell<Vec<Rc<Member>>>,
-    queue: RefCell<VecDeque<Work>>,
-    running: Cell<bool>,
     /// A job's final progress, between its `JobProgress` and `JobEnded`.
     last_final: RefCell<Option<Progress>>,
     ws_base: String,
@@ -116,18 +109,16 @@ struct Inner {
     max_retries: u32,
 }
 
+/// The browser resources the connection holds, and what it last said.
 struct State {
-    conn: PageConnection,
     /// Open streams: the transport and a probe at most, so a list. Each
     /// keeps the restart hint of a `server_shutdown` it carried.
     streams: Vec<(ConnId, Stream, Option<u64>)>,
     polls: Vec<(RequestId, Poll)>,
-    timer: Option<(Millis, Timeout)>,
     page: Option<PageEvents>,
     outbox: Vec<(ConnId, Outgoing)>,
     flush_queued: bool,
     status: PageStatus,
-    stopped: bool,
 }
 
 impl PageDriver {
@@ -138,20 +129,16 @@ impl PageDriver {
         // a provider answers "none" (see `RefreshToken`).
         let conn = PageConnection::new(options, true, clock::seed());
         let inner = Rc::new(Inner {
+            pump: Pump::new(conn),
             state: RefCell::new(State {
-                conn,
                 streams: Vec::new(),
                 polls: Vec::new(),
-                timer: None,
                 page: None,
                 outbox: Vec::new(),
                 flush_queued: false,
                 status: PageStatus::Idle,
-                stopped: false,
             }),
             members: RefCell::new(Vec::new()),
-            queue: RefCell::new(VecDeque::new()),
-            running: Cell::new(false),
             last_final: RefCell::new(None),
             ws_base,
             http_base,
@@ -160,13 +147,13 @@ impl PageDriver {
         let weak = Rc::downgrade(&inner);
         let page = PageEvents::attach(move |event| {
             if let (Some(inner), Some(input)) = (weak.upgrade(), shown::lifecycle_input(&event)) {
-                Inner::push(&inner, Work::Input(input));
+                pump::push(&inner, input);
             }
         });
         inner.state.borrow_mut().page = Some(page);
-        Inner::push(&inner, Work::Input(PageInput::Start));
+        pump::push(&inner, PageInput::Start);
         if lifecycle::starts_offline() {
-            Inner::push(&inner, Work::Input(PageInput::Offline));
+            pump::push(&inner, PageInput::Offline);
         }
         Self { inner }
     }
@@ -187,19 +174,14 @@ impl PageHandle {
         let member = Rc::new(member);
         inner.members.borrow_mut().push(member.clone());
         // The widget starts from what the page already knows of its job.
-        let (status, progress) = {
-            let state = inner.state.borrow();
-            (state.status, state.conn.shown(&job).cloned())
-        };
+        let status = inner.state.borrow().status;
+        let progress = inner.pump.machine().shown(&job).cloned();
         if let Some(progress) = progress {
             member.last_update.set(Some(clock::now()));
             member.sink.progress(progress);
         }
         Inner::show_status(&inner, &member, status);
-        Inner::push(
-            &inner,
-            Work::Input(PageInput::Subscribe(Subscription { job, token })),
-        );
+        pump::push(&inner, PageInput::Subscribe(Subscription { job, token }));
     }
 
     /// Removes the widget `id`; its job is unsubscribed when no other
@@ -231,11 +213,11 @@ impl PageHandle {
             member.sink.flush();
         }
         if !still_followed {
-            Inner::push(
+            pump::push(
                 &inner,
-                Work::Input(PageInput::Unsubscribe {
+                PageInput::Unsubscribe {
                     job: member.job.clone(),
-                }),
+                },
             );
         }
     }
@@ -243,7 +225,7 @@ impl PageHandle {
     /// Feeds one input (Reconnect, a widget's new token).
     pub(crate) fn send(&self, input: PageInput) {
         if let Some(inner) = self.0.upgrade() {
-            Inner::push(&inner, Work::Input(input));
+            pump::push(&inner, input);
         }
     }
 
@@ -255,67 +237,36 @@ impl PageHandle {
 
 impl Drop for PageDriver {
     fn drop(&mut self) {
-        Inner::push(&self.inner, Work::Input(PageInput::Stop));
+        pump::push(&self.inner, PageInput::Stop);
+        self.inner.pump.stop();
         let released = {
             let mut state = self.inner.state.borrow_mut();
-            state.stopped = true;
             state.outbox.clear();
             (
                 std::mem::take(&mut state.streams),
                 std::mem::take(&mut state.polls),
-                state.timer.take(),
                 state.page.take(),
             )
         };
         drop(released);
-        self.inner.queue.borrow_mut().clear();
         let members = std::mem::take(&mut *self.inner.members.borrow_mut());
         drop(members);
     }
 }
 
-impl Inner {
-    fn push(this: &Rc<Self>, work: Work) {
-        if this.state.borrow().stopped {
-            return;
-        }
-        this.queue.borrow_mut().push_back(work);
-        if this.running.get() {
-            return;
-        }
-        this.running.set(true);
-        loop {
-            let next = this.queue.borrow_mut().pop_front();
-            let Some(work) = next else { break };
-            let actions = {
-                let mut state = this.state.borrow_mut();
-                if state.stopped {
-                    break;
-                }
-                let now = clock::now();
-                match work {
-                    Work::Input(input) => state.conn.handle(input, now),
-                    Work::Timeout => state.conn.handle_timeout(now),
-                }
-                let mut actions = Vec::new();
-                while let Some(action) = state.conn.poll_action() {
-                    actions.push(action);
-                }
-                actions
-            };
-            for action in actions {
-                Self::execute(this, action);
-            }
-            Self::arm_timer(this);
-        }
-        this.running.set(false);
+impl Carrier for Inner {
+    type Machine = PageConnection;
+
+    fn pump(&self) -> &Pump<PageConnection> {
+        &self.pump
+    }
+
+    /// The frames asked for in this batch go out at the end of the task.
+    fn idle(this: &Rc<Self>) {
         Self::queue_flush(this);
     }
 
     fn execute(this: &Rc<Self>, action: PageAction) {
-        if this.state.borrow().stopped {
-            return;
-        }
         match action {
             PageAction::Open { conn, rung, jobs } => Self::open(this, conn, rung, &jobs),
             PageAction::Close { conn, reason } => {
@@ -353,10 +304,7 @@ impl Inner {
                     if let Some(inner) = weak.upgrade() {
                         let done = take_poll(&mut inner.state.borrow_mut().polls, request);
                         drop(done);
-                        Inner::push(
-                            &inner,
-                            Work::Input(PageInput::PollFinished { request, outcome }),
-                        );
+                        pump::push(&inner, PageInput::PollFinished { request, outcome });
                     }
                 });
                 this.state.borrow_mut().polls.push((request, poll));
@@ -375,16 +323,14 @@ impl Inner {
                 let weak = Rc::downgrade(this);
                 let Some(provider) = provider else {
                     // No widget of this job can get a token: say so now.
-                    this.queue
-                        .borrow_mut()
-                        .push_back(Work::Input(PageInput::TokenReady { job, token: None }));
+                    pump::push(this, PageInput::TokenReady { job, token: None });
                     return;
                 };
                 let future = provider.fetch();
                 wasm_bindgen_futures::spawn_local(async move {
                     let token = future.await;
                     if let Some(inner) = weak.upgrade() {
-                        Inner::push(&inner, Work::Input(PageInput::TokenReady { job, token }));
+                        pump::push(&inner, PageInput::TokenReady { job, token });
                     }
                 });
             }
@@ -455,7 +401,9 @@ impl Inner {
             }
         }
     }
+}
 
+impl Inner {
     /// Opens a page socket or an event stream tagged `conn`.
     fn open(this: &Rc<Self>, conn: ConnId, rung: Rung, jobs: &[Subscription]) {
         let weak = Rc::downgrade(this);
@@ -485,14 +433,14 @@ impl Inner {
         match stream {
             Some(stream) => this.state.borrow_mut().streams.push((conn, stream, None)),
             // The browser refused the URL: that attempt failed.
-            None => this
-                .queue
-                .borrow_mut()
-                .push_back(Work::Input(PageInput::Closed {
+            None => pump::push(
+                this,
+                PageInput::Closed {
                     conn,
                     code: 1006,
                     retry_after_ms: None,
-                })),
+                },
+            ),
         }
     }
 
@@ -512,7 +460,7 @@ impl Inner {
             // A close event always follows.
             SocketEvent::Error => return,
         };
-        Self::push(this, Work::Input(input));
+        pump::push(this, input);
     }
 
     fn on_stream(this: &Rc<Self>, conn: ConnId, event: StreamEvent) {
@@ -530,7 +478,7 @@ impl Inner {
                 }
             }
         };
-        Self::push(this, Work::Input(input));
+        pump::push(this, input);
     }
 
     /// The stream `conn` is gone: drops it and returns its restart hint.
@@ -579,8 +527,8 @@ impl Inner {
 
     fn show_status(this: &Rc<Self>, member: &Member, page: PageStatus) {
         let (attempt, heard) = {
-            let state = this.state.borrow();
-            (state.conn.attempt(), state.conn.last_heard())
+            let conn = this.pump.machine();
+            (conn.attempt(), conn.last_heard())
         };
         let status: Status = shown::with_times(
             shown::job_status(page, attempt, this.max_retries),
@@ -594,7 +542,7 @@ impl Inner {
     fn queue_flush(this: &Rc<Self>) {
         {
             let mut state = this.state.borrow_mut();
-            if state.outbox.is_empty() || state.flush_queued || state.stopped {
+            if state.outbox.is_empty() || state.flush_queued || this.pump.is_stopped() {
                 return;
             }
             state.flush_queued = true;
@@ -636,33 +584,6 @@ impl Inner {
             }
             if !subscribe.is_empty() {
                 socket.send(&client::subscribe_text(&subscribe));
-            }
-        }
-    }
-
-    /// Keeps one timer armed at the connection's next deadline (see the
-    /// one-job driver for why an earlier timer is kept).
-    fn arm_timer(this: &Rc<Self>) {
-        let mut state = this.state.borrow_mut();
-        if state.stopped {
-            state.timer = None;
-            return;
-        }
-        let deadline = state.conn.poll_timeout();
-        match (deadline, &state.timer) {
-            (None, _) => state.timer = None,
-            (Some(d), Some((armed, _))) if *armed <= d => {}
-            (Some(d), _) => {
-                let delay = d.saturating_sub(clock::now()).saturating_add(1);
-                let delay = u32::try_from(delay).unwrap_or(u32::MAX);
-                let weak = Rc::downgrade(this);
-                let timer = Timeout::new(delay, move || {
-                    if let Some(inner) = weak.upgrade() {
-                        inner.state.borrow_mut().timer = None;
-                        Inner::push(&inner, Work::Timeout);
-                    }
-                });
-                state.timer = Some((d, timer));
             }
         }
     }
