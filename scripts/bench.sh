@@ -248,7 +248,7 @@ idle() {
 # the hard open-file limit, and each generator process gets a loopback source
 # address of its own, so the ephemeral ports (about 28 000 per address) do not run out.
 idle_many() {
-  local limit=$(( $(ulimit -Hn) - 500 )) n workers
+  local limit=$(( $(ulimit -Hn) - 500 )) n workers net=10
   start_redis
   for n in $IDLE_MANY_SIZES; do
     if (( (n + IDLE_INSTANCES - 1) / IDLE_INSTANCES > limit )); then
@@ -258,10 +258,12 @@ idle_many() {
     workers=$(( (n + limit - 1) / limit ))
     (( workers < $(nproc) )) && workers=$(nproc)
     for _ in $(seq 1 "$IDLE_MANY_RUNS"); do
-      log "idle across instances, $n subscribers: $IDLE_INSTANCES instances on Redis, $workers generator processes (${IDLE_S} s silent)"
+      # 100 source addresses, a fresh 127.0.N.x range per run (clear of the last run's TIME_WAIT).
+      net=$(( net + 1 ))
+      log "idle across instances, $n subscribers: $IDLE_INSTANCES instances on Redis, $workers generator processes, sources 127.0.$net.2-101 (${IDLE_S} s silent)"
       loadgen "${LOADGEN_OURS[@]}" --instances "$IDLE_INSTANCES" --redis-url "$REDIS_URL" --workers "$workers" \
-        --source-addrs "$workers" --ramp-batch 5000 --idle-s "$IDLE_S" --per-job "$PER_JOB" --clients "$n" --runs 1 --accumulate \
-        --out "$RESULTS/idlemany-$n.json"
+        --source-addrs 100 --source-net "127.0.$net" --ramp-batch 5000 --idle-s "$IDLE_S" --per-job "$PER_JOB" \
+        --clients "$n" --runs 1 --accumulate --out "$RESULTS/idlemany-$n.json"
     done
   done
   stop_redis

@@ -20,9 +20,13 @@
 // CPU over the window and memory (its INFO) are added, and the machine's
 // kernel memory for sockets (slab and TCP buffers) before and after connecting.
 //
-// --source-addrs K: worker k binds its sockets to 127.0.0.(2 + k mod K)
-// before connecting, so each source address needs only its share of the
-// ~28 000 ephemeral ports (100 000 connections need 4 or more).
+// --source-addrs K (up to 250): subscriber i binds its socket to source
+// address NET.(2 + i mod K) before connecting, NET being --source-net
+// (default 127.0.0), so each address needs only its share of the ~28 000
+// ephemeral ports: 100 000 connections need 4 or more, and with many more
+// than that (100) the kernel's search for a free port stays short, which
+// it does not with 16 000 ports taken on one address. A fresh --source-net
+// per run keeps clear of the previous run's sockets in TIME_WAIT.
 //
 // --accumulate adds this invocation's runs to those already in FILE.json (same
 // server and workload), so a script can alternate the two servers run by run
@@ -53,7 +57,7 @@ function parseArgs(argv) {
   const a = {
     target: null, 'server-bin': null, 'floor-bin': null, 'server-threads': 0, 'server-cpus': null, 'generator-cpus': null, 'frames-out': null, 'server-arg': [], 'redis-url': null, instances: 1,
     clients: 1000, 'per-job': 100, 'step-ms': 250, 'steps-per-stage': 5, runs: 1,
-    workers: os.cpus().length, 'ramp-batch': 500, 'source-addrs': 0, out: null, accumulate: false, 'idle-s': 0, 'jobs-per-socket': 1,
+    workers: os.cpus().length, 'ramp-batch': 500, 'source-addrs': 0, 'source-net': '127.0.0', out: null, accumulate: false, 'idle-s': 0, 'jobs-per-socket': 1,
   };
   for (let i = 0; i < argv.length; i += 1) {
     let [key, value] = argv[i].replace(/^--/, '').split(/=(.*)/s);
@@ -75,6 +79,8 @@ function parseArgs(argv) {
     } else a[key] = value;
   }
   if (!a.out) throw new Error('--out FILE is required');
+  if (a['source-addrs'] > 250) throw new Error('--source-addrs is at most 250');
+  if (!/^127\.\d{1,3}\.\d{1,3}$/.test(a['source-net'])) throw new Error('--source-net must be the first three parts of a loopback address, such as 127.0.1');
   protocol(a.target ?? '');
   if (!['ours', 'sse', 'page'].includes(a.target) && a.instances !== 1) throw new Error('--instances applies to --target ours only');
   return a;
@@ -243,7 +249,7 @@ async function oneRun(a, run) {
     if (a['generator-cpus']) for (const w of workers) execFileSync('taskset', ['-pc', a['generator-cpus'], String(w.pid)], { stdio: 'ignore' });
     const all = (mk) => Promise.all(workers.map((w, k) => ask(w, mk(k))));
     const sources = a['source-addrs'];
-    const localAddress = (k) => (sources > 0 ? `127.0.0.${2 + (k % sources)}` : null);
+    const localAddress = (i) => (sources > 0 ? `${a['source-net']}.${2 + (i % sources)}` : undefined);
     const kernelBefore = kernelMemory();
     const redisBefore = a['redis-url'] ? redisInfo(a['redis-url']) : null;
 
@@ -255,10 +261,10 @@ async function oneRun(a, run) {
         for (let i = from; i < to; i += 1) {
           if (i % workers.length === k) {
             const follows = jobsOf(i);
-            urls.push({ url: proto.url(servers[i % servers.length].base, follows.join(',')), jobs: follows });
+            urls.push({ url: proto.url(servers[i % servers.length].base, follows.join(',')), jobs: follows, localAddress: localAddress(i) });
           }
         }
-        return { cmd: 'connect', target: a.target, urls, withTimeline: Boolean(a['frames-out']), localAddress: localAddress(k) };
+        return { cmd: 'connect', target: a.target, urls, withTimeline: Boolean(a['frames-out']) };
       });
       const failed = replies.reduce((t, r) => t + r.failed, 0);
       if (failed > 0) throw new Error(`${failed} of subscribers ${from}..${to} could not connect`);

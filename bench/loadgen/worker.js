@@ -78,13 +78,14 @@ function subscribe(proto, url, jobs, localAddress) {
   });
 }
 
-async function connect({ target, urls, withTimeline, localAddress }) {
+async function connect({ target, urls, withTimeline }) {
   keepTimeline = Boolean(withTimeline);
   finalsTotal += urls.reduce((t, u) => t + u.jobs.length, 0);
   const proto = protocol(target);
-  // Each entry: { url, jobs } (the jobs that connection follows).
+  // Each entry: { url, jobs, localAddress } (the jobs that connection
+  // follows; the source address to bind, or none).
   finalsLeft += urls.reduce((t, u) => t + u.jobs.length, 0);
-  const ready = await Promise.all(urls.map((u) => subscribe(proto, u.url, u.jobs, localAddress ?? undefined)));
+  const ready = await Promise.all(urls.map((u) => subscribe(proto, u.url, u.jobs, u.localAddress)));
   const failed = ready.filter((ok) => !ok).length;
   return { ready: ready.length - failed, failed };
 }

@@ -65,8 +65,8 @@ pub fn section(sizes: &[IdleResult]) -> String {
         "N subscribers spread evenly over {instances} instances of ours sharing one redis-server, \
          connected (batches of {}) to jobs that have not started (one per {} subscribers), then \
          {:.0} s of silence, as in section 2c. The load generator runs in as many processes as \
-         keep each under the open-file limit, each process binding its sockets to a loopback \
-         source address of its own (127.0.0.x) so the ephemeral ports do not run out. Server RSS \
+         keep each under the open-file limit, each connection binding its socket to one of 100 loopback \
+         source addresses (127.0.N.x, a fresh N per run) so the ephemeral ports do not run out. Server RSS \
          and CPU are the sums over the instances. Kernel socket slab: the bytes in use of the \
          slab caches every socket takes objects from (`TCP`, `sock_inode_cache`, `filp`, \
          `eventpoll_epi` of /proc/slabinfo) with everyone connected minus before, over N: both \
