@@ -26,14 +26,20 @@ fn buffers_per_conn(r: &IdleRun) -> Option<f64> {
 
 /// Columns: heading, decimals, figure of one run.
 const COLUMNS: [(&str, usize, Pick); 9] = [
-    ("connect everyone (s)", 1, |r| Some(r.connect_ms as f64 / 1000.0)),
+    ("connect everyone (s)", 1, |r| {
+        Some(r.connect_ms as f64 / 1000.0)
+    }),
     ("server RSS / conn (KiB)", 2, |r| {
         Some((r.rss_after_kib as f64 - r.rss_before_kib as f64) / r.clients as f64)
     }),
     ("same after the window (KiB)", 2, |r| {
         Some((r.rss_end_kib as f64 - r.rss_before_kib as f64) / r.clients as f64)
     }),
-    ("kernel socket slab / conn, both ends (KiB)", 2, slab_per_conn),
+    (
+        "kernel socket slab / conn, both ends (KiB)",
+        2,
+        slab_per_conn,
+    ),
     ("kernel TCP buffers / conn (KiB)", 2, buffers_per_conn),
     ("server CPU / idle conn / s (µs)", 3, |r| {
         Some(r.cpu_s * 1e6 / (r.clients as f64 * r.window_s))
@@ -41,7 +47,9 @@ const COLUMNS: [(&str, usize, Pick); 9] = [
     ("Redis CPU over the window (ms/s)", 2, |r| {
         Some(r.redis?.cpu_s * 1000.0 / r.window_s)
     }),
-    ("Redis CPU while connecting (s)", 2, |r| Some(r.redis?.connect_cpu_s)),
+    ("Redis CPU while connecting (s)", 2, |r| {
+        Some(r.redis?.connect_cpu_s)
+    }),
     ("Redis used memory, growth (KiB)", 0, |r| {
         let redis = r.redis?;
         Some(redis.used_memory_kib - redis.used_memory_before_kib)
@@ -155,7 +163,9 @@ mod tests {
         // 5 KiB RSS and 4 KiB slab per connection; 0.5 s over 100 000 x 25 s = 0.2 µs;
         // Redis: 50 ms over 25 s = 2 ms/s, 1000 KiB more memory.
         assert!(
-            md.contains("| 100000 | 20.0 | 5.00 | 5.00 | 4.00 | 0.50 | 0.200 | 2.00 | 1.50 | 1000 | 2.00 |"),
+            md.contains(
+                "| 100000 | 20.0 | 5.00 | 5.00 | 4.00 | 0.50 | 0.200 | 2.00 | 1.50 | 1000 | 2.00 |"
+            ),
             "{md}"
         );
         assert!(md.contains("over 6 instances"), "{md}");
