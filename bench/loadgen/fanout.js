@@ -3,7 +3,7 @@
 //   node fanout.js --target ours|socketio|floor|sse|page [--jobs-per-socket K] [--server-bin PATH --server-arg=X ...] [--floor-bin PATH]
 //                  [--server-threads N] [--instances 2 --redis-url redis://...] --clients N --per-job 100
 //                  --step-ms 250 --steps-per-stage 5 --runs 2 --out FILE.json [--accumulate]
-//                  [--server-cpus 0 --generator-cpus 1] [--frames-out PREFIX]
+//                  [--server-cpus 0 --generator-cpus 1] [--frames-out PREFIX] [--source-addrs K --source-net 127.0.N]
 //
 // --server-threads sets our server's tokio worker threads (default one per CPU);
 // --server-cpus / --generator-cpus pin the server and the generator's workers
