@@ -9,6 +9,8 @@
 #        rooms) and the event stream against the job socket;
 #   2b. the same fan-out on two instances sharing jobs through Redis (a local redis-server);
 #   2c. idle scale: ours against Socket.IO from 1000 subscribers to the open-file limit;
+#   2d. (ONLY=idle100k, not in the default run) idle connections across instances on Redis,
+#       up to 100 000: IDLE_MANY_SIZES over IDLE_INSTANCES instances;
 #   4. reconnect storm (server killed and restarted), jitter on and off;
 #   4b. graceful drain (SIGTERM and restart) with and without the shutdown spread;
 #   5. browser-side figures in headless Chromium;
@@ -35,6 +37,9 @@
 #   IDLE_SIZES="1000 LIMIT"         idle-scale sizes; LIMIT = the hard open-file limit less 500
 #   IDLE_RUNS=1 (2 with FULL) IDLE_S=25   runs per size and server; seconds of silence
 #                                   (one ping interval of both servers)
+#   IDLE_MANY_SIZES="1000 20000 100000" IDLE_INSTANCES=6 IDLE_MANY_RUNS=1   section 2d (ONLY=idle100k):
+#                                   each instance, and each of the load generator's processes, stays
+#                                   under the per-process open-file limit
 #   PAGE_SOCKETS=1000 PAGE_JOBS=10 PAGE_RUNS=1 (3 with FULL)   page connections (/ws/page, Socket.IO in rooms),
 #                                   each following PAGE_JOBS jobs
 #   SSE_CLIENTS=1000 SSE_RUNS=1 (3 with FULL)   the event stream (/ws/page/events) against the job socket
@@ -90,6 +95,9 @@ PAGE_JOBS=${PAGE_JOBS:-10}
 PAGE_RUNS=${PAGE_RUNS:-1}
 SSE_CLIENTS=${SSE_CLIENTS:-1000}
 SSE_RUNS=${SSE_RUNS:-1}
+IDLE_MANY_SIZES=${IDLE_MANY_SIZES:-"1000 20000 100000"}
+IDLE_INSTANCES=${IDLE_INSTANCES:-6}
+IDLE_MANY_RUNS=${IDLE_MANY_RUNS:-1}
 ONLY=${ONLY:-"fanout idle"}
 RESULTS=${RESULTS:-$CARGO_TARGET_DIR/bench-results}
 wants() { [[ " $ONLY " == *" $1 "* ]]; }
@@ -236,6 +244,31 @@ idle() {
   done
 }
 
+# Section 2d: every instance and every load-generator process must stay under
+# the hard open-file limit, and each generator process gets a loopback source
+# address of its own, so the ephemeral ports (about 28 000 per address) do not run out.
+idle_many() {
+  local limit=$(( $(ulimit -Hn) - 500 )) n workers net=10
+  start_redis
+  for n in $IDLE_MANY_SIZES; do
+    if (( (n + IDLE_INSTANCES - 1) / IDLE_INSTANCES > limit )); then
+      log "idle across instances: $n subscribers over $IDLE_INSTANCES instances is above one instance's open-file limit ($limit); skipped"
+      continue
+    fi
+    workers=$(( (n + limit - 1) / limit ))
+    (( workers < $(nproc) )) && workers=$(nproc)
+    for _ in $(seq 1 "$IDLE_MANY_RUNS"); do
+      # 100 source addresses, a fresh 127.0.N.x range per run (clear of the last run's TIME_WAIT).
+      net=$(( net + 1 ))
+      log "idle across instances, $n subscribers: $IDLE_INSTANCES instances on Redis, $workers generator processes, sources 127.0.$net.2-101 (${IDLE_S} s silent)"
+      loadgen "${LOADGEN_OURS[@]}" --instances "$IDLE_INSTANCES" --redis-url "$REDIS_URL" --workers "$workers" \
+        --source-addrs 100 --source-net "127.0.$net" --ramp-batch 5000 --idle-s "$IDLE_S" --per-job "$PER_JOB" \
+        --clients "$n" --runs 1 --accumulate --out "$RESULTS/idlemany-$n.json"
+    done
+  done
+  stop_redis
+}
+
 storm() {
   # Jobs live in Redis, as in production: a server that lost them (in-memory
   # store) would rightly tell every subscriber that its job is gone.
@@ -261,6 +294,7 @@ client() {
 wants sizes && section "bundle sizes" sizes
 wants fanout && section "server fan-out" fanout
 wants idle && section "idle scale" idle
+wants idle100k && section "idle connections across instances on Redis" idle_many
 wants storm && section "reconnect storm" storm
 wants client && section "browser" client
 wants shootout && section "robustness shoot-out (bench/shootout.md)" bash scripts/shootout.sh

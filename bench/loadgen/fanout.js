@@ -3,7 +3,7 @@
 //   node fanout.js --target ours|socketio|floor|sse|page [--jobs-per-socket K] [--server-bin PATH --server-arg=X ...] [--floor-bin PATH]
 //                  [--server-threads N] [--instances 2 --redis-url redis://...] --clients N --per-job 100
 //                  --step-ms 250 --steps-per-stage 5 --runs 2 --out FILE.json [--accumulate]
-//                  [--server-cpus 0 --generator-cpus 1] [--frames-out PREFIX]
+//                  [--server-cpus 0 --generator-cpus 1] [--frames-out PREFIX] [--source-addrs K --source-net 127.0.N]
 //
 // --server-threads sets our server's tokio worker threads (default one per CPU);
 // --server-cpus / --generator-cpus pin the server and the generator's workers
@@ -16,7 +16,17 @@
 // a page opened before its upload), then the server's CPU is read over S
 // seconds of silence (pick S above both servers' 25 s ping interval so one
 // round of keep-alives falls inside), and every socket must still be open.
-// Writes `upload-progress-bench`'s idle JSON.
+// Writes `upload-progress-bench`'s idle JSON. With --redis-url, Redis's own
+// CPU over the window and memory (its INFO) are added, and the machine's
+// kernel memory for sockets (slab and TCP buffers) before and after connecting.
+//
+// --source-addrs K (up to 250): subscriber i binds its socket to source
+// address NET.(2 + i mod K) before connecting, NET being --source-net
+// (default 127.0.0), so each address needs only its share of the ~28 000
+// ephemeral ports: 100 000 connections need 4 or more, and with many more
+// than that (100) the kernel's search for a free port stays short, which
+// it does not with 16 000 ports taken on one address. A fresh --source-net
+// per run keeps clear of the previous run's sockets in TIME_WAIT.
 //
 // --accumulate adds this invocation's runs to those already in FILE.json (same
 // server and workload), so a script can alternate the two servers run by run
@@ -39,7 +49,7 @@ const { protocol } = require('./protocols');
 const { rssKib, cpuSeconds, sum } = require('./procfs');
 const { startOurs, startSocketio, startFloor, stopAll } = require('./servers');
 
-const NUMBERS = ['jobs-per-socket', 'idle-s', 'server-threads', 'clients', 'per-job', 'step-ms', 'steps-per-stage', 'runs', 'workers', 'instances', 'ramp-batch'];
+const NUMBERS = ['jobs-per-socket', 'idle-s', 'server-threads', 'clients', 'per-job', 'step-ms', 'steps-per-stage', 'runs', 'workers', 'instances', 'ramp-batch', 'source-addrs'];
 // A worker that does not answer within this long has hung; the run fails rather than waits.
 const ASK_LIMIT_MS = 60000;
 
@@ -47,7 +57,7 @@ function parseArgs(argv) {
   const a = {
     target: null, 'server-bin': null, 'floor-bin': null, 'server-threads': 0, 'server-cpus': null, 'generator-cpus': null, 'frames-out': null, 'server-arg': [], 'redis-url': null, instances: 1,
     clients: 1000, 'per-job': 100, 'step-ms': 250, 'steps-per-stage': 5, runs: 1,
-    workers: os.cpus().length, 'ramp-batch': 500, out: null, accumulate: false, 'idle-s': 0, 'jobs-per-socket': 1,
+    workers: os.cpus().length, 'ramp-batch': 500, 'source-addrs': 0, 'source-net': '127.0.0', out: null, accumulate: false, 'idle-s': 0, 'jobs-per-socket': 1,
   };
   for (let i = 0; i < argv.length; i += 1) {
     let [key, value] = argv[i].replace(/^--/, '').split(/=(.*)/s);
@@ -69,6 +79,8 @@ function parseArgs(argv) {
     } else a[key] = value;
   }
   if (!a.out) throw new Error('--out FILE is required');
+  if (a['source-addrs'] > 250) throw new Error('--source-addrs is at most 250');
+  if (!/^127\.\d{1,3}\.\d{1,3}$/.test(a['source-net'])) throw new Error('--source-net must be the first three parts of a loopback address, such as 127.0.1');
   protocol(a.target ?? '');
   if (!['ours', 'sse', 'page'].includes(a.target) && a.instances !== 1) throw new Error('--instances applies to --target ours only');
   return a;
@@ -236,6 +248,10 @@ async function oneRun(a, run) {
     for (let k = 0; k < a.workers; k += 1) workers.push(fork(path.join(__dirname, 'worker.js'), [], { execArgv: ['--expose-gc'] }));
     if (a['generator-cpus']) for (const w of workers) execFileSync('taskset', ['-pc', a['generator-cpus'], String(w.pid)], { stdio: 'ignore' });
     const all = (mk) => Promise.all(workers.map((w, k) => ask(w, mk(k))));
+    const sources = a['source-addrs'];
+    const localAddress = (i) => (sources > 0 ? `${a['source-net']}.${2 + (i % sources)}` : undefined);
+    const kernelBefore = kernelMemory();
+    const redisBefore = a['redis-url'] ? redisInfo(a['redis-url']) : null;
 
     const t0 = Date.now();
     for (let from = 0; from < a.clients; from += a['ramp-batch']) {
@@ -245,7 +261,7 @@ async function oneRun(a, run) {
         for (let i = from; i < to; i += 1) {
           if (i % workers.length === k) {
             const follows = jobsOf(i);
-            urls.push({ url: proto.url(servers[i % servers.length].base, follows.join(',')), jobs: follows });
+            urls.push({ url: proto.url(servers[i % servers.length].base, follows.join(',')), jobs: follows, localAddress: localAddress(i) });
           }
         }
         return { cmd: 'connect', target: a.target, urls, withTimeline: Boolean(a['frames-out']) };
@@ -262,7 +278,9 @@ async function oneRun(a, run) {
     await sleep(500);
     const rssAfter = sum(pids, rssKib);
 
-    if (a['idle-s'] > 0) return await idleWindow(a, proto, pids, workers, all, { connectMs, rssBefore, rssAfter, load1m });
+    if (a['idle-s'] > 0) {
+      return await idleWindow(a, proto, pids, workers, all, { connectMs, rssBefore, rssAfter, load1m, kernelBefore, redisBefore });
+    }
 
     const workerPids = workers.map((w) => w.pid);
     const cpu0 = sum(pids, cpuSeconds);
@@ -325,9 +343,57 @@ function kernelTcpKib() {
   return m ? Number(m[1]) * (os.constants.PAGE_SIZE ?? 4096) / 1024 : null;
 }
 
+// The slab caches every connected TCP socket takes objects from: the socket
+// (`TCP`), its inode (`sock_inode_cache`), the open file (`filp`) and, when
+// a poller watches it, its epoll entry (`eventpoll_epi`).
+const SOCKET_CACHES = ['TCP', 'sock_inode_cache', 'filp', 'eventpoll_epi'];
+
+// The whole machine's kernel memory that sockets take, KiB: the bytes of
+// the socket slab caches in use (/proc/slabinfo, both ends of every loopback
+// connection; root only, else null), all of `Slab` in /proc/meminfo (which
+// other work on the machine moves too), and the TCP buffer pages of
+// /proc/net/sockstat.
+function kernelMemory() {
+  const m = fs.readFileSync('/proc/meminfo', 'utf8').match(/^Slab:\s+(\d+) kB/m);
+  const caches = {};
+  try {
+    for (const line of fs.readFileSync('/proc/slabinfo', 'utf8').split('\n')) {
+      const [name, active, , size] = line.split(/\s+/);
+      if (SOCKET_CACHES.includes(name)) caches[name] = (Number(active) * Number(size)) / 1024;
+    }
+  } catch {
+    // Not readable without root: the socket caches stay unknown.
+  }
+  const known = SOCKET_CACHES.every((c) => c in caches);
+  return {
+    slab_kib: m ? Number(m[1]) : null,
+    socket_slab_kib: known ? SOCKET_CACHES.reduce((t, c) => t + caches[c], 0) : null,
+    caches_kib: caches,
+    tcp_kib: kernelTcpKib(),
+  };
+}
+
+// Redis's own figures from INFO (redis-cli): CPU seconds (user + system,
+// main thread and children), memory it allocated and its resident size, its clients.
+function redisInfo(url) {
+  const text = execFileSync('redis-cli', ['-u', url, 'INFO'], { encoding: 'utf8' });
+  const v = (key) => {
+    const m = text.match(new RegExp(`^${key}:([0-9.]+)`, 'm'));
+    return m ? Number(m[1]) : null;
+  };
+  return {
+    cpu_s: v('used_cpu_sys') + v('used_cpu_user'),
+    used_memory_kib: v('used_memory') / 1024,
+    rss_kib: v('used_memory_rss') / 1024,
+    clients: v('connected_clients'),
+  };
+}
+
 // --idle-s: CPU over a silent window with everyone connected, then checks no socket was lost.
-async function idleWindow(a, proto, pids, workers, all, { connectMs, rssBefore, rssAfter, load1m }) {
+async function idleWindow(a, proto, pids, workers, all, { connectMs, rssBefore, rssAfter, load1m, kernelBefore, redisBefore }) {
   const kernelKib = kernelTcpKib();
+  const kernelAfter = kernelMemory();
+  const redisStart = a['redis-url'] ? redisInfo(a['redis-url']) : null;
   const workerPids = workers.map((w) => w.pid);
   const cpu0 = sum(pids, cpuSeconds);
   const gen0 = sum(workerPids, cpuSeconds);
@@ -337,14 +403,25 @@ async function idleWindow(a, proto, pids, workers, all, { connectMs, rssBefore, 
   const cpuS = sum(pids, cpuSeconds) - cpu0;
   const genS = sum(workerPids, cpuSeconds) - gen0;
   const rssEnd = sum(pids, rssKib);
+  const redisEnd = a['redis-url'] ? redisInfo(a['redis-url']) : null;
   const parts = await all(() => ({ cmd: 'report' }));
   const open = parts.reduce((t, p) => t + p.open, 0);
   const r = {
     clients: a.clients, connect_ms: connectMs, rss_before_kib: rssBefore, rss_after_kib: rssAfter, rss_end_kib: rssEnd,
     cpu_s: cpuS, window_s: windowS, client_cpu_s: genS, open_at_end: open, kernel_tcp_kib: kernelKib, load_1m: load1m,
+    instances: pids.length, kernel_before: kernelBefore, kernel_after: kernelAfter,
   };
+  if (redisEnd) {
+    r.redis = {
+      cpu_s: redisEnd.cpu_s - redisStart.cpu_s, used_memory_before_kib: redisBefore.used_memory_kib,
+      used_memory_kib: redisEnd.used_memory_kib, rss_kib: redisEnd.rss_kib, clients: redisEnd.clients,
+      connect_cpu_s: redisStart.cpu_s - redisBefore.cpu_s,
+    };
+  }
   process.stderr.write(`${proto.name} idle, ${a.clients} subscribers: connected in ${connectMs} ms, ${rssBefore} -> ${rssAfter} -> ${rssEnd} KiB, `
-    + `cpu ${cpuS.toFixed(3)} s over ${windowS.toFixed(1)} s (generator ${genS.toFixed(2)} s), ${open} open at the end, kernel TCP memory ${kernelKib} KiB\n`);
+    + `cpu ${cpuS.toFixed(3)} s over ${windowS.toFixed(1)} s (generator ${genS.toFixed(2)} s), ${open} open at the end, kernel TCP memory ${kernelKib} KiB, `
+    + `socket slab ${kernelBefore.socket_slab_kib?.toFixed(0)} -> ${kernelAfter.socket_slab_kib?.toFixed(0)} KiB${r.redis ? `, redis cpu ${r.redis.cpu_s.toFixed(3)} s (connecting ${r.redis.connect_cpu_s.toFixed(3)} s), `
+    + `used ${r.redis.used_memory_before_kib.toFixed(0)} -> ${r.redis.used_memory_kib.toFixed(0)} KiB, rss ${r.redis.rss_kib.toFixed(0)} KiB, ${r.redis.clients} clients` : ''}\n`);
   if (open !== a.clients) throw new Error(`${a.clients - open} of ${a.clients} idle sockets closed during the window`);
   return r;
 }

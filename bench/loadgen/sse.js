@@ -9,11 +9,11 @@ const net = require('node:net');
 
 // Opens `url` (http://host:port/path?query). `onText(data, receivedAtMs)` gets
 // each event's data; `onClose(err)` is called once, with an Error unless the
-// server ended the stream after a 200.
-function open(url, { onText, onClose }) {
+// server ended the stream after a 200. `localAddress`: as in wire.js.
+function open(url, { onText, onClose, localAddress }) {
   const u = new URL(url);
   if (u.protocol !== 'http:') throw new Error(`only http:// URLs are supported, got ${url}`);
-  const socket = net.connect({ host: u.hostname, port: Number(u.port || 80), noDelay: true });
+  const socket = net.connect({ host: u.hostname, port: Number(u.port || 80), noDelay: true, localAddress });
   let head = true;
   let chunked = false;
   // Raw bytes not yet de-chunked, and de-chunked text not yet split into events.

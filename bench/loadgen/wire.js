@@ -70,12 +70,14 @@ function flushCloses() {
 // every text message with the time its bytes were handed to us; `onClose(err)`
 // is called once, with an Error unless the server closed normally.
 // `onOpen()`, if given, is called once the upgrade is accepted.
-function open(url, { onText, onClose, onOpen }) {
+// `localAddress`, if given, is the source address the socket binds before it
+// connects (a loopback host has 28 000 ephemeral ports per source address).
+function open(url, { onText, onClose, onOpen, localAddress }) {
   const u = new URL(url);
   if (u.protocol !== 'ws:') throw new Error(`only ws:// URLs are supported, got ${url}`);
   const key = crypto.randomBytes(16).toString('base64');
   const accept = crypto.createHash('sha1').update(key + GUID).digest('base64');
-  const socket = net.connect({ host: u.hostname, port: Number(u.port || 80), noDelay: true });
+  const socket = net.connect({ host: u.hostname, port: Number(u.port || 80), noDelay: true, localAddress });
   let upgraded = false;
   let pending = null;
   let fragments = null;

@@ -25,7 +25,7 @@ let onAllFinals = null;
 // One connection following `jobs` (one job, or a page's several): per job
 // the last seq and whether its final state came; ready once every job's
 // first frame (its snapshot) arrived.
-function subscribe(proto, url, jobs) {
+function subscribe(proto, url, jobs, localAddress) {
   return new Promise((resolve) => {
     const perJob = new Map(jobs.map((id) => [id, { lastSeq: 0, seen: false, final: false }]));
     let unseen = jobs.length;
@@ -73,7 +73,7 @@ function subscribe(proto, url, jobs) {
       if (!s.ready) resolve(false);
     };
     const onOpen = proto.hello ? () => s.socket.sendText(proto.hello(jobs)) : undefined;
-    s.socket = (proto.transport === 'sse' ? sse : wire).open(url, { onText, onClose, onOpen });
+    s.socket = (proto.transport === 'sse' ? sse : wire).open(url, { onText, onClose, onOpen, localAddress });
     subscribers.push(s);
   });
 }
@@ -82,9 +82,10 @@ async function connect({ target, urls, withTimeline }) {
   keepTimeline = Boolean(withTimeline);
   finalsTotal += urls.reduce((t, u) => t + u.jobs.length, 0);
   const proto = protocol(target);
-  // Each entry: { url, jobs } (the jobs that connection follows).
+  // Each entry: { url, jobs, localAddress } (the jobs that connection
+  // follows; the source address to bind, or none).
   finalsLeft += urls.reduce((t, u) => t + u.jobs.length, 0);
-  const ready = await Promise.all(urls.map((u) => subscribe(proto, u.url, u.jobs)));
+  const ready = await Promise.all(urls.map((u) => subscribe(proto, u.url, u.jobs, u.localAddress)));
   const failed = ready.filter((ok) => !ok).length;
   return { ready: ready.length - failed, failed };
 }

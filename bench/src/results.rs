@@ -112,6 +112,51 @@ pub struct IdleRun {
     /// One-minute load average when the run started.
     #[serde(default)]
     pub load_1m: Option<f64>,
+    /// Server instances the subscribers were spread over (absent: one).
+    #[serde(default)]
+    pub instances: Option<u64>,
+    /// The machine's kernel memory for sockets before anyone connected.
+    #[serde(default)]
+    pub kernel_before: Option<KernelMemory>,
+    /// The same with everyone connected.
+    #[serde(default)]
+    pub kernel_after: Option<KernelMemory>,
+    /// Redis's own figures, when the instances shared one.
+    #[serde(default)]
+    pub redis: Option<RedisFigures>,
+}
+
+/// The kernel memory that sockets take, whole machine.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct KernelMemory {
+    /// `Slab` of /proc/meminfo, KiB.
+    pub slab_kib: Option<f64>,
+    /// The socket slab caches in use (`TCP`, `sock_inode_cache`, `filp`,
+    /// `eventpoll_epi` of /proc/slabinfo), KiB.
+    #[serde(default)]
+    pub socket_slab_kib: Option<f64>,
+    /// Each of those caches, KiB.
+    #[serde(default)]
+    pub caches_kib: std::collections::BTreeMap<String, f64>,
+    /// TCP buffer pages of /proc/net/sockstat, KiB.
+    pub tcp_kib: Option<f64>,
+}
+
+/// Redis's INFO over an idle run.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize)]
+pub struct RedisFigures {
+    /// CPU (user + system) over the silent window, seconds.
+    pub cpu_s: f64,
+    /// CPU while everyone connected, seconds.
+    pub connect_cpu_s: f64,
+    /// `used_memory` before anyone connected, KiB.
+    pub used_memory_before_kib: f64,
+    /// `used_memory` at the end of the window, KiB.
+    pub used_memory_kib: f64,
+    /// `used_memory_rss` at the end of the window, KiB.
+    pub rss_kib: f64,
+    /// `connected_clients` at the end of the window.
+    pub clients: f64,
 }
 
 /// All idle runs of one implementation at one size.

@@ -145,6 +145,10 @@ mod tests {
                 open_at_end: clients,
                 kernel_tcp_kib: None,
                 load_1m: Some(1.5),
+                instances: None,
+                kernel_before: None,
+                kernel_after: None,
+                redis: None,
             }],
         })
     }

@@ -3,6 +3,7 @@
 mod carry;
 mod fanout;
 mod idle;
+mod idle_many;
 mod machine;
 mod sections;
 mod svg;
@@ -46,6 +47,8 @@ struct Found {
     fanout_fast: Option<FanoutSize>,
     /// Idle scale, by subscriber count.
     idle: Vec<idle::IdleSize>,
+    /// Idle connections across instances on Redis, by subscriber count.
+    idle_many: Vec<IdleResult>,
     /// The event stream against the job socket, one size.
     sse: Option<FanoutSize>,
     /// Page connections following several jobs each, against Socket.IO.
@@ -70,6 +73,7 @@ fn load(dir: &Path) -> Result<Found> {
     let fanout = fanout_sizes(dir, "fanout")?;
     let fanout_fast = fanout_sizes(dir, "fast")?.into_iter().next();
     let idle = idle_sizes(dir)?;
+    let idle_many = idle_many_sizes(dir)?;
     let sse = fanout_sizes(dir, "sse")?.into_iter().next();
     let page = fanout_sizes(dir, "page")?.into_iter().next();
     let mut storms = Vec::new();
@@ -101,6 +105,7 @@ fn load(dir: &Path) -> Result<Found> {
         fanout,
         fanout_fast,
         idle,
+        idle_many,
         sse,
         page,
         storms,
@@ -191,6 +196,24 @@ fn idle_sizes(dir: &Path) -> Result<Vec<idle::IdleSize>> {
     Ok(sizes)
 }
 
+/// The files `idlemany-{n}.json`, by `n`.
+fn idle_many_sizes(dir: &Path) -> Result<Vec<IdleResult>> {
+    let mut sizes: Vec<(u64, IdleResult)> = Vec::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {dir:?}"))? {
+        let name = entry?.file_name().to_string_lossy().into_owned();
+        let Some(n) = name
+            .strip_prefix("idlemany-")
+            .and_then(|r| r.strip_suffix(".json"))
+            .and_then(|n| n.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        sizes.push((n, read_json(&dir.join(&name))?));
+    }
+    sizes.sort_by_key(|(n, _)| *n);
+    Ok(sizes.into_iter().map(|(_, r)| r).collect())
+}
+
 /// Writes the markdown report and the SVG.
 pub fn write(args: &ReportArgs) -> Result<()> {
     let found = load(&args.results)?;
@@ -224,6 +247,7 @@ pub fn write(args: &ReportArgs) -> Result<()> {
         md.push_str(&fanout::versus_sse(found.sse.as_ref()));
     }
     md.push_str(&idle::section(&found.idle));
+    md.push_str(&idle_many::section(&found.idle_many));
     let svg_rel = relative(&args.svg, &args.out);
     if !found.storms.is_empty() {
         std::fs::write(&args.svg, svg::storm_plot(&found.storms))
