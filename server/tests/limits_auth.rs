@@ -278,11 +278,34 @@ async fn a_client_that_stops_reading_is_dropped_by_the_send_timeout() {
     }
     assert!(head.starts_with(b"HTTP/1.1 101"));
     server.wait_active(1).await;
-    // Every update of every job goes to this socket; far more than the buffers hold.
-    for i in 0..20 {
-        server
-            .test_job(&format!("flood_{i}"), "step_ms=0&steps_per_stage=1000")
-            .await;
+    // Every update of every job goes to this socket. How much the kernel
+    // buffers first depends on the machine (the send buffer may grow to a
+    // few MiB), so the flood grows, 20 jobs a round, until the server gives
+    // up on the reader; 15 rounds are far more than any buffer holds.
+    let stale = || async {
+        server.get_json("/ws/stats").await["closed"]["stale"]
+            .as_u64()
+            .expect("stale")
+    };
+    for round in 0..15 {
+        for i in 0..20 {
+            server
+                .test_job(
+                    &format!("flood_{round}_{i}"),
+                    "step_ms=0&steps_per_stage=1000",
+                )
+                .await;
+        }
+        // The send timeout is 200 ms: a backed-up socket is gone within 2 s.
+        let dropped = tokio::time::timeout(Duration::from_secs(2), async {
+            while stale().await == 0 {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+        .await;
+        if dropped.is_ok() {
+            break;
+        }
     }
     // Meanwhile another job runs to its end for another client.
     server
@@ -296,7 +319,9 @@ async fn a_client_that_stops_reading_is_dropped_by_the_send_timeout() {
         upload_progress_core::JobState::Completed
     );
     server.wait_active(0).await;
-    let stats = server.get_json("/ws/stats").await;
-    assert!(stats["closed"]["stale"].as_u64().expect("stale") >= 1);
+    assert!(
+        stale().await >= 1,
+        "the reader that stopped was dropped as stale"
+    );
     drop(tcp);
 }
