@@ -201,10 +201,12 @@ struct StreamRun {
     frames: Vec<ServerMessage>,
 }
 
-/// Reads the event stream at `url` until `enough` says so (or its end).
+/// Reads the event stream at `url` until `enough` says so (or its end);
+/// `quiet` is the longest wait for the next bytes.
 async fn read_stream(
     ctx: &Ctx,
     url: &str,
+    quiet: Duration,
     mut enough: impl FnMut(&[ServerMessage]) -> bool,
 ) -> Result<StreamRun, String> {
     let limit = ctx.opts.job_timeout;
@@ -226,7 +228,7 @@ async fn read_stream(
     let mut frames = Vec::new();
     while !enough(&frames) {
         let left = deadline.saturating_duration_since(Instant::now());
-        let chunk = match tokio::time::timeout(left.min(ctx.opts.timeout * 4), resp.chunk()).await {
+        let chunk = match tokio::time::timeout(left.min(quiet), resp.chunk()).await {
             Err(_) => {
                 return Err(format!(
                     "PROTOCOL.md 11.5: the event stream went quiet after {} event(s)",
@@ -288,7 +290,7 @@ pub async fn events(ctx: &Ctx, jobs: &SetJobs, reconnect: bool) -> Result<(), St
     let url = ctx.events_url(&followed);
     let connections = if reconnect { 2 } else { 1 };
     for n in 1..=connections {
-        let run = read_stream(ctx, &url, |frames| {
+        let run = read_stream(ctx, &url, ctx.opts.timeout * 4, |frames| {
             followed.iter().all(|id| snapshot_of(frames, id).is_some())
         })
         .await?;
@@ -334,7 +336,7 @@ pub async fn events_follow(ctx: &Ctx) -> Result<(), String> {
     let id = ctx.ids.fresh("events_whole");
     ctx.start_job(&id, crate::options::Pace::FAST).await?;
     let url = ctx.events_url(&[&id]);
-    let run = read_stream(ctx, &url, |frames| {
+    let run = read_stream(ctx, &url, ctx.opts.timeout * 4, |frames| {
         frames.iter().any(|f| matches!(f, ServerMessage::Progress { progress } | ServerMessage::Snapshot { progress } if progress.state.is_terminal()))
     })
     .await?;
@@ -373,7 +375,7 @@ pub async fn events_keepalive(ctx: &Ctx) -> Result<(), String> {
     let url = ctx.events_url(&[&id]);
     let opened = Instant::now();
     let mut snapshot_at = None;
-    let run = read_stream(ctx, &url, |frames| {
+    let run = read_stream(ctx, &url, KEEPALIVE_LIMIT, |frames| {
         if snapshot_at.is_none() && !frames.is_empty() {
             snapshot_at = Some(Instant::now());
         }
