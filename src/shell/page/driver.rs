@@ -20,7 +20,8 @@ use gloo_timers::callback::Timeout;
 use upload_progress_core::page::client::{self, refusal};
 use upload_progress_core::page::shown;
 use upload_progress_core::page::{
-    ConnId, PageAction, PageConnection, PageInput, PageStatus, Rung, Subscription,
+    channel_name, ConnId, PageAction, PageConnection, PageInput, PageStatus, Rung, Subscription,
+    Tabs,
 };
 use upload_progress_core::session::{Millis, RequestId, SessionOptions, Status, StatusError};
 use upload_progress_core::{JobState, ProcessId, Progress};
@@ -32,6 +33,7 @@ use crate::shell::frame::FrameSink;
 use crate::shell::lifecycle::{self, PageEvents};
 use crate::shell::page::set_poll;
 use crate::shell::page::sse::{EventStream, StreamEvent};
+use crate::shell::page::tabs::{TabEvent, TabLink};
 use crate::shell::socket::{Socket, SocketEvent};
 use crate::shell::token::TokenProvider;
 use crate::shell::wire::{page_frame, PageFrame};
@@ -89,13 +91,18 @@ pub(crate) struct PageHandle(Weak<Inner>);
 enum Work {
     Input(PageInput),
     Timeout,
+    Tab(TabEvent),
 }
+
+mod relay;
 
 /// A streaming connection the page connection opened.
 enum Stream {
     Socket(Socket),
     /// Held only: dropping it closes the stream.
     Events(#[allow(dead_code)] EventStream),
+    /// A follower's transport: the leader tab, over the broadcast channel.
+    Relay,
 }
 
 /// A frame waiting for the end of the current task.
@@ -128,6 +135,10 @@ struct State {
     flush_queued: bool,
     status: PageStatus,
     stopped: bool,
+    /// This tab's part in the election of the tab that connects.
+    tabs: Tabs,
+    /// The lock and channel shared with the other tabs; `None`: solo.
+    link: Option<TabLink>,
 }
 
 impl PageDriver {
@@ -136,6 +147,7 @@ impl PageDriver {
         let max_retries = options.max_retries;
         // Tokens are refreshed per job by a widget following it; one without
         // a provider answers "none" (see `RefreshToken`).
+        let name = channel_name(&ws_base, &http_base, &options);
         let conn = PageConnection::new(options, true, clock::seed());
         let inner = Rc::new(Inner {
             state: RefCell::new(State {
@@ -148,6 +160,8 @@ impl PageDriver {
                 flush_queued: false,
                 status: PageStatus::Idle,
                 stopped: false,
+                tabs: Tabs::new(clock::seed(), false, 0),
+                link: None,
             }),
             members: RefCell::new(Vec::new()),
             queue: RefCell::new(VecDeque::new()),
@@ -164,6 +178,7 @@ impl PageDriver {
             }
         });
         inner.state.borrow_mut().page = Some(page);
+        relay::join_tabs(&inner, name);
         Inner::push(&inner, Work::Input(PageInput::Start));
         if lifecycle::starts_offline() {
             Inner::push(&inner, Work::Input(PageInput::Offline));
@@ -230,7 +245,8 @@ impl PageHandle {
                 .status(shown::job_status(PageStatus::Stopped, 1, 0));
             member.sink.flush();
         }
-        if !still_followed {
+        if !still_followed && !relay::followed_elsewhere(&inner, &member.job) {
+            inner.state.borrow_mut().tabs.forget(&member.job);
             Inner::push(
                 &inner,
                 Work::Input(PageInput::Unsubscribe {
@@ -255,6 +271,7 @@ impl PageHandle {
 
 impl Drop for PageDriver {
     fn drop(&mut self) {
+        relay::leave_tabs(&self.inner);
         Inner::push(&self.inner, Work::Input(PageInput::Stop));
         let released = {
             let mut state = self.inner.state.borrow_mut();
@@ -295,7 +312,11 @@ impl Inner {
                 let now = clock::now();
                 match work {
                     Work::Input(input) => state.conn.handle(input, now),
-                    Work::Timeout => state.conn.handle_timeout(now),
+                    Work::Timeout => {
+                        state.conn.handle_timeout(now);
+                        state.tabs.handle_timeout(now);
+                    }
+                    Work::Tab(event) => relay::handle(&mut state.tabs, event, now),
                 }
                 let mut actions = Vec::new();
                 while let Some(action) = state.conn.poll_action() {
@@ -306,6 +327,7 @@ impl Inner {
             for action in actions {
                 Self::execute(this, action);
             }
+            relay::carry_out(this);
             Self::arm_timer(this);
         }
         this.running.set(false);
@@ -320,20 +342,28 @@ impl Inner {
             PageAction::Open { conn, rung, jobs } => Self::open(this, conn, rung, &jobs),
             PageAction::Close { conn, reason } => {
                 let stream = take_stream(&mut this.state.borrow_mut().streams, conn);
-                if let Some(Stream::Socket(socket)) = stream {
-                    socket.close(1000, reason);
+                match stream {
+                    Some(Stream::Socket(socket)) => socket.close(1000, reason),
+                    Some(Stream::Relay) => this.state.borrow_mut().tabs.relay_closed(),
+                    _ => {}
                 }
             }
-            PageAction::Subscribe { conn, subscription } => this
-                .state
-                .borrow_mut()
-                .outbox
-                .push((conn, Outgoing::Subscribe(subscription))),
-            PageAction::Unsubscribe { conn, job } => this
-                .state
-                .borrow_mut()
-                .outbox
-                .push((conn, Outgoing::Unsubscribe(job))),
+            PageAction::Subscribe { conn, subscription } => {
+                let mut state = this.state.borrow_mut();
+                if relay::is_relay(&state, conn) {
+                    state.tabs.relay_subscribe(subscription);
+                } else {
+                    state.outbox.push((conn, Outgoing::Subscribe(subscription)));
+                }
+            }
+            PageAction::Unsubscribe { conn, job } => {
+                let mut state = this.state.borrow_mut();
+                if relay::is_relay(&state, conn) {
+                    state.tabs.relay_unsubscribe(job);
+                } else {
+                    state.outbox.push((conn, Outgoing::Unsubscribe(job)));
+                }
+            }
             PageAction::Ping { conn, id } => {
                 let state = this.state.borrow();
                 if let Some((_, Stream::Socket(socket), _)) =
@@ -342,6 +372,8 @@ impl Inner {
                     socket.send(&client::ping_text(id));
                 }
             }
+            // A follower never polls the server: the leader does.
+            PageAction::Poll { .. } if !relay::leading(this) => {}
             PageAction::Poll {
                 request,
                 jobs,
@@ -374,6 +406,11 @@ impl Inner {
                     .and_then(|m| m.token_provider.clone());
                 let weak = Rc::downgrade(this);
                 let Some(provider) = provider else {
+                    if relay::followed_elsewhere(this, &job) {
+                        // The follower tab's widget refreshes it and
+                        // subscribes again with the new token.
+                        return;
+                    }
                     // No widget of this job can get a token: say so now.
                     this.queue
                         .borrow_mut()
@@ -447,7 +484,11 @@ impl Inner {
                 }
             }
             PageAction::Status(status) => {
-                this.state.borrow_mut().status = status;
+                {
+                    let mut state = this.state.borrow_mut();
+                    state.status = status;
+                    state.tabs.set_status(status, clock::now());
+                }
                 let members = this.members.borrow().clone();
                 for member in members.iter().filter(|m| !m.ended.get()) {
                     Self::show_status(this, member, status);
@@ -460,6 +501,8 @@ impl Inner {
     fn open(this: &Rc<Self>, conn: ConnId, rung: Rung, jobs: &[Subscription]) {
         let weak = Rc::downgrade(this);
         let stream = match rung {
+            // A follower's transport is the leader, whatever the rung.
+            _ if !relay::leading(this) => Some(Stream::Relay),
             Rung::WebSocket => {
                 let sink = move |event: SocketEvent| {
                     if let Some(inner) = weak.upgrade() {
@@ -483,6 +526,15 @@ impl Inner {
             Rung::Polling => None,
         };
         match stream {
+            Some(Stream::Relay) => {
+                this.state
+                    .borrow_mut()
+                    .streams
+                    .push((conn, Stream::Relay, None));
+                this.queue
+                    .borrow_mut()
+                    .push_back(Work::Input(PageInput::Opened { conn }));
+            }
             Some(stream) => this.state.borrow_mut().streams.push((conn, stream, None)),
             // The browser refused the URL: that attempt failed.
             None => this
@@ -544,7 +596,9 @@ impl Inner {
     }
 
     fn frame_input(this: &Rc<Self>, conn: ConnId, data: &wasm_bindgen::JsValue) -> PageInput {
-        match page_frame(data) {
+        let frame = page_frame(data);
+        relay::share_frame(this, conn, &frame, data);
+        match frame {
             PageFrame::Progress(progress) => PageInput::Frame {
                 conn,
                 job: progress.process_id.clone(),
@@ -582,6 +636,7 @@ impl Inner {
             let state = this.state.borrow();
             (state.conn.attempt(), state.conn.last_heard())
         };
+        let page = this.state.borrow().tabs.shown(page);
         let status: Status = shown::with_times(
             shown::job_status(page, attempt, this.max_retries),
             member.last_update.get(),
@@ -648,7 +703,10 @@ impl Inner {
             state.timer = None;
             return;
         }
-        let deadline = state.conn.poll_timeout();
+        let deadline = match (state.conn.poll_timeout(), state.tabs.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
         match (deadline, &state.timer) {
             (None, _) => state.timer = None,
             (Some(d), Some((armed, _))) if *armed <= d => {}

@@ -7,10 +7,13 @@
 //! or starts the page's driver for a widget and hands back a
 //! [`Membership`] that leaves when dropped.
 
+pub(crate) mod channel;
 pub(crate) mod driver;
+pub(crate) mod lock;
 pub(crate) mod registry;
 pub(crate) mod set_poll;
 pub(crate) mod sse;
+pub(crate) mod tabs;
 
 pub use registry::{progress_connections, ProgressConnections};
 pub(crate) use registry::{Membership, MembershipHandle};
