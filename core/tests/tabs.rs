@@ -4,6 +4,8 @@
 
 use std::collections::VecDeque;
 
+use proptest::prelude::*;
+
 use upload_progress_core::page::tabs::{HEARTBEAT_MS, SILENT_AFTER_MS, STEAL_AFTER_MS};
 use upload_progress_core::page::{
     Lifecycle, PageStatus, RoleKind, Rung, Subscription, TabAction, TabMessage, Tabs,
@@ -529,5 +531,88 @@ fn handover_timings_when_the_leader_goes_away() {
         let leaders = world.leaders();
         assert_eq!(leaders.len(), 1, "{how}: still one leader");
         assert_ne!(leaders[0], 0, "{how}: the old leader follows");
+    }
+}
+
+/// What can happen to one tab of the world.
+#[derive(Debug, Clone)]
+enum Event {
+    Wait(u64),
+    /// Freezes hard (no event first) or thaws: a thawed tab learns whether
+    /// its lock was stolen meanwhile.
+    HardFreeze(usize),
+    Thaw(usize),
+    /// The page's own lifecycle events.
+    Lifecycle(usize, Lifecycle),
+}
+
+fn event() -> impl Strategy<Value = Event> {
+    prop_oneof![
+        (100u64..4_000).prop_map(Event::Wait),
+        (0usize..3).prop_map(Event::HardFreeze),
+        (0usize..3).prop_map(Event::Thaw),
+        (0usize..3, 0u8..4).prop_map(|(i, k)| Event::Lifecycle(
+            i,
+            match k {
+                0 => Lifecycle::Frozen,
+                1 => Lifecycle::Hidden { persisted: true },
+                2 => Lifecycle::Hidden { persisted: false },
+                _ => Lifecycle::Resumed,
+            }
+        )),
+    ]
+}
+
+proptest! {
+    /// Whatever happens, a tab that leads while running holds the lock, and
+    /// whenever some running tab wants the connection, one running tab
+    /// leads within 4 s (the longest steal wait plus a step).
+    #[test]
+    fn one_running_leader_holds_the_lock_and_one_is_found_within_4_s(
+        events in proptest::collection::vec(event(), 1..40)
+    ) {
+        let mut world = World::new(&[101, 202, 303]);
+        for event in events {
+            match event {
+                Event::Wait(ms) => world.run_until(world.now + ms),
+                Event::HardFreeze(i) => world.frozen[i] = true,
+                Event::Thaw(i) if world.frozen[i] => {
+                    world.frozen[i] = false;
+                    if world.holder != Some(i) {
+                        world.tabs[i].handle_lock_lost(world.now);
+                    }
+                }
+                Event::Thaw(_) => {}
+                Event::Lifecycle(i, e) if !world.frozen[i] => {
+                    world.tabs[i].handle_lifecycle(e, world.now);
+                }
+                Event::Lifecycle(..) => {}
+            }
+            world.settle();
+            for leader in world.leaders() {
+                if !world.frozen[leader] {
+                    prop_assert_eq!(world.holder, Some(leader), "a running leader without the lock");
+                }
+            }
+            let wanting = (0..3).any(|i| {
+                !world.frozen[i] && world.tabs[i].kind() == RoleKind::Follower
+            });
+            if wanting {
+                let mut probe = World {
+                    tabs: world.tabs.clone(),
+                    frozen: world.frozen.clone(),
+                    holder: world.holder,
+                    waiting: world.waiting.clone(),
+                    now: world.now,
+                };
+                probe.run_until(probe.now + STEAL_AFTER_MS + 1_000);
+                let running_leaders = probe
+                    .leaders()
+                    .into_iter()
+                    .filter(|l| !probe.frozen[*l])
+                    .count();
+                prop_assert_eq!(running_leaders, 1, "no running leader 4 s later");
+            }
+        }
     }
 }

@@ -34,7 +34,10 @@ async fn three_tabs_share_one_connection(kind: BrowserKind) -> Result<()> {
     // 12 steps x 500 ms = 24 s, long enough to open the windows, close the
     // leader and watch the others go on.
     let shared = format!("shared_{kind}");
-    let mut tokens = vec![(shared.clone(), h.api.start_scripted(&shared, 500, 12).await?.token)];
+    let mut tokens = vec![(
+        shared.clone(),
+        h.api.start_scripted(&shared, 500, 12).await?.token,
+    )];
     for i in 0..TABS {
         let id = format!("tab{i}_{kind}");
         let token = h.api.start_scripted(&id, 500, 12).await?.token;
@@ -65,7 +68,10 @@ async fn three_tabs_share_one_connection(kind: BrowserKind) -> Result<()> {
         h.say(format!("window {i} follows {:?}", tabs[i].jobs));
     }
     for (i, tab) in tabs.iter_mut().enumerate() {
-        h.browser.client.switch_to_window(tab.handle.clone()).await?;
+        h.browser
+            .client
+            .switch_to_window(tab.handle.clone())
+            .await?;
         for id in tab.jobs.clone() {
             h.wait_live(&mut tab.rec, &id, WAIT).await?;
         }
@@ -92,7 +98,10 @@ async fn three_tabs_share_one_connection(kind: BrowserKind) -> Result<()> {
     // Close the first window: it asked for the lock first, so it leads.
     let opened = reading.opened;
     let seq_at_close = h.api.progress(&shared).await?.seq;
-    h.browser.client.switch_to_window(tabs[0].handle.clone()).await?;
+    h.browser
+        .client
+        .switch_to_window(tabs[0].handle.clone())
+        .await?;
     h.browser.client.close_window().await?;
     let closed_at = Instant::now();
     tabs.remove(0);
@@ -103,7 +112,10 @@ async fn three_tabs_share_one_connection(kind: BrowserKind) -> Result<()> {
     .await;
     let to_connection = closed_at.elapsed();
     connected?;
-    h.browser.client.switch_to_window(tabs[0].handle.clone()).await?;
+    h.browser
+        .client
+        .switch_to_window(tabs[0].handle.clone())
+        .await?;
     let frame = wait::until("the next frame of the shared job", WAIT, || async {
         let rows = read_all(&h.browser).await?;
         Ok(rows
@@ -136,12 +148,18 @@ async fn three_tabs_share_one_connection(kind: BrowserKind) -> Result<()> {
     // The two windows left go on over one connection to the end.
     let monitor = stats::Monitor::start(&h.api);
     for (i, tab) in tabs.iter_mut().enumerate() {
-        h.browser.client.switch_to_window(tab.handle.clone()).await?;
+        h.browser
+            .client
+            .switch_to_window(tab.handle.clone())
+            .await?;
         for id in tab.jobs.clone() {
             let deadline = Duration::from_secs(40);
-            h.watch_until(&mut tab.rec, &format!("window {} {id} final", i + 1), deadline, |r| {
-                r.latest(&id).is_some_and(|row| row.state == "completed")
-            })
+            h.watch_until(
+                &mut tab.rec,
+                &format!("window {} {id} final", i + 1),
+                deadline,
+                |r| r.latest(&id).is_some_and(|row| row.state == "completed"),
+            )
             .await?;
             let truth = h.api.progress(&id).await?;
             let rows = tab.rec.widget(&id);
