@@ -80,8 +80,14 @@ fn a_tab_asks_for_the_lock_and_leads_when_granted() {
     assert!(actions.contains(&TabAction::Became(RoleKind::Leader)));
     assert_eq!(
         posts(&actions),
-        [heartbeat(5)],
-        "the leader announces itself at once"
+        [TabMessage::Heartbeat {
+            from: 5,
+            status: PageStatus::Connecting {
+                rung: Rung::WebSocket
+            }
+        }],
+        "the leader announces itself at once, as connecting: what its \
+         connection was as a follower says nothing about the real one"
     );
     assert_eq!(tabs.poll_timeout(), Some(50 + HEARTBEAT_MS));
 }
@@ -92,13 +98,15 @@ fn the_leader_heartbeats_every_second_and_on_each_status_change() {
     tabs.handle_lock_granted(0);
     drain(&mut tabs);
     // (time, status set before the timeout, heartbeats expected)
-    let table: [(u64, Option<PageStatus>, usize); 6] = [
+    let table: [(u64, Option<PageStatus>, usize); 7] = [
         (999, None, 0),
         (1_000, None, 1),
         (1_500, Some(PageStatus::Checking { rung: Rung::Sse }), 1),
         (1_999, None, 0),
         (2_000, None, 1),
         (2_400, Some(PageStatus::Checking { rung: Rung::Sse }), 0),
+        // Paused: the page hides and the leader resigns next.
+        (2_500, Some(PageStatus::Paused), 0),
     ];
     for (now, status, expected) in table {
         if let Some(status) = status {

@@ -174,6 +174,14 @@ async fn three_tabs_share_one_connection(kind: BrowserKind) -> Result<()> {
                 "window {} {id}: {summary}; longest gap {longest} ms",
                 i + 1
             ));
+            // The closing leader's paused connection is not theirs: the
+            // widget says "reconnecting" until the next leader delivers.
+            if summary.connections.iter().any(|c| c == "idle") {
+                return Err(fail(format!(
+                    "window {} {id} showed its connection idle: {summary}",
+                    i + 1
+                )));
+            }
             if longest > HANDOVER.as_millis() as u64 {
                 return Err(fail(format!(
                     "window {} {id}: {longest} ms without an update",

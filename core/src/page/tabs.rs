@@ -15,9 +15,10 @@
 //! - Every tab but a solo one asks for the lock when it starts; the browser
 //!   grants it to one tab at a time, in order, and to the next as soon as
 //!   the holder lets go or its tab is gone.
-//! - The leader says so at once and every [`HEARTBEAT_MS`] after, with its
-//!   connection's status, and again whenever that status changes. A frame
-//!   it relays is heard as a heartbeat too.
+//! - The leader says so at once (its connection "connecting") and every
+//!   [`HEARTBEAT_MS`] after, with its connection's status, and again
+//!   whenever that status changes, except to paused (its page is hiding;
+//!   it resigns next). A frame it relays is heard as a heartbeat too.
 //! - A follower hearing a leader it did not know sends it all its
 //!   subscriptions (job + token); the leader follows the union of every
 //!   tab's jobs, and replays the newest frame it has of a job a follower
@@ -237,6 +238,11 @@ impl Tabs {
         }
         self.relayed.clear();
         self.silent = false;
+        // What its connection was as a follower says nothing about the
+        // real one, which starts now.
+        self.status = PageStatus::Connecting {
+            rung: Rung::WebSocket,
+        };
         self.role = Role::Leader {
             next_heartbeat: now.saturating_add(HEARTBEAT_MS),
             followed: Vec::new(),
@@ -390,7 +396,9 @@ impl Tabs {
             return;
         }
         self.status = status;
-        if matches!(self.role, Role::Leader { .. }) {
+        // A hidden page pauses its connection and resigns right after:
+        // its followers wait for the next leader, not for this page.
+        if matches!(self.role, Role::Leader { .. }) && status != PageStatus::Paused {
             self.heartbeat(now);
         }
     }
