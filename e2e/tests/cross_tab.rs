@@ -182,7 +182,8 @@ async fn to_the_end(h: &Harness, tabs: &mut [Tab], paused: Option<usize>) -> Res
             ));
             // A leader's paused connection is not its followers': they say
             // "reconnecting" until the next leader delivers.
-            if summary.connections.iter().any(|c| c == "idle") {
+            // (A frozen window's own connection is paused: that one may.)
+            if paused != Some(i) && summary.connections.iter().any(|c| c == "idle") {
                 return Err(fail(format!(
                     "window {i} {id} showed its connection idle: {summary}"
                 )));
@@ -240,8 +241,9 @@ async fn frozen_leader_hands_over(kind: BrowserKind) -> Result<()> {
         .client
         .switch_to_window(tabs[0].handle.clone())
         .await?;
-    h.browser.set_frozen(true).await?;
+    // The freeze event runs before DevTools answers: the clock starts first.
     let frozen_at = Instant::now();
+    h.browser.set_frozen(true).await?;
     h.say("window 0 (the leader) frozen");
     handover(&h, frozen_at, opened, &tabs[1], &shared, seq).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
