@@ -6,6 +6,11 @@
 //! the event stream, `set_poll.rs` the set poll, and `registry.rs` finds
 //! or starts the page's driver for a widget and hands back a
 //! [`Membership`] that leaves when dropped.
+//!
+//! Across tabs, `tabs.rs` holds the Web Lock (`lock.rs`) and the broadcast
+//! channel (`channel.rs`) that let one tab of the origin connect for all
+//! (core `page::tabs` decides which); `driver/relay.rs` carries out its
+//! decisions on the driver's connection.
 
 pub(crate) mod channel;
 pub(crate) mod driver;
