@@ -226,7 +226,7 @@ async fn three_tabs_share_one_connection(kind: BrowserKind) -> Result<()> {
     Ok(())
 }
 
-browser_tests!(three_tabs_share_one_connection => three_tabs_share_one_connection_chromium, three_tabs_share_one_connection_firefox);
+browser_tests!(three_tabs_share_one_connection => three_tabs_share_one_connection_chromium, three_tabs_share_one_connection_firefox, three_tabs_share_one_connection_webkit);
 
 /// Two windows; the leader is frozen (Chromium's `freeze`): it lets the
 /// lock go and closes its connection, the other window takes over, and
