@@ -352,6 +352,42 @@ fn the_leader_follows_a_job_while_any_tab_does_and_replays_its_newest_frame() {
 }
 
 #[test]
+fn a_set_poll_answer_is_relayed_whole_and_not_kept_for_replay() {
+    let mut leader = Tabs::new(5, true, 0);
+    drain(&mut leader);
+    leader.relay_poll("{\"jobs\":[]}".into());
+    assert_eq!(drain(&mut leader), [], "a follower relays nothing");
+    leader.handle_lock_granted(0);
+    drain(&mut leader);
+    let body = r#"{"jobs":[{"process_id":"j","progress":{}}]}"#;
+    leader.relay_poll(body.into());
+    let posted = posts(&drain(&mut leader));
+    assert_eq!(
+        posted,
+        [TabMessage::Frame {
+            from: 5,
+            text: body.into()
+        }]
+    );
+    let mut follower = follower_of_9(0);
+    let relayed = TabMessage::decode(&posted[0].encode()).unwrap();
+    let relayed = match relayed {
+        TabMessage::Frame { text, .. } => TabMessage::Frame { from: 9, text },
+        other => other,
+    };
+    follower.handle_message(relayed, 10);
+    assert!(drain(&mut follower).contains(&TabAction::Deliver(body.into())));
+    leader.handle_message(
+        TabMessage::Subscribe {
+            from: 2,
+            subscription: sub("j", None),
+        },
+        20,
+    );
+    assert_eq!(posts(&drain(&mut leader)), [], "nothing kept to replay");
+}
+
+#[test]
 fn a_tab_ignores_its_own_messages() {
     let mut tabs = Tabs::new(1000, true, 0);
     drain(&mut tabs);

@@ -23,6 +23,9 @@
 //!   subscriptions (job + token); the leader follows the union of every
 //!   tab's jobs, and replays the newest frame it has of a job a follower
 //!   joins, so the follower need not wait for the next change.
+//! - Frames are the page socket's (an SSE event carries the same text); a
+//!   set poll's answer is relayed whole, as its body, and read by each
+//!   follower as one snapshot per job.
 //! - A follower shows the leader's status. One that hears nothing for
 //!   [`SILENT_AFTER_MS`] shows "reconnecting" (never a stale "live"); after
 //!   [`STEAL_AFTER_MS`] (plus up to [`STEAL_JITTER_MS`], so followers do
@@ -417,6 +420,15 @@ impl Tabs {
         }
         let from = self.me;
         self.push(TabAction::Post(TabMessage::Frame { from, text }));
+    }
+
+    /// Leader: a set-poll body from the real connection, for the
+    /// followers (its entries are each job's state, as snapshots are).
+    pub fn relay_poll(&mut self, body: String) {
+        if matches!(self.role, Role::Leader { .. }) {
+            let from = self.me;
+            self.push(TabAction::Post(TabMessage::Frame { from, text: body }));
+        }
     }
 
     /// Leader: true while another tab follows `job`.

@@ -381,10 +381,11 @@ impl Inner {
             } => {
                 let weak = Rc::downgrade(this);
                 let url = client::poll_url(&this.http_base, &jobs);
-                let poll = set_poll::start(url, etag, move |outcome| {
+                let poll = set_poll::start(url, etag, move |(outcome, body)| {
                     if let Some(inner) = weak.upgrade() {
                         let done = take_poll(&mut inner.state.borrow_mut().polls, request);
                         drop(done);
+                        relay::share_poll(&inner, body);
                         Inner::push(
                             &inner,
                             Work::Input(PageInput::PollFinished { request, outcome }),

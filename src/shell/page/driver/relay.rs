@@ -6,7 +6,9 @@
 
 use std::rc::Rc;
 
-use upload_progress_core::page::{ConnId, PageInput, RoleKind, Subscription, TabAction, Tabs};
+use upload_progress_core::page::{
+    ConnId, JobPoll, PageInput, RoleKind, Subscription, TabAction, Tabs,
+};
 use upload_progress_core::session::Millis;
 use upload_progress_core::ProcessId;
 use wasm_bindgen::JsValue;
@@ -14,6 +16,7 @@ use wasm_bindgen::JsValue;
 use super::{Inner, PageFrame, State, Stream, Work};
 use crate::shell::clock;
 use crate::shell::page::lock::LockEvent;
+use crate::shell::page::set_poll;
 use crate::shell::page::tabs::{TabEvent, TabLink};
 
 /// Opens the lock and channel named `name` and enters the election; a
@@ -97,6 +100,39 @@ pub(super) fn share_frame(inner: &Rc<Inner>, conn: ConnId, frame: &PageFrame, da
     }
 }
 
+/// A leader shares a set-poll body from its real connection.
+pub(super) fn share_poll(inner: &Rc<Inner>, body: Option<String>) {
+    let mut state = inner.state.borrow_mut();
+    if let (Some(body), RoleKind::Leader) = (body, state.tabs.kind()) {
+        state.tabs.relay_poll(body);
+    }
+}
+
+/// The inputs a relayed text gives a follower's relay `conn`: a set-poll
+/// body's entries as frames and refusals, or one page frame.
+fn relayed_inputs(inner: &Rc<Inner>, conn: ConnId, text: String) -> Vec<PageInput> {
+    if text.starts_with(POLL_BODY) {
+        if let Some(entries) = set_poll::entries(&text) {
+            return entries
+                .into_iter()
+                .map(|(job, entry)| match entry {
+                    JobPoll::Progress(progress) => PageInput::Frame {
+                        conn,
+                        job,
+                        progress,
+                    },
+                    JobPoll::Refused(refusal) => PageInput::JobError { conn, job, refusal },
+                })
+                .collect();
+        }
+    }
+    vec![Inner::frame_input(inner, conn, &JsValue::from(text))]
+}
+
+/// How a set-poll body begins (`{"jobs":[...]}`); a page frame begins
+/// with its `type`.
+const POLL_BODY: &str = "{\"jobs\"";
+
 /// Carries out core's actions until none is left.
 pub(super) fn carry_out(inner: &Rc<Inner>) {
     loop {
@@ -154,8 +190,9 @@ pub(super) fn carry_out(inner: &Rc<Inner>) {
             }
             TabAction::Deliver(text) => {
                 if let Some(conn) = relay() {
-                    let input = Inner::frame_input(inner, conn, &JsValue::from(text));
-                    queue(input);
+                    for input in relayed_inputs(inner, conn, text) {
+                        queue(input);
+                    }
                 }
             }
             TabAction::LeaderHeard => {
