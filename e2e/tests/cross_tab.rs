@@ -31,8 +31,9 @@ struct Tab {
 /// Starts a job followed by every window and one job per window, 4 stages
 /// x 12 steps x 500 ms = 24 s: long enough to open the windows, hand over
 /// and watch the others go on. Opens `windows` windows of the embed page,
-/// each with a shared widget for both its jobs, and waits until all are live.
-async fn open_windows(h: &Harness, windows: usize, shared: &str) -> Result<Vec<Tab>> {
+/// each with a shared widget for both its jobs, and waits until all are
+/// connected in `mode` (`websocket`, `sse`).
+async fn open_windows(h: &Harness, windows: usize, shared: &str, mode: &str) -> Result<Vec<Tab>> {
     let mut tokens = vec![(
         shared.to_owned(),
         h.api.start_scripted(shared, 500, 12).await?.token,
@@ -63,10 +64,15 @@ async fn open_windows(h: &Harness, windows: usize, shared: &str) -> Result<Vec<T
             .client
             .switch_to_window(tab.handle.clone())
             .await?;
-        for id in tab.jobs.clone() {
-            h.wait_live(&mut tab.rec, &id, WAIT).await?;
-        }
-        h.say(format!("window {i}: every widget live"));
+        let jobs = tab.jobs.clone();
+        let what = format!("window {i}: every widget connected ({mode})");
+        h.watch_until(&mut tab.rec, &what, WAIT, |r| {
+            jobs.iter().all(|id| {
+                r.latest(id)
+                    .is_some_and(|row| row.mode == mode && row.connection == "connected")
+            })
+        })
+        .await?;
     }
     Ok(tabs)
 }
@@ -209,7 +215,7 @@ async fn to_the_end(h: &Harness, tabs: &mut [Tab], paused: Option<usize>) -> Res
 async fn three_tabs_share_one_connection(kind: BrowserKind) -> Result<()> {
     let h = Harness::start(kind, &[]).await?;
     let shared = format!("tabs_{kind}");
-    let mut tabs = open_windows(&h, 3, &shared).await?;
+    let mut tabs = open_windows(&h, 3, &shared, "websocket").await?;
     let opened = one_connection(&h, 3).await?;
     // The first window asked for the lock first, so it leads.
     let seq = h.api.progress(&shared).await?.seq;
@@ -234,7 +240,7 @@ browser_tests!(three_tabs_share_one_connection => three_tabs_share_one_connectio
 async fn frozen_leader_hands_over(kind: BrowserKind) -> Result<()> {
     let h = Harness::start(kind, &[]).await?;
     let shared = format!("frozen_{kind}");
-    let mut tabs = open_windows(&h, 2, &shared).await?;
+    let mut tabs = open_windows(&h, 2, &shared, "websocket").await?;
     let opened = one_connection(&h, 2).await?;
     let seq = h.api.progress(&shared).await?.seq;
     h.browser
@@ -275,3 +281,19 @@ async fn frozen_leader_hands_over_chromium() -> Result<()> {
     )
     .await
 }
+
+/// Two windows with every WebSocket upgrade refused: the leader's
+/// connection is an event stream, whose frames the other window gets,
+/// and both windows say so (`data-mode="sse"`) over one connection.
+async fn two_tabs_share_the_event_stream(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    h.api.refuse_upgrades(120_000).await?;
+    let shared = format!("sse_tabs_{kind}");
+    let mut tabs = open_windows(&h, 2, &shared, "sse").await?;
+    one_connection(&h, 2).await?;
+    to_the_end(&h, &mut tabs, None).await?;
+    h.finish().await;
+    Ok(())
+}
+
+browser_tests!(two_tabs_share_the_event_stream => two_tabs_share_the_event_stream_chromium, two_tabs_share_the_event_stream_firefox);
