@@ -53,7 +53,12 @@ async fn open_windows(h: &Harness, windows: usize, shared: &str, mode: &str) -> 
         let jobs = vec![shared.to_owned(), format!("{shared}_{i}")];
         for id in &jobs {
             let token = tokens.iter().find(|(j, _)| j == id).map(|(_, t)| t.clone());
-            let options = json!({ "shared": true, "token": token });
+            let mut options = json!({ "shared": true, "token": token });
+            if mode == "sse" {
+                // Two refused upgrades, not the default five, before the
+                // event stream: live within the job's first stage.
+                options = pages::fast_options_with(options);
+            }
             pages::mount(&h.browser, id, options).await?;
         }
         tabs.push(Tab { handle, rec, jobs });
