@@ -38,6 +38,7 @@ mod shell;
 pub mod upload;
 mod view;
 
+pub use component::client::{provide_progress_client, use_progress_client, ProgressClient};
 pub use component::hook::{
     use_upload_progress, use_upload_progress_with_options, CompleteCallback, ErrorCallback,
     UseUploadProgressOptions, UseUploadProgressReturn,

@@ -13,7 +13,11 @@ use gloo_net::http::Request;
 use leptos::prelude::*;
 use serde_json::json;
 use support::*;
-use upload_progress_robust::{progress_connections, SessionOptions, UploadProgressRobust};
+use upload_progress_robust::{
+    progress_connections, provide_progress_client, ProgressClient, SessionOptions,
+    UploadProgressRobust,
+};
+use wasm_bindgen::JsCast;
 use wasm_bindgen_test::*;
 use web_sys::Element;
 
@@ -301,4 +305,52 @@ async fn a_shared_widget_shows_every_stage_to_the_final_state() {
     })
     .await;
     drop(widgets);
+}
+
+/// A client provided once gives every widget below it its server and its
+/// knobs: the widgets name no base of their own (the test page's origin
+/// serves no progress), yet follow their jobs on the test server to the
+/// end, over one connection.
+#[wasm_bindgen_test]
+async fn widgets_under_a_provided_client_follow_its_server_over_one_connection() {
+    clear_faults().await;
+    wait_connections("earlier connections to close", 10_000.0, |n| n == 0).await;
+    let jobs = start_jobs("client", 3, 200, 3).await;
+    let host = container();
+    let client = ProgressClient {
+        ws_base: Some(ws_base()),
+        http_base: Some(server()),
+        session: fast_options(),
+    };
+    let mounted = jobs.clone();
+    let handle = leptos::mount::mount_to(host.clone(), move || {
+        provide_progress_client(client.clone());
+        mounted
+            .iter()
+            .map(|(id, token)| {
+                view! {
+                    <div class="slot">
+                        <UploadProgressRobust process_id=id.clone() token=token.clone() />
+                    </div>
+                }
+            })
+            .collect_view()
+    });
+    let slots = host.query_selector_all(".slot").expect("slots");
+    assert_eq!(slots.length(), 3);
+    let slots: Vec<Element> = (0..slots.length())
+        .map(|i| slots.item(i).expect("slot").unchecked_into())
+        .collect();
+    for slot in &slots {
+        wait_attr(slot, "data-connection", "connected", 15_000.0).await;
+    }
+    assert_eq!(
+        server_connections().await,
+        1,
+        "one connection for the three"
+    );
+    for slot in &slots {
+        wait_attr(slot, "data-state", "completed", 30_000.0).await;
+    }
+    drop(handle);
 }

@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use upload_progress_core::session::{Input, SessionOptions, Status};
 use upload_progress_core::Progress;
 
+use crate::component::client::{use_progress_client, with_client_bases};
 use crate::shell::follow::JobOptions;
 pub use crate::shell::follow::{CompleteCallback, ErrorCallback, EventCallback};
 use crate::shell::token::TokenProvider;
@@ -189,6 +190,7 @@ pub(crate) fn use_controller(
     process_id: Option<Signal<String>>,
     options: UseUploadProgressOptions,
 ) -> ControlledJob {
+    let options = with_client_bases(options, use_progress_client().as_ref());
     let (progress, set_progress) = signal(None::<Progress>);
     let (status, set_status) = signal(idle_status());
     let (ws_base, http_base, token) = (options.ws_base, options.http_base, options.token);

@@ -11,6 +11,7 @@ use leptos::prelude::*;
 use upload_progress_core::session::{SessionEvent, SessionOptions, Status, StatusError};
 use upload_progress_core::Progress;
 
+use crate::component::client::{use_progress_client, with_client_bases};
 use crate::component::hook::{use_upload_progress_with_options, UseUploadProgressOptions};
 use crate::component::progress_view::UploadProgressView;
 use crate::component::upload_file::UploadFile;
@@ -119,12 +120,14 @@ pub fn UploadProgressRobust(
     #[prop(optional, into)]
     max_retries: Option<u32>,
     /// Base of the socket URL, e.g. `wss://api.example.com`. Reactive: a
-    /// change restarts the session. Default: the page's host, `wss:` on
-    /// `https:` pages, `ws:` otherwise.
+    /// change restarts the session. Default: the provided
+    /// [`ProgressClient`](crate::ProgressClient)'s, else the page's host,
+    /// `wss:` on `https:` pages, `ws:` otherwise.
     #[prop(optional, into)]
     ws_base: MaybeProp<String>,
     /// Base of the HTTP polling URL, e.g. `https://api.example.com`.
-    /// Reactive: a change restarts the session. Default: the page's origin.
+    /// Reactive: a change restarts the session. Default: the provided
+    /// [`ProgressClient`](crate::ProgressClient)'s, else the page's origin.
     #[prop(optional, into)]
     http_base: MaybeProp<String>,
     /// HTTP polling interval in milliseconds. Default: 3000 (or `session_options`).
@@ -155,7 +158,8 @@ pub fn UploadProgressRobust(
     labels: Signal<Labels>,
     /// Every reconnect, fallback and heartbeat knob; `auto_retry`,
     /// `max_retries` and `poll_interval_ms` override their fields.
-    /// Default: `SessionOptions::default()`.
+    /// Default: the provided [`ProgressClient`](crate::ProgressClient)'s,
+    /// else `SessionOptions::default()`.
     /// Read once at mount.
     #[prop(optional)]
     session_options: Option<SessionOptions>,
@@ -170,7 +174,10 @@ pub fn UploadProgressRobust(
     #[prop(optional, into)]
     shared: Option<bool>,
 ) -> impl IntoView {
-    let mut session = session_options.unwrap_or_default();
+    let client = use_progress_client();
+    let mut session = session_options
+        .or_else(|| client.as_ref().map(|c| c.session.clone()))
+        .unwrap_or_default();
     if let Some(v) = auto_retry {
         session.auto_retry = v;
     }
@@ -192,6 +199,9 @@ pub fn UploadProgressRobust(
         on_error: on_error.map(|cb| Rc::new(move |e| cb.run(e)) as Rc<dyn Fn(StatusError)>),
         on_event: on_event.map(|cb| Rc::new(move |e| cb.run(e)) as Rc<dyn Fn(SessionEvent)>),
     };
+    // The upload's endpoint is under `http_base`: the client's bases apply
+    // before the story starts, not only in the hook.
+    let options = with_client_bases(options, client.as_ref());
     // Without the `upload` feature `UploadFile` has no values, so the file
     // branch is dead and its code is not linked. Both branches feed one
     // view, so no type-erased view is needed either.

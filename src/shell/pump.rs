@@ -1,4 +1,4 @@
-//! The pump both drivers run their state machine with: it feeds inputs
+//! The pump the one-job driver runs its state machine with: it feeds inputs
 //! stamped with `performance.now()`, hands every action to the driver to
 //! carry out, and keeps one timer armed at the machine's next deadline.
 //!
@@ -7,16 +7,16 @@
 //! socket that fails to open) is handled after the current batch, in order,
 //! and the machine is never borrowed twice.
 //!
-//! The one-job `Session` and the page's `PageConnection` are both sans-IO
-//! machines with the same four calls ([`Machine`]); a driver only says how
-//! to carry out an action ([`Carrier::execute`]).
+//! Any sans-IO machine with the four calls of [`Machine`] runs in it; a
+//! driver only says how to carry out an action ([`Carrier::execute`]). The
+//! page driver runs its own loop of the same shape, because each batch
+//! also drives the tab election beside its `PageConnection`.
 
-use std::cell::{Cell, Ref, RefCell};
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::rc::Rc;
 
 use gloo_timers::callback::Timeout;
-use upload_progress_core::page::{PageAction, PageConnection, PageInput};
 use upload_progress_core::session::{Action, Input, Millis, Session};
 
 use crate::shell::clock;
@@ -45,23 +45,6 @@ impl Machine for Session {
     }
     fn poll_timeout(&self) -> Option<Millis> {
         Session::poll_timeout(self)
-    }
-}
-
-impl Machine for PageConnection {
-    type Input = PageInput;
-    type Action = PageAction;
-    fn handle(&mut self, input: PageInput, now: Millis) {
-        PageConnection::handle(self, input, now);
-    }
-    fn handle_timeout(&mut self, now: Millis) {
-        PageConnection::handle_timeout(self, now);
-    }
-    fn poll_action(&mut self) -> Option<PageAction> {
-        PageConnection::poll_action(self)
-    }
-    fn poll_timeout(&self) -> Option<Millis> {
-        PageConnection::poll_timeout(self)
     }
 }
 
@@ -94,15 +77,6 @@ impl<M: Machine> Pump<M> {
             stopped: Cell::new(false),
             timer: RefCell::new(None),
         }
-    }
-
-    /// The machine, for reading between batches.
-    pub(crate) fn machine(&self) -> Ref<'_, M> {
-        self.machine.borrow()
-    }
-
-    pub(crate) fn is_stopped(&self) -> bool {
-        self.stopped.get()
     }
 
     /// Nothing more is fed or carried out: the timer and the queue go.

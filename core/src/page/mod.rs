@@ -48,6 +48,7 @@
 
 pub mod client;
 mod connection;
+mod fnv;
 mod io;
 mod jobs;
 mod ladder;
@@ -55,6 +56,8 @@ mod polls;
 pub mod shown;
 mod state;
 mod streams;
+pub mod tab_message;
+pub mod tabs;
 mod timers;
 pub mod wire;
 
@@ -63,6 +66,8 @@ pub use io::{
     ConnId, JobPoll, JobRefusal, PageAction, PageInput, PageStatus, Rung, SetPollOutcome,
     Subscription,
 };
+pub use tab_message::{channel_name, TabId, TabMessage};
+pub use tabs::{Lifecycle, Role, RoleKind, TabAction, Tabs};
 pub use wire::{
     set_etag, split_list, JobRef, PageClientMessage, PageServerMessage, SetEntry, SetPollResponse,
     LIST_SEPARATOR, MAX_SUBSCRIPTIONS,

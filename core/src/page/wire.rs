@@ -8,6 +8,7 @@
 //! Ids inside these messages are plain strings, not [`crate::ProcessId`]:
 //! a bad id is one job's error, not an unreadable frame.
 
+use super::fnv::Fnv1a;
 use serde::{Deserialize, Serialize};
 
 use crate::{ErrorBody, Progress};
@@ -120,15 +121,8 @@ pub struct SetPollResponse {
 /// entry's id and `seq` (or error code), in order. It changes whenever any
 /// job of the set changes, and differs between sets.
 pub fn set_etag(entries: &[SetEntry]) -> String {
-    const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-    const PRIME: u64 = 0x0100_0000_01b3;
-    let mut hash = OFFSET;
-    let mut eat = |bytes: &[u8]| {
-        for b in bytes {
-            hash ^= u64::from(*b);
-            hash = hash.wrapping_mul(PRIME);
-        }
-    };
+    let mut fnv = Fnv1a::new();
+    let mut eat = |bytes: &[u8]| fnv.eat(bytes);
     for entry in entries {
         eat(entry.process_id.as_bytes());
         match (&entry.progress, &entry.error) {
@@ -145,7 +139,7 @@ pub fn set_etag(entries: &[SetEntry]) -> String {
         // Ids never hold a NUL, so entries cannot run into each other.
         eat(&[0]);
     }
-    format!("\"s{hash:016x}\"")
+    format!("\"s{:016x}\"", fnv.finish())
 }
 
 /// Splits an `ids` or `tokens` query value; empty items are kept (an empty

@@ -2,23 +2,26 @@
 //! asks for, and the widgets following jobs through it.
 //!
 //! Like the one-job driver (`shell/driver.rs`) it decides nothing: it feeds
-//! browser events to the connection as `PageInput`s and carries out its
-//! `PageAction`s, on the same pump (`shell/pump.rs`: inputs stamped with
-//! `performance.now()`, queued work run to completion, one timer armed at
-//! `poll_timeout()`). What a widget shows for a page status or a job's end
-//! comes from core (`page::shown`).
+//! browser events to the connection as `PageInput`s stamped with
+//! `performance.now()`, carries out its `PageAction`s, keeps one timer
+//! armed at `poll_timeout()`, and runs queued work to completion so the
+//! connection is never borrowed twice. What a widget shows for a page
+//! status or a job's end comes from core (`page::shown`).
 //!
 //! Frames to the page socket wait in an outbox until the current task
 //! ends, so the subscriptions of widgets mounted together (or unmounted
 //! together) go out as one message: the server's rate limit counts messages.
 
 use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
+use gloo_timers::callback::Timeout;
 use upload_progress_core::page::client::{self, refusal};
 use upload_progress_core::page::shown;
 use upload_progress_core::page::{
-    ConnId, PageAction, PageConnection, PageInput, PageStatus, Rung, Subscription,
+    channel_name, ConnId, PageAction, PageConnection, PageInput, PageStatus, Rung, Subscription,
+    Tabs,
 };
 use upload_progress_core::session::{Millis, RequestId, SessionOptions, Status, StatusError};
 use upload_progress_core::{JobState, ProcessId, Progress};
@@ -30,7 +33,7 @@ use crate::shell::frame::FrameSink;
 use crate::shell::lifecycle::{self, PageEvents};
 use crate::shell::page::set_poll;
 use crate::shell::page::sse::{EventStream, StreamEvent};
-use crate::shell::pump::{self, Carrier, Pump};
+use crate::shell::page::tabs::{TabEvent, TabLink};
 use crate::shell::socket::{Socket, SocketEvent};
 use crate::shell::token::TokenProvider;
 use crate::shell::wire::{page_frame, PageFrame};
@@ -85,11 +88,21 @@ pub(crate) struct PageDriver {
 #[derive(Clone)]
 pub(crate) struct PageHandle(Weak<Inner>);
 
+enum Work {
+    Input(PageInput),
+    Timeout,
+    Tab(TabEvent),
+}
+
+mod relay;
+
 /// A streaming connection the page connection opened.
 enum Stream {
     Socket(Socket),
     /// Held only: dropping it closes the stream.
     Events(#[allow(dead_code)] EventStream),
+    /// A follower's transport: the leader tab, over the broadcast channel.
+    Relay,
 }
 
 /// A frame waiting for the end of the current task.
@@ -99,9 +112,10 @@ enum Outgoing {
 }
 
 struct Inner {
-    pump: Pump<PageConnection>,
     state: RefCell<State>,
     members: RefCell<Vec<Rc<Member>>>,
+    queue: RefCell<VecDeque<Work>>,
+    running: Cell<bool>,
     /// A job's final progress, between its `JobProgress` and `JobEnded`.
     last_final: RefCell<Option<Progress>>,
     ws_base: String,
@@ -109,16 +123,22 @@ struct Inner {
     max_retries: u32,
 }
 
-/// The browser resources the connection holds, and what it last said.
 struct State {
+    conn: PageConnection,
     /// Open streams: the transport and a probe at most, so a list. Each
     /// keeps the restart hint of a `server_shutdown` it carried.
     streams: Vec<(ConnId, Stream, Option<u64>)>,
     polls: Vec<(RequestId, Poll)>,
+    timer: Option<(Millis, Timeout)>,
     page: Option<PageEvents>,
     outbox: Vec<(ConnId, Outgoing)>,
     flush_queued: bool,
     status: PageStatus,
+    stopped: bool,
+    /// This tab's part in the election of the tab that connects.
+    tabs: Tabs,
+    /// The lock and channel shared with the other tabs; `None`: solo.
+    link: Option<TabLink>,
 }
 
 impl PageDriver {
@@ -127,18 +147,25 @@ impl PageDriver {
         let max_retries = options.max_retries;
         // Tokens are refreshed per job by a widget following it; one without
         // a provider answers "none" (see `RefreshToken`).
+        let name = channel_name(&ws_base, &http_base, &options);
         let conn = PageConnection::new(options, true, clock::seed());
         let inner = Rc::new(Inner {
-            pump: Pump::new(conn),
             state: RefCell::new(State {
+                conn,
                 streams: Vec::new(),
                 polls: Vec::new(),
+                timer: None,
                 page: None,
                 outbox: Vec::new(),
                 flush_queued: false,
                 status: PageStatus::Idle,
+                stopped: false,
+                tabs: Tabs::new(clock::seed(), false, 0),
+                link: None,
             }),
             members: RefCell::new(Vec::new()),
+            queue: RefCell::new(VecDeque::new()),
+            running: Cell::new(false),
             last_final: RefCell::new(None),
             ws_base,
             http_base,
@@ -147,13 +174,14 @@ impl PageDriver {
         let weak = Rc::downgrade(&inner);
         let page = PageEvents::attach(move |event| {
             if let (Some(inner), Some(input)) = (weak.upgrade(), shown::lifecycle_input(&event)) {
-                pump::push(&inner, input);
+                Inner::push(&inner, Work::Input(input));
             }
         });
         inner.state.borrow_mut().page = Some(page);
-        pump::push(&inner, PageInput::Start);
+        relay::join_tabs(&inner, name);
+        Inner::push(&inner, Work::Input(PageInput::Start));
         if lifecycle::starts_offline() {
-            pump::push(&inner, PageInput::Offline);
+            Inner::push(&inner, Work::Input(PageInput::Offline));
         }
         Self { inner }
     }
@@ -174,14 +202,19 @@ impl PageHandle {
         let member = Rc::new(member);
         inner.members.borrow_mut().push(member.clone());
         // The widget starts from what the page already knows of its job.
-        let status = inner.state.borrow().status;
-        let progress = inner.pump.machine().shown(&job).cloned();
+        let (status, progress) = {
+            let state = inner.state.borrow();
+            (state.status, state.conn.shown(&job).cloned())
+        };
         if let Some(progress) = progress {
             member.last_update.set(Some(clock::now()));
             member.sink.progress(progress);
         }
         Inner::show_status(&inner, &member, status);
-        pump::push(&inner, PageInput::Subscribe(Subscription { job, token }));
+        Inner::push(
+            &inner,
+            Work::Input(PageInput::Subscribe(Subscription { job, token })),
+        );
     }
 
     /// Removes the widget `id`; its job is unsubscribed when no other
@@ -212,12 +245,13 @@ impl PageHandle {
                 .status(shown::job_status(PageStatus::Stopped, 1, 0));
             member.sink.flush();
         }
-        if !still_followed {
-            pump::push(
+        if !still_followed && !relay::followed_elsewhere(&inner, &member.job) {
+            inner.state.borrow_mut().tabs.forget(&member.job);
+            Inner::push(
                 &inner,
-                PageInput::Unsubscribe {
+                Work::Input(PageInput::Unsubscribe {
                     job: member.job.clone(),
-                },
+                }),
             );
         }
     }
@@ -225,7 +259,7 @@ impl PageHandle {
     /// Feeds one input (Reconnect, a widget's new token).
     pub(crate) fn send(&self, input: PageInput) {
         if let Some(inner) = self.0.upgrade() {
-            pump::push(&inner, input);
+            Inner::push(&inner, Work::Input(input));
         }
     }
 
@@ -237,54 +271,99 @@ impl PageHandle {
 
 impl Drop for PageDriver {
     fn drop(&mut self) {
-        pump::push(&self.inner, PageInput::Stop);
-        self.inner.pump.stop();
+        relay::leave_tabs(&self.inner);
+        Inner::push(&self.inner, Work::Input(PageInput::Stop));
         let released = {
             let mut state = self.inner.state.borrow_mut();
+            state.stopped = true;
             state.outbox.clear();
             (
                 std::mem::take(&mut state.streams),
                 std::mem::take(&mut state.polls),
+                state.timer.take(),
                 state.page.take(),
             )
         };
         drop(released);
+        self.inner.queue.borrow_mut().clear();
         let members = std::mem::take(&mut *self.inner.members.borrow_mut());
         drop(members);
     }
 }
 
-impl Carrier for Inner {
-    type Machine = PageConnection;
-
-    fn pump(&self) -> &Pump<PageConnection> {
-        &self.pump
-    }
-
-    /// The frames asked for in this batch go out at the end of the task.
-    fn idle(this: &Rc<Self>) {
+impl Inner {
+    fn push(this: &Rc<Self>, work: Work) {
+        if this.state.borrow().stopped {
+            return;
+        }
+        this.queue.borrow_mut().push_back(work);
+        if this.running.get() {
+            return;
+        }
+        this.running.set(true);
+        loop {
+            let next = this.queue.borrow_mut().pop_front();
+            let Some(work) = next else { break };
+            let actions = {
+                let mut state = this.state.borrow_mut();
+                if state.stopped {
+                    break;
+                }
+                let now = clock::now();
+                match work {
+                    Work::Input(input) => state.conn.handle(input, now),
+                    Work::Timeout => {
+                        state.conn.handle_timeout(now);
+                        state.tabs.handle_timeout(now);
+                    }
+                    Work::Tab(event) => relay::handle(&mut state.tabs, event, now),
+                }
+                let mut actions = Vec::new();
+                while let Some(action) = state.conn.poll_action() {
+                    actions.push(action);
+                }
+                actions
+            };
+            for action in actions {
+                Self::execute(this, action);
+            }
+            relay::carry_out(this);
+            Self::arm_timer(this);
+        }
+        this.running.set(false);
         Self::queue_flush(this);
     }
 
     fn execute(this: &Rc<Self>, action: PageAction) {
+        if this.state.borrow().stopped {
+            return;
+        }
         match action {
             PageAction::Open { conn, rung, jobs } => Self::open(this, conn, rung, &jobs),
             PageAction::Close { conn, reason } => {
                 let stream = take_stream(&mut this.state.borrow_mut().streams, conn);
-                if let Some(Stream::Socket(socket)) = stream {
-                    socket.close(1000, reason);
+                match stream {
+                    Some(Stream::Socket(socket)) => socket.close(1000, reason),
+                    Some(Stream::Relay) => this.state.borrow_mut().tabs.relay_closed(),
+                    _ => {}
                 }
             }
-            PageAction::Subscribe { conn, subscription } => this
-                .state
-                .borrow_mut()
-                .outbox
-                .push((conn, Outgoing::Subscribe(subscription))),
-            PageAction::Unsubscribe { conn, job } => this
-                .state
-                .borrow_mut()
-                .outbox
-                .push((conn, Outgoing::Unsubscribe(job))),
+            PageAction::Subscribe { conn, subscription } => {
+                let mut state = this.state.borrow_mut();
+                if relay::is_relay(&state, conn) {
+                    state.tabs.relay_subscribe(subscription);
+                } else {
+                    state.outbox.push((conn, Outgoing::Subscribe(subscription)));
+                }
+            }
+            PageAction::Unsubscribe { conn, job } => {
+                let mut state = this.state.borrow_mut();
+                if relay::is_relay(&state, conn) {
+                    state.tabs.relay_unsubscribe(job);
+                } else {
+                    state.outbox.push((conn, Outgoing::Unsubscribe(job)));
+                }
+            }
             PageAction::Ping { conn, id } => {
                 let state = this.state.borrow();
                 if let Some((_, Stream::Socket(socket), _)) =
@@ -293,6 +372,8 @@ impl Carrier for Inner {
                     socket.send(&client::ping_text(id));
                 }
             }
+            // A follower never polls the server: the leader does.
+            PageAction::Poll { .. } if !relay::leading(this) => {}
             PageAction::Poll {
                 request,
                 jobs,
@@ -300,11 +381,15 @@ impl Carrier for Inner {
             } => {
                 let weak = Rc::downgrade(this);
                 let url = client::poll_url(&this.http_base, &jobs);
-                let poll = set_poll::start(url, etag, move |outcome| {
+                let poll = set_poll::start(url, etag, move |(outcome, body)| {
                     if let Some(inner) = weak.upgrade() {
                         let done = take_poll(&mut inner.state.borrow_mut().polls, request);
                         drop(done);
-                        pump::push(&inner, PageInput::PollFinished { request, outcome });
+                        relay::share_poll(&inner, body);
+                        Inner::push(
+                            &inner,
+                            Work::Input(PageInput::PollFinished { request, outcome }),
+                        );
                     }
                 });
                 this.state.borrow_mut().polls.push((request, poll));
@@ -322,15 +407,22 @@ impl Carrier for Inner {
                     .and_then(|m| m.token_provider.clone());
                 let weak = Rc::downgrade(this);
                 let Some(provider) = provider else {
+                    if relay::followed_elsewhere(this, &job) {
+                        // The follower tab's widget refreshes it and
+                        // subscribes again with the new token.
+                        return;
+                    }
                     // No widget of this job can get a token: say so now.
-                    pump::push(this, PageInput::TokenReady { job, token: None });
+                    this.queue
+                        .borrow_mut()
+                        .push_back(Work::Input(PageInput::TokenReady { job, token: None }));
                     return;
                 };
                 let future = provider.fetch();
                 wasm_bindgen_futures::spawn_local(async move {
                     let token = future.await;
                     if let Some(inner) = weak.upgrade() {
-                        pump::push(&inner, PageInput::TokenReady { job, token });
+                        Inner::push(&inner, Work::Input(PageInput::TokenReady { job, token }));
                     }
                 });
             }
@@ -393,7 +485,11 @@ impl Carrier for Inner {
                 }
             }
             PageAction::Status(status) => {
-                this.state.borrow_mut().status = status;
+                {
+                    let mut state = this.state.borrow_mut();
+                    state.status = status;
+                    state.tabs.set_status(status, clock::now());
+                }
                 let members = this.members.borrow().clone();
                 for member in members.iter().filter(|m| !m.ended.get()) {
                     Self::show_status(this, member, status);
@@ -401,13 +497,13 @@ impl Carrier for Inner {
             }
         }
     }
-}
 
-impl Inner {
     /// Opens a page socket or an event stream tagged `conn`.
     fn open(this: &Rc<Self>, conn: ConnId, rung: Rung, jobs: &[Subscription]) {
         let weak = Rc::downgrade(this);
         let stream = match rung {
+            // A follower's transport is the leader, whatever the rung.
+            _ if !relay::leading(this) => Some(Stream::Relay),
             Rung::WebSocket => {
                 let sink = move |event: SocketEvent| {
                     if let Some(inner) = weak.upgrade() {
@@ -431,16 +527,25 @@ impl Inner {
             Rung::Polling => None,
         };
         match stream {
+            Some(Stream::Relay) => {
+                this.state
+                    .borrow_mut()
+                    .streams
+                    .push((conn, Stream::Relay, None));
+                this.queue
+                    .borrow_mut()
+                    .push_back(Work::Input(PageInput::Opened { conn }));
+            }
             Some(stream) => this.state.borrow_mut().streams.push((conn, stream, None)),
             // The browser refused the URL: that attempt failed.
-            None => pump::push(
-                this,
-                PageInput::Closed {
+            None => this
+                .queue
+                .borrow_mut()
+                .push_back(Work::Input(PageInput::Closed {
                     conn,
                     code: 1006,
                     retry_after_ms: None,
-                },
-            ),
+                })),
         }
     }
 
@@ -460,7 +565,7 @@ impl Inner {
             // A close event always follows.
             SocketEvent::Error => return,
         };
-        pump::push(this, input);
+        Self::push(this, Work::Input(input));
     }
 
     fn on_stream(this: &Rc<Self>, conn: ConnId, event: StreamEvent) {
@@ -478,7 +583,7 @@ impl Inner {
                 }
             }
         };
-        pump::push(this, input);
+        Self::push(this, Work::Input(input));
     }
 
     /// The stream `conn` is gone: drops it and returns its restart hint.
@@ -492,7 +597,9 @@ impl Inner {
     }
 
     fn frame_input(this: &Rc<Self>, conn: ConnId, data: &wasm_bindgen::JsValue) -> PageInput {
-        match page_frame(data) {
+        let frame = page_frame(data);
+        relay::share_frame(this, conn, &frame, data);
+        match frame {
             PageFrame::Progress(progress) => PageInput::Frame {
                 conn,
                 job: progress.process_id.clone(),
@@ -527,9 +634,10 @@ impl Inner {
 
     fn show_status(this: &Rc<Self>, member: &Member, page: PageStatus) {
         let (attempt, heard) = {
-            let conn = this.pump.machine();
-            (conn.attempt(), conn.last_heard())
+            let state = this.state.borrow();
+            (state.conn.attempt(), state.conn.last_heard())
         };
+        let page = this.state.borrow().tabs.shown(page);
         let status: Status = shown::with_times(
             shown::job_status(page, attempt, this.max_retries),
             member.last_update.get(),
@@ -542,7 +650,7 @@ impl Inner {
     fn queue_flush(this: &Rc<Self>) {
         {
             let mut state = this.state.borrow_mut();
-            if state.outbox.is_empty() || state.flush_queued || this.pump.is_stopped() {
+            if state.outbox.is_empty() || state.flush_queued || state.stopped {
                 return;
             }
             state.flush_queued = true;
@@ -584,6 +692,36 @@ impl Inner {
             }
             if !subscribe.is_empty() {
                 socket.send(&client::subscribe_text(&subscribe));
+            }
+        }
+    }
+
+    /// Keeps one timer armed at the connection's next deadline (see the
+    /// one-job driver for why an earlier timer is kept).
+    fn arm_timer(this: &Rc<Self>) {
+        let mut state = this.state.borrow_mut();
+        if state.stopped {
+            state.timer = None;
+            return;
+        }
+        let deadline = match (state.conn.poll_timeout(), state.tabs.poll_timeout()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        match (deadline, &state.timer) {
+            (None, _) => state.timer = None,
+            (Some(d), Some((armed, _))) if *armed <= d => {}
+            (Some(d), _) => {
+                let delay = d.saturating_sub(clock::now()).saturating_add(1);
+                let delay = u32::try_from(delay).unwrap_or(u32::MAX);
+                let weak = Rc::downgrade(this);
+                let timer = Timeout::new(delay, move || {
+                    if let Some(inner) = weak.upgrade() {
+                        inner.state.borrow_mut().timer = None;
+                        Inner::push(&inner, Work::Timeout);
+                    }
+                });
+                state.timer = Some((d, timer));
             }
         }
     }

@@ -120,7 +120,9 @@ impl MembershipHandle {
 /// The page connections of this page and the widgets in them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ProgressConnections {
-    /// Page connections open (one per server and set of options).
+    /// Page connections open (one per server and set of options). Where
+    /// another tab of the origin leads, this page's connection delivers
+    /// through that tab's and opens nothing on the server itself.
     pub connections: usize,
     /// Widgets following a job through them.
     pub widgets: usize,
