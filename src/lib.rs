@@ -16,17 +16,24 @@
 //!   state (file name, pending bar, indicator) and touches no browser API;
 //!   it connects once it runs in the browser.
 //! - `embed`: the JS API for pages without Leptos (`wasm_bindgen` exports);
-//!   turns on `upload`.
+//!   turns on `upload` and `one-job-session`.
+//! - `one-job-session`: a widget with `shared = false` follows over a
+//!   one-job session on protocol v1's per-job socket and poll (servers that
+//!   speak only v1; token refresh ahead of expiry, `auto_retry = false`).
+//!   Off, such a widget gets a page connection of its own, and the session
+//!   is not linked (about 14 KB gzip less).
 //! - `upload`: `UploadProgressRobust` takes a `file`, uploads it (tus) and
 //!   then follows its job; `use_upload` for a custom view. The page's
 //!   uploads take turns, at most 3 at once (`set_upload_limit`). Off, none
 //!   of the upload code is linked.
 //!
 //! # Design
-//! Every reconnect, fallback and liveness decision is made by
-//! [`upload_progress_core::session::Session`]. This crate is its shell: it
+//! Every reconnect, fallback and liveness decision is made in core: by
+//! [`upload_progress_core::page::PageConnection`] for the page-wide
+//! connection, by [`upload_progress_core::session::Session`] for a one-job
+//! session. This crate is their shell: it
 //! reports browser events (socket, timer, fetch, page lifecycle) with the
-//! time from `performance.now()` and carries out what the session asks.
+//! time from `performance.now()` and carries out what they ask.
 //! Every socket, timer, listener and in-flight request belongs to the
 //! component that created it and is released when that component goes away.
 

@@ -1,7 +1,9 @@
 //! Hydration in the browser: the markup the server rendered
 //! (tests/fixtures/ssr.html, produced natively by tests/ssr-app) is taken
 //! over in place, and only then does the widget connect, with one socket
-//! for the whole job. Built with the `hydrate` feature; needs the dev server
+//! for the whole job. Built with the `hydrate` feature and without the
+//! one-job session, as a full-stack app builds it, so a widget that does
+//! not share gets a page connection of its own. Needs the dev server
 //! (`UPR_TEST_SERVER`, `UPR_TEST_ADMIN_TOKEN`) like tests/web.rs.
 #![cfg(target_arch = "wasm32")]
 
@@ -9,7 +11,7 @@ mod support;
 
 use leptos::prelude::*;
 use support::*;
-use upload_progress_robust::UploadProgressRobust;
+use upload_progress_robust::{progress_connections, UploadProgressRobust};
 use wasm_bindgen_test::*;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -147,4 +149,56 @@ async fn a_server_client_difference_is_corrected_right_after_hydration() {
         "corrected in place, on the server's element"
     );
     drop(handle);
+}
+
+#[wasm_bindgen_test]
+async fn a_widget_that_does_not_share_has_a_page_connection_of_its_own() {
+    let jobs = [unique_id("own_a"), unique_id("own_b")];
+    let mut tokens = Vec::new();
+    for id in &jobs {
+        tokens.push(start_job(id, 300, 3).await);
+    }
+    let opened_before = connections_opened().await;
+    let widgets: Vec<_> = jobs
+        .iter()
+        .zip(tokens)
+        .map(|(id, token)| {
+            let host = container();
+            let id = id.clone();
+            let handle = leptos::mount::mount_to(host.clone(), move || {
+                view! {
+                    <UploadProgressRobust
+                        process_id=id
+                        token=token
+                        ws_base=ws_base()
+                        http_base=server()
+                        session_options=fast_options()
+                        shared=false
+                    />
+                }
+            });
+            (host, handle)
+        })
+        .collect();
+    for (host, _) in &widgets {
+        wait_attr(host, "data-connection", "connected", 10_000.0).await;
+    }
+    // Neither joined the page-wide connection (which would be one for both).
+    assert_eq!(progress_connections().connections, 0);
+    for (host, _) in &widgets {
+        wait_attr(host, "data-state", "completed", 20_000.0).await;
+    }
+    assert_eq!(
+        connections_opened().await - opened_before,
+        2,
+        "a connection each"
+    );
+    for id in &jobs {
+        let s = stats(id).await;
+        assert_eq!(
+            s.ws_opened, 0,
+            "over page connections, not v1 sockets: {s:?}"
+        );
+    }
+    drop(widgets);
 }

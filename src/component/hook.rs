@@ -23,7 +23,8 @@ use crate::view::describe::idle_status;
 pub struct UseUploadProgressOptions {
     /// Follow the job through the page's one connection, shared with every
     /// widget following a job on the same server with the same `session`
-    /// options; `false` gives this widget a one-job session of its own
+    /// options; `false` gives this widget a page connection of its own, or
+    /// with the `one-job-session` feature a one-job session on protocol v1
     /// (ahead-of-expiry token refresh, `auto_retry` and the ping checks
     /// in `on_event` apply only there). Default: `true`.
     pub shared: bool,

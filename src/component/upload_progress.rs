@@ -166,9 +166,11 @@ pub fn UploadProgressRobust(
     /// Follow the job through the page's one connection (page socket,
     /// event stream or set poll), shared with every widget following a job
     /// on the same server with the same options. `false` gives this widget
-    /// a one-job session of its own, for isolation: only that session
+    /// a connection of its own, for isolation: a page connection no other
+    /// widget or tab joins, or with the `one-job-session` feature a one-job
+    /// session on protocol v1's per-job socket and poll. Only that session
     /// refreshes a token ahead of its expiry, honours `auto_retry = false`
-    /// and reports its ping checks to `on_event` (a shared connection
+    /// and reports its ping checks to `on_event` (a page connection
     /// reports its socket's attempts, closes, backoff and fallback).
     /// Default: `true`. Read once at mount.
     #[prop(optional, into)]

@@ -15,8 +15,9 @@ use upload_progress_core::session::{
 use upload_progress_core::Progress;
 
 use crate::shell::clock;
-use crate::shell::fetch::{self, Poll, PollRequest};
+use crate::shell::fetch::Poll;
 use crate::shell::lifecycle::{self, PageEvents};
+use crate::shell::poll::{self, PollRequest};
 use crate::shell::pump::{self, Carrier, Pump};
 use crate::shell::socket::{Socket, SocketEvent};
 use crate::shell::token::TokenProvider;
@@ -207,7 +208,7 @@ impl Carrier for Inner {
                 token,
             } => {
                 let weak = Rc::downgrade(this);
-                let poll = fetch::start(PollRequest { url, etag, token }, move |outcome| {
+                let poll = poll::start(PollRequest { url, etag, token }, move |outcome| {
                     if let Some(inner) = weak.upgrade() {
                         let done = take_poll(&mut inner.state.borrow_mut().polls, request);
                         drop(done);

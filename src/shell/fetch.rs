@@ -1,13 +1,11 @@
-//! One HTTP poll of the job's progress, abortable and owned; the set poll
-//! of the page connection (`page/set_poll.rs`) runs on the same [`Poll`].
+//! An HTTP request in flight, abortable and owned: the set poll of the
+//! page connection (`page/set_poll.rs`) and the one-job poll (`poll.rs`)
+//! run on it.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use upload_progress_core::session::PollOutcome;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortController, AbortSignal, Headers, RequestInit, Response};
+use web_sys::{AbortController, AbortSignal};
 
 /// An in-flight poll. Dropping it aborts the request and silences its answer.
 pub(crate) struct Poll {
@@ -22,24 +20,6 @@ impl Drop for Poll {
             abort.abort();
         }
     }
-}
-
-/// What to ask for.
-pub(crate) struct PollRequest {
-    /// Full URL.
-    pub(crate) url: String,
-    /// `If-None-Match` value.
-    pub(crate) etag: Option<String>,
-    /// Bearer token.
-    pub(crate) token: Option<String>,
-}
-
-/// Starts a `GET`; `done` gets the outcome unless the poll was dropped first.
-pub(crate) fn start(request: PollRequest, done: impl FnOnce(PollOutcome) + 'static) -> Poll {
-    spawn_abortable(
-        move |signal| async move { run(&request, signal.as_ref()).await },
-        done,
-    )
 }
 
 /// Runs the request `task` builds around an abort signal; `done` gets its
@@ -62,51 +42,4 @@ where
         }
     });
     Poll { abort, live }
-}
-
-async fn run(request: &PollRequest, signal: Option<&AbortSignal>) -> PollOutcome {
-    let Some(window) = web_sys::window() else {
-        return PollOutcome::Network;
-    };
-    let init = RequestInit::new();
-    init.set_method("GET");
-    if let Ok(headers) = Headers::new() {
-        if let Some(etag) = &request.etag {
-            let _ = headers.set("If-None-Match", etag);
-        }
-        if let Some(token) = &request.token {
-            let _ = headers.set("Authorization", &format!("Bearer {token}"));
-        }
-        init.set_headers(&headers);
-    }
-    init.set_signal(signal);
-    let response = match JsFuture::from(window.fetch_with_str_and_init(&request.url, &init)).await {
-        Ok(value) => match value.dyn_into::<Response>() {
-            Ok(response) => response,
-            Err(_) => return PollOutcome::Network,
-        },
-        Err(_) => return PollOutcome::Network,
-    };
-    let status = response.status();
-    if status == 304 {
-        return PollOutcome::NotModified;
-    }
-    let body = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    };
-    if status == 200 {
-        return match crate::shell::wire::progress_body(&body) {
-            Some(progress) => PollOutcome::Progress(progress),
-            None => PollOutcome::InvalidBody { status },
-        };
-    }
-    PollOutcome::Http {
-        status,
-        code: crate::shell::wire::error_code(&body),
-    }
 }

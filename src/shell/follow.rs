@@ -1,17 +1,19 @@
 //! Starting to follow one job: the target (job and bases), the token, the
 //! options and the callbacks in, a [`Following`] out: a place in the
-//! page-wide connection (`shell/page/`, the default), or a one-job
-//! [`Driver`] of its own when `shared` is off. Shared by the Leptos hook
-//! and the embed widget, which differ only in where the newest progress
-//! and status go.
+//! page-wide connection (`shell/page/`, the default). When `shared` is off
+//! the widget gets a page connection of its own, or, with the
+//! `one-job-session` feature, a one-job `Driver` on protocol v1. Shared by
+//! the Leptos hook and the embed widget, which differ only in where the
+//! newest progress and status go.
 
 use std::rc::Rc;
 
-use upload_progress_core::session::{
-    Input, SessionConfig, SessionEvent, SessionOptions, Status, StatusError,
-};
+#[cfg(feature = "one-job-session")]
+use upload_progress_core::session::SessionConfig;
+use upload_progress_core::session::{Input, SessionEvent, SessionOptions, Status, StatusError};
 use upload_progress_core::{ProcessId, Progress};
 
+#[cfg(feature = "one-job-session")]
 use crate::shell::driver::{Driver, DriverHandle, Outputs};
 use crate::shell::frame::FrameSink;
 use crate::shell::page::driver::Member;
@@ -39,8 +41,10 @@ pub(crate) struct Target {
 /// Everything else a session is started with, as plain values.
 #[derive(Clone)]
 pub(crate) struct JobOptions {
-    /// Follow through the page-wide connection (true) or a one-job session.
+    /// Follow through the page-wide connection (true) or one of its own.
     pub(crate) shared: bool,
+    /// Used by the one-job session only.
+    #[cfg_attr(not(feature = "one-job-session"), allow(dead_code))]
     pub(crate) token_expires_in_s: Option<u64>,
     pub(crate) token_provider: Option<TokenProvider>,
     pub(crate) session: SessionOptions,
@@ -65,9 +69,10 @@ impl Default for JobOptions {
 
 /// A job being followed; dropping it stops following.
 pub(crate) enum Following {
-    /// Through the page-wide connection.
+    /// Through a page connection: the page-wide one, or one of its own.
     Shared(Membership),
     /// Through a one-job session of its own.
+    #[cfg(feature = "one-job-session")]
     Own(Driver),
 }
 
@@ -75,6 +80,7 @@ pub(crate) enum Following {
 #[derive(Clone)]
 pub(crate) enum FollowHandle {
     Shared(MembershipHandle),
+    #[cfg(feature = "one-job-session")]
     Own(DriverHandle),
 }
 
@@ -82,6 +88,7 @@ impl Following {
     pub(crate) fn handle(&self) -> FollowHandle {
         match self {
             Self::Shared(m) => FollowHandle::Shared(m.handle()),
+            #[cfg(feature = "one-job-session")]
             Self::Own(d) => FollowHandle::Own(d.handle()),
         }
     }
@@ -92,6 +99,7 @@ impl FollowHandle {
     pub(crate) fn send(&self, input: Input) {
         match self {
             Self::Shared(m) => m.send(input),
+            #[cfg(feature = "one-job-session")]
             Self::Own(d) => d.send(input),
         }
     }
@@ -120,35 +128,51 @@ pub(crate) fn follow(
     let (page_ws, page_http) = urls::page_bases().unwrap_or_default();
     let ws_base = urls::trim_base(target.ws_base.as_deref().unwrap_or(&page_ws));
     let http_base = urls::trim_base(target.http_base.as_deref().unwrap_or(&page_http));
-    if job.shared {
-        let key = Key {
-            ws_base,
-            http_base,
-            options: job.session.clone(),
-        };
-        let (provider, on_complete, on_error, on_event) = (
-            job.token_provider.clone(),
-            job.on_complete.clone(),
-            job.on_error.clone(),
-            job.on_event.clone(),
-        );
-        let job_id = process_id.clone();
-        let member = move |id| {
-            let sink = FrameSink::new(show);
-            Member::new(
-                id,
-                process_id,
-                sink,
-                provider,
-                on_complete,
-                on_error,
-                on_event,
-            )
-        };
-        return Ok(Following::Shared(registry::join(
-            key, job_id, token, member,
-        )));
+    #[cfg(feature = "one-job-session")]
+    if !job.shared {
+        return Ok(own_session(
+            process_id, ws_base, http_base, token, job, show,
+        ));
     }
+    let key = Key {
+        ws_base,
+        http_base,
+        options: job.session.clone(),
+    };
+    let (provider, on_complete, on_error, on_event) = (
+        job.token_provider.clone(),
+        job.on_complete.clone(),
+        job.on_error.clone(),
+        job.on_event.clone(),
+    );
+    let job_id = process_id.clone();
+    let member = move |id| {
+        let sink = FrameSink::new(show);
+        Member::new(
+            id,
+            process_id,
+            sink,
+            provider,
+            on_complete,
+            on_error,
+            on_event,
+        )
+    };
+    Ok(Following::Shared(registry::join(
+        key, job.shared, job_id, token, member,
+    )))
+}
+
+/// A one-job session of its own on protocol v1 (`shared` off).
+#[cfg(feature = "one-job-session")]
+fn own_session(
+    process_id: ProcessId,
+    ws_base: String,
+    http_base: String,
+    token: Option<String>,
+    job: &JobOptions,
+    show: impl Fn(Option<Progress>, Option<Status>) + 'static,
+) -> Following {
     let config = SessionConfig {
         process_id,
         ws_base,
@@ -189,9 +213,5 @@ pub(crate) fn follow(
             }
         }),
     };
-    Ok(Following::Own(Driver::start(
-        config,
-        outputs,
-        job.token_provider.clone(),
-    )))
+    Following::Own(Driver::start(config, outputs, job.token_provider.clone()))
 }

@@ -94,6 +94,7 @@ pub(crate) fn starts_offline() -> bool {
 }
 
 /// True when the page is hidden right now.
+#[cfg(feature = "one-job-session")]
 pub(crate) fn starts_hidden() -> bool {
     web_sys::window()
         .and_then(|w| w.document())

@@ -18,6 +18,8 @@ pub(crate) enum SocketEvent {
     /// A binary frame (not used by protocol v1, but proof of life).
     Binary,
     /// `close`.
+    // The page connection reads the code only.
+    #[cfg_attr(not(feature = "one-job-session"), allow(dead_code))]
     Closed {
         /// `CloseEvent.code`.
         code: u16,

@@ -9,7 +9,9 @@
 
 use js_sys::{Array, Reflect, JSON};
 // Job states and stage statuses read by core's name table (`FromStr`).
-use upload_progress_core::{ProcessId, Progress, ServerMessage, Stage};
+#[cfg(feature = "one-job-session")]
+use upload_progress_core::ServerMessage;
+use upload_progress_core::{ProcessId, Progress, Stage};
 use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::{JsCast, JsValue};
 
@@ -20,6 +22,7 @@ extern "C" {
     fn parse_js_string(text: &JsValue) -> Result<JsValue, JsValue>;
 }
 
+#[cfg(feature = "one-job-session")]
 /// A server frame (`snapshot`, `progress`, `pong`, `server_shutdown`, `error`)
 /// from a `MessageEvent`'s `data` (a string for a text frame).
 pub(crate) fn server_message(data: &JsValue) -> Option<ServerMessage> {
@@ -118,12 +121,14 @@ pub(crate) fn set_poll_body(text: &str) -> Option<Vec<SetEntry>> {
     Some(entries)
 }
 
+#[cfg(feature = "one-job-session")]
 /// The progress in a `GET /ws/progress/{id}` body (`{"progress":{...}}`).
 pub(crate) fn progress_body(text: &str) -> Option<Progress> {
     let v = Object::new(JSON::parse(text).ok()?)?;
     progress(&v.object(Key::Progress)?)
 }
 
+#[cfg(feature = "one-job-session")]
 /// The code of an HTTP error body (`{"error":{"code","message"}}`).
 pub(crate) fn error_code(text: &str) -> Option<String> {
     let error = Object::new(JSON::parse(text).ok()?)?.object(Key::Error)?;
@@ -163,6 +168,8 @@ fn progress(v: &Object) -> Option<Progress> {
 /// names in the same order.
 macro_rules! keys {
     ($($key:ident = $name:literal),* $(,)?) => {
+        // The pong's keys are read by the one-job session only.
+        #[cfg_attr(not(feature = "one-job-session"), allow(dead_code))]
         #[derive(Clone, Copy)]
         enum Key { $($key),* }
         const NAMES: &[&str] = &[$($name),*];
@@ -226,6 +233,7 @@ impl Object {
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod tests {
+    #[cfg(feature = "one-job-session")]
     use upload_progress_core::{ErrorResponse, ProgressResponse, ServerMessage};
     use wasm_bindgen_test::*;
 
@@ -235,6 +243,7 @@ mod tests {
 
     /// Frames and bodies, well-formed and not: the browser reader must agree
     /// with serde on every one.
+    #[cfg(feature = "one-job-session")]
     fn frames() -> Vec<String> {
         let mut all: Vec<String> = [
             r#"{"type":"pong","id":3,"server_ts_ms":12}"#,
@@ -284,6 +293,7 @@ mod tests {
         all
     }
 
+    #[cfg(feature = "one-job-session")]
     #[wasm_bindgen_test]
     fn frames_read_as_serde_reads_them() {
         for text in frames() {
@@ -348,6 +358,7 @@ mod tests {
         assert_eq!(super::set_poll_body(r#"{"jobs":7}"#), None);
     }
 
+    #[cfg(feature = "one-job-session")]
     #[wasm_bindgen_test]
     fn poll_bodies_read_as_serde_reads_them() {
         let bodies = [

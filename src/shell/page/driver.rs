@@ -142,8 +142,15 @@ struct State {
 }
 
 impl PageDriver {
-    /// A page connection to these bases with these knobs, nothing followed yet.
-    pub(crate) fn start(ws_base: String, http_base: String, options: SessionOptions) -> Self {
+    /// A page connection to these bases with these knobs, nothing followed
+    /// yet; `across_tabs` enters it in the election of the tab that
+    /// connects for the origin (off: this tab connects on its own).
+    pub(crate) fn start(
+        ws_base: String,
+        http_base: String,
+        options: SessionOptions,
+        across_tabs: bool,
+    ) -> Self {
         let max_retries = options.max_retries;
         // Tokens are refreshed per job by a widget following it; one without
         // a provider answers "none" (see `RefreshToken`).
@@ -178,7 +185,9 @@ impl PageDriver {
             }
         });
         inner.state.borrow_mut().page = Some(page);
-        relay::join_tabs(&inner, name);
+        if across_tabs {
+            relay::join_tabs(&inner, name);
+        }
         Inner::push(&inner, Work::Input(PageInput::Start));
         if lifecycle::starts_offline() {
             Inner::push(&inner, Work::Input(PageInput::Offline));

@@ -1,6 +1,9 @@
 //! The page-wide registry: one page driver per server (its socket and
 //! HTTP bases) and set of options, shared by every widget that joins it.
 //!
+//! A widget that does not share (`shared = false`) gets a driver of its
+//! own: not in the registry, and not in the election across tabs.
+//!
 //! The registry holds its drivers weakly; each widget's [`Membership`]
 //! holds its driver strongly. Dropping a membership takes the widget out
 //! (and its job, when no other widget follows it); dropping the last one
@@ -45,31 +48,25 @@ pub(crate) struct MembershipHandle {
 }
 
 /// Joins (or starts) the page connection for `key` and follows the
-/// member's job with `token`. `member` is built with its id.
+/// member's job with `token`; with `shared` off, starts a connection of the
+/// member's own. `member` is built with its id.
 pub(crate) fn join(
     key: Key,
+    shared: bool,
     job: ProcessId,
     token: Option<String>,
     member: impl FnOnce(u64) -> Member,
 ) -> Membership {
-    let page = PAGES.with(|pages| {
-        let mut pages = pages.borrow_mut();
-        pages.retain(|(_, page)| page.strong_count() > 0);
-        if let Some(page) = pages
-            .iter()
-            .find(|(k, _)| *k == key)
-            .and_then(|(_, page)| page.upgrade())
-        {
-            return page;
-        }
-        let page = Rc::new(PageDriver::start(
-            key.ws_base.clone(),
-            key.http_base.clone(),
-            key.options.clone(),
-        ));
-        pages.push((key, Rc::downgrade(&page)));
-        page
-    });
+    let page = if shared {
+        shared_page(key)
+    } else {
+        Rc::new(PageDriver::start(
+            key.ws_base,
+            key.http_base,
+            key.options,
+            false,
+        ))
+    };
     let id = NEXT_MEMBER.with(|next| {
         let id = next.get();
         next.set(id + 1);
@@ -85,6 +82,29 @@ pub(crate) fn join(
         _page: page,
         handle,
     }
+}
+
+/// The page's connection for `key`, started when there is none.
+fn shared_page(key: Key) -> Rc<PageDriver> {
+    PAGES.with(|pages| {
+        let mut pages = pages.borrow_mut();
+        pages.retain(|(_, page)| page.strong_count() > 0);
+        if let Some(page) = pages
+            .iter()
+            .find(|(k, _)| *k == key)
+            .and_then(|(_, page)| page.upgrade())
+        {
+            return page;
+        }
+        let page = Rc::new(PageDriver::start(
+            key.ws_base.clone(),
+            key.http_base.clone(),
+            key.options.clone(),
+            true,
+        ));
+        pages.push((key, Rc::downgrade(&page)));
+        page
+    })
 }
 
 impl Membership {
