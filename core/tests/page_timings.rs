@@ -8,7 +8,7 @@ use upload_progress_core::page::{
     JobPoll, JobRefusal, PageAction, PageInput, PageStatus, Rung, SetPollOutcome, SSE_KEEPALIVE_MS,
     SSE_RESYNC_DELAY_MS,
 };
-use upload_progress_core::session::SessionOptions;
+use upload_progress_core::session::{ErrorKind, SessionOptions};
 use upload_progress_core::JobState;
 
 /// A page following jobs 1..=n over a page socket that delivered.
@@ -281,6 +281,37 @@ fn a_refused_token_is_refreshed_for_that_job_only_and_a_second_refusal_fails_it(
         page.count(|a| matches!(a, PageAction::RefreshToken { .. })),
         1
     );
+}
+
+#[test]
+fn a_refused_token_nobody_can_refresh_fails_that_job_as_refused_not_as_unavailable() {
+    // (what answers the refresh, the job's error)
+    let table = [
+        (
+            PageInput::NoTokenSource { job: job(2) },
+            "Access to this job's progress was refused: the token is missing, invalid or expired.",
+        ),
+        (
+            PageInput::TokenReady {
+                job: job(2),
+                token: None,
+            },
+            "No fresh access token could be obtained for this job.",
+        ),
+    ];
+    for (answer, message) in table {
+        let (mut page, conn) = live_socket(3);
+        page.refuse(conn, 2, JobRefusal::BadToken);
+        page.input(answer);
+        let error = page.log.iter().find_map(|(_, a)| match a {
+            PageAction::JobFailed { job: j, error } if *j == job(2) => Some(error.clone()),
+            _ => None,
+        });
+        let error = error.expect("job 2 failed");
+        assert_eq!(error.kind, ErrorKind::Auth);
+        assert_eq!(error.message, message);
+        assert_eq!(page.conn.followed(), [job(1), job(3)], "only job 2 failed");
+    }
 }
 
 #[test]

@@ -8,7 +8,7 @@ use proptest::prelude::*;
 
 use upload_progress_core::page::tabs::{HEARTBEAT_MS, SILENT_AFTER_MS, STEAL_AFTER_MS};
 use upload_progress_core::page::{
-    Lifecycle, PageStatus, RoleKind, Rung, Subscription, TabAction, TabMessage, Tabs,
+    Lifecycle, PageStatus, RoleKind, Rung, Subscription, TabAction, TabMessage, Tabs, TokenSource,
 };
 use upload_progress_core::ProcessId;
 
@@ -349,6 +349,33 @@ fn the_leader_follows_a_job_while_any_tab_does_and_replays_its_newest_frame() {
     tabs.forget(&job("j"));
     tabs.handle_message(subscribe(4), 40);
     assert_eq!(posts(&drain(&mut tabs)), [], "nothing kept to replay");
+}
+
+#[test]
+fn a_token_refresh_goes_to_a_provider_here_else_to_the_tab_that_follows_the_job() {
+    let mut solo = Tabs::new(1, false, 0);
+    drain(&mut solo);
+    let mut leader = Tabs::new(5, true, 0);
+    leader.handle_lock_granted(0);
+    leader.handle_message(
+        TabMessage::Subscribe {
+            from: 2,
+            subscription: sub("theirs", None),
+        },
+        10,
+    );
+    drain(&mut leader);
+    // (tab, job, a provider here, who answers)
+    let table = [
+        (&solo, "j", true, TokenSource::Provider),
+        (&solo, "j", false, TokenSource::Nobody),
+        (&leader, "theirs", true, TokenSource::Provider),
+        (&leader, "theirs", false, TokenSource::OtherTab),
+        (&leader, "mine", false, TokenSource::Nobody),
+    ];
+    for (tabs, id, here, want) in table {
+        assert_eq!(tabs.token_source(&job(id), here), want, "{id} {here}");
+    }
 }
 
 #[test]

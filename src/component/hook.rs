@@ -163,6 +163,7 @@ pub fn use_upload_progress_with_options(
     process_id: impl Into<Signal<String>> + 'static,
     options: UseUploadProgressOptions,
 ) -> UseUploadProgressReturn<impl Fn() + Clone + Send + Sync, impl Fn() + Clone + Send + Sync> {
+    let options = with_client_bases(options, use_progress_client().as_ref());
     let job = use_controller(Some(process_id.into()), options);
     let controller = job.controller;
     let send = move |input: Input| {
@@ -187,11 +188,12 @@ pub(crate) struct ControlledJob {
 /// The Leptos adapter of the widget controller (`shell/widget.rs`): the
 /// options' signals become its calls. `process_id`: the job's signal, or
 /// `None` when the job comes from an upload (`Controller::upload_answered`).
+/// The options' bases are final: a provided client's are applied by the
+/// caller.
 pub(crate) fn use_controller(
     process_id: Option<Signal<String>>,
     options: UseUploadProgressOptions,
 ) -> ControlledJob {
-    let options = with_client_bases(options, use_progress_client().as_ref());
     let (progress, set_progress) = signal(None::<Progress>);
     let (status, set_status) = signal(idle_status());
     let (ws_base, http_base, token) = (options.ws_base, options.http_base, options.token);

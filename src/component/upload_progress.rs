@@ -201,18 +201,17 @@ pub fn UploadProgressRobust(
         on_error: on_error.map(|cb| Rc::new(move |e| cb.run(e)) as Rc<dyn Fn(StatusError)>),
         on_event: on_event.map(|cb| Rc::new(move |e| cb.run(e)) as Rc<dyn Fn(SessionEvent)>),
     };
-    // The upload's endpoint is under `http_base`: the client's bases apply
-    // before the story starts, not only in the hook.
-    let options = with_client_bases(options, client.as_ref());
     // Without the `upload` feature `UploadFile` has no values, so the file
     // branch is dead and its code is not linked. Both branches feed one
     // view, so no type-erased view is needed either.
     let shown = match file {
+        // The upload's endpoint is under `http_base`: the client's bases
+        // apply before the story starts (the hook applies them for a job).
         Some(file) => file_story(
             file,
             upload_url,
             upload_options,
-            options,
+            with_client_bases(options, client.as_ref()),
             filename,
             &labels.get_untracked(),
         ),

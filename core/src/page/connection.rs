@@ -205,6 +205,11 @@ impl PageConnection {
                 self.on_poll_finished(request, outcome, now);
             }
             PageInput::TokenReady { job, token } => self.on_token(&job, token, now),
+            PageInput::NoTokenSource { job } => {
+                if self.jobs.get(&job).is_some_and(|j| j.token_due.is_some()) {
+                    self.fail_job(&job, errors::auth_failed(), now);
+                }
+            }
             PageInput::Online => self.on_online(now),
             PageInput::Offline => self.network = Network::Offline,
             PageInput::PageHide => {

@@ -163,6 +163,13 @@ pub enum PageInput {
         /// The fresh token; `None` when the provider has none.
         token: Option<String>,
     },
+    /// Nothing can answer a `RefreshToken` for `job` (see
+    /// [`Tabs::token_source`](super::Tabs::token_source)): its refused
+    /// token ends it as refused, as a session without a provider ends.
+    NoTokenSource {
+        /// The job.
+        job: ProcessId,
+    },
     /// The browser went online.
     Online,
     /// The browser went offline.

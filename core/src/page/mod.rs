@@ -67,7 +67,7 @@ pub use io::{
     Subscription,
 };
 pub use tab_message::{channel_name, TabId, TabMessage};
-pub use tabs::{Lifecycle, Role, RoleKind, TabAction, Tabs};
+pub use tabs::{Lifecycle, Role, RoleKind, TabAction, Tabs, TokenSource};
 pub use wire::{
     set_etag, split_list, JobRef, PageClientMessage, PageServerMessage, SetEntry, SetPollResponse,
     LIST_SEPARATOR, MAX_SUBSCRIPTIONS,

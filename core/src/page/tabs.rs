@@ -130,6 +130,18 @@ pub enum TabAction {
     StatusChanged,
 }
 
+/// Who answers a token refresh the connection asks for a job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenSource {
+    /// A widget of this tab has a token provider for the job: ask it.
+    Provider,
+    /// This tab leads and another tab follows the job: that tab's widget
+    /// refreshes it and subscribes again through the leader. Wait for it.
+    OtherTab,
+    /// Nobody can: feed [`PageInput::NoTokenSource`](super::PageInput::NoTokenSource).
+    Nobody,
+}
+
 /// A role without its data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RoleKind {
@@ -428,6 +440,18 @@ impl Tabs {
         if matches!(self.role, Role::Leader { .. }) {
             let from = self.me;
             self.push(TabAction::Post(TabMessage::Frame { from, text: body }));
+        }
+    }
+
+    /// Who answers a token refresh for `job`, given whether a widget of
+    /// this tab has a provider for it.
+    pub fn token_source(&self, job: &ProcessId, provider_here: bool) -> TokenSource {
+        if provider_here {
+            TokenSource::Provider
+        } else if self.followed_elsewhere(job) {
+            TokenSource::OtherTab
+        } else {
+            TokenSource::Nobody
         }
     }
 

@@ -164,7 +164,7 @@ impl PageConnection {
             | PageInput::Heard { conn }
             | PageInput::Closed { conn, .. } => vec![Skip::Stream(*conn)],
             PageInput::PollFinished { .. } => vec![Skip::PollTimeout],
-            PageInput::TokenReady { .. } => vec![Skip::Token],
+            PageInput::TokenReady { .. } | PageInput::NoTokenSource { .. } => vec![Skip::Token],
             PageInput::Stop | PageInput::PageHide => return,
             _ => Vec::new(),
         };

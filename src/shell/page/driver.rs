@@ -21,7 +21,7 @@ use upload_progress_core::page::client::{self, refusal};
 use upload_progress_core::page::shown;
 use upload_progress_core::page::{
     channel_name, ConnId, PageAction, PageConnection, PageInput, PageStatus, Rung, Subscription,
-    Tabs,
+    Tabs, TokenSource,
 };
 use upload_progress_core::session::{Millis, RequestId, SessionOptions, Status, StatusError};
 use upload_progress_core::{JobState, ProcessId, Progress};
@@ -152,8 +152,8 @@ impl PageDriver {
         across_tabs: bool,
     ) -> Self {
         let max_retries = options.max_retries;
-        // Tokens are refreshed per job by a widget following it; one without
-        // a provider answers "none" (see `RefreshToken`).
+        // Tokens are refreshed per job by a widget following it; core's
+        // `Tabs::token_source` says who answers (see `RefreshToken`).
         let name = channel_name(&ws_base, &http_base, &options);
         let conn = PageConnection::new(options, true, clock::seed());
         let inner = Rc::new(Inner {
@@ -415,17 +415,20 @@ impl Inner {
                     .find(|m| m.job == job && m.token_provider.is_some())
                     .and_then(|m| m.token_provider.clone());
                 let weak = Rc::downgrade(this);
-                let Some(provider) = provider else {
-                    if relay::followed_elsewhere(this, &job) {
-                        // The follower tab's widget refreshes it and
-                        // subscribes again with the new token.
+                let source = this
+                    .state
+                    .borrow()
+                    .tabs
+                    .token_source(&job, provider.is_some());
+                let provider = match (source, provider) {
+                    (TokenSource::Provider, Some(provider)) => provider,
+                    (TokenSource::OtherTab, _) => return,
+                    _ => {
+                        this.queue
+                            .borrow_mut()
+                            .push_back(Work::Input(PageInput::NoTokenSource { job }));
                         return;
                     }
-                    // No widget of this job can get a token: say so now.
-                    this.queue
-                        .borrow_mut()
-                        .push_back(Work::Input(PageInput::TokenReady { job, token: None }));
-                    return;
                 };
                 let future = provider.fetch();
                 wasm_bindgen_futures::spawn_local(async move {
