@@ -19,7 +19,8 @@
 //!   turns on `upload` and `one-job-session`.
 //! - `one-job-session`: a widget with `shared = false` follows over a
 //!   one-job session on protocol v1's per-job socket and poll (servers that
-//!   speak only v1; token refresh ahead of expiry, `auto_retry = false`).
+//!   speak only v1; token refresh ahead of expiry, ping checks in
+//!   `on_event`).
 //!   Off, such a widget gets a page connection of its own, and the session
 //!   is not linked (about 14 KB gzip less).
 //! - `upload`: `UploadProgressRobust` takes a `file`, uploads it (tus) and

@@ -354,3 +354,41 @@ async fn widgets_under_a_provided_client_follow_its_server_over_one_connection()
     }
     drop(handle);
 }
+
+#[wasm_bindgen_test]
+async fn a_shared_connection_without_automatic_retry_stops_at_a_loss_until_reconnect() {
+    clear_faults().await;
+    wait_connections("earlier connections to close", 10_000.0, |n| n == 0).await;
+    let jobs = start_jobs("no_retry", 2, 300, 8).await;
+    let options = SessionOptions {
+        auto_retry: false,
+        ..fast_options()
+    };
+    let widgets = mount_all(&jobs, &options);
+    wait_all(&widgets, "data-connection", "connected", 10_000.0).await;
+    fault(json!({"action": "drop_sockets"})).await;
+    wait_all(&widgets, "data-connection", "error", 5_000.0).await;
+    // The options' retry delay is 100 ms: many would have passed.
+    sleep(1_000).await;
+    for (host, _) in &widgets {
+        assert_eq!(attr(host, "data-connection").unwrap(), "error");
+        assert_eq!(attr(host, "data-state").unwrap(), "running");
+    }
+    assert_eq!(
+        server_connections().await,
+        0,
+        "nothing reconnects on its own"
+    );
+    // One widget's Reconnect reconnects the page's connection for both.
+    let button: web_sys::HtmlElement = widget(&widgets[0].0)
+        .unwrap()
+        .query_selector("button.upr__reconnect")
+        .unwrap()
+        .expect("a Reconnect button once stopped")
+        .unchecked_into();
+    button.click();
+    wait_all(&widgets, "data-connection", "connected", 5_000.0).await;
+    assert_eq!(server_connections().await, 1);
+    wait_all(&widgets, "data-state", "completed", 30_000.0).await;
+    drop(widgets);
+}

@@ -5,8 +5,8 @@ mod page_common;
 
 use page_common::*;
 use upload_progress_core::page::{
-    JobPoll, JobRefusal, PageAction, PageInput, PageStatus, Rung, SetPollOutcome, SSE_KEEPALIVE_MS,
-    SSE_RESYNC_DELAY_MS,
+    shown, JobPoll, JobRefusal, PageAction, PageInput, PageStatus, Rung, SetPollOutcome,
+    SSE_KEEPALIVE_MS, SSE_RESYNC_DELAY_MS,
 };
 use upload_progress_core::session::{ErrorKind, SessionOptions};
 use upload_progress_core::JobState;
@@ -312,6 +312,52 @@ fn a_refused_token_nobody_can_refresh_fails_that_job_as_refused_not_as_unavailab
         assert_eq!(error.message, message);
         assert_eq!(page.conn.followed(), [job(1), job(3)], "only job 2 failed");
     }
+}
+
+#[test]
+fn without_automatic_retry_a_lost_transport_halts_until_reconnect_and_keeps_the_jobs() {
+    // (how the socket goes: close code, the server's restart hint)
+    let table = [(1006, None), (1012, Some(500)), (1013, None)];
+    for (code, retry_after_ms) in table {
+        let options = SessionOptions {
+            auto_retry: false,
+            ..exact()
+        };
+        let mut page = Page::started(options);
+        page.subscribe(1);
+        page.subscribe(2);
+        let (conn, _) = page.last_open();
+        page.opened(conn);
+        page.frame(conn, running(1, 1, 10.0));
+        page.input(PageInput::Closed {
+            conn,
+            code,
+            retry_after_ms,
+        });
+        assert_eq!(page.status(), PageStatus::Halted, "close {code}");
+        let opens = page.opens().len();
+        page.advance(120_000);
+        assert_eq!(page.opens().len(), opens, "close {code}: nothing reopens");
+        assert_eq!(page.polls().len(), 0, "close {code}: nothing polls");
+        assert_eq!(page.conn.followed(), [job(1), job(2)], "jobs kept");
+        let shown = shown::job_status(page.status(), 1, 3);
+        assert!(shown.offers_reconnect(), "close {code}: {shown:?}");
+        assert_eq!(
+            shown.last_error.as_ref().map(|e| e.hint.as_str()),
+            Some("Press Reconnect to try again.")
+        );
+        page.input(PageInput::Reconnect);
+        assert_eq!(
+            page.opens().len(),
+            opens + 1,
+            "close {code}: Reconnect opens"
+        );
+        assert_eq!(page.last_open().1, Rung::WebSocket);
+    }
+    // With it on (the default), the same loss backs off and retries.
+    let (mut page, conn) = live_socket(1);
+    page.close(conn, 1006);
+    assert!(matches!(page.status(), PageStatus::Reconnecting { .. }));
 }
 
 #[test]

@@ -25,8 +25,8 @@ pub struct UseUploadProgressOptions {
     /// widget following a job on the same server with the same `session`
     /// options; `false` gives this widget a page connection of its own, or
     /// with the `one-job-session` feature a one-job session on protocol v1
-    /// (ahead-of-expiry token refresh, `auto_retry` and the ping checks
-    /// in `on_event` apply only there). Default: `true`.
+    /// (ahead-of-expiry token refresh and the ping checks in `on_event`
+    /// apply only there). Default: `true`.
     pub shared: bool,
     /// Base of the socket URL, e.g. `wss://api.example.com`. Reactive: a
     /// change restarts the session.

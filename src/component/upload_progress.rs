@@ -169,8 +169,8 @@ pub fn UploadProgressRobust(
     /// a connection of its own, for isolation: a page connection no other
     /// widget or tab joins, or with the `one-job-session` feature a one-job
     /// session on protocol v1's per-job socket and poll. Only that session
-    /// refreshes a token ahead of its expiry, honours `auto_retry = false`
-    /// and reports its ping checks to `on_event` (a page connection
+    /// refreshes a token ahead of its expiry and reports its ping checks to
+    /// `on_event` (a page connection
     /// reports its socket's attempts, closes, backoff and fallback).
     /// Default: `true`. Read once at mount.
     #[prop(optional, into)]

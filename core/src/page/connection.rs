@@ -474,7 +474,7 @@ impl PageConnection {
             } => (Some(stream), bridge, Some(probe)),
             Phase::Backoff { bridge, .. } => (None, bridge, None),
             Phase::Polling { polls, probe } => (None, Some(polls), Some(probe)),
-            Phase::Idle | Phase::Paused | Phase::Stopped => (None, None, None),
+            Phase::Idle | Phase::Paused | Phase::Halted | Phase::Stopped => (None, None, None),
         };
         if let Some(Probe::Out(p)) = probe {
             self.push(PageAction::Close {
@@ -499,6 +499,7 @@ impl PageConnection {
             Phase::Idle => PageStatus::Idle,
             Phase::Stopped => PageStatus::Stopped,
             Phase::Paused => PageStatus::Paused,
+            Phase::Halted => PageStatus::Halted,
             _ if self.offline() && !proven => PageStatus::Offline,
             Phase::Streaming { stream, .. } if !proven => {
                 PageStatus::Connecting { rung: stream.rung }

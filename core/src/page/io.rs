@@ -306,6 +306,9 @@ pub enum PageStatus {
     Offline,
     /// The page is hidden; everything is closed until it comes back.
     Paused,
+    /// The transport was lost with automatic reconnection off
+    /// (`SessionOptions::auto_retry`): nothing is open until Reconnect.
+    Halted,
     /// Torn down.
     Stopped,
 }

@@ -39,10 +39,11 @@
 //!   resumes them at once. Pagehide closes everything until pageshow.
 //!   Reconnect starts again at the top rung with fresh counts. Stop is final.
 //! - **Knobs.** The connection reads the session's [`SessionOptions`]
-//!   except `auto_retry` and `token_refresh_margin_ms`: a connection shared
-//!   by every widget of a page always retries (one widget's setting must
-//!   not stop the others), and tokens are refreshed after a refusal, per
-//!   job, not ahead of an expiry.
+//!   except `token_refresh_margin_ms`: tokens are refreshed after a
+//!   refusal, per job, not ahead of an expiry. With `auto_retry` off a lost
+//!   transport halts the connection (jobs kept) until Reconnect, as a
+//!   one-job session stops; widgets share a connection only with widgets
+//!   of the same options, so one widget's setting never stops another's.
 //!
 //! [`SessionOptions`]: crate::session::SessionOptions
 

@@ -30,6 +30,9 @@ pub(crate) enum Phase {
     Polling { polls: Polls, probe: Probe },
     /// `pagehide`: everything closed until the page comes back.
     Paused,
+    /// The transport was lost with `auto_retry` off: everything closed,
+    /// the jobs kept, until Reconnect.
+    Halted,
     /// Torn down. Final.
     Stopped,
 }

@@ -306,6 +306,20 @@ impl PageConnection {
             });
         }
         let rung = stream.rung;
+        if !self.options.auto_retry {
+            // As a one-job session without automatic retry stops: every
+            // loss, offline or not; only Reconnect starts again.
+            self.release(
+                Phase::Backoff {
+                    rung,
+                    retry_at: now,
+                    bridge,
+                },
+                "automatic reconnection is off",
+            );
+            self.phase = Phase::Halted;
+            return;
+        }
         // Keep the jobs fresh over HTTP while the stream is replaced.
         let bridge = bridge.or_else(|| {
             self.jobs

@@ -208,6 +208,7 @@ fn status_text(status: PageStatus) -> String {
         PageStatus::Reconnecting { rung, retry_at } => ('R', Some(rung), Some(retry_at)),
         PageStatus::Offline => ('O', None, None),
         PageStatus::Paused => ('P', None, None),
+        PageStatus::Halted => ('H', None, None),
         PageStatus::Stopped => ('X', None, None),
     };
     let mut out = String::from(kind);
@@ -244,6 +245,7 @@ fn parse_status(text: &str) -> Option<PageStatus> {
         }
         ('O', None) => PageStatus::Offline,
         ('P', None) => PageStatus::Paused,
+        ('H', None) => PageStatus::Halted,
         ('X', None) => PageStatus::Stopped,
         _ => return None,
     };

@@ -118,7 +118,10 @@ impl PageConnection {
         if let Some(at) = self.resync_at {
             out.push((at, Timer::Resync));
         }
-        let live = !matches!(self.phase, Phase::Idle | Phase::Paused | Phase::Stopped);
+        let live = !matches!(
+            self.phase,
+            Phase::Idle | Phase::Paused | Phase::Halted | Phase::Stopped
+        );
         for (id, job) in self.jobs.iter() {
             if let Some(at) = job.token_due {
                 out.push((at, Timer::Token(id.clone())));
