@@ -1,8 +1,8 @@
 //! Windows of the embed page follow jobs through one progress connection
 //! in all: the first window to ask holds the Web Lock and the page socket,
 //! the others get its frames over the broadcast channel. Closing that
-//! window (or freezing it, in Chromium) hands the connection over to
-//! another within 5 s, and every widget reaches its job's true final state
+//! window, freezing it (in Chromium) or keeping its page too busy to run
+//! anything hands the connection over to another within 5 s, and every widget reaches its job's true final state
 //! with no step back and, in the windows that kept running, no update gap
 //! over 5 s.
 
@@ -302,3 +302,56 @@ async fn two_tabs_share_the_event_stream(kind: BrowserKind) -> Result<()> {
 }
 
 browser_tests!(two_tabs_share_the_event_stream => two_tabs_share_the_event_stream_chromium, two_tabs_share_the_event_stream_firefox);
+
+/// How long the leader's page is kept busy: past the steal (3 to 3.5 s of
+/// silence) and the handover (5 s), with room to watch the new leader.
+const BUSY: Duration = Duration::from_secs(8);
+/// When the busy loop starts after the script that schedules it returns.
+const BUSY_AFTER: Duration = Duration::from_millis(300);
+
+/// Two windows; the leader's page stops running without telling anyone
+/// (its main thread busy, as a tab frozen hard or hung): no `freeze`, no
+/// `pagehide`, the lock still held and the socket still open. The other
+/// window hears no heartbeat, steals the lock and connects within 5 s;
+/// once the busy window runs again it finds its lock gone and follows the
+/// new leader, and every widget ends on its job's true final state.
+async fn busy_leader_is_replaced(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    let shared = format!("busy_{kind}");
+    let mut tabs = open_windows(&h, 2, &shared, "websocket").await?;
+    let opened = one_connection(&h, 2).await?;
+    let seq = h.api.progress(&shared).await?.seq;
+    h.browser
+        .client
+        .switch_to_window(tabs[0].handle.clone())
+        .await?;
+    // Started a little later than this script, so the driver's answer
+    // leaves the page before the page stops answering anything.
+    h.browser
+        .exec(
+            "const [ms, after] = arguments; setTimeout(() => { const end = Date.now() + ms; \
+             while (Date.now() < end) {} }, after); return true;",
+            vec![
+                json!(BUSY.as_millis() as u64),
+                json!(BUSY_AFTER.as_millis() as u64),
+            ],
+        )
+        .await?;
+    tokio::time::sleep(BUSY_AFTER).await;
+    let busy_at = Instant::now();
+    h.say("window 0 (the leader) is busy");
+    handover(&h, busy_at, opened, &tabs[1], &shared, seq).await?;
+    tokio::time::sleep(BUSY.saturating_sub(busy_at.elapsed()) + Duration::from_secs(1)).await;
+    // The old leader's socket goes once its page runs again and learns it
+    // lost the lock.
+    wait::until("the busy window's connection to close", WAIT, || async {
+        Ok((stats::read(&h.api).await?.active == 1).then_some(()))
+    })
+    .await?;
+    h.say("window 0 runs again: it follows the new leader");
+    to_the_end(&h, &mut tabs, Some(0)).await?;
+    h.finish().await;
+    Ok(())
+}
+
+browser_tests!(busy_leader_is_replaced => busy_leader_is_replaced_chromium, busy_leader_is_replaced_firefox);
