@@ -226,6 +226,13 @@ impl ServerApi {
             .map(drop)
     }
 
+    /// Answers every page event stream with 503 for `ms`.
+    pub async fn refuse_streams(&self, ms: u64) -> Result<()> {
+        self.fault(json!({"action": "refuse_streams", "duration_ms": ms}))
+            .await
+            .map(drop)
+    }
+
     /// Stops sending on every socket (no pongs) for `ms`, without closing.
     pub async fn stall_sockets(&self, ms: u64) -> Result<()> {
         self.fault(json!({"action": "stall_sockets", "duration_ms": ms}))

@@ -33,6 +33,8 @@ pub struct Reading {
     pub active: u64,
     /// Connections (sockets and event streams) opened since the server started.
     pub opened: u64,
+    /// Set polls (`GET /ws/page/poll`) the server saw since it started.
+    pub page_polls: u64,
     /// Per job.
     pub jobs: BTreeMap<String, JobActivity>,
 }
@@ -53,6 +55,7 @@ fn parse(body: &Value) -> Result<Reading> {
         .as_u64()
         .ok_or_else(|| fail(format!("no connections.active in {body}")))?;
     let opened = body["connections"]["total"].as_u64().unwrap_or(0);
+    let page_polls = body["page_polls"].as_u64().unwrap_or(0);
     let mut jobs = BTreeMap::new();
     if let Some(map) = body["processes"].as_object() {
         for (id, s) in map {
@@ -70,6 +73,7 @@ fn parse(body: &Value) -> Result<Reading> {
     Ok(Reading {
         active,
         opened,
+        page_polls,
         jobs,
     })
 }

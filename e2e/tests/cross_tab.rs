@@ -1,8 +1,10 @@
 //! Windows of the embed page follow jobs through one progress connection
-//! in all: the first window to ask holds the Web Lock and the page socket,
-//! the others get its frames over the broadcast channel. Closing that
-//! window, freezing it (in Chromium) or keeping its page too busy to run
-//! anything hands the connection over to another within 5 s, and every widget reaches its job's true final state
+//! in all: the first window to ask holds the Web Lock and the page socket
+//! (or, when the server refuses it, the event stream or the set poll), the
+//! others get its frames over the broadcast channel. Closing that window,
+//! freezing it (in Chromium) or keeping its page too busy to run anything
+//! hands the connection over to another within 5 s, and every widget
+//! reaches its job's true final state
 //! with no step back and, in the windows that kept running, no update gap
 //! over 5 s.
 
@@ -32,7 +34,7 @@ struct Tab {
 /// x 12 steps x 500 ms = 24 s: long enough to open the windows, hand over
 /// and watch the others go on. Opens `windows` windows of the embed page,
 /// each with a shared widget for both its jobs, and waits until all are
-/// connected in `mode` (`websocket`, `sse`).
+/// connected in `mode` (`websocket`, `sse`, `http_polling`).
 async fn open_windows(h: &Harness, windows: usize, shared: &str, mode: &str) -> Result<Vec<Tab>> {
     let mut tokens = vec![(
         shared.to_owned(),
@@ -54,9 +56,10 @@ async fn open_windows(h: &Harness, windows: usize, shared: &str, mode: &str) -> 
         for id in &jobs {
             let token = tokens.iter().find(|(j, _)| j == id).map(|(_, t)| t.clone());
             let mut options = json!({ "shared": true, "token": token });
-            if mode == "sse" {
-                // Two refused upgrades, not the default five, before the
-                // event stream: live within the job's first stage.
+            if mode != "websocket" {
+                // Two refused attempts per rung, not the default five,
+                // before the next one down: live within the job's first
+                // stage. Polling then asks once a second.
                 options = pages::fast_options_with(options);
             }
             pages::mount(&h.browser, id, options).await?;
@@ -70,11 +73,17 @@ async fn open_windows(h: &Harness, windows: usize, shared: &str, mode: &str) -> 
             .switch_to_window(tab.handle.clone())
             .await?;
         let jobs = tab.jobs.clone();
-        let what = format!("window {i}: every widget connected ({mode})");
+        // A live set poll says `polling`, a live stream `connected`.
+        let live = if mode == "http_polling" {
+            "polling"
+        } else {
+            "connected"
+        };
+        let what = format!("window {i}: every widget {live} ({mode})");
         h.watch_until(&mut tab.rec, &what, WAIT, |r| {
             jobs.iter().all(|id| {
                 r.latest(id)
-                    .is_some_and(|row| row.mode == mode && row.connection == "connected")
+                    .is_some_and(|row| row.mode == mode && row.connection == live)
             })
         })
         .await?;
@@ -354,4 +363,68 @@ async fn busy_leader_is_replaced(kind: BrowserKind) -> Result<()> {
     Ok(())
 }
 
+/// The set poll's interval in `pages::fast_options`.
+const POLL_INTERVAL: Duration = Duration::from_secs(1);
+/// How long the set polls reaching the server are counted.
+const POLL_WINDOW: Duration = Duration::from_secs(8);
+
+/// Counts the set polls the server sees over [`POLL_WINDOW`] and checks
+/// that one tab polls, not every tab.
+///
+/// A poller sends its next poll one interval after the last one was
+/// answered, so over a window of `w` it sends at most `w / interval + 1`
+/// polls (one at each edge); 8 s at 1 s gives at most 9. Two tabs each
+/// polling would give about twice `w / interval`, some 16. One more than
+/// the single poller's most is allowed for the stats reads' own latency:
+/// 10 passes, the 16 of two pollers cannot. At least two polls must
+/// arrive, so the count is not trivially low because nothing polls.
+async fn one_poller(h: &Harness) -> Result<()> {
+    let before = stats::read(&h.api).await?.page_polls;
+    let started = Instant::now();
+    tokio::time::sleep(POLL_WINDOW).await;
+    let after = stats::read(&h.api).await?.page_polls;
+    let window_ms = started.elapsed().as_millis() as u64;
+    let polls = after.saturating_sub(before);
+    let interval_ms = POLL_INTERVAL.as_millis() as u64;
+    let one_poller = window_ms / interval_ms + 1;
+    let most = one_poller + 1;
+    h.say(format!(
+        "{polls} set polls in {window_ms} ms (one poller: at most {one_poller}, two: about {})",
+        2 * (window_ms / interval_ms)
+    ));
+    println!(
+        "SET_POLLS [{}] polls={polls} window_ms={window_ms} one_poller_max={one_poller} allowed={most}",
+        h.kind
+    );
+    if polls > most {
+        return Err(fail(format!(
+            "{polls} set polls in {window_ms} ms: more than one tab polls (one would send at most {one_poller})"
+        )));
+    }
+    if polls < 2 {
+        return Err(fail(format!(
+            "{polls} set polls in {window_ms} ms: the tabs are not polling"
+        )));
+    }
+    Ok(())
+}
+
+/// Two windows with every WebSocket upgrade and every event stream
+/// refused: the leader's connection steps down to the set poll, whose
+/// answers the other window gets whole. Both windows say `http_polling`,
+/// the server sees one tab's polls, not two, and every widget goes through
+/// every stage to its final state with no gap over 5 s.
+async fn two_tabs_share_the_set_poll(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    h.api.refuse_upgrades(120_000).await?;
+    h.api.refuse_streams(120_000).await?;
+    let shared = format!("poll_tabs_{kind}");
+    let mut tabs = open_windows(&h, 2, &shared, "http_polling").await?;
+    one_poller(&h).await?;
+    to_the_end(&h, &mut tabs, None).await?;
+    h.finish().await;
+    Ok(())
+}
+
 browser_tests!(busy_leader_is_replaced => busy_leader_is_replaced_chromium, busy_leader_is_replaced_firefox);
+browser_tests!(two_tabs_share_the_set_poll => two_tabs_share_the_set_poll_chromium, two_tabs_share_the_set_poll_firefox);

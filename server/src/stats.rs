@@ -34,8 +34,12 @@ pub struct Counters {
     pub refused_per_ip: AtomicU64,
     /// Requests refused for a foreign `Origin`.
     pub refused_origin: AtomicU64,
-    /// Upgrades refused by the refuse-upgrades fault.
+    /// Upgrades and event streams refused by the refuse-upgrades and
+    /// refuse-streams faults.
     pub refused_fault: AtomicU64,
+    /// Set polls (`GET /ws/page/poll`) that reached the server, whatever
+    /// their answer: how many pollers a set of jobs has shows in its rate.
+    pub page_polls: AtomicU64,
     /// Sockets closed 1008 for sending too fast.
     pub rate_limited: AtomicU64,
     /// Sockets closed 1009 for an oversized message.

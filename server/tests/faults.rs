@@ -106,6 +106,49 @@ async fn refuse_upgrades_answers_503_until_cleared() {
 }
 
 #[tokio::test]
+async fn refuse_streams_answers_503_to_event_streams_and_leaves_the_set_poll() {
+    let server = start(fast_config()).await;
+    server.test_job("rs_job", "step_ms=60000").await;
+    let events = server.url("/ws/page/events?ids=rs_job");
+    let answer = server
+        .fault(json!({"action": "refuse_streams", "duration_ms": 60000}))
+        .await;
+    assert!(answer["faults"]["refuse_streams"]["remaining_ms"].as_u64() > Some(0));
+    let status = server.get_json("/ws/status").await;
+    assert!(status["faults"]["refuse_streams"].is_object());
+    let refused = server.http.get(&events).send().await.expect("events");
+    assert_eq!(refused.status(), 503);
+    assert!(refused.headers().contains_key("retry-after"));
+    let body: serde_json::Value = refused.json().await.expect("json");
+    assert_eq!(body["error"]["code"], "unavailable");
+    // Only streams: upgrades and the set poll, the rung below, still work,
+    // and each set poll is counted.
+    assert!(server.try_ws("/ws/health", None).await.is_ok());
+    let before = server.get_json("/ws/stats").await["page_polls"]
+        .as_u64()
+        .expect("page_polls");
+    for _ in 0..3 {
+        let poll = server
+            .http
+            .get(server.url("/ws/page/poll?ids=rs_job"))
+            .send()
+            .await
+            .expect("poll");
+        assert_eq!(poll.status(), 200);
+    }
+    let stats = server.get_json("/ws/stats").await;
+    assert_eq!(stats["page_polls"], before + 3);
+    assert_eq!(stats["refused"]["fault"], 1);
+    server.fault(json!({"action": "clear"})).await;
+    let stream = server.http.get(&events).send().await.expect("events");
+    assert_eq!(stream.status(), 200);
+    assert!(stream.headers()["content-type"]
+        .to_str()
+        .expect("ascii")
+        .starts_with("text/event-stream"));
+}
+
+#[tokio::test]
 async fn refuse_upgrades_by_fraction_refuses_some() {
     let server = start(Config {
         max_per_ip: 1000,

@@ -1,8 +1,8 @@
 //! Fault injection as one layer in front of the protocol's routes: the
 //! handlers know nothing of it. It refuses or delays socket upgrades,
-//! fails polls, refuses tus `PATCH`es or cuts their bodies mid-way, and
-//! counts what each upload's `PATCH`es did (from the [`PatchReport`] the
-//! tus handler leaves in its answer).
+//! refuses event streams, fails polls, refuses tus `PATCH`es or cuts their
+//! bodies mid-way, and counts what each upload's `PATCH`es did (from the
+//! [`PatchReport`] the tus handler leaves in its answer).
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -22,6 +22,9 @@ use crate::state::Shared;
 use crate::stats::Counters;
 use crate::tus::handlers::{PatchReport, BASE};
 
+/// The page event stream's path (`refuse_streams`).
+const EVENTS: &str = "/ws/page/events";
+
 /// The layer's function (`axum::middleware::from_fn_with_state`).
 pub(crate) async fn inject(State(state): State<Shared>, request: Request, next: Next) -> Response {
     if !state.faults.enabled() {
@@ -40,6 +43,15 @@ pub(crate) async fn inject(State(state): State<Shared>, request: Request, next: 
             tokio::time::sleep(delay).await;
         }
         return next.run(request).await;
+    }
+    if request.method() == Method::GET && path == EVENTS && state.faults.refuse_stream() {
+        // The 503 a full server gives a stream (PROTOCOL.md 11.5), with the
+        // code that says the server cannot serve it now.
+        Counters::bump(&state.stats.counters.refused_fault);
+        return crate::ws::unavailable(
+            WireErrorCode::Unavailable,
+            "event streams are refused for now (fault injection)",
+        );
     }
     if request.method() == Method::GET
         && path.starts_with("/ws/progress/")

@@ -36,6 +36,14 @@ pub enum FaultRequest {
         #[serde(default = "ten_s")]
         duration_ms: u64,
     },
+    /// Answer every event stream (`GET /ws/page/events`) with 503 for
+    /// `duration_ms`; with `refuse_upgrades` it leaves a page connection
+    /// only its last rung, the set poll.
+    RefuseStreams {
+        /// How long the fault lasts.
+        #[serde(default = "ten_s")]
+        duration_ms: u64,
+    },
     /// Stop reading and writing on every socket (no frames, no pongs) without closing.
     StallSockets {
         /// How long the fault lasts.
@@ -130,6 +138,7 @@ impl FaultRequest {
                 Err(format!("count must be within 1..={MAX_CUTS}"))
             }
             Self::StallSockets { duration_ms }
+            | Self::RefuseStreams { duration_ms }
             | Self::PollErrors { duration_ms }
             | Self::RefuseUploads { duration_ms } => {
                 check_ms("duration_ms", *duration_ms, MAX_FAULT_MS)
@@ -152,6 +161,7 @@ impl FaultRequest {
 #[derive(Debug, Default)]
 struct Timed {
     refuse: Option<(f64, Instant)>,
+    refuse_streams: Option<Instant>,
     delay: Option<(Duration, Instant)>,
     poll_errors: Option<Instant>,
     /// `(after_bytes, PATCHes left to cut)`.
@@ -229,6 +239,9 @@ impl Faults {
                 fraction,
                 duration_ms,
             } => self.lock().refuse = Some((fraction, until(duration_ms))),
+            FaultRequest::RefuseStreams { duration_ms } => {
+                self.lock().refuse_streams = Some(until(duration_ms));
+            }
             FaultRequest::StallSockets { duration_ms } => {
                 self.stall.send_replace(Some(until(duration_ms)));
             }
@@ -263,6 +276,13 @@ impl Faults {
             }
             _ => false,
         }
+    }
+
+    /// Whether event streams are refused now.
+    pub fn refuse_stream(&self) -> bool {
+        self.lock()
+            .refuse_streams
+            .is_some_and(|until| Instant::now() < until)
     }
 
     /// How long to hold this handshake, if at all.
@@ -353,6 +373,12 @@ impl Faults {
                 json!({"fraction": fraction, "remaining_ms": left(until)}),
             );
         }
+        if let Some(until) = timed.refuse_streams.filter(|u| *u > now) {
+            out.insert(
+                "refuse_streams".into(),
+                json!({"remaining_ms": left(until)}),
+            );
+        }
         if let Some((delay, until)) = timed.delay.filter(|(_, u)| *u > now) {
             out.insert(
                 "delay_handshake".into(),
@@ -420,6 +446,30 @@ mod tests {
         assert!(snap.get("poll_errors").is_some() && snap.get("stall_sockets").is_some());
         f.apply(&FaultRequest::Clear);
         assert!(!f.poll_error());
+        assert_eq!(f.snapshot(), json!({}));
+    }
+
+    #[test]
+    fn refused_streams_show_until_cleared() {
+        let r: FaultRequest =
+            serde_json::from_str(r#"{"action":"refuse_streams"}"#).expect("parse");
+        assert_eq!(
+            r,
+            FaultRequest::RefuseStreams {
+                duration_ms: 10_000
+            }
+        );
+        assert!(r.validate().is_ok());
+        assert!(FaultRequest::RefuseStreams { duration_ms: 0 }
+            .validate()
+            .is_err());
+        let f = Faults::new(true, Arc::new(watch::channel(None).0));
+        assert!(!f.refuse_stream());
+        f.apply(&r);
+        assert!(f.refuse_stream());
+        assert!(f.snapshot()["refuse_streams"]["remaining_ms"].as_u64() > Some(0));
+        f.apply(&FaultRequest::Clear);
+        assert!(!f.refuse_stream());
         assert_eq!(f.snapshot(), json!({}));
     }
 

@@ -13,6 +13,7 @@ use upload_progress_core::ErrorBody;
 use super::job_set::JobSetQuery;
 use crate::error::ApiError;
 use crate::state::Shared;
+use crate::stats::Counters;
 use crate::ws::follow::check_access;
 
 /// One answer for every asked job: its state or its own error, in the asked
@@ -22,6 +23,7 @@ pub async fn set_poll(
     query: Result<Query<JobSetQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
+    Counters::bump(&state.stats.counters.page_polls);
     answer(&state, query, &headers)
         .await
         .unwrap_or_else(IntoResponse::into_response)

@@ -63,6 +63,7 @@ pub(crate) fn stats_body(state: &Shared) -> serde_json::Value {
             "unauthorized": read(&c.unauthorized),
         },
         "malformed_frames": read(&c.malformed),
+        "page_polls": read(&c.page_polls),
         // Tus requests being served now and the most at once (one per
         // uploading client upload: what a page's upload queue caps).
         "uploads": {

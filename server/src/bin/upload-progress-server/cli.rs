@@ -51,6 +51,7 @@ CLOSE CODES
 FAULTS (POST /ws/admin/faults, needs --faults and Authorization: Bearer <admin token>)
   {\"action\":\"drop_sockets\"}                                   TCP drop, no close frame (1006)
   {\"action\":\"refuse_upgrades\",\"fraction\":1.0,\"duration_ms\":10000}  upgrades answer 503
+  {\"action\":\"refuse_streams\",\"duration_ms\":10000}           GET /ws/page/events answers 503
   {\"action\":\"stall_sockets\",\"duration_ms\":20000}            no frames, no pongs, no close
   {\"action\":\"delay_handshake\",\"delay_ms\":3000,\"duration_ms\":10000}
   {\"action\":\"poll_errors\",\"duration_ms\":10000}              GET /ws/progress/{id} answers 503
@@ -83,8 +84,8 @@ pub enum Command {
 /// Arguments of `upload-progress-server fault`.
 #[derive(Debug, clap::Args)]
 pub struct FaultArgs {
-    /// drop_sockets | refuse_upgrades | stall_sockets | delay_handshake | poll_errors | restart |
-    /// cut_uploads | refuse_uploads | clear
+    /// drop_sockets | refuse_upgrades | refuse_streams | stall_sockets | delay_handshake |
+    /// poll_errors | restart | cut_uploads | refuse_uploads | clear
     pub action: String,
     /// Base URL of the server.
     #[arg(long, default_value = "http://127.0.0.1:8080")]
