@@ -20,7 +20,7 @@ cargo fmt --all -- --check
 log "clippy (native, whole workspace)"
 cargo clippy --workspace --all-targets -- -D warnings
 log "clippy (wasm32: the component crate, the demo page)"
-cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-targets --features csr,embed -- -D warnings
+cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-targets --features csr,embed,one-job-session -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p upload-progress-demo --all-targets -- -D warnings
 cargo clippy --target wasm32-unknown-unknown -p upload-progress-robust --all-targets --features hydrate -- -D warnings
 
@@ -74,12 +74,12 @@ export WASM_BINDGEN_TEST_TIMEOUT=${WASM_BINDGEN_TEST_TIMEOUT:-600}
 export WASM_BINDGEN_TEST_DRIVER_TIMEOUT=${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-60}
 
 log "browser tests: headless Chromium"
-CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p upload-progress-robust --features csr,embed
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p upload-progress-robust --features csr,embed,one-job-session
 log "hydration of server-rendered markup: headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p upload-progress-robust --features hydrate --test hydrate
 
 log "browser tests: headless Firefox"
-GECKODRIVER=$(command -v geckodriver) cargo test --target wasm32-unknown-unknown -p upload-progress-robust --features csr,embed
+GECKODRIVER=$(command -v geckodriver) cargo test --target wasm32-unknown-unknown -p upload-progress-robust --features csr,embed,one-job-session
 GECKODRIVER=$(command -v geckodriver) cargo test --target wasm32-unknown-unknown -p upload-progress-robust --features hydrate --test hydrate
 
 stop_dev_server

@@ -16,7 +16,7 @@
 //!   state (file name, pending bar, indicator) and touches no browser API;
 //!   it connects once it runs in the browser.
 //! - `embed`: the JS API for pages without Leptos (`wasm_bindgen` exports);
-//!   turns on `upload` and `one-job-session`.
+//!   turns on `upload`.
 //! - `one-job-session`: a widget with `shared = false` follows over a
 //!   one-job session on protocol v1's per-job socket and poll (servers that
 //!   speak only v1; token refresh ahead of expiry, ping checks in

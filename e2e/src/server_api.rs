@@ -233,6 +233,14 @@ impl ServerApi {
             .map(drop)
     }
 
+    /// Refuses both live transports (WebSocket upgrades and event streams)
+    /// for `ms`: a page connection that loses its stream meanwhile ends up
+    /// on the set poll.
+    pub async fn refuse_live(&self, ms: u64) -> Result<()> {
+        self.refuse_upgrades(ms).await?;
+        self.refuse_streams(ms).await
+    }
+
     /// Stops sending on every socket (no pongs) for `ms`, without closing.
     pub async fn stall_sockets(&self, ms: u64) -> Result<()> {
         self.fault(json!({"action": "stall_sockets", "duration_ms": ms}))

@@ -175,10 +175,16 @@ pub async fn assert_quiet(api: &ServerApi, quiet: Duration) -> Result<Reading> {
     while tokio::time::Instant::now() < deadline {
         tokio::time::sleep(SAMPLE_EVERY).await;
         let now = read(api).await?;
-        if now.active != 0 {
+        if now.active != 0 || now.opened != before.opened {
             return Err(fail(format!(
-                "a socket opened after unmount: {} active",
-                now.active
+                "a connection opened after unmount: {} active, {} -> {} opened",
+                now.active, before.opened, now.opened
+            )));
+        }
+        if now.page_polls != before.page_polls {
+            return Err(fail(format!(
+                "set polls after unmount: {} -> {}",
+                before.page_polls, now.page_polls
             )));
         }
         for (id, after) in &now.jobs {

@@ -1,6 +1,6 @@
-//! One job, many faults: sockets dropped three times, upgrades refused
-//! until the widget falls back to polling and then accepted again (it must
-//! climb back to the socket), a stalled half-open socket (only the
+//! One job, many faults: sockets dropped three times, upgrades and event
+//! streams refused until the widget falls back to polling and then
+//! accepted again (it must climb back to the socket), a stalled half-open socket (only the
 //! heartbeat can tell), and a restart-like close 1012. The widget must end
 //! on the server's final state having shown every stage in order.
 
@@ -30,11 +30,12 @@ async fn fault_schedule(kind: BrowserKind) -> Result<()> {
         h.wait_relive(&mut rec, &id, since, WAIT).await?;
     }
 
-    // Refused upgrades: retries fail until the widget polls; once upgrades
-    // are accepted again a probe must bring it back to the socket.
-    h.api.refuse_upgrades(7000).await?;
+    // Refused upgrades and event streams: retries fail down the ladder
+    // until the widget polls; once both are accepted again probes must
+    // bring it back to the socket.
+    h.api.refuse_live(7000).await?;
     h.api.drop_sockets().await?;
-    h.say("fault: refuse_upgrades 7 s + drop_sockets");
+    h.say("fault: refuse_upgrades + refuse_streams 7 s, drop_sockets");
     h.watch_until(&mut rec, "fallback to HTTP polling", WAIT, |r| {
         r.latest(&id).is_some_and(|row| row.mode == "http_polling")
     })

@@ -78,12 +78,16 @@ async fn offline_and_back(kind: BrowserKind) -> Result<()> {
     wait_server_ahead(&h, &mut rec, &id, 2).await?;
     // While offline the widget must not hammer the network.
     let still = stats::read(&h.api).await?;
+    // The page's only widget: the server's connections and set polls are
+    // its own.
     let (a, b) = (
-        at_offline.jobs.get(&id).copied().unwrap_or_default(),
-        still.jobs.get(&id).copied().unwrap_or_default(),
+        (at_offline.opened, at_offline.page_polls),
+        (still.opened, still.page_polls),
     );
-    h.say(format!("while offline: {a:?} -> {b:?}"));
-    if b.ws_opened != a.ws_opened || b.http_requests != a.http_requests {
+    h.say(format!(
+        "while offline (connections opened, set polls): {a:?} -> {b:?}"
+    ));
+    if a != b {
         return Err(fail(format!(
             "requests reached the server while offline: {a:?} -> {b:?}"
         )));
@@ -182,23 +186,24 @@ async fn polling_503(kind: BrowserKind) -> Result<()> {
     pages::mount(&h.browser, &id, pages::fast_options()).await?;
     h.wait_live(&mut rec, &id, WAIT).await?;
 
-    // Force polling: no socket for a good while.
-    h.api.refuse_upgrades(60_000).await?;
+    // Force polling: no socket and no event stream for a good while.
+    h.api.refuse_live(60_000).await?;
     h.api.drop_sockets().await?;
-    h.say("fault: refuse_upgrades 60 s + drop_sockets");
+    h.say("fault: refuse_upgrades + refuse_streams 60 s, drop_sockets");
     h.watch_until(&mut rec, "fallback to HTTP polling", WAIT, |r| {
         r.latest(&id).is_some_and(|row| row.mode == "http_polling")
     })
     .await?;
     let first = stats::read(&h.api).await?;
-    let polls_before = first.jobs.get(&id).map(|j| j.http_requests).unwrap_or(0);
+    // The page's only widget: the server's set polls are its polls.
+    let polls_before = first.page_polls;
 
     h.api.poll_errors(4000).await?;
     h.say("fault: poll_errors 4 s");
     wait_server_ahead(&h, &mut rec, &id, 2).await?;
     // The polls kept coming (and failing) meanwhile.
     let after = stats::read(&h.api).await?;
-    let polls_after = after.jobs.get(&id).map(|j| j.http_requests).unwrap_or(0);
+    let polls_after = after.page_polls;
     if polls_after <= polls_before {
         return Err(fail("the widget stopped polling while polls failed"));
     }
@@ -216,7 +221,11 @@ async fn polling_503(kind: BrowserKind) -> Result<()> {
     let summary = h
         .verify(&mut rec, &id, &id, Expect { every_stage: true })
         .await?;
-    if summary.mode_changes("http_polling", "websocket") < 1 {
+    // Back up the ladder: straight to the socket, or through the stream.
+    if summary.mode_changes("http_polling", "websocket")
+        + summary.mode_changes("http_polling", "sse")
+        < 1
+    {
         return Err(fail(format!("never back on the socket: {summary}")));
     }
     pages::unmount_all(&h.browser).await?;

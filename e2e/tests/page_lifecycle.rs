@@ -47,7 +47,8 @@ async fn frozen_tab_with_a_silent_socket(kind: BrowserKind) -> Result<()> {
     h.say("fault: stall_sockets 60 s");
     tokio::time::sleep(FREEZE).await;
     let before = stats::read(&h.api).await?;
-    let opened_before = before.jobs.get(&id).map(|j| j.ws_opened).unwrap_or(0);
+    // The page's only widget: the server's connections are its connections.
+    let opened_before = before.opened;
     let server_seq = h.api.progress(&id).await?.seq;
     h.browser.set_frozen(false).await?;
     h.say(format!(
@@ -61,9 +62,9 @@ async fn frozen_tab_with_a_silent_socket(kind: BrowserKind) -> Result<()> {
     )
     .await?;
     let after = stats::read(&h.api).await?;
-    let opened_after = after.jobs.get(&id).map(|j| j.ws_opened).unwrap_or(0);
+    let opened_after = after.opened;
     h.say(format!(
-        "sockets opened across the wake: {opened_before} -> {opened_after}"
+        "connections opened across the wake: {opened_before} -> {opened_after}"
     ));
     if opened_after > opened_before + 2 {
         return Err(fail(format!(
@@ -121,10 +122,10 @@ async fn frozen_tab_across_a_server_restart(kind: BrowserKind) -> Result<()> {
     .await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let reading = stats::read(&h.api).await?;
-    let active = reading.jobs.get(&id).map(|j| j.ws_active).unwrap_or(0);
-    h.say(format!("sockets open for the job after the wake: {active}"));
+    let active = reading.active;
+    h.say(format!("connections open after the wake: {active}"));
     if active != 1 {
-        return Err(fail(format!("{active} sockets open after the wake")));
+        return Err(fail(format!("{active} connections open after the wake")));
     }
 
     h.end_with_final_state(&mut rec, &id, Expect { every_stage: false })
@@ -375,12 +376,7 @@ async fn background_tab(kind: BrowserKind) -> Result<()> {
     h.wait_live(&mut rec, &id, WAIT).await?;
     h.browser.exec(WATCH_TIMERS_JS, vec![]).await?;
     let events_before = pages::session_events(&h.browser, &id).await?.len();
-    let opened_before = stats::read(&h.api)
-        .await?
-        .jobs
-        .get(&id)
-        .map(|j| j.ws_opened)
-        .unwrap_or(0);
+    let opened_before = stats::read(&h.api).await?.opened;
 
     let page = h.browser.client.window().await?;
     let other = h.browser.client.new_window(true).await?;
@@ -391,12 +387,7 @@ async fn background_tab(kind: BrowserKind) -> Result<()> {
         .await?;
     h.say("another tab in front");
     tokio::time::sleep(Duration::from_secs(15)).await;
-    let opened_hidden = stats::read(&h.api)
-        .await?
-        .jobs
-        .get(&id)
-        .map(|j| j.ws_opened)
-        .unwrap_or(0);
+    let opened_hidden = stats::read(&h.api).await?.opened;
     h.browser.client.close_window().await?;
     h.browser.client.switch_to_window(page).await?;
     h.say("the page in front again");

@@ -1,6 +1,6 @@
 //! Soak: one embed page with 20 widgets following 20 jobs while a seeded
 //! random schedule injects a fault every 2-5 s (dropped sockets, refused
-//! upgrades, stalls, restarts, polling errors; every kind once per round of
+//! upgrades and event streams, stalls, restarts, polling errors; every kind once per round of
 //! five) for `UPR_SOAK_SECS` seconds
 //! (default 45). Every widget must end on its job's final state with a
 //! history that never went back; the server must never hold more sockets
@@ -68,8 +68,8 @@ async fn random_fault(
             "drop_sockets"
         }
         1 => {
-            h.api.refuse_upgrades(rng.random_range(1000..6000)).await?;
-            "refuse_upgrades"
+            h.api.refuse_live(rng.random_range(1000..6000)).await?;
+            "refuse_live"
         }
         2 => {
             let ms = rng.random_range(2000..5000);
@@ -213,7 +213,7 @@ async fn teardown_mid_job(
         ids.iter().all(|id| r.latest(id).is_some_and(is_live))
     })
     .await?;
-    h.api.refuse_upgrades(120_000).await?;
+    h.api.refuse_live(120_000).await?;
     h.api.drop_sockets().await?;
     h.watch_until(
         rec,

@@ -113,7 +113,8 @@ struct EmbedOptions {
 /// `initialRetryMs` (2000), `maxRetryMs` (16000), `heartbeatIntervalMs`
 /// (30000), `pongTimeoutMs` (10000), `connectTimeoutMs` (10000),
 /// `probeIntervalMs` (30000), `labels` (an object of [`Labels`] fields),
-/// `tokenExpiresInS` (seconds the token has left, so it is refreshed ahead),
+/// `tokenExpiresInS` (seconds the token has left, for a one-job session to
+/// refresh it ahead: with the `one-job-session` feature),
 /// `onComplete(progress)`, `onError({kind, message, hint})` and
 /// `onEvent({type, ...})` (every decision of the session, for logs).
 ///

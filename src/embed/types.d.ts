@@ -81,13 +81,17 @@ export interface UploadProgressOptions {
   token?: string;
   /** Returns a fresh token (or a promise of one) when the server rejects the current one. */
   tokenProvider?: () => string | undefined | Promise<string | undefined>;
-  /** Seconds the token has left, so it is refreshed ahead. */
+  /**
+   * Seconds the token has left. A one-job session (a build with the
+   * `one-job-session` feature) refreshes it ahead; this package's page
+   * connections refresh a job's token when the server refuses it.
+   */
   tokenExpiresInS?: number;
   /**
    * Follow the job through the page's one connection, shared with every
    * other widget on the same server (`onEvent` then tells the page
    * socket's attempts, closes, backoff and fallback). `false` gives this
-   * widget a connection of its own, whose ping checks `onEvent` tells too.
+   * widget a page connection of its own, which no other widget or tab joins.
    * Default: true.
    */
   shared?: boolean;
