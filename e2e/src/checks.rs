@@ -103,6 +103,26 @@ impl Summary {
             .filter(|w| w[0] == from && w[1] == to)
             .count()
     }
+
+    /// How often the widget climbed from polling back to the socket,
+    /// directly or through the event stream (a page connection climbs one
+    /// rung at a time).
+    pub fn climbs_to_socket(&self) -> usize {
+        let mut climbs = 0;
+        let mut polling = false;
+        for mode in &self.modes {
+            match mode.as_str() {
+                "http_polling" => polling = true,
+                "websocket" if polling => {
+                    climbs += 1;
+                    polling = false;
+                }
+                "sse" => {}
+                _ => polling = false,
+            }
+        }
+        climbs
+    }
 }
 
 impl fmt::Display for Summary {
@@ -202,4 +222,40 @@ pub fn check_history(rows: &[Shown], progress: &ServerProgress, expect: Expect) 
     }
     matches_server(last, progress)?;
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_climb_to_the_socket_counts_through_the_event_stream_too() {
+        // (modes shown, climbs from polling back to the socket)
+        let table: [(&[&str], usize); 6] = [
+            (&["none", "websocket", "http_polling", "websocket"], 1),
+            (&["websocket", "sse", "http_polling", "sse", "websocket"], 1),
+            (&["websocket", "http_polling", "sse", "none"], 0),
+            (&["websocket", "sse", "websocket"], 0),
+            (&["http_polling", "none", "websocket"], 0),
+            (
+                &[
+                    "http_polling",
+                    "websocket",
+                    "http_polling",
+                    "sse",
+                    "websocket",
+                ],
+                2,
+            ),
+        ];
+        for (modes, climbs) in table {
+            let summary = Summary {
+                rows: modes.len(),
+                modes: modes.iter().map(|m| m.to_string()).collect(),
+                connections: Vec::new(),
+                stages: Vec::new(),
+            };
+            assert_eq!(summary.climbs_to_socket(), climbs, "{modes:?}");
+        }
+    }
 }

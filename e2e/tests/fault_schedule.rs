@@ -71,7 +71,7 @@ async fn fault_schedule(kind: BrowserKind) -> Result<()> {
     let summary = h
         .verify(&mut rec, &id, &id, Expect { every_stage: true })
         .await?;
-    if summary.mode_changes("http_polling", "websocket") < 1 {
+    if summary.climbs_to_socket() < 1 {
         return Err(fail(format!(
             "the widget never climbed back from polling to the socket: {summary}"
         )));

@@ -221,11 +221,7 @@ async fn polling_503(kind: BrowserKind) -> Result<()> {
     let summary = h
         .verify(&mut rec, &id, &id, Expect { every_stage: true })
         .await?;
-    // Back up the ladder: straight to the socket, or through the stream.
-    if summary.mode_changes("http_polling", "websocket")
-        + summary.mode_changes("http_polling", "sse")
-        < 1
-    {
+    if summary.climbs_to_socket() < 1 {
         return Err(fail(format!("never back on the socket: {summary}")));
     }
     pages::unmount_all(&h.browser).await?;

@@ -152,8 +152,9 @@ async fn soak(kind: BrowserKind) -> Result<()> {
             .verify(&mut rec, id, id, Expect { every_stage: false })
             .await?;
         fallbacks += summary.mode_changes("websocket", "http_polling")
+            + summary.mode_changes("sse", "http_polling")
             + summary.mode_changes("none", "http_polling");
-        climbs += summary.mode_changes("http_polling", "websocket");
+        climbs += summary.climbs_to_socket();
     }
     if pages::widget_count(&h.browser).await? != WIDGETS as u64 {
         return Err(fail("the page does not show exactly one widget per job"));
