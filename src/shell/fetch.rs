@@ -65,40 +65,21 @@ where
 }
 
 async fn run(request: &PollRequest, signal: Option<&AbortSignal>) -> PollOutcome {
-    let Some(window) = web_sys::window() else {
+    let Some(response) = get(
+        &request.url,
+        request.etag.as_deref(),
+        request.token.as_deref(),
+        signal,
+    )
+    .await
+    else {
         return PollOutcome::Network;
-    };
-    let init = RequestInit::new();
-    init.set_method("GET");
-    if let Ok(headers) = Headers::new() {
-        if let Some(etag) = &request.etag {
-            let _ = headers.set("If-None-Match", etag);
-        }
-        if let Some(token) = &request.token {
-            let _ = headers.set("Authorization", &format!("Bearer {token}"));
-        }
-        init.set_headers(&headers);
-    }
-    init.set_signal(signal);
-    let response = match JsFuture::from(window.fetch_with_str_and_init(&request.url, &init)).await {
-        Ok(value) => match value.dyn_into::<Response>() {
-            Ok(response) => response,
-            Err(_) => return PollOutcome::Network,
-        },
-        Err(_) => return PollOutcome::Network,
     };
     let status = response.status();
     if status == 304 {
         return PollOutcome::NotModified;
     }
-    let body = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    };
+    let body = text(&response).await.unwrap_or_default();
     if status == 200 {
         return match crate::shell::wire::progress_body(&body) {
             Some(progress) => PollOutcome::Progress(progress),
@@ -109,4 +90,43 @@ async fn run(request: &PollRequest, signal: Option<&AbortSignal>) -> PollOutcome
         status,
         code: crate::shell::wire::error_code(&body),
     }
+}
+
+/// A `GET` of `url` with an optional `If-None-Match` and bearer token; the
+/// answer, or `None` when there is no HTTP answer at all. Both polls share
+/// it, so the browser's wasm holds one copy.
+pub(crate) async fn get(
+    url: &str,
+    etag: Option<&str>,
+    token: Option<&str>,
+    signal: Option<&AbortSignal>,
+) -> Option<Response> {
+    let window = web_sys::window()?;
+    let init = RequestInit::new();
+    init.set_method("GET");
+    if etag.is_some() || token.is_some() {
+        if let Ok(headers) = Headers::new() {
+            if let Some(etag) = etag {
+                let _ = headers.set("If-None-Match", etag);
+            }
+            if let Some(token) = token {
+                let _ = headers.set("Authorization", &format!("Bearer {token}"));
+            }
+            init.set_headers(&headers);
+        }
+    }
+    init.set_signal(signal);
+    JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// The body of an answer as text, or `None` when it cannot be read.
+pub(crate) async fn text(response: &Response) -> Option<String> {
+    JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()
 }
