@@ -542,7 +542,7 @@ impl Upload {
         let left = self.config.len - sent;
         let eta_ms = match bytes_per_s {
             _ if left == 0 => Some(0),
-            Some(rate) if rate > 0 => Some((left as u128 * 1_000 / rate as u128) as u64),
+            Some(rate) if rate > 0 => Some(super::scaled::mul_div(left, 1_000, rate)),
             _ => None,
         };
         let progress = UploadProgress {
