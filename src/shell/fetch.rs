@@ -55,13 +55,19 @@ where
     let abort = AbortController::new().ok();
     let future = task(abort.as_ref().map(|a| a.signal()));
     let still_live = live.clone();
-    wasm_bindgen_futures::spawn_local(async move {
+    spawn(Box::pin(async move {
         let outcome = future.await;
         if still_live.get() {
             done(outcome);
         }
-    });
+    }));
     Poll { abort, live }
+}
+
+/// Spawns a boxed task: one copy of the executor's glue for every poll.
+#[inline(never)]
+fn spawn(task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(task);
 }
 
 async fn run(request: &PollRequest, signal: Option<&AbortSignal>) -> PollOutcome {
