@@ -9,13 +9,13 @@
 // wasm-bindgen whose output looks different fails the build instead of
 // shipping them.
 //
-// usage: node strip-foreign-exports.mjs <module.js> <module.d.ts>
+// usage: node strip-foreign-exports.mjs <module.js> <module.d.ts> <module_bg.wasm.d.ts>
 import { readFileSync, writeFileSync } from "node:fs";
 
 const FOREIGN = ["IntoUnderlyingByteSource", "IntoUnderlyingSink", "IntoUnderlyingSource"];
-const [jsPath, dtsPath] = process.argv.slice(2);
-if (!jsPath || !dtsPath) {
-  console.error("usage: node strip-foreign-exports.mjs <module.js> <module.d.ts>");
+const [jsPath, dtsPath, wasmDtsPath] = process.argv.slice(2);
+if (!jsPath || !dtsPath || !wasmDtsPath) {
+  console.error("usage: node strip-foreign-exports.mjs <module.js> <module.d.ts> <module_bg.wasm.d.ts>");
   process.exit(2);
 }
 
@@ -51,8 +51,23 @@ dts = cut(
   /^\/\*\*\n \* The `ReadableStreamType` enum\.[\s\S]*?^export type ReadableStreamType = [^;]*;\n/m,
   `ReadableStreamType in ${dtsPath}`,
 );
-for (const [path, text] of [[jsPath, js], [dtsPath, dts]]) {
-  const left = text.match(/IntoUnderlying\w*|ReadableStreamType/);
+// Their wasm exports, typed in `InitOutput` and in the wasm's own .d.ts:
+// scripts/embed-package.sh removes them from the wasm after this script.
+function cutTypedExports(text, pattern, path) {
+  if (!pattern.test(text)) {
+    console.error(`strip-foreign-exports: no wasm export of those classes typed in ${path}`);
+    process.exit(1);
+  }
+  return text.replace(pattern, "");
+}
+dts = cutTypedExports(dts, /^ +readonly (__wbg_)?intounderlying\w*: [^;]*;\n/gm, dtsPath);
+const wasmDts = cutTypedExports(
+  readFileSync(wasmDtsPath, "utf8"),
+  /^export const (__wbg_)?intounderlying\w*: [^;]*;\n/gm,
+  wasmDtsPath,
+);
+for (const [path, text] of [[jsPath, js], [dtsPath, dts], [wasmDtsPath, wasmDts]]) {
+  const left = text.match(/IntoUnderlying\w*|intounderlying\w*|ReadableStreamType/);
   if (left) {
     console.error(`strip-foreign-exports: ${left[0]} is still in ${path}`);
     process.exit(1);
@@ -60,3 +75,4 @@ for (const [path, text] of [[jsPath, js], [dtsPath, dts]]) {
 }
 writeFileSync(jsPath, js);
 writeFileSync(dtsPath, dts);
+writeFileSync(wasmDtsPath, wasmDts);

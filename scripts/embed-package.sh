@@ -22,9 +22,12 @@ raw="$TARGET_DIR/wasm32-unknown-unknown/release/upload_progress_embed.wasm"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 wasm-bindgen --target web --out-dir "$OUT" "$raw"
-optimise_wasm "$OUT/upload_progress_embed_bg.wasm"
-# wasm-streams' stream classes come with Leptos but are not this package's API.
-node embed/strip-foreign-exports.mjs "$OUT/upload_progress_embed.js" "$OUT/upload_progress_embed.d.ts"
+# wasm-streams' stream classes come with Leptos but are not this package's
+# API: their JS is cut, and then their wasm exports, so that wasm-opt drops
+# their code too (the script fails if the JS still names one of them).
+node embed/strip-foreign-exports.mjs "$OUT/upload_progress_embed.js" "$OUT/upload_progress_embed.d.ts" \
+  "$OUT/upload_progress_embed_bg.wasm.d.ts"
+optimise_wasm "$OUT/upload_progress_embed_bg.wasm" --remove-exports --pass-arg='remove-exports@*intounderlying*'
 minify_js "$OUT/upload_progress_embed.js"
 version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n 1)
 sed "s/@VERSION@/$version/" embed/package.json.in >"$OUT/package.json"

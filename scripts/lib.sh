@@ -8,10 +8,12 @@ export TRUNK_SKIP_VERSION_CHECK=true
 log() { printf '\n==> [%s] %s\n' "$(date +%T)" "$*" >&2; }
 
 # wasm-opt -Oz in place, with the features current rustc emits named so
-# wasm-opt accepts the module.
+# wasm-opt accepts the module. Further arguments are passes run first.
 optimise_wasm() {
-  wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals --enable-reference-types --enable-multivalue "$1" -o "$1"
+  local file=$1
+  shift
+  wasm-opt "$@" -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
+    --enable-mutable-globals --enable-reference-types --enable-multivalue "$file" -o "$file"
 }
 
 # Minifies wasm-bindgen's JS module in place, as a published package ships

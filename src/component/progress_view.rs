@@ -106,10 +106,10 @@ pub fn UploadProgressView(
     let mut first = None;
     untrack(|| {
         with_scene(&mut |scene| {
-            let labels = scene.labels.clone();
+            let labels = scene.labels;
             let shown = shown_now(&mut announce, scene);
-            let html = markup::html(&shown, &labels);
-            first = Some((shown, html, labels));
+            let html = markup::html(&shown, labels);
+            first = Some((shown, html, labels.fingerprint()));
         })
     });
     let (first, html, first_labels) = first.expect("the scene is read once");
@@ -135,8 +135,9 @@ pub fn UploadProgressView(
             })
         })?;
         with_scene(&mut |scene| {
-            if *scene.labels != view.labels {
-                view.labels = scene.labels.clone();
+            let labels = scene.labels.fingerprint();
+            if labels != view.labels {
+                view.labels = labels;
                 view.painter.relabel();
             }
             view.painter.paint(scene)
@@ -171,10 +172,10 @@ fn read_labels(labels: Signal<Labels>, f: &mut dyn FnMut(&Labels)) {
     labels.with(|labels| f(labels));
 }
 
-/// The painter, the labels the elements show (to notice new ones) and
-/// the ticker, stopped with it when the view goes away.
+/// The painter, the labels the elements show (their fingerprint, to
+/// notice new ones) and the ticker, stopped with it when the view goes away.
 struct LiveView {
     painter: Painter,
-    labels: Labels,
+    labels: String,
     _ticker: Option<Interval>,
 }

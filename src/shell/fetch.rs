@@ -5,7 +5,9 @@
 use std::cell::Cell;
 use std::rc::Rc;
 
-use web_sys::{AbortController, AbortSignal};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{AbortController, AbortSignal, Headers, RequestInit, Response};
 
 /// An in-flight poll. Dropping it aborts the request and silences its answer.
 pub(crate) struct Poll {
@@ -35,11 +37,56 @@ where
     let abort = AbortController::new().ok();
     let future = task(abort.as_ref().map(|a| a.signal()));
     let still_live = live.clone();
-    wasm_bindgen_futures::spawn_local(async move {
+    spawn(Box::pin(async move {
         let outcome = future.await;
         if still_live.get() {
             done(outcome);
         }
-    });
+    }));
     Poll { abort, live }
+}
+
+/// Spawns a boxed task: one copy of the executor's glue for every poll.
+#[inline(never)]
+fn spawn(task: std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>) {
+    wasm_bindgen_futures::spawn_local(task);
+}
+
+/// A `GET` of `url` with an optional `If-None-Match` and bearer token; the
+/// answer, or `None` when there is no HTTP answer at all. Both polls share
+/// it, so the browser's wasm holds one copy.
+pub(crate) async fn get(
+    url: &str,
+    etag: Option<&str>,
+    token: Option<&str>,
+    signal: Option<&AbortSignal>,
+) -> Option<Response> {
+    let window = web_sys::window()?;
+    let init = RequestInit::new();
+    init.set_method("GET");
+    if etag.is_some() || token.is_some() {
+        if let Ok(headers) = Headers::new() {
+            if let Some(etag) = etag {
+                let _ = headers.set("If-None-Match", etag);
+            }
+            if let Some(token) = token {
+                let _ = headers.set("Authorization", &format!("Bearer {token}"));
+            }
+            init.set_headers(&headers);
+        }
+    }
+    init.set_signal(signal);
+    JsFuture::from(window.fetch_with_str_and_init(url, &init))
+        .await
+        .ok()?
+        .dyn_into()
+        .ok()
+}
+
+/// The body of an answer as text, or `None` when it cannot be read.
+pub(crate) async fn text(response: &Response) -> Option<String> {
+    JsFuture::from(response.text().ok()?)
+        .await
+        .ok()?
+        .as_string()
 }

@@ -22,7 +22,14 @@ impl Listener {
         kind: &'static str,
         callback: impl FnMut(Event) + 'static,
     ) -> Self {
-        let callback = Closure::<dyn FnMut(Event)>::new(callback);
+        Self::register(target, kind, Box::new(callback))
+    }
+
+    /// The registration, once for every kind of callback: inlined into each
+    /// caller, it was a copy per listener in the browser's wasm.
+    #[inline(never)]
+    fn register(target: &EventTarget, kind: &'static str, callback: Box<dyn FnMut(Event)>) -> Self {
+        let callback = Closure::wrap(callback);
         // Registration only fails for a detached or foreign target; the
         // listener then simply never fires.
         let _ = target.add_event_listener_with_callback(kind, callback.as_ref().unchecked_ref());

@@ -2,11 +2,9 @@
 //! one-job session, on the abortable [`Poll`] of `fetch.rs`.
 
 use upload_progress_core::session::PollOutcome;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Headers, RequestInit, Response};
+use web_sys::AbortSignal;
 
-use crate::shell::fetch::{spawn_abortable, Poll};
+use crate::shell::fetch::{get, spawn_abortable, text, Poll};
 
 /// What to ask for.
 pub(crate) struct PollRequest {
@@ -27,40 +25,21 @@ pub(crate) fn start(request: PollRequest, done: impl FnOnce(PollOutcome) + 'stat
 }
 
 async fn run(request: &PollRequest, signal: Option<&AbortSignal>) -> PollOutcome {
-    let Some(window) = web_sys::window() else {
+    let Some(response) = get(
+        &request.url,
+        request.etag.as_deref(),
+        request.token.as_deref(),
+        signal,
+    )
+    .await
+    else {
         return PollOutcome::Network;
-    };
-    let init = RequestInit::new();
-    init.set_method("GET");
-    if let Ok(headers) = Headers::new() {
-        if let Some(etag) = &request.etag {
-            let _ = headers.set("If-None-Match", etag);
-        }
-        if let Some(token) = &request.token {
-            let _ = headers.set("Authorization", &format!("Bearer {token}"));
-        }
-        init.set_headers(&headers);
-    }
-    init.set_signal(signal);
-    let response = match JsFuture::from(window.fetch_with_str_and_init(&request.url, &init)).await {
-        Ok(value) => match value.dyn_into::<Response>() {
-            Ok(response) => response,
-            Err(_) => return PollOutcome::Network,
-        },
-        Err(_) => return PollOutcome::Network,
     };
     let status = response.status();
     if status == 304 {
         return PollOutcome::NotModified;
     }
-    let body = match response.text() {
-        Ok(promise) => JsFuture::from(promise)
-            .await
-            .ok()
-            .and_then(|v| v.as_string())
-            .unwrap_or_default(),
-        Err(_) => String::new(),
-    };
+    let body = text(&response).await.unwrap_or_default();
     if status == 200 {
         return match crate::shell::wire::progress_body(&body) {
             Some(progress) => PollOutcome::Progress(progress),

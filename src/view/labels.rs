@@ -162,157 +162,150 @@ pub struct Labels {
 
 /// Lists every label with its field name, for the readers that set labels
 /// by name without serde (the embed API's `labels` option).
-macro_rules! named_labels {
-    ($($field:ident),* $(,)?) => {
+/// Defines the per-field tables of [`Labels`]: each field's name, its
+/// English default and the fields in order, so that defaults, names and
+/// fingerprints are one loop each rather than one copy of the code per
+/// field in the browser's wasm.
+macro_rules! labels_table {
+    ($($field:ident: $english:expr),* $(,)?) => {
+        const COUNT: usize = [$(stringify!($field)),*].len();
+
         impl Labels {
-            #[cfg_attr(not(feature = "embed"), allow(dead_code))]
-            pub(crate) fn named_mut(&mut self) -> Vec<(&'static str, &mut String)> {
-                vec![$((stringify!($field), &mut self.$field)),*]
+            /// Every field's name, in field order.
+            const NAMES: [&'static str; COUNT] = [$(stringify!($field)),*];
+            /// Every field's English text, in field order.
+            const ENGLISH: [&'static str; COUNT] = [$($english),*];
+
+            /// Every field, in field order.
+            fn texts(&self) -> [&String; COUNT] {
+                [$(&self.$field),*]
+            }
+
+            /// Every field, in field order, to write.
+            fn texts_mut(&mut self) -> [&mut String; COUNT] {
+                [$(&mut self.$field),*]
+            }
+
+            /// Every text empty.
+            fn empty() -> Self {
+                Self { $($field: String::new()),* }
             }
         }
     };
 }
 
-named_labels!(
-    progress_label,
-    stages_label,
-    untitled,
-    value_text_stage,
-    value_text,
-    value_text_unknown,
-    stage_done,
-    stage_current,
-    stage_pending,
-    stage_failed,
-    stage_skipped,
-    idle,
-    connecting,
-    connecting_attempt,
-    connected,
-    polling,
-    polling_probe,
-    reconnecting,
-    offline,
-    finished_completed,
-    finished_failed,
-    finished_cancelled,
-    stopped,
-    job_failed,
-    error_auth,
-    hint_auth,
-    error_network,
-    hint_network,
-    error_server,
-    hint_server,
-    error_policy,
-    hint_policy,
-    error_not_found,
-    hint_not_found,
-    updated_now,
-    updated_seconds,
-    updated_minutes,
-    waiting_for_data,
-    reconnect,
-    checking,
-    latency,
-    error_job,
-    hint_job,
-    upload_value_text,
-    upload_value_text_paused,
-    upload_amount,
-    upload_speed,
-    upload_left_seconds,
-    upload_left_minutes,
-    upload_left_hours,
-    upload_queued,
-    upload_starting,
-    upload_uploading,
-    upload_retrying,
-    upload_offline,
-    upload_paused,
-    upload_cancelling,
-    upload_cancelled,
-    upload_done,
-    upload_failed,
-    upload_failed_resumable,
-    upload_started,
-    upload_resumed,
-    upload_pause,
-    upload_resume,
-    upload_cancel,
+impl Labels {
+    /// Every field with its name, to set labels by name.
+    #[cfg_attr(not(feature = "embed"), allow(dead_code))]
+    pub(crate) fn named_mut(&mut self) -> Vec<(&'static str, &mut String)> {
+        Self::NAMES.into_iter().zip(self.texts_mut()).collect()
+    }
+
+    /// All texts in one string, equal exactly when the labels are: what a
+    /// view keeps to notice new labels. One loop instead of a field-by-field
+    /// `clone` and `==` keeps the browser's wasm small.
+    pub(crate) fn fingerprint(&self) -> String {
+        let mut key = String::new();
+        for text in self.texts() {
+            // Each text's length ahead of it, so no two label sets share a key.
+            for byte in (text.len() as u32).to_le_bytes() {
+                key.push(char::from(byte));
+            }
+            key.push_str(text);
+        }
+        key
+    }
+}
+
+labels_table!(
+    progress_label: "Processing progress",
+    stages_label: "Processing stages",
+    untitled: "Untitled file",
+    value_text_stage: "Stage {index} of {count}: {stage}, {percent}%",
+    value_text: "{percent}%",
+    value_text_unknown: "Waiting for progress",
+    stage_done: "done",
+    stage_current: "in progress",
+    stage_pending: "pending",
+    stage_failed: "failed",
+    stage_skipped: "skipped",
+    idle: "Not started",
+    connecting: "Connecting…",
+    connecting_attempt: "Connecting (attempt {attempt})…",
+    connected: "Live updates",
+    polling: "Updating every few seconds (HTTP polling)",
+    polling_probe: "Updating every few seconds (HTTP polling); trying live updates again in {seconds} s",
+    reconnecting: "Connection lost. Reconnecting in {seconds} s (attempt {attempt} of {max})",
+    offline: "Offline. Waiting for the network to come back…",
+    finished_completed: "Finished",
+    finished_failed: "Processing failed",
+    finished_cancelled: "Cancelled",
+    stopped: "Stopped",
+    job_failed: "Processing failed: {error}",
+    error_auth: "Your access to this job has expired.",
+    // Core's recovery hint, filled in by `default`.
+    hint_auth: "",
+    error_network: "The server cannot be reached.",
+    // Core's recovery hint, filled in by `default`.
+    hint_network: "",
+    error_server: "The server reported an error.",
+    // Core's recovery hint, filled in by `default`.
+    hint_server: "",
+    error_policy: "The server refused this request.",
+    // Core's recovery hint, filled in by `default`.
+    hint_policy: "",
+    error_not_found: "This job could not be found.",
+    // Core's recovery hint, filled in by `default`.
+    hint_not_found: "",
+    updated_now: "Updated just now",
+    updated_seconds: "Updated {seconds} s ago",
+    updated_minutes: "Updated {minutes} min ago",
+    waiting_for_data: "Waiting for the first update…",
+    reconnect: "Reconnect",
+    checking: "No updates for a while; checking the connection…",
+    latency: "Round trip {ms} ms",
+    error_job: "The job did not finish.",
+    // Core's recovery hint, filled in by `default`.
+    hint_job: "",
+    upload_value_text: "Uploading {sent} of {total} {unit}",
+    upload_value_text_paused: "Upload paused at {sent} of {total} {unit}",
+    upload_amount: "{sent} of {total} {unit}",
+    upload_speed: "{speed} {unit}/s",
+    upload_left_seconds: "about {n} s left",
+    upload_left_minutes: "about {n} min left",
+    upload_left_hours: "about {n} h left",
+    upload_queued: "Waiting to upload",
+    upload_starting: "Starting the upload…",
+    upload_uploading: "Uploading…",
+    upload_retrying: "Upload interrupted ({error}); retrying (attempt {attempt})…",
+    upload_offline: "Offline. The upload continues when the network is back.",
+    upload_paused: "Upload paused",
+    upload_cancelling: "Cancelling the upload…",
+    upload_cancelled: "Upload cancelled",
+    upload_done: "Upload complete",
+    upload_failed: "Upload failed: {error}",
+    upload_failed_resumable: "Upload failed: {error}. Press Resume to try again.",
+    upload_started: "Upload started",
+    upload_resumed: "Upload resumed",
+    upload_pause: "Pause",
+    upload_resume: "Resume",
+    upload_cancel: "Cancel",
 );
 
 impl Default for Labels {
     fn default() -> Self {
-        let s = |text: &str| text.to_owned();
-        Self {
-            progress_label: s("Processing progress"),
-            stages_label: s("Processing stages"),
-            untitled: s("Untitled file"),
-            value_text_stage: s("Stage {index} of {count}: {stage}, {percent}%"),
-            value_text: s("{percent}%"),
-            value_text_unknown: s("Waiting for progress"),
-            stage_done: s("done"),
-            stage_current: s("in progress"),
-            stage_pending: s("pending"),
-            stage_failed: s("failed"),
-            stage_skipped: s("skipped"),
-            idle: s("Not started"),
-            connecting: s("Connecting…"),
-            connecting_attempt: s("Connecting (attempt {attempt})…"),
-            connected: s("Live updates"),
-            polling: s("Updating every few seconds (HTTP polling)"),
-            polling_probe: s("Updating every few seconds (HTTP polling); trying live updates again in {seconds} s"),
-            reconnecting: s("Connection lost. Reconnecting in {seconds} s (attempt {attempt} of {max})"),
-            offline: s("Offline. Waiting for the network to come back…"),
-            finished_completed: s("Finished"),
-            finished_failed: s("Processing failed"),
-            finished_cancelled: s("Cancelled"),
-            stopped: s("Stopped"),
-            job_failed: s("Processing failed: {error}"),
-            error_auth: s("Your access to this job has expired."),
-            hint_auth: s(ErrorKind::Auth.hint()),
-            error_network: s("The server cannot be reached."),
-            hint_network: s(ErrorKind::Network.hint()),
-            error_server: s("The server reported an error."),
-            hint_server: s(ErrorKind::Server.hint()),
-            error_policy: s("The server refused this request."),
-            hint_policy: s(ErrorKind::Policy.hint()),
-            error_not_found: s("This job could not be found."),
-            hint_not_found: s(ErrorKind::NotFound.hint()),
-            updated_now: s("Updated just now"),
-            updated_seconds: s("Updated {seconds} s ago"),
-            updated_minutes: s("Updated {minutes} min ago"),
-            waiting_for_data: s("Waiting for the first update…"),
-            reconnect: s("Reconnect"),
-            checking: s("No updates for a while; checking the connection…"),
-            latency: s("Round trip {ms} ms"),
-            error_job: s("The job did not finish."),
-            hint_job: s(ErrorKind::Job.hint()),
-            upload_value_text: s("Uploading {sent} of {total} {unit}"),
-            upload_value_text_paused: s("Upload paused at {sent} of {total} {unit}"),
-            upload_amount: s("{sent} of {total} {unit}"),
-            upload_speed: s("{speed} {unit}/s"),
-            upload_left_seconds: s("about {n} s left"),
-            upload_left_minutes: s("about {n} min left"),
-            upload_left_hours: s("about {n} h left"),
-            upload_queued: s("Waiting to upload"),
-            upload_starting: s("Starting the upload…"),
-            upload_uploading: s("Uploading…"),
-            upload_retrying: s("Upload interrupted ({error}); retrying (attempt {attempt})…"),
-            upload_offline: s("Offline. The upload continues when the network is back."),
-            upload_paused: s("Upload paused"),
-            upload_cancelling: s("Cancelling the upload…"),
-            upload_cancelled: s("Upload cancelled"),
-            upload_done: s("Upload complete"),
-            upload_failed: s("Upload failed: {error}"),
-            upload_failed_resumable: s("Upload failed: {error}. Press Resume to try again."),
-            upload_started: s("Upload started"),
-            upload_resumed: s("Upload resumed"),
-            upload_pause: s("Pause"),
-            upload_resume: s("Resume"),
-            upload_cancel: s("Cancel"),
+        let mut labels = Self::empty();
+        for (text, english) in labels.texts_mut().into_iter().zip(Self::ENGLISH) {
+            text.push_str(english);
         }
+        // The recovery hints are core's, so the widget and `onError` say the same.
+        labels.hint_auth.push_str(ErrorKind::Auth.hint());
+        labels.hint_network.push_str(ErrorKind::Network.hint());
+        labels.hint_server.push_str(ErrorKind::Server.hint());
+        labels.hint_policy.push_str(ErrorKind::Policy.hint());
+        labels.hint_not_found.push_str(ErrorKind::NotFound.hint());
+        labels.hint_job.push_str(ErrorKind::Job.hint());
+        labels
     }
 }
 
@@ -356,7 +349,7 @@ mod tests {
         let mut labels = Labels::default();
         let count = format!("{labels:?}").matches(": \"").count();
         let named = labels.named_mut();
-        assert_eq!(named.len(), count, "a field is missing from named_labels!");
+        assert_eq!(named.len(), count, "a field is missing from labels_table!");
         let json = format!(
             "{{{}}}",
             named
@@ -381,6 +374,48 @@ mod tests {
             fill("{a} and {b} and {c}", &[("a", "1"), ("b", "2")]),
             "1 and 2 and {c}"
         );
+    }
+
+    #[test]
+    fn fingerprints_are_equal_exactly_when_the_labels_are() {
+        let english = Labels::default().fingerprint();
+        assert_eq!(Labels::default().fingerprint(), english);
+        let count = Labels::default().named_mut().len();
+        for field in 0..count {
+            let mut changed = Labels::default();
+            *changed.named_mut()[field].1 = "x".to_owned();
+            assert_ne!(changed.fingerprint(), english, "field {field}");
+        }
+        // Text moved from one label to the next is a change too.
+        let split = |first: &str, second: &str| Labels {
+            progress_label: first.to_owned(),
+            stages_label: second.to_owned(),
+            ..Labels::default()
+        };
+        assert_ne!(
+            split("ab", "c").fingerprint(),
+            split("a", "bc").fingerprint()
+        );
+    }
+
+    #[test]
+    fn english_defaults_fill_every_field_and_take_the_hints_from_core() {
+        let mut labels = Labels::default();
+        for (name, text) in labels.named_mut() {
+            assert!(!text.is_empty(), "{name} has no English text");
+        }
+        assert_eq!(labels.untitled, "Untitled file");
+        assert_eq!(labels.upload_cancel, "Cancel");
+        for (hint, kind) in [
+            (&labels.hint_auth, ErrorKind::Auth),
+            (&labels.hint_network, ErrorKind::Network),
+            (&labels.hint_server, ErrorKind::Server),
+            (&labels.hint_policy, ErrorKind::Policy),
+            (&labels.hint_not_found, ErrorKind::NotFound),
+            (&labels.hint_job, ErrorKind::Job),
+        ] {
+            assert_eq!(hint, kind.hint());
+        }
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! refresh, and when it was subscribed (for the unknown-job grace). A job's
 //! end, refusal or token refresh touches its own entry only.
 
-use std::collections::BTreeMap;
-
 use super::io::Subscription;
 use crate::protocol::UNKNOWN_JOB_GRACE_MS;
 use crate::session::time::At;
@@ -39,41 +37,55 @@ pub(crate) enum Applied {
     Final(Progress),
 }
 
-/// The set of followed jobs, in a stable order.
+/// The set of followed jobs, in a stable order (sorted by id).
+///
+/// A vector kept sorted rather than a `BTreeMap`: a page follows a handful
+/// of jobs, and the tree's balancing code would be the largest part of this
+/// module in the browser's wasm, used nowhere else.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Jobs {
-    map: BTreeMap<ProcessId, Job>,
+    sorted: Vec<(ProcessId, Job)>,
 }
 
 impl Jobs {
+    /// Where `job` is, or where it would go to keep the order.
+    fn position(&self, job: &ProcessId) -> Result<usize, usize> {
+        self.sorted.binary_search_by(|(id, _)| id.cmp(job))
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
-        self.map.is_empty()
+        self.sorted.is_empty()
     }
 
     pub(crate) fn get(&self, job: &ProcessId) -> Option<&Job> {
-        self.map.get(job)
+        let at = self.position(job).ok()?;
+        Some(&self.sorted[at].1)
     }
 
     pub(crate) fn get_mut(&mut self, job: &ProcessId) -> Option<&mut Job> {
-        self.map.get_mut(job)
+        let at = self.position(job).ok()?;
+        Some(&mut self.sorted[at].1)
     }
 
     pub(crate) fn ids(&self) -> Vec<ProcessId> {
-        self.map.keys().cloned().collect()
+        self.sorted.iter().map(|(id, _)| id.clone()).collect()
     }
 
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&ProcessId, &Job)> {
-        self.map.iter()
+        self.sorted.iter().map(|(id, job)| (id, job))
     }
 
     /// Adds a job, or gives a followed one its newer token. True when added.
     pub(crate) fn subscribe(&mut self, sub: Subscription, now: At) -> bool {
-        if let Some(job) = self.map.get_mut(&sub.job) {
-            if sub.token.is_some() {
-                job.token = sub.token;
+        let at = match self.position(&sub.job) {
+            Ok(at) => {
+                if sub.token.is_some() {
+                    self.sorted[at].1.token = sub.token;
+                }
+                return false;
             }
-            return false;
-        }
+            Err(at) => at,
+        };
         let job = Job {
             token: sub.token,
             shown: None,
@@ -83,18 +95,18 @@ impl Jobs {
             awaiting_snapshot: true,
             resubscribe_at: None,
         };
-        self.map.insert(sub.job, job);
+        self.sorted.insert(at, (sub.job, job));
         true
     }
 
     pub(crate) fn remove(&mut self, job: &ProcessId) -> Option<Job> {
-        self.map.remove(job)
+        let at = self.position(job).ok()?;
+        Some(self.sorted.remove(at).1)
     }
 
     /// Every job's subscription, except those waiting for a token.
     pub(crate) fn subscriptions(&self) -> Vec<Subscription> {
-        self.map
-            .iter()
+        self.iter()
             .filter(|(_, j)| j.token_due.is_none())
             .map(|(id, j)| subscription(id, j))
             .collect()
@@ -102,7 +114,7 @@ impl Jobs {
 
     /// A new connection: every job expects a fresh snapshot from it.
     pub(crate) fn expect_snapshots(&mut self) {
-        for job in self.map.values_mut() {
+        for (_, job) in &mut self.sorted {
             job.awaiting_snapshot = true;
             job.resubscribe_at = None;
         }
@@ -111,9 +123,10 @@ impl Jobs {
     /// Applies progress to its job when it is newer than what is shown.
     /// The percent never goes back, whatever the server says.
     pub(crate) fn apply(&mut self, id: &ProcessId, mut progress: Progress) -> Applied {
-        let Some(job) = self.map.get_mut(id) else {
+        let Ok(at) = self.position(id) else {
             return Applied::Ignored;
         };
+        let job = &mut self.sorted[at].1;
         if progress.process_id != *id {
             return Applied::Ignored;
         }
@@ -130,7 +143,7 @@ impl Jobs {
             progress.percent = floor;
         }
         if progress.state.is_terminal() {
-            self.map.remove(id);
+            self.sorted.remove(at);
             return Applied::Final(progress);
         }
         job.shown = Some(progress.clone());
@@ -140,7 +153,7 @@ impl Jobs {
     /// An unknown job is tolerated for the grace after it was subscribed,
     /// unless it was already seen (then the server lost it).
     pub(crate) fn unknown_is_final(&self, id: &ProcessId, now: At) -> bool {
-        self.map.get(id).is_none_or(|j| {
+        self.get(id).is_none_or(|j| {
             j.shown.as_ref().is_some_and(|p| p.seq > 0)
                 || now.since(j.since) >= UNKNOWN_JOB_GRACE_MS
         })
@@ -148,7 +161,7 @@ impl Jobs {
 
     /// True while any job runs (for stall checks).
     pub(crate) fn any_running(&self) -> bool {
-        self.map.values().any(|j| {
+        self.sorted.iter().any(|(_, j)| {
             j.shown
                 .as_ref()
                 .is_some_and(|p| p.state == crate::JobState::Running)

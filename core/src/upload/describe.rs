@@ -6,7 +6,7 @@
 //! (the Leptos view, the embed API) says the same thing; a UI only fills the
 //! pieces into its own (translatable) sentences.
 
-use super::{Millis, UploadError, UploadState};
+use super::{scaled, Millis, UploadError, UploadState};
 use crate::session::{ErrorKind, StatusError};
 
 /// The upload as a person sees it: fewer cases than [`UploadState`], which
@@ -207,7 +207,7 @@ pub fn upload_percent(sent: u64, total: u64) -> u32 {
     if total == 0 {
         return 100;
     }
-    (u128::from(sent.min(total)) * 100 / u128::from(total)) as u32
+    scaled::mul_div(sent.min(total), 100, total) as u32
 }
 
 /// Decimal units (as browsers and operating systems show file sizes).
@@ -231,17 +231,14 @@ fn amount_in(bytes: u64, unit: usize, round_down: bool) -> String {
     if unit == 0 {
         return bytes.to_string();
     }
-    // In u128 so `bytes * 10` cannot overflow; every result fits a u64 again
-    // (unit 1 and up divides by 1 000 at least), and is written as one: the
-    // browser bundle then needs no u128 formatting.
-    let scale = 1_000u128.pow(unit as u32);
-    let bytes = u128::from(bytes);
+    // `bytes * 10` may overflow a u64, the result may not (unit 1 and up
+    // divides by 1 000 at least): exact without a 128-bit division.
+    let scale = 1_000u64.pow(unit as u32);
     let tenths = if round_down {
-        bytes * 10 / scale
+        scaled::mul_div(bytes, 10, scale)
     } else {
-        (bytes * 10 + scale / 2) / scale
+        scaled::mul_add_div(bytes, 10, scale / 2, scale)
     };
-    let tenths = u64::try_from(tenths).unwrap_or(u64::MAX);
     if tenths >= 1_000 || tenths % 10 == 0 {
         let whole = if round_down {
             tenths / 10

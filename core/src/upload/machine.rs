@@ -542,7 +542,7 @@ impl Upload {
         let left = self.config.len - sent;
         let eta_ms = match bytes_per_s {
             _ if left == 0 => Some(0),
-            Some(rate) if rate > 0 => Some((left as u128 * 1_000 / rate as u128) as u64),
+            Some(rate) if rate > 0 => Some(super::scaled::mul_div(left, 1_000, rate)),
             _ => None,
         };
         let progress = UploadProgress {
@@ -561,13 +561,13 @@ impl Upload {
 /// The upload's URL from a `Location` header: absolute as is, a path on
 /// the endpoint's origin, or relative to the endpoint's directory.
 fn resolve(endpoint: &str, location: &str) -> String {
-    if location.contains("://") {
+    if scheme_separator(location).is_some() {
         return location.to_owned();
     }
     // `split_at_checked` instead of slicing: the indices are ASCII matches,
     // and the bundle need not carry slicing's panic message.
     let split = |at: usize| endpoint.split_at_checked(at).unwrap_or((endpoint, ""));
-    let scheme_end = endpoint.find("://").map_or(0, |i| i + 3);
+    let scheme_end = scheme_separator(endpoint).map_or(0, |i| i + 3);
     let (scheme, after_scheme) = split(scheme_end);
     if let Some(rest) = location.strip_prefix("//") {
         return format!("{scheme}{rest}");
@@ -583,6 +583,13 @@ fn resolve(endpoint: &str, location: &str) -> String {
         Some(i) => format!("{}{location}", split(scheme_end + i + 1).0),
         None => format!("{endpoint}/{location}"),
     }
+}
+
+/// Where the first `://` of `text` starts. A byte search, not `str::find`:
+/// a string pattern links the two-way searcher and, through it, the
+/// message of a slicing panic into the browser bundle.
+fn scheme_separator(text: &str) -> Option<usize> {
+    text.as_bytes().windows(3).position(|w| w == b"://")
 }
 
 #[cfg(test)]

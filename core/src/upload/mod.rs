@@ -102,6 +102,7 @@ mod machine;
 mod metadata;
 mod options;
 mod queue;
+mod scaled;
 mod speed;
 mod state;
 

@@ -43,7 +43,7 @@ impl Speed {
         if span < MIN_SPAN_MS {
             return None;
         }
-        Some(((s1 - s0) as u128 * 1_000 / span as u128) as u64)
+        Some(super::scaled::mul_div(s1 - s0, 1_000, span))
     }
 }
 

@@ -7,11 +7,9 @@
 use upload_progress_core::page::client::refusal;
 use upload_progress_core::page::{JobPoll, SetPollOutcome};
 use upload_progress_core::ProcessId;
-use wasm_bindgen::JsCast;
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{AbortSignal, Headers, RequestInit, Response};
+use web_sys::AbortSignal;
 
-use crate::shell::fetch::{spawn_abortable, Poll};
+use crate::shell::fetch::{get, spawn_abortable, text, Poll};
 use crate::shell::wire::set_poll_body;
 
 /// Starts the poll of `url`; `done` gets its outcome (`None`: no HTTP
@@ -33,7 +31,7 @@ async fn run(
     etag: Option<&str>,
     signal: Option<&AbortSignal>,
 ) -> (Option<SetPollOutcome>, Option<String>) {
-    let Some(response) = answer(url, etag, signal).await else {
+    let Some(response) = get(url, etag, None, signal).await else {
         return (None, None);
     };
     let status = response.status();
@@ -47,34 +45,13 @@ async fn run(
         return (failed, None);
     }
     let etag = response.headers().get("ETag").ok().flatten();
-    let body = match response.text() {
-        Ok(text) => JsFuture::from(text).await.ok().and_then(|b| b.as_string()),
-        Err(_) => None,
-    };
-    let Some(body) = body else {
+    let Some(body) = text(&response).await else {
         return (None, None);
     };
     let Some(jobs) = entries(&body) else {
         return (failed, None);
     };
     (Some(SetPollOutcome::Jobs { jobs, etag }), Some(body))
-}
-
-/// The HTTP answer, if any.
-async fn answer(url: &str, etag: Option<&str>, signal: Option<&AbortSignal>) -> Option<Response> {
-    let window = web_sys::window()?;
-    let init = RequestInit::new();
-    init.set_method("GET");
-    if let (Some(etag), Ok(headers)) = (etag, Headers::new()) {
-        let _ = headers.set("If-None-Match", etag);
-        init.set_headers(&headers);
-    }
-    init.set_signal(signal);
-    JsFuture::from(window.fetch_with_str_and_init(url, &init))
-        .await
-        .ok()?
-        .dyn_into()
-        .ok()
 }
 
 /// The entries of a set-poll body; `None` when it is not one.
