@@ -1,12 +1,18 @@
-//! Soak: one embed page with 20 widgets following 20 jobs while a seeded
-//! random schedule injects a fault every 2-5 s (dropped sockets, refused
-//! upgrades and event streams, stalls, restarts, polling errors; every kind once per round of
-//! five) for `UPR_SOAK_SECS` seconds
-//! (default 45). Every widget must end on its job's final state with a
-//! history that never went back; the server must never hold more sockets
-//! than there are widgets (except for half-open sockets during a stall); after unmounting, nothing may stay connected or
-//! keep asking. A second phase unmounts 20 widgets in the middle of their
-//! jobs, while they poll and probe, and checks the same.
+//! Soak: one embed page with 20 widgets following 20 jobs through the
+//! page's shared connection while a seeded random schedule injects a fault
+//! every 2-5 s (dropped sockets, refused upgrades and event streams,
+//! stalls, restarts, polling errors; every kind once per round of five)
+//! for `UPR_SOAK_SECS` seconds (default 45). Every widget must end on its
+//! job's final state with a history that never went back; the server must
+//! never hold more sockets than there are widgets (except for half-open
+//! sockets during a stall); after unmounting, nothing may stay connected
+//! or keep asking. A second phase unmounts 20 widgets in the middle of
+//! their jobs, while they poll and probe, and checks the same.
+//!
+//! Shared, as the embed's widgets are by default: 20 connections of their
+//! own would hold 20 event streams to one host over HTTP/1.1, past the 6 a
+//! browser opens per host (Firefox then cannot even start a WebSocket
+//! handshake to climb back), which is what the shared connection avoids.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -33,6 +39,7 @@ fn env_u64(name: &str, default: u64) -> u64 {
 /// Session options for the soak: quick to recover, still realistic.
 fn soak_options() -> serde_json::Value {
     json!({
+        "shared": true,
         "maxRetries": 3,
         "initialRetryMs": 500,
         "maxRetryMs": 4000,
