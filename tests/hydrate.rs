@@ -153,33 +153,14 @@ async fn a_server_client_difference_is_corrected_right_after_hydration() {
 
 #[wasm_bindgen_test]
 async fn a_widget_that_does_not_share_has_a_page_connection_of_its_own() {
-    let jobs = [unique_id("own_a"), unique_id("own_b")];
-    let mut tokens = Vec::new();
-    for id in &jobs {
-        tokens.push(start_job(id, 300, 3).await);
+    let mut jobs = Vec::new();
+    for name in ["own_a", "own_b"] {
+        let id = unique_id(name);
+        let token = start_job(&id, 300, 3).await;
+        jobs.push((id, token));
     }
     let opened_before = connections_opened().await;
-    let widgets: Vec<_> = jobs
-        .iter()
-        .zip(tokens)
-        .map(|(id, token)| {
-            let host = container();
-            let id = id.clone();
-            let handle = leptos::mount::mount_to(host.clone(), move || {
-                view! {
-                    <UploadProgressRobust
-                        process_id=id
-                        token=token
-                        ws_base=ws_base()
-                        http_base=server()
-                        session_options=fast_options()
-                        shared=false
-                    />
-                }
-            });
-            (host, handle)
-        })
-        .collect();
+    let widgets = mount_all(&jobs, &fast_options(), false);
     for (host, _) in &widgets {
         wait_attr(host, "data-connection", "connected", 10_000.0).await;
     }
@@ -193,7 +174,7 @@ async fn a_widget_that_does_not_share_has_a_page_connection_of_its_own() {
         2,
         "a connection each"
     );
-    for id in &jobs {
+    for (id, _) in &jobs {
         let s = stats(id).await;
         assert_eq!(
             s.ws_opened, 0,

@@ -23,31 +23,6 @@ use web_sys::Element;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
-/// A mounted widget's unmount handle: dropping it unmounts the widget.
-type Handle = Box<dyn std::any::Any>;
-
-/// Mounts a shared widget (the default) for each `(id, token)`.
-fn mount_all(jobs: &[(String, String)], options: &SessionOptions) -> Vec<(Element, Handle)> {
-    jobs.iter()
-        .map(|(id, token)| {
-            let host = container();
-            let (id, token, options) = (id.clone(), token.clone(), options.clone());
-            let handle = leptos::mount::mount_to(host.clone(), move || {
-                view! {
-                    <UploadProgressRobust
-                        process_id=id
-                        token=token
-                        ws_base=ws_base()
-                        http_base=server()
-                        session_options=options
-                    />
-                }
-            });
-            (host.into(), Box::new(handle) as Handle)
-        })
-        .collect()
-}
-
 /// Connections (sockets and event streams) the server has open now.
 async fn server_connections() -> u64 {
     let doc: serde_json::Value = Request::get(&format!("{}/ws/stats", server()))
@@ -98,7 +73,7 @@ async fn thirty_widgets_use_one_socket_and_the_last_one_keeps_it_to_its_end() {
     clear_faults().await;
     wait_connections("earlier connections to close", 10_000.0, |n| n == 0).await;
     let jobs = start_jobs("thirty", 30, 300, 10).await;
-    let mut widgets = mount_all(&jobs, &fast_options());
+    let mut widgets = mount_all(&jobs, &fast_options(), true);
 
     wait_all(&widgets, "data-connection", "connected", 15_000.0).await;
     for (host, _) in &widgets {
@@ -169,7 +144,7 @@ async fn refused_upgrades_go_live_over_the_event_stream_not_polling() {
         max_retries: 1,
         ..fast_options()
     };
-    let widgets = mount_all(&jobs, &options);
+    let widgets = mount_all(&jobs, &options, true);
     let modes: Vec<AttrHistory> = {
         let mut all = Vec::new();
         for (host, _) in &widgets {
@@ -209,7 +184,7 @@ async fn ten_widgets_reach_their_final_state_through_drops_refusals_stalls_and_o
         pong_timeout_ms: 800,
         ..fast_options()
     };
-    let widgets = mount_all(&jobs, &options);
+    let widgets = mount_all(&jobs, &options, true);
     let mut histories = Vec::new();
     for (host, _) in &widgets {
         let root = wait_for("widget", 5_000.0, || widget(host)).await;
@@ -263,7 +238,7 @@ async fn a_shared_widget_shows_every_stage_to_the_final_state() {
     clear_faults().await;
     wait_connections("earlier connections to close", 10_000.0, |n| n == 0).await;
     let jobs = start_jobs("stages", 1, 100, 3).await;
-    let widgets = mount_all(&jobs, &fast_options());
+    let widgets = mount_all(&jobs, &fast_options(), true);
     let (host, _) = &widgets[0];
     let seqs = AttrHistory::watch(
         &wait_for("widget", 5_000.0, || widget(host)).await,
@@ -364,7 +339,7 @@ async fn a_shared_connection_without_automatic_retry_stops_at_a_loss_until_recon
         auto_retry: false,
         ..fast_options()
     };
-    let widgets = mount_all(&jobs, &options);
+    let widgets = mount_all(&jobs, &options, true);
     wait_all(&widgets, "data-connection", "connected", 10_000.0).await;
     fault(json!({"action": "drop_sockets"})).await;
     wait_all(&widgets, "data-connection", "error", 5_000.0).await;

@@ -225,18 +225,46 @@ async fn to_the_end(h: &Harness, tabs: &mut [Tab], paused: Option<usize>) -> Res
     Ok(())
 }
 
-/// Three windows; the first (the leader) is closed.
-async fn three_tabs_share_one_connection(kind: BrowserKind) -> Result<()> {
-    let h = Harness::start(kind, &[]).await?;
-    let shared = format!("tabs_{kind}");
-    let mut tabs = open_windows(&h, 3, &shared, "websocket").await?;
-    let opened = one_connection(&h, 3).await?;
-    // The first window asked for the lock first, so it leads.
+/// Windows sharing one connection over the page socket, for a scenario
+/// about its leader.
+struct Sharing {
+    /// The job every window follows.
+    shared: String,
+    tabs: Vec<Tab>,
+    /// Connections the server opened so far.
+    opened: u64,
+    /// The shared job's seq when the leader is acted on.
+    seq: u64,
+}
+
+/// Opens `windows` windows sharing one connection (checked) and switches
+/// the driver to the first, which leads: it asked for the lock first.
+async fn at_the_leader(h: &Harness, windows: usize, name: &str) -> Result<Sharing> {
+    let shared = format!("{name}_{}", h.kind);
+    let tabs = open_windows(h, windows, &shared, "websocket").await?;
+    let opened = one_connection(h, windows).await?;
     let seq = h.api.progress(&shared).await?.seq;
     h.browser
         .client
         .switch_to_window(tabs[0].handle.clone())
         .await?;
+    Ok(Sharing {
+        shared,
+        tabs,
+        opened,
+        seq,
+    })
+}
+
+/// Three windows; the first (the leader) is closed.
+async fn three_tabs_share_one_connection(kind: BrowserKind) -> Result<()> {
+    let h = Harness::start(kind, &[]).await?;
+    let Sharing {
+        shared,
+        mut tabs,
+        opened,
+        seq,
+    } = at_the_leader(&h, 3, "tabs").await?;
     h.browser.client.close_window().await?;
     let closed_at = Instant::now();
     tabs.remove(0);
@@ -253,14 +281,12 @@ browser_tests!(three_tabs_share_one_connection => three_tabs_share_one_connectio
 /// once thawed the first window follows the new leader to the end.
 async fn frozen_leader_hands_over(kind: BrowserKind) -> Result<()> {
     let h = Harness::start(kind, &[]).await?;
-    let shared = format!("frozen_{kind}");
-    let mut tabs = open_windows(&h, 2, &shared, "websocket").await?;
-    let opened = one_connection(&h, 2).await?;
-    let seq = h.api.progress(&shared).await?.seq;
-    h.browser
-        .client
-        .switch_to_window(tabs[0].handle.clone())
-        .await?;
+    let Sharing {
+        shared,
+        mut tabs,
+        opened,
+        seq,
+    } = at_the_leader(&h, 2, "frozen").await?;
     // The freeze event runs before DevTools answers: the clock starts first.
     let frozen_at = Instant::now();
     h.browser.set_frozen(true).await?;
@@ -326,14 +352,12 @@ const BUSY_AFTER: Duration = Duration::from_millis(300);
 /// new leader, and every widget ends on its job's true final state.
 async fn busy_leader_is_replaced(kind: BrowserKind) -> Result<()> {
     let h = Harness::start(kind, &[]).await?;
-    let shared = format!("busy_{kind}");
-    let mut tabs = open_windows(&h, 2, &shared, "websocket").await?;
-    let opened = one_connection(&h, 2).await?;
-    let seq = h.api.progress(&shared).await?.seq;
-    h.browser
-        .client
-        .switch_to_window(tabs[0].handle.clone())
-        .await?;
+    let Sharing {
+        shared,
+        mut tabs,
+        opened,
+        seq,
+    } = at_the_leader(&h, 2, "busy").await?;
     // Started a little later than this script, so the driver's answer
     // leaves the page before the page stops answering anything.
     h.browser

@@ -565,3 +565,36 @@ impl Drop for MutationLog {
         self.observer.disconnect();
     }
 }
+
+/// A mounted widget's unmount handle: dropping it unmounts the widget.
+pub type Handle = Box<dyn std::any::Any>;
+
+/// Mounts a widget for each `(id, token)` on the dev server, each in a
+/// container of its own; `shared` as the component's prop.
+pub fn mount_all(
+    jobs: &[(String, String)],
+    options: &SessionOptions,
+    shared: bool,
+) -> Vec<(Element, Handle)> {
+    use leptos::prelude::*;
+    use upload_progress_robust::UploadProgressRobust;
+    jobs.iter()
+        .map(|(id, token)| {
+            let host = container();
+            let (id, token, options) = (id.clone(), token.clone(), options.clone());
+            let handle = leptos::mount::mount_to(host.clone(), move || {
+                view! {
+                    <UploadProgressRobust
+                        process_id=id
+                        token=token
+                        ws_base=ws_base()
+                        http_base=server()
+                        session_options=options
+                        shared=shared
+                    />
+                }
+            });
+            (host.into(), Box::new(handle) as Handle)
+        })
+        .collect()
+}
