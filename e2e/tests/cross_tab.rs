@@ -259,17 +259,12 @@ async fn at_the_leader(h: &Harness, windows: usize, name: &str) -> Result<Sharin
 /// Three windows; the first (the leader) is closed.
 async fn three_tabs_share_one_connection(kind: BrowserKind) -> Result<()> {
     let h = Harness::start(kind, &[]).await?;
-    let Sharing {
-        shared,
-        mut tabs,
-        opened,
-        seq,
-    } = at_the_leader(&h, 3, "tabs").await?;
+    let mut s = at_the_leader(&h, 3, "tabs").await?;
     h.browser.client.close_window().await?;
     let closed_at = Instant::now();
-    tabs.remove(0);
-    handover(&h, closed_at, opened, &tabs[0], &shared, seq).await?;
-    to_the_end(&h, &mut tabs, None).await?;
+    s.tabs.remove(0);
+    handover(&h, closed_at, s.opened, &s.tabs[0], &s.shared, s.seq).await?;
+    to_the_end(&h, &mut s.tabs, None).await?;
     h.finish().await;
     Ok(())
 }
@@ -281,17 +276,12 @@ browser_tests!(three_tabs_share_one_connection => three_tabs_share_one_connectio
 /// once thawed the first window follows the new leader to the end.
 async fn frozen_leader_hands_over(kind: BrowserKind) -> Result<()> {
     let h = Harness::start(kind, &[]).await?;
-    let Sharing {
-        shared,
-        mut tabs,
-        opened,
-        seq,
-    } = at_the_leader(&h, 2, "frozen").await?;
+    let mut s = at_the_leader(&h, 2, "frozen").await?;
     // The freeze event runs before DevTools answers: the clock starts first.
     let frozen_at = Instant::now();
     h.browser.set_frozen(true).await?;
     h.say("window 0 (the leader) frozen");
-    handover(&h, frozen_at, opened, &tabs[1], &shared, seq).await?;
+    handover(&h, frozen_at, s.opened, &s.tabs[1], &s.shared, s.seq).await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let reading = stats::read(&h.api).await?;
     if reading.active != 1 {
@@ -302,11 +292,11 @@ async fn frozen_leader_hands_over(kind: BrowserKind) -> Result<()> {
     }
     h.browser
         .client
-        .switch_to_window(tabs[0].handle.clone())
+        .switch_to_window(s.tabs[0].handle.clone())
         .await?;
     h.browser.set_frozen(false).await?;
     h.say("window 0 thawed: it follows the new leader");
-    to_the_end(&h, &mut tabs, Some(0)).await?;
+    to_the_end(&h, &mut s.tabs, Some(0)).await?;
     h.finish().await;
     Ok(())
 }
@@ -352,12 +342,7 @@ const BUSY_AFTER: Duration = Duration::from_millis(300);
 /// new leader, and every widget ends on its job's true final state.
 async fn busy_leader_is_replaced(kind: BrowserKind) -> Result<()> {
     let h = Harness::start(kind, &[]).await?;
-    let Sharing {
-        shared,
-        mut tabs,
-        opened,
-        seq,
-    } = at_the_leader(&h, 2, "busy").await?;
+    let mut s = at_the_leader(&h, 2, "busy").await?;
     // Started a little later than this script, so the driver's answer
     // leaves the page before the page stops answering anything.
     h.browser
@@ -373,7 +358,7 @@ async fn busy_leader_is_replaced(kind: BrowserKind) -> Result<()> {
     tokio::time::sleep(BUSY_AFTER).await;
     let busy_at = Instant::now();
     h.say("window 0 (the leader) is busy");
-    handover(&h, busy_at, opened, &tabs[1], &shared, seq).await?;
+    handover(&h, busy_at, s.opened, &s.tabs[1], &s.shared, s.seq).await?;
     tokio::time::sleep(BUSY.saturating_sub(busy_at.elapsed()) + Duration::from_secs(1)).await;
     // The old leader's socket goes once its page runs again and learns it
     // lost the lock.
@@ -382,7 +367,7 @@ async fn busy_leader_is_replaced(kind: BrowserKind) -> Result<()> {
     })
     .await?;
     h.say("window 0 runs again: it follows the new leader");
-    to_the_end(&h, &mut tabs, Some(0)).await?;
+    to_the_end(&h, &mut s.tabs, Some(0)).await?;
     h.finish().await;
     Ok(())
 }
