@@ -10,6 +10,8 @@ use upload_progress_e2e::checks::Expect;
 use upload_progress_e2e::scenario::Harness;
 use upload_progress_e2e::{browser_tests, fail, pages, stats, Result};
 
+/// How long the set polls answer 503 in `polling_503`.
+const POLL_ERRORS: Duration = Duration::from_secs(4);
 const WAIT: Duration = Duration::from_secs(20);
 
 /// Dispatches a synthetic `offline` or `online` event on the window.
@@ -194,19 +196,27 @@ async fn polling_503(kind: BrowserKind) -> Result<()> {
         r.latest(&id).is_some_and(|row| row.mode == "http_polling")
     })
     .await?;
-    let first = stats::read(&h.api).await?;
     // The page's only widget: the server's set polls are its polls.
-    let polls_before = first.page_polls;
-
-    h.api.poll_errors(4000).await?;
+    let polls_before = stats::read(&h.api).await?.page_polls;
+    h.api.poll_errors(POLL_ERRORS.as_millis() as u64).await?;
     h.say("fault: poll_errors 4 s");
+    // The polls keep coming (and failing) while the fault lasts: at the
+    // 1 s interval, two more well inside its 4 s.
+    upload_progress_e2e::wait::until(
+        "two set polls while polls fail",
+        POLL_ERRORS - Duration::from_millis(500),
+        || async {
+            let polls = stats::read(&h.api).await?.page_polls;
+            Ok((polls >= polls_before + 2).then_some(()))
+        },
+    )
+    .await
+    .map_err(|e| {
+        fail(format!(
+            "the widget stopped polling while polls failed: {e}"
+        ))
+    })?;
     wait_server_ahead(&h, &mut rec, &id, 2).await?;
-    // The polls kept coming (and failing) meanwhile.
-    let after = stats::read(&h.api).await?;
-    let polls_after = after.page_polls;
-    if polls_after <= polls_before {
-        return Err(fail("the widget stopped polling while polls failed"));
-    }
     let server_seq = h.api.progress(&id).await?.seq;
     h.watch_until(&mut rec, "polling to catch up after the 503s", WAIT, |r| {
         r.latest(&id).is_some_and(|row| row.seq >= server_seq)
