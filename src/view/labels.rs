@@ -160,8 +160,6 @@ pub struct Labels {
     pub upload_cancel: String,
 }
 
-/// Lists every label with its field name, for the readers that set labels
-/// by name without serde (the embed API's `labels` option).
 /// Defines the per-field tables of [`Labels`]: each field's name, its
 /// English default and the fields in order, so that defaults, names and
 /// fingerprints are one loop each rather than one copy of the code per

@@ -21,10 +21,6 @@ pub const fn mode(rung: Rung) -> Mode {
 /// connection is in `page`. `attempt` is the connection's attempt on its
 /// rung (1-based), `max_attempts` its retries before stepping down.
 pub fn job_status(page: PageStatus, attempt: u32, max_attempts: u32) -> Status {
-    if page == PageStatus::Halted {
-        // What a one-job session without automatic retry shows once stopped.
-        return Status::stopped(errors::auto_retry_off(&errors::socket_error()));
-    }
     let (mode, connection) = match page {
         // Subscribed, the connection not opened yet: it is about to be.
         PageStatus::Idle => (Mode::None, Connection::Connecting { attempt }),
@@ -50,8 +46,10 @@ pub fn job_status(page: PageStatus, attempt: u32, max_attempts: u32) -> Status {
         PageStatus::Offline => (Mode::None, Connection::Offline),
         // Hidden: nothing is open, and nothing may read as delivering.
         PageStatus::Paused => (Mode::None, Connection::Idle),
-        PageStatus::Halted | PageStatus::Stopped => {
-            (Mode::None, Connection::Stopped { error: None })
+        PageStatus::Stopped => (Mode::None, Connection::Stopped { error: None }),
+        // What a one-job session without automatic retry shows once stopped.
+        PageStatus::Halted => {
+            return Status::stopped(errors::auto_retry_off(&errors::socket_error()))
         }
     };
     plain(mode, connection, None)

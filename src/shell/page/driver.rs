@@ -414,7 +414,6 @@ impl Inner {
                     .iter()
                     .find(|m| m.job == job && m.token_provider.is_some())
                     .and_then(|m| m.token_provider.clone());
-                let weak = Rc::downgrade(this);
                 let source = this
                     .state
                     .borrow()
@@ -431,6 +430,7 @@ impl Inner {
                     }
                 };
                 let future = provider.fetch();
+                let weak = Rc::downgrade(this);
                 wasm_bindgen_futures::spawn_local(async move {
                     let token = future.await;
                     if let Some(inner) = weak.upgrade() {
